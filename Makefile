@@ -1,0 +1,56 @@
+# hexbank: every target installs what it needs into .venv first, from the pinned lock file.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint migrate revision lock clean
+
+help:
+	@echo "make run       serve the API on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL)"
+	@echo "make test      run the whole test suite"
+	@echo "make lint      ruff, mypy (strict on domain and application), import-linter"
+	@echo "make migrate   apply migrations to DATABASE_URL (or the embedded database)"
+	@echo "make revision m=\"...\"  autogenerate a migration"
+	@echo "make lock      re-pin requirements.lock from pyproject.toml"
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/hexbank serve
+
+test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+
+migrate: $(STAMP)
+	$(BIN)/hexbank migrate
+
+revision: $(STAMP)
+	@test -n "$(m)" || (echo 'usage: make revision m="what changed"' && exit 2)
+	$(BIN)/hexbank revision "$(m)"
+
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	.lock-venv/bin/python -m pip freeze --exclude hexbank > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

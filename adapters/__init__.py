@@ -1,0 +1,1 @@
+"""Implementations of the application's ports: PostgreSQL, in-memory fakes, crypto, time."""

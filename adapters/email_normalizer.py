@@ -1,0 +1,22 @@
+"""Email syntax checks with email-validator; no DNS lookups, so no network on the hot path."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+from domain.errors import InvalidEmail
+
+EMAIL_MAX_LENGTH = 254
+
+
+class EmailValidatorNormalizer:
+    def normalize(self, raw: str) -> str:
+        """email-validator's normalized form (NFC, domain in lower case), then lower-cased
+        whole, so `Ann@Example.com` and `ann@example.com` are one address."""
+        if len(raw) > EMAIL_MAX_LENGTH:
+            raise InvalidEmail(f"An email address is at most {EMAIL_MAX_LENGTH} characters long.")
+        try:
+            valid = validate_email(raw, check_deliverability=False)
+        except EmailNotValidError as error:
+            raise InvalidEmail(str(error)) from error
+        return valid.normalized.lower()

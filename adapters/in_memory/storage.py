@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from application.ports.idempotency import StoredRequest
+from domain.account import Account
+from domain.transfer import LedgerEntry, Transfer
+from domain.user import User
+
+
+@dataclass
+class InMemoryStorage:
+    """The committed state that every in-memory unit of work reads and commits into."""
+
+    users: dict[UUID, User] = field(default_factory=dict)
+    accounts: dict[UUID, Account] = field(default_factory=dict)
+    transfers: dict[UUID, Transfer] = field(default_factory=dict)
+    entries: dict[UUID, list[LedgerEntry]] = field(default_factory=dict)
+    """Per account, in sequence order."""
+    requests: dict[tuple[UUID, str], tuple[StoredRequest, datetime]] = field(default_factory=dict)
+    claimed_keys: set[tuple[UUID, str]] = field(default_factory=set)
+    """Keys held by a unit of work that has not ended yet."""
+
+
+@dataclass
+class PendingChanges:
+    """What one unit of work wrote and has not committed yet."""
+
+    users: dict[UUID, User] = field(default_factory=dict)
+    accounts: dict[UUID, Account] = field(default_factory=dict)
+    transfers: dict[UUID, Transfer] = field(default_factory=dict)
+    entries: list[LedgerEntry] = field(default_factory=list)
+    claims: dict[tuple[UUID, str], tuple[StoredRequest, datetime]] = field(default_factory=dict)
+
+    def apply_to(self, storage: InMemoryStorage) -> None:
+        storage.users.update(self.users)
+        storage.accounts.update(self.accounts)
+        storage.transfers.update(self.transfers)
+        for entry in self.entries:
+            storage.entries.setdefault(entry.account_id, []).append(entry)
+        storage.requests.update(self.claims)
+        self.release(storage)
+
+    def release(self, storage: InMemoryStorage) -> None:
+        """Free the claimed keys and forget every change."""
+        storage.claimed_keys.difference_update(self.claims)
+        for changes in (self.users, self.accounts, self.transfers, self.claims):
+            changes.clear()
+        self.entries.clear()

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.sqlalchemy.errors import LOCK_NOT_AVAILABLE, sqlstate
+from adapters.sqlalchemy.tables import idempotency_keys
+from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
+from domain.errors import IdempotencyKeyInFlight
+
+_table = idempotency_keys
+
+
+class SqlAlchemyIdempotencyStore:
+    """Keys live in the same transaction as the money they guard.
+
+    Claiming is one INSERT ... ON CONFLICT: a second request with the key waits on the first
+    one's uncommitted row, then sees its stored outcome (or takes the key, if the first rolled
+    back). A wait longer than the lock timeout answers `IdempotencyKeyInFlight`.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(
+        self, key: IdempotencyKey, *, now: datetime, expired_before: datetime
+    ) -> StoredRequest | None:
+        fresh = insert(_table).values(
+            user_id=key.user_id, key=key.key, fingerprint=key.fingerprint, created_at=now
+        )
+        statement = fresh.on_conflict_do_update(
+            index_elements=[_table.c.user_id, _table.c.key],
+            set_={
+                "fingerprint": fresh.excluded.fingerprint,
+                "created_at": fresh.excluded.created_at,
+                "transfer_id": None,
+                "error_code": None,
+                "error_detail": None,
+            },
+            where=_table.c.created_at < expired_before,
+        ).returning(_table.c.user_id)
+        try:
+            claimed = (await self._session.execute(statement)).first()
+        except DBAPIError as error:
+            if sqlstate(error) == LOCK_NOT_AVAILABLE:
+                raise IdempotencyKeyInFlight(
+                    "A request with this Idempotency-Key is still in progress."
+                ) from None
+            raise
+        if claimed is not None:
+            return None
+        row = (
+            await self._session.execute(
+                select(_table).where(_table.c.user_id == key.user_id, _table.c.key == key.key)
+            )
+        ).one()
+        return StoredRequest(
+            fingerprint=row.fingerprint,
+            outcome=Outcome(row.transfer_id, row.error_code, row.error_detail),
+        )
+
+    async def complete(self, key: IdempotencyKey, outcome: Outcome) -> None:
+        await self._session.execute(
+            update(_table)
+            .where(_table.c.user_id == key.user_id, _table.c.key == key.key)
+            .values(
+                transfer_id=outcome.transfer_id,
+                error_code=outcome.error_code,
+                error_detail=outcome.error_detail,
+            )
+        )

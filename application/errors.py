@@ -1,0 +1,41 @@
+"""Errors of the application layer: refusals that are not business rules of the domain."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ApplicationError(Exception):
+    code: ClassVar[str] = "application-error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class InvalidCredentials(ApplicationError):
+    """One error for unknown email and wrong password, so neither can be told apart."""
+
+    code = "invalid-credentials"
+
+
+class InvalidToken(ApplicationError):
+    code = "invalid-token"
+
+
+class InvalidPage(ApplicationError):
+    """A statement page request with a bad size or a cursor that is malformed or foreign."""
+
+    code = "invalid-page"
+
+
+class TransientConflict(ApplicationError):
+    """The database gave up on a transaction that may succeed if run again (40001, 40P01)."""
+
+    code = "transient-conflict"
+
+
+class StorageUnavailable(ApplicationError):
+    """The database cannot be reached or did not answer in time; the request may be retried."""
+
+    code = "storage-unavailable"

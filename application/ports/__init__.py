@@ -1,0 +1,1 @@
+"""The interfaces use cases depend on; adapters implement them."""

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Protocol, Self
+
+from application.ports.accounts import AccountRepository
+from application.ports.idempotency import IdempotencyStore
+from application.ports.ledger import LedgerRepository
+from application.ports.users import UserRepository
+
+
+class UnitOfWork(Protocol):
+    """One atomic piece of work: everything in it is committed together or not at all.
+
+    Leaving the `async with` block without `commit()` rolls back, also on errors.
+    """
+
+    users: UserRepository
+    accounts: AccountRepository
+    ledger: LedgerRepository
+    idempotency: IdempotencyStore
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+"""Builds a fresh unit of work per call, so concurrent requests never share one."""

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.errors import InvalidPage
+from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.get_account import owned_account
+from domain.transfer import LedgerEntry
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPage:
+    entries: list[LedgerEntry]
+    next_cursor: str | None
+
+
+class GetStatement:
+    """An account's ledger entries, newest first, a page at a time.
+
+    Pages are keyed on the entry's per-account sequence, not an offset, so a page never
+    repeats or skips an entry while new entries arrive at the top.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def __call__(
+        self, owner_id: UUID, account_id: UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> StatementPage:
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidPage(f"A page holds 1 to {MAX_PAGE_SIZE} entries.")
+        before = None if cursor is None else _decode(cursor, account_id)
+        async with self._uow_factory() as uow:
+            await owned_account(uow, account_id, owner_id)
+            entries = await uow.ledger.entries(
+                account_id, before_sequence=before, limit=limit + 1
+            )
+        if len(entries) <= limit:
+            return StatementPage(entries, None)
+        page = entries[:limit]
+        return StatementPage(page, _encode(account_id, page[-1].sequence))
+
+
+def _encode(account_id: UUID, before_sequence: int) -> str:
+    raw = json.dumps({"a": str(account_id), "s": before_sequence}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, account_id: UUID) -> int:
+    """The sequence a cursor points below; refuse one that is malformed or for another account."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        cursor_account, before = UUID(data["a"]), data["s"]
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
+        raise InvalidPage("The cursor is malformed.") from error
+    if cursor_account != account_id:
+        raise InvalidPage("The cursor belongs to another account.")
+    if type(before) is not int or before < 1:
+        raise InvalidPage("The cursor is malformed.")
+    return before

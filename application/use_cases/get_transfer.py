@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.errors import TransferNotFound
+from domain.transfer import Transfer
+
+
+class GetTransfer:
+    """A transfer, for the owner of either side only; to anyone else it does not exist."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def __call__(self, user_id: UUID, transfer_id: UUID) -> Transfer:
+        async with self._uow_factory() as uow:
+            transfer = await uow.ledger.get_transfer(transfer_id)
+            if transfer is not None:
+                for account_id in (transfer.from_account_id, transfer.to_account_id):
+                    account = await uow.accounts.get(account_id)
+                    if account is not None and account.is_owned_by(user_id):
+                        return transfer
+        raise TransferNotFound(f"Transfer {transfer_id} not found.")

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.account import Account
+
+
+class OpenAccount:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+
+    async def __call__(self, owner_id: UUID, currency: str) -> Account:
+        account = Account.open(owner_id=owner_id, currency=currency, now=self._clock.now())
+        async with self._uow_factory() as uow:
+            await uow.accounts.add(account)
+            await uow.commit()
+        return account

@@ -1,0 +1,75 @@
+"""Accounts hold money of one currency and keep their own running ledger position."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID, uuid4, uuid5
+
+from domain.currency import require_currency
+from domain.errors import InsufficientFunds
+
+
+_FUNDING_NAMESPACE = UUID("6d1e0a55-3c1b-4f0e-9a57-2b8c1f4e0b7d")
+
+
+def funding_account_id(currency: str) -> UUID:
+    """The bank's funding account of a currency has a fixed id, so no lookup is needed."""
+    return uuid5(_FUNDING_NAMESPACE, require_currency(currency))
+
+
+class AccountKind(StrEnum):
+    CUSTOMER = "customer"
+    # The bank's per-currency funding account: the other side of every deposit. It may go
+    # negative, which is how money entering the bank shows in the books.
+    FUNDING = "funding"
+
+
+@dataclass(slots=True)
+class Account:
+    """A balance in minor units. `entry_count` numbers the account's ledger entries 1, 2, ..."""
+
+    id: UUID
+    owner_id: UUID | None
+    currency: str
+    balance: int
+    created_at: datetime
+    kind: AccountKind = AccountKind.CUSTOMER
+    entry_count: int = 0
+
+    @classmethod
+    def open(cls, *, owner_id: UUID, currency: str, now: datetime) -> Account:
+        return cls(
+            id=uuid4(),
+            owner_id=owner_id,
+            currency=require_currency(currency),
+            balance=0,
+            created_at=now,
+        )
+
+    @classmethod
+    def funding(cls, *, currency: str, now: datetime) -> Account:
+        return cls(
+            id=funding_account_id(currency),
+            owner_id=None,
+            currency=require_currency(currency),
+            balance=0,
+            created_at=now,
+            kind=AccountKind.FUNDING,
+        )
+
+    def is_owned_by(self, user_id: UUID) -> bool:
+        return self.kind is AccountKind.CUSTOMER and self.owner_id == user_id
+
+    def can_pay(self, amount: int) -> bool:
+        """TigerBeetle's debits_must_not_exceed_credits, for customer accounts only."""
+        return self.kind is AccountKind.FUNDING or self.balance >= amount
+
+    def apply(self, amount: int) -> tuple[int, int]:
+        """Move the balance by a signed amount; return (entry sequence, balance after)."""
+        if amount < 0 and not self.can_pay(-amount):
+            raise InsufficientFunds(f"Account {self.id} has insufficient funds.")
+        self.balance += amount
+        self.entry_count += 1
+        return self.entry_count, self.balance

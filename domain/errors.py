@@ -1,0 +1,87 @@
+"""Errors raised when a business rule refuses an operation.
+
+Every error carries a stable `code` (a slug clients can switch on) and a human `detail`.
+They take only the detail, so a stored outcome can be turned back into the same error when an
+idempotent request is replayed.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """A business rule said no; never a bug, never a reason to answer 500."""
+
+    code: ClassVar[str] = "domain-error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    @classmethod
+    def restore(cls, code: str, detail: str) -> DomainError:
+        """Rebuild the error recorded under `code`, e.g. for an idempotent replay."""
+        pending: list[type[DomainError]] = [DomainError]
+        while pending:
+            kind = pending.pop()
+            if kind.code == code:
+                return kind(detail)
+            pending.extend(kind.__subclasses__())
+        return DomainError(detail)
+
+
+class InvalidEmail(DomainError):
+    code = "invalid-email"
+
+
+class InvalidPassword(DomainError):
+    code = "invalid-password"
+
+
+class InvalidFullName(DomainError):
+    code = "invalid-full-name"
+
+
+class EmailAlreadyRegistered(DomainError):
+    code = "email-already-registered"
+
+
+class InvalidCurrency(DomainError):
+    code = "invalid-currency"
+
+
+class InvalidAmount(DomainError):
+    code = "invalid-amount"
+
+
+class InvalidDescription(DomainError):
+    code = "invalid-description"
+
+
+class AccountNotFound(DomainError):
+    code = "account-not-found"
+
+
+class TransferNotFound(DomainError):
+    code = "transfer-not-found"
+
+
+class InsufficientFunds(DomainError):
+    code = "insufficient-funds"
+
+
+class SameAccountTransfer(DomainError):
+    code = "same-account"
+
+
+class CurrencyMismatch(DomainError):
+    code = "currency-mismatch"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency-key-reused"
+
+
+class IdempotencyKeyInFlight(DomainError):
+    code = "idempotency-key-in-flight"

@@ -1,0 +1,1 @@
+"""How the world reaches hexbank: the HTTP API, the CLI and the composition root."""

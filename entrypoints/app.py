@@ -1,0 +1,37 @@
+"""The FastAPI application, built by a factory: nothing connects at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from entrypoints.container import Container
+from entrypoints.http.body_limit import BodySizeLimit
+from entrypoints.http.problems import install_problem_handlers
+from entrypoints.http.routers import accounts, health, transfers, users
+
+
+def create_app(container: Container) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Started and stopped here, not through on_shutdown, so async resources are awaited.
+        await container.init_resources()  # type: ignore[misc]
+        try:
+            yield
+        finally:
+            await container.shutdown_resources()  # type: ignore[misc]
+
+    app = FastAPI(
+        title="hexbank",
+        version="0.1.0",
+        summary="Accounts, deposits and transfers on a double-entry ledger.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=container.settings().max_body_bytes)
+    for router in (users.router, accounts.router, transfers.router, health.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,114 @@
+"""The composition root: the one place that decides which adapter serves which port."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dependency_injector import containers, providers
+
+from adapters.argon2_hasher import Argon2PasswordHasher
+from adapters.email_normalizer import EmailValidatorNormalizer
+from adapters.jwt_tokens import JwtTokenIssuer
+from adapters.sqlalchemy.engine import create_engine, disposed_on_shutdown, session_factory
+from adapters.sqlalchemy.health import DatabaseHealth
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.system_clock import SystemClock
+from adapters.tenacity_retry import TenacityTransactionRetry
+from application.money_movement import MoneyMovement
+from application.use_cases.authenticate import Authenticate
+from application.use_cases.deposit import Deposit
+from application.use_cases.get_account import GetAccount
+from application.use_cases.get_account_summary import GetAccountSummary
+from application.use_cases.get_current_user import GetCurrentUser
+from application.use_cases.get_statement import GetStatement
+from application.use_cases.get_transfer import GetTransfer
+from application.use_cases.list_accounts import ListAccounts
+from application.use_cases.open_account import OpenAccount
+from application.use_cases.reconcile_ledger import ReconcileLedger
+from application.use_cases.register_user import RegisterUser
+from application.use_cases.transfer_funds import TransferFunds
+from entrypoints.settings import Settings
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    database_url = providers.Dependency(instance_of=str)
+    jwt_secret = providers.Dependency(instance_of=str)
+
+    clock = providers.Singleton(SystemClock)
+
+    # The engine is built lazily and synchronously (no connection at import or build time);
+    # the Resource owns its lifetime, so `shutdown_resources()` disposes the pool.
+    engine = providers.Singleton(
+        create_engine,
+        database_url,
+        pool_size=settings.provided.db_pool_size,
+        max_overflow=settings.provided.db_max_overflow,
+        pool_timeout=settings.provided.db_pool_timeout_s,
+        pool_pre_ping=settings.provided.db_pool_pre_ping,
+        connect_timeout=settings.provided.db_connect_timeout_s,
+        statement_timeout_ms=settings.provided.db_statement_timeout_ms,
+        lock_timeout_ms=settings.provided.db_lock_timeout_ms,
+        isolation_level=settings.provided.db_isolation_level,
+        statement_cache_size=settings.provided.db_statement_cache_size,
+    )
+    engine_lifetime = providers.Resource(disposed_on_shutdown, engine)
+    session_factory = providers.Singleton(session_factory, engine)
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    database_health = providers.Singleton(
+        DatabaseHealth, engine, timeout_s=settings.provided.health_timeout_s
+    )
+
+    password_hasher = providers.Singleton(
+        Argon2PasswordHasher,
+        time_cost=settings.provided.argon2_time_cost,
+        memory_cost_kib=settings.provided.argon2_memory_kib,
+        parallelism=settings.provided.argon2_parallelism,
+    )
+    email_normalizer = providers.Singleton(EmailValidatorNormalizer)
+    token_lifetime = providers.Factory(timedelta, seconds=settings.provided.jwt_lifetime_s)
+    token_issuer = providers.Singleton(
+        JwtTokenIssuer, secret=jwt_secret, lifetime=token_lifetime, clock=clock
+    )
+    transaction_retry = providers.Singleton(
+        TenacityTransactionRetry, attempts=settings.provided.transfer_retry_attempts
+    )
+    money_movement = providers.Singleton(
+        MoneyMovement, unit_of_work.provider, clock, transaction_retry
+    )
+
+    register_user = providers.Singleton(
+        RegisterUser,
+        unit_of_work.provider,
+        password_hasher,
+        email_normalizer,
+        clock,
+        transaction_retry,
+    )
+    authenticate = providers.Singleton(
+        Authenticate, unit_of_work.provider, password_hasher, email_normalizer, token_issuer
+    )
+    get_current_user = providers.Singleton(GetCurrentUser, unit_of_work.provider, token_issuer)
+    open_account = providers.Singleton(OpenAccount, unit_of_work.provider, clock)
+    get_account = providers.Singleton(GetAccount, unit_of_work.provider)
+    list_accounts = providers.Singleton(ListAccounts, unit_of_work.provider)
+    get_account_summary = providers.Singleton(GetAccountSummary, unit_of_work.provider)
+    get_statement = providers.Singleton(GetStatement, unit_of_work.provider)
+    get_transfer = providers.Singleton(GetTransfer, unit_of_work.provider)
+    deposit = providers.Singleton(
+        Deposit, money_movement, max_amount=settings.provided.max_transfer_amount
+    )
+    transfer_funds = providers.Singleton(
+        TransferFunds, money_movement, max_amount=settings.provided.max_transfer_amount
+    )
+    reconcile_ledger = providers.Singleton(ReconcileLedger, unit_of_work.provider)
+
+
+def build_container(settings: Settings, database_url: str) -> Container:
+    """A container for one database; the JWT secret is resolved from settings now, so a
+    missing or short secret stops the service at start, not at the first login."""
+    return Container(
+        settings=settings,
+        database_url=database_url,
+        jwt_secret=settings.resolved_jwt_secret(),
+    )

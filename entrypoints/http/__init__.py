@@ -1,0 +1,1 @@
+"""The REST API: routers, schemas, error mapping and the request-level guards."""

@@ -1,0 +1,56 @@
+"""The bridge from FastAPI's dependencies to the container, and the caller's identity.
+
+Use cases come from the container of the app serving the request (`app.state.container`),
+not from module-level wiring, so two apps with two containers can live in one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from dependency_injector import providers
+from fastapi import Depends, Header, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from application.errors import InvalidToken
+from application.use_cases.get_current_user import GetCurrentUser
+from domain.user import User
+from entrypoints.container import Container
+
+T = TypeVar("T")
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def provided(select: Callable[[Container], providers.Provider[T]]) -> Any:
+    """`Annotated[RegisterUser, provided(lambda c: c.register_user)]` in a route signature."""
+
+    def dependency(request: Request) -> T:
+        return select(request.app.state.container)()
+
+    return Depends(dependency)
+
+
+async def current_user(
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    get_current_user: Annotated[GetCurrentUser, provided(lambda c: c.get_current_user)],
+) -> User:
+    if token is None:
+        raise InvalidToken("Not authenticated: send `Authorization: Bearer <token>`.")
+    return await get_current_user(token)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7E]+$",
+        description="1 to 255 visible ASCII characters; a retry with the same key and body "
+        "replays the first answer instead of moving money again.",
+    ),
+]

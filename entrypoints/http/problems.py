@@ -1,0 +1,137 @@
+"""Every error leaves as RFC 9457 problem+json, mapped from its type in this one place."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from application import errors as app_errors
+from domain import errors as domain_errors
+from entrypoints.http.schemas import ProblemOut
+
+PROBLEM_BASE = "https://hexbank.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+logger = logging.getLogger("hexbank.http")
+
+STATUS_BY_ERROR: dict[type[Exception], int] = {
+    domain_errors.EmailAlreadyRegistered: 409,
+    domain_errors.IdempotencyKeyInFlight: 409,
+    domain_errors.AccountNotFound: 404,
+    domain_errors.TransferNotFound: 404,
+    domain_errors.DomainError: 422,
+    app_errors.InvalidCredentials: 401,
+    app_errors.InvalidToken: 401,
+    app_errors.InvalidPage: 422,
+    app_errors.TransientConflict: 503,
+    app_errors.StorageUnavailable: 503,
+}
+"""Most specific first; a domain error not listed is a refused request (422)."""
+
+RETRY_AFTER_S = {app_errors.TransientConflict: "1", app_errors.StorageUnavailable: "2"}
+
+_SLUG_BY_STATUS = {
+    400: "bad-request",
+    401: "unauthorized",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    500: "internal-error",
+}
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def problem(
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> ProblemResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + slug,
+        "title": slug.replace("-", " ").capitalize(),
+        "status": status,
+        "detail": detail,
+        **extensions,
+    }
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+def status_of(error: Exception) -> int:
+    for kind in type(error).__mro__:
+        if kind in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[kind]
+    return 500
+
+
+def _known_error(_: Request, error: Exception) -> ProblemResponse:
+    assert isinstance(error, domain_errors.DomainError | app_errors.ApplicationError)
+    status = status_of(error)
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if (retry_after := RETRY_AFTER_S.get(type(error))) is not None:
+        headers["Retry-After"] = retry_after
+    if status >= 500:
+        logger.warning("database trouble: %s", error.detail)
+    return problem(status, error.code, error.detail, headers=headers)
+
+
+def _validation_error(_: Request, error: Exception) -> ProblemResponse:
+    assert isinstance(error, RequestValidationError)
+    fields = [
+        {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
+        for item in error.errors()
+    ]
+    return problem(
+        422,
+        "validation-error",
+        "The request is not valid; see `errors`.",
+        errors=jsonable_encoder(fields),
+    )
+
+
+def _http_error(_: Request, error: Exception) -> ProblemResponse:
+    assert isinstance(error, HTTPException)
+    slug = _SLUG_BY_STATUS.get(error.status_code) or HTTPStatus(error.status_code).phrase.lower().replace(" ", "-")
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    return problem(error.status_code, slug, detail, headers=error.headers)
+
+
+def _unexpected_error(_: Request, error: Exception) -> ProblemResponse:
+    logger.exception("unexpected error", exc_info=error)
+    return problem(500, "internal-error", "The server met an unexpected error.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(domain_errors.DomainError, _known_error)
+    app.add_exception_handler(app_errors.ApplicationError, _known_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI declarations of the problem responses a route can give."""
+    return {
+        status: {
+            "model": ProblemOut,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemOut"}}},
+        }
+        for status in statuses
+    }

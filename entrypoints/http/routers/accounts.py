@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from application.use_cases.deposit import Deposit
+from application.use_cases.get_account import GetAccount
+from application.use_cases.get_account_summary import GetAccountSummary
+from application.use_cases.get_statement import MAX_PAGE_SIZE, GetStatement
+from application.use_cases.list_accounts import ListAccounts
+from application.use_cases.open_account import OpenAccount
+from entrypoints.http.dependencies import CurrentUser, IdempotencyKeyHeader, provided
+from entrypoints.http.problems import problem_responses
+from entrypoints.http.schemas import (
+    AccountListOut,
+    AccountOut,
+    AccountSummaryOut,
+    DepositIn,
+    DepositOut,
+    EntryOut,
+    OpenAccountIn,
+    StatementOut,
+)
+
+router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+
+
+@router.post(
+    "", status_code=201, response_model=AccountOut, responses=problem_responses(401, 413, 422)
+)
+async def open_account(
+    body: OpenAccountIn,
+    user: CurrentUser,
+    open_account: Annotated[OpenAccount, provided(lambda c: c.open_account)],
+) -> AccountOut:
+    return AccountOut.of(await open_account(user.id, body.currency))
+
+
+@router.get("", response_model=AccountListOut, responses=problem_responses(401))
+async def list_accounts(
+    user: CurrentUser,
+    list_accounts: Annotated[ListAccounts, provided(lambda c: c.list_accounts)],
+) -> AccountListOut:
+    return AccountListOut(items=[AccountOut.of(account) for account in await list_accounts(user.id)])
+
+
+@router.get("/{account_id}", response_model=AccountOut, responses=problem_responses(401, 404, 422))
+async def get_account(
+    account_id: UUID,
+    user: CurrentUser,
+    get_account: Annotated[GetAccount, provided(lambda c: c.get_account)],
+) -> AccountOut:
+    return AccountOut.of(await get_account(user.id, account_id))
+
+
+@router.get(
+    "/{account_id}/summary",
+    response_model=AccountSummaryOut,
+    responses=problem_responses(401, 404, 422),
+)
+async def get_account_summary(
+    account_id: UUID,
+    user: CurrentUser,
+    summarize: Annotated[GetAccountSummary, provided(lambda c: c.get_account_summary)],
+) -> AccountSummaryOut:
+    return AccountSummaryOut.of(await summarize(user.id, account_id))
+
+
+@router.post(
+    "/{account_id}/deposits",
+    status_code=201,
+    response_model=DepositOut,
+    responses=problem_responses(401, 404, 409, 413, 422, 503),
+)
+async def deposit(
+    account_id: UUID,
+    body: DepositIn,
+    user: CurrentUser,
+    response: Response,
+    deposit: Annotated[Deposit, provided(lambda c: c.deposit)],
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> DepositOut:
+    receipt = await deposit(user.id, account_id, body.amount, idempotency_key)
+    if receipt.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return DepositOut.of(receipt)
+
+
+@router.get(
+    "/{account_id}/entries",
+    response_model=StatementOut,
+    responses=problem_responses(401, 404, 422),
+)
+async def list_entries(
+    account_id: UUID,
+    user: CurrentUser,
+    get_statement: Annotated[GetStatement, provided(lambda c: c.get_statement)],
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> StatementOut:
+    """The account's ledger entries, newest first; pass `next_cursor` back for the next page."""
+    page = await get_statement(user.id, account_id, limit=limit, cursor=cursor)
+    return StatementOut(
+        items=[EntryOut.of(entry) for entry in page.entries], next_cursor=page.next_cursor
+    )

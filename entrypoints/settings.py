@@ -1,0 +1,78 @@
+"""Settings from the environment (prefix HEXBANK_) and an optional .env file."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_JWT_SECRET_BYTES = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HEXBANK_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("HEXBANK_DATABASE_URL", "DATABASE_URL"),
+        description="postgresql+asyncpg://...; unset means the embedded server under data_dir.",
+    )
+    data_dir: Path = Path(".data")
+    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HEXBANK_HOST", "HOST"))
+    port: int = Field(default=8000, validation_alias=AliasChoices("HEXBANK_PORT", "PORT"))
+    log_level: str = "info"
+
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout_s: float = 5.0
+    db_pool_pre_ping: bool = True
+    db_connect_timeout_s: float = 5.0
+    db_statement_timeout_ms: int = 10_000
+    db_lock_timeout_ms: int = 5_000
+    db_isolation_level: Literal["READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"] = (
+        "READ COMMITTED"
+    )
+    db_statement_cache_size: int = Field(
+        default=100, description="asyncpg prepared statements per connection; 0 for PgBouncer."
+    )
+
+    jwt_secret: SecretStr | None = None
+    jwt_lifetime_s: int = 3600
+
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+
+    max_body_bytes: int = 1024 * 1024
+    max_transfer_amount: int = 10**12
+    transfer_retry_attempts: int = 5
+    health_timeout_s: float = 2.0
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None and len(secret.get_secret_value().encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(f"HEXBANK_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes.")
+        return secret
+
+    def resolved_jwt_secret(self) -> str:
+        """The configured secret; with the embedded database, one generated once and kept
+        under data_dir. A shared database with no secret is refused: instances would each
+        sign with their own key."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if self.database_url is not None:
+            raise RuntimeError(
+                "Set HEXBANK_JWT_SECRET (32 bytes or more) when DATABASE_URL is set."
+            )
+        path = self.data_dir / "jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from httpx import ASGITransport, AsyncClient
+
+from adapters.sqlalchemy import migrations
+from entrypoints.app import create_app
+from entrypoints.container import Container, build_container
+from entrypoints.settings import Settings
+from tests.fakes import TEST_SECRET, InMemoryBank
+from tests.postgres import (
+    create_database,
+    drop_database,
+    postgres_server,
+    unique_name,
+    with_database,
+)
+
+
+@pytest.fixture
+def bank() -> InMemoryBank:
+    return InMemoryBank()
+
+
+# -- real PostgreSQL: one server per session, one fresh database per test ------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def template_database(postgres_url: str) -> Iterator[str]:
+    """Migrated once; every test's database is a copy of it, so tests cannot see each other."""
+    name = unique_name("hexbank_template")
+    asyncio.run(create_database(postgres_url, name))
+    migrations.upgrade(with_database(postgres_url, name))
+    yield name
+    asyncio.run(drop_database(postgres_url, name))
+
+
+@pytest.fixture
+async def database_url(postgres_url: str, template_database: str) -> AsyncIterator[str]:
+    name = unique_name("hexbank_test")
+    await create_database(postgres_url, name, template=template_database)
+    yield with_database(postgres_url, name)
+    await drop_database(postgres_url, name)
+
+
+def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "data_dir": data_dir,
+        "jwt_secret": TEST_SECRET,
+        "argon2_time_cost": 1,
+        "argon2_memory_kib": 64,
+        "argon2_parallelism": 1,
+        "db_pool_size": 20,
+        "db_max_overflow": 20,
+        **overrides,
+    }
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path)
+
+
+@pytest.fixture
+async def container(settings: Settings, database_url: str) -> AsyncIterator[Container]:
+    container = build_container(settings, database_url)
+    await container.init_resources()  # type: ignore[misc]
+    yield container
+    await container.shutdown_resources()  # type: ignore[misc]
+
+
+@pytest.fixture
+async def client(settings: Settings, database_url: str) -> AsyncIterator[AsyncClient]:
+    """An HTTP client on the app built by the real container, lifespan included."""
+    app = create_app(build_container(settings, database_url))
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://hexbank.test") as client,
+    ):
+        yield client

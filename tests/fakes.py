@@ -1,0 +1,87 @@
+"""Test doubles for the ports that are slow or non-deterministic for real (hashing, time)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+from adapters.email_normalizer import EmailValidatorNormalizer
+from adapters.in_memory.storage import InMemoryStorage
+from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.jwt_tokens import JwtTokenIssuer
+from adapters.tenacity_retry import TenacityTransactionRetry
+from application.money_movement import MoneyMovement
+from application.use_cases.deposit import Deposit
+from application.use_cases.get_account import GetAccount
+from application.use_cases.get_account_summary import GetAccountSummary
+from application.use_cases.get_statement import GetStatement
+from application.use_cases.get_transfer import GetTransfer
+from application.use_cases.list_accounts import ListAccounts
+from application.use_cases.open_account import OpenAccount
+from application.use_cases.reconcile_ledger import ReconcileLedger
+from application.use_cases.register_user import RegisterUser
+from application.use_cases.transfer_funds import TransferFunds
+
+TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long"
+
+
+@dataclass
+class ManualClock:
+    current: datetime = field(default_factory=lambda: datetime(2026, 1, 1, 12, tzinfo=UTC))
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class FakePasswordHasher:
+    """Reversible and instant; records verifications so the timing rule can be checked."""
+
+    def __init__(self) -> None:
+        self.verifications = 0
+
+    async def hash(self, password: str) -> str:
+        return f"fake${password}"
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        self.verifications += 1
+        return password_hash is not None and password_hash == f"fake${password}"
+
+
+@dataclass
+class InMemoryBank:
+    """Everything a use case needs, wired on fakes: the unit-test composition root."""
+
+    storage: InMemoryStorage = field(default_factory=InMemoryStorage)
+    clock: ManualClock = field(default_factory=ManualClock)
+    hasher: FakePasswordHasher = field(default_factory=FakePasswordHasher)
+    emails: EmailValidatorNormalizer = field(default_factory=EmailValidatorNormalizer)
+    retry: TenacityTransactionRetry = field(
+        default_factory=lambda: TenacityTransactionRetry(attempts=3, first_wait=0, max_wait=0)
+    )
+
+    def __post_init__(self) -> None:
+        self.tokens = JwtTokenIssuer(TEST_SECRET, timedelta(minutes=15), self.clock)
+        self.movement = MoneyMovement(self.uow, self.clock, self.retry)
+
+    def uow(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.storage)
+
+
+def use_cases(bank: InMemoryBank) -> SimpleNamespace:
+    """Every use case wired on the bank's fakes, as the container wires them on adapters."""
+    return SimpleNamespace(
+        register=RegisterUser(bank.uow, bank.hasher, bank.emails, bank.clock, bank.retry),
+        open_account=OpenAccount(bank.uow, bank.clock),
+        get_account=GetAccount(bank.uow),
+        list_accounts=ListAccounts(bank.uow),
+        deposit=Deposit(bank.movement),
+        transfer=TransferFunds(bank.movement),
+        get_transfer=GetTransfer(bank.uow),
+        statement=GetStatement(bank.uow),
+        summary=GetAccountSummary(bank.uow),
+        reconcile=ReconcileLedger(bank.uow),
+    )

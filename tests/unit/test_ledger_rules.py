@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from domain.account import Account, funding_account_id
+from domain.errors import CurrencyMismatch, InsufficientFunds, SameAccountTransfer
+from domain.ledger import post_transfer
+from domain.money import Money
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def customer(balance: int = 0, currency: str = "EUR") -> Account:
+    account = Account.open(owner_id=uuid4(), currency=currency, now=NOW)
+    account.balance = balance
+    return account
+
+
+def test_a_posting_writes_a_debit_and_a_credit_that_sum_to_zero() -> None:
+    source, destination = customer(1_000), customer(0)
+    posting = post_transfer(
+        transfer_id=uuid4(),
+        source=source,
+        destination=destination,
+        amount=Money(300, "EUR"),
+        description="rent",
+        now=NOW,
+    )
+    assert (posting.debit.amount, posting.credit.amount) == (-300, 300)
+    assert (posting.debit.balance_after, posting.credit.balance_after) == (700, 300)
+    assert (source.balance, destination.balance) == (700, 300)
+    assert (posting.debit.sequence, posting.credit.sequence) == (1, 1)
+    assert posting.transfer.description == "rent"
+
+
+def test_insufficient_funds_changes_nothing() -> None:
+    source, destination = customer(299), customer(0)
+    with pytest.raises(InsufficientFunds):
+        post_transfer(
+            transfer_id=uuid4(),
+            source=source,
+            destination=destination,
+            amount=Money(300, "EUR"),
+            description=None,
+            now=NOW,
+        )
+    assert (source.balance, source.entry_count, destination.balance) == (299, 0, 0)
+
+
+def test_the_funding_account_may_go_negative() -> None:
+    funding = Account.funding(currency="EUR", now=NOW)
+    posting = post_transfer(
+        transfer_id=uuid4(),
+        source=funding,
+        destination=customer(),
+        amount=Money(500, "EUR"),
+        description=None,
+        now=NOW,
+    )
+    assert funding.balance == -500
+    assert posting.debit.balance_after == -500
+
+
+def test_funding_accounts_have_one_fixed_id_per_currency() -> None:
+    assert Account.funding(currency="EUR", now=NOW).id == funding_account_id("EUR")
+    assert funding_account_id("EUR") != funding_account_id("USD")
+
+
+def test_same_account_and_currency_mismatch_are_refused() -> None:
+    account = customer(1_000)
+    with pytest.raises(SameAccountTransfer):
+        post_transfer(
+            transfer_id=uuid4(),
+            source=account,
+            destination=account,
+            amount=Money(1, "EUR"),
+            description=None,
+            now=NOW,
+        )
+    with pytest.raises(CurrencyMismatch):
+        post_transfer(
+            transfer_id=uuid4(),
+            source=account,
+            destination=customer(currency="USD"),
+            amount=Money(1, "EUR"),
+            description=None,
+            now=NOW,
+        )
