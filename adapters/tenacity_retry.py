@@ -21,7 +21,7 @@ class TenacityTransactionRetry:
     """Full-jitter exponential backoff, so retrying transactions spread out instead of
     colliding again; after the last attempt the `TransientConflict` reaches the caller."""
 
-    def __init__(self, attempts: int = 5, first_wait: float = 0.005, max_wait: float = 0.2):
+    def __init__(self, attempts: int = 10, first_wait: float = 0.005, max_wait: float = 0.25):
         self._attempts = attempts
         self._first_wait = first_wait
         self._max_wait = max_wait

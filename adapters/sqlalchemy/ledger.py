@@ -49,8 +49,10 @@ def _entry(row: Any) -> LedgerEntry:
     )
 
 
-def _sum(expression: Any) -> Any:
-    return cast(func.coalesce(func.sum(expression), 0), BigInteger)
+def _sum(expression: Any, where: Any = None) -> Any:
+    """SUM as a BIGINT, 0 over no rows; PostgreSQL's SUM(bigint) is NUMERIC otherwise."""
+    total = func.sum(expression) if where is None else func.sum(expression).filter(where)
+    return cast(func.coalesce(total, 0), BigInteger)
 
 
 class SqlAlchemyLedgerRepository:
@@ -117,8 +119,8 @@ class SqlAlchemyLedgerRepository:
         statement = (
             select(
                 accounts.c.balance,
-                _sum(amount).filter(amount > 0).label("total_in"),
-                _sum(-amount).filter(amount < 0).label("total_out"),
+                _sum(amount, amount > 0).label("total_in"),
+                _sum(-amount, amount < 0).label("total_out"),
                 func.count().filter(amount > 0).label("count_in"),
                 func.count().filter(amount < 0).label("count_out"),
             )
