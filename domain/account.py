@@ -10,7 +10,6 @@ from uuid import UUID, uuid4, uuid5
 from domain.currency import require_currency
 from domain.errors import InsufficientFunds
 
-
 _FUNDING_NAMESPACE = UUID("6d1e0a55-3c1b-4f0e-9a57-2b8c1f4e0b7d")
 
 

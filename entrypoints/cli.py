@@ -25,7 +25,9 @@ def serve(
 ) -> None:
     """Apply migrations and serve the API until Ctrl-C or SIGTERM."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
     with database_url(settings) as url:
         migrations.upgrade(url)
         app = create_app(build_container(settings, url))

@@ -30,9 +30,7 @@ class InMemoryLedgerRepository:
             self._pending.accounts[account.id] = replace(account)
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
-        return self._pending.transfers.get(transfer_id) or self._storage.transfers.get(
-            transfer_id
-        )
+        return self._pending.transfers.get(transfer_id) or self._storage.transfers.get(transfer_id)
 
     async def entries(
         self, account_id: UUID, *, before_sequence: int | None, limit: int
@@ -50,9 +48,7 @@ class InMemoryLedgerRepository:
         return newest_first[:limit]
 
     async def totals(self, account_id: UUID) -> AccountTotals:
-        account = self._pending.accounts.get(account_id) or self._storage.accounts.get(
-            account_id
-        )
+        account = self._pending.accounts.get(account_id) or self._storage.accounts.get(account_id)
         if account is None:
             raise AccountNotFound(f"Account {account_id} not found.")
         amounts = [entry.amount for entry in self._all_entries() if entry.account_id == account_id]
@@ -83,10 +79,14 @@ class InMemoryLedgerRepository:
                 running += entry.amount
                 if entry.balance_after != running:
                     report.broken_chains.append(
-                        BrokenChain(entry.id, account.id, entry.sequence, entry.balance_after, running)
+                        BrokenChain(
+                            entry.id, account.id, entry.sequence, entry.balance_after, running
+                        )
                     )
             if account.balance != running:
-                report.balance_mismatches.append(BalanceMismatch(account.id, account.balance, running))
+                report.balance_mismatches.append(
+                    BalanceMismatch(account.id, account.balance, running)
+                )
         for transfer in transfers.values():
             pair = by_transfer[transfer.id]
             amounts = sorted(entry.amount for entry in pair)

@@ -34,7 +34,11 @@ def translate(error: BaseException) -> ApplicationError | None:
         state = sqlstate(error)
         if state in (SERIALIZATION_FAILURE, DEADLOCK_DETECTED, LOCK_NOT_AVAILABLE):
             return TransientConflict(f"The transaction met a concurrent one ({state}).")
-        if error.connection_invalidated or state == QUERY_CANCELED or (state or "").startswith("08"):
+        if (
+            error.connection_invalidated
+            or state == QUERY_CANCELED
+            or (state or "").startswith("08")
+        ):
             return StorageUnavailable("The database connection failed or timed out.")
         return None
     if isinstance(error, OSError | TimeoutError):

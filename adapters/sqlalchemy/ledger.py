@@ -201,7 +201,9 @@ class SqlAlchemyLedgerRepository:
             select(transfers.c.id, count.label("entry_count"), total.label("total"))
             .select_from(transfers.outerjoin(ledger_entries))
             .group_by(transfers.c.id)
-            .having((count != 2) | (total != 0) | (func.max(amount) != func.max(transfers.c.amount)))
+            .having(
+                (count != 2) | (total != 0) | (func.max(amount) != func.max(transfers.c.amount))
+            )
         )
         return [
             UnbalancedTransfer(row.id, row.entry_count, row.total)

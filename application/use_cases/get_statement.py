@@ -38,9 +38,7 @@ class GetStatement:
         before = None if cursor is None else _decode(cursor, account_id)
         async with self._uow_factory() as uow:
             await owned_account(uow, account_id, owner_id)
-            entries = await uow.ledger.entries(
-                account_id, before_sequence=before, limit=limit + 1
-            )
+            entries = await uow.ledger.entries(account_id, before_sequence=before, limit=limit + 1)
         if len(entries) <= limit:
             return StatementPage(entries, None)
         page = entries[:limit]

@@ -71,7 +71,11 @@ class TransferFunds:
                 user_id,
                 idempotency_key,
                 fingerprint(
-                    "transfer", source_id, destination_id, amount.amount, amount.currency,
+                    "transfer",
+                    source_id,
+                    destination_id,
+                    amount.amount,
+                    amount.currency,
                     description,
                 ),
             )

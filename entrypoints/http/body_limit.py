@@ -22,7 +22,9 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and not declared.isdigit():
-            await problem(400, "bad-request", "Content-Length is not a number.")(scope, receive, send)
+            await problem(400, "bad-request", "Content-Length is not a number.")(
+                scope, receive, send
+            )
             return
         if declared is not None and int(declared) > self.max_bytes:
             await problem(413, "payload-too-large", self._detail())(scope, receive, send)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -35,7 +36,10 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
 }
 """Most specific first; a domain error not listed is a refused request (422)."""
 
-RETRY_AFTER_S = {app_errors.TransientConflict: "1", app_errors.StorageUnavailable: "2"}
+RETRY_AFTER_S: dict[type[Exception], str] = {
+    app_errors.TransientConflict: "1",
+    app_errors.StorageUnavailable: "2",
+}
 
 _SLUG_BY_STATUS = {
     400: "bad-request",
@@ -58,7 +62,7 @@ def problem(
     slug: str,
     detail: str,
     *,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> ProblemResponse:
     body: dict[str, Any] = {
@@ -107,7 +111,9 @@ def _validation_error(_: Request, error: Exception) -> ProblemResponse:
 
 def _http_error(_: Request, error: Exception) -> ProblemResponse:
     assert isinstance(error, HTTPException)
-    slug = _SLUG_BY_STATUS.get(error.status_code) or HTTPStatus(error.status_code).phrase.lower().replace(" ", "-")
+    slug = _SLUG_BY_STATUS.get(error.status_code) or HTTPStatus(
+        error.status_code
+    ).phrase.lower().replace(" ", "-")
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     return problem(error.status_code, slug, detail, headers=error.headers)
 
@@ -131,7 +137,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {
             "model": ProblemOut,
             "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemOut"}}},
+            "content": {
+                PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
+            },
         }
         for status in statuses
     }

@@ -40,12 +40,14 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(id=user.id, email=user.email, full_name=user.full_name, created_at=user.created_at)
+        return cls(
+            id=user.id, email=user.email, full_name=user.full_name, created_at=user.created_at
+        )
 
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105  (the OAuth2 token type, not a secret)
     expires_in: int
 
 

@@ -98,7 +98,9 @@ async def test_a_posting_is_stored_whole(uow_factory: UnitOfWorkFactory) -> None
 
     for minutes, amount in enumerate((500, 300, 200)):
         async with uow_factory() as uow:
-            locked = await uow.accounts.lock([account.id, Account.funding(currency="EUR", now=NOW).id])
+            locked = await uow.accounts.lock(
+                [account.id, Account.funding(currency="EUR", now=NOW).id]
+            )
             funding_id = next(a for a in locked if a != account.id)
             posting = post_transfer(
                 transfer_id=uuid4(),
@@ -133,7 +135,10 @@ async def test_a_posting_is_stored_whole(uow_factory: UnitOfWorkFactory) -> None
 
 async def test_a_refused_posting_writes_nothing(uow_factory: UnitOfWorkFactory) -> None:
     ada, bob = await saved_user(uow_factory), await saved_user(uow_factory, "bob@example.com")
-    source, destination = await saved_account(uow_factory, ada), await saved_account(uow_factory, bob)
+    source, destination = (
+        await saved_account(uow_factory, ada),
+        await saved_account(uow_factory, bob),
+    )
     with pytest.raises(InsufficientFunds):
         async with uow_factory() as uow:
             locked = await uow.accounts.lock([source.id, destination.id])
@@ -156,12 +161,16 @@ async def test_idempotency_keys_are_claimed_completed_and_expire(
     key = IdempotencyKey(ada.id, "k-1", "fingerprint-a")
     async with uow_factory() as uow:
         assert await uow.idempotency.claim(key, now=NOW, expired_before=NOW - timedelta(1)) is None
-        await uow.idempotency.complete(key, Outcome(error_code="insufficient-funds", error_detail="no"))
+        await uow.idempotency.complete(
+            key, Outcome(error_code="insufficient-funds", error_detail="no")
+        )
         await uow.commit()
 
     async with uow_factory() as uow:
         stored = await uow.idempotency.claim(
-            IdempotencyKey(ada.id, "k-1", "fingerprint-b"), now=NOW, expired_before=NOW - timedelta(1)
+            IdempotencyKey(ada.id, "k-1", "fingerprint-b"),
+            now=NOW,
+            expired_before=NOW - timedelta(1),
         )
         assert stored is not None
         assert stored.fingerprint == "fingerprint-a"
@@ -169,7 +178,9 @@ async def test_idempotency_keys_are_claimed_completed_and_expire(
 
     later = NOW + timedelta(days=2)
     async with uow_factory() as uow:
-        assert await uow.idempotency.claim(key, now=later, expired_before=later - timedelta(1)) is None
+        assert (
+            await uow.idempotency.claim(key, now=later, expired_before=later - timedelta(1)) is None
+        )
 
 
 async def test_an_uncommitted_claim_leaves_the_key_free(uow_factory: UnitOfWorkFactory) -> None:

@@ -28,7 +28,9 @@ ATTEMPTS = {"READ COMMITTED": 10, "SERIALIZABLE": 25}
 
 
 @asynccontextmanager
-async def running(database_url: str, data_dir: Path, **settings: object) -> AsyncIterator[Container]:
+async def running(
+    database_url: str, data_dir: Path, **settings: object
+) -> AsyncIterator[Container]:
     container = build_container(make_settings(database_url, data_dir, **settings), database_url)
     await container.init_resources()  # type: ignore[misc]
     try:
@@ -50,7 +52,9 @@ async def customers(container: Container, count: int, balance: int) -> list[tupl
     return pairs
 
 
-async def assert_books_balance(container: Container, accounts: list[tuple[UUID, UUID]], total: int) -> None:
+async def assert_books_balance(
+    container: Container, accounts: list[tuple[UUID, UUID]], total: int
+) -> None:
     balances = [
         (await container.get_account()(owner, account)).balance for owner, account in accounts
     ]
@@ -75,7 +79,9 @@ async def random_transfers(
 
     gate = asyncio.Semaphore(24)
 
-    async def one(container: Container, source: tuple[UUID, UUID], destination: tuple[UUID, UUID], amount: int) -> BaseException | None:
+    async def one(
+        container: Container, source: tuple[UUID, UUID], destination: tuple[UUID, UUID], amount: int
+    ) -> BaseException | None:
         async with gate:
             try:
                 await container.transfer_funds()(
@@ -93,7 +99,10 @@ async def test_hundreds_of_concurrent_transfers_keep_every_invariant(
     database_url: str, tmp_path: Path, isolation: str
 ) -> None:
     async with running(
-        database_url, tmp_path, db_isolation_level=isolation, transfer_retry_attempts=ATTEMPTS[isolation]
+        database_url,
+        tmp_path,
+        db_isolation_level=isolation,
+        transfer_retry_attempts=ATTEMPTS[isolation],
     ) as container:
         accounts = await customers(container, 10, 5_000)
         outcomes = await random_transfers([container], accounts, 300, seed=7)
@@ -148,7 +157,7 @@ async def test_a_registration_race_gives_one_user_and_clean_refusals(container: 
 
 
 async def test_the_database_refuses_a_negative_customer_balance(container: Container) -> None:
-    (_, account), = await customers(container, 1, 10)
+    ((_, account),) = await customers(container, 1, 10)
     async with container.engine().begin() as connection:
         with pytest.raises(IntegrityError) as refused:
             await connection.execute(

@@ -48,12 +48,14 @@ async def test_deposit_then_transfer_moves_money_and_keeps_the_books_balanced(
 
     receipt = await uc.transfer(ada, TransferRequest(source, destination, 2_500, "EUR", "rent"))
 
-    assert receipt.transfer.amount == 2_500 and not receipt.replayed
+    assert receipt.transfer.amount == 2_500
+    assert not receipt.replayed
     assert (await uc.get_account(ada, source)).balance == 7_500
     assert (await uc.get_account(bob, destination)).balance == 2_500
     assert bank.storage.accounts[funding_account_id("EUR")].balance == -10_000
     report = await uc.reconcile()
-    assert report.is_clean and report.totals_by_currency == {"EUR": 0}
+    assert report.is_clean
+    assert report.totals_by_currency == {"EUR": 0}
 
 
 async def test_insufficient_funds_moves_nothing(bank: InMemoryBank, uc) -> None:
@@ -151,7 +153,8 @@ async def test_a_retried_transfer_with_its_key_is_replayed_not_repeated(
     first = await uc.transfer(ada, request, "key-1")
     again = await uc.transfer(ada, request, "key-1")
 
-    assert again.replayed and again.transfer == first.transfer
+    assert again.replayed
+    assert again.transfer == first.transfer
     assert (await uc.get_account(ada, source)).balance == 9_300
     with pytest.raises(IdempotencyKeyReused):
         await uc.transfer(ada, replace(request, amount=701), "key-1")
@@ -178,7 +181,8 @@ async def test_deposits_are_idempotent(uc) -> None:
     account = await funded(uc, ada, 0)
     first = await uc.deposit(ada, account, 250, "dep-1")
     again = await uc.deposit(ada, account, 250, "dep-1")
-    assert again.replayed and again.transfer.id == first.transfer.id
+    assert again.replayed
+    assert again.transfer.id == first.transfer.id
     assert (await uc.get_account(ada, account)).balance == 250
     with pytest.raises(IdempotencyKeyReused):
         await uc.deposit(ada, account, 251, "dep-1")
@@ -200,7 +204,9 @@ async def test_a_key_held_by_an_unfinished_unit_of_work_is_in_flight(
         with pytest.raises(IdempotencyKeyInFlight):
             await uc.transfer(ada, TransferRequest(source, destination, 1, "EUR"), "busy")
     # Rolled back without an outcome: the key is free again and the request runs once.
-    assert not (await uc.transfer(ada, TransferRequest(source, destination, 1, "EUR"), "busy")).replayed
+    assert not (
+        await uc.transfer(ada, TransferRequest(source, destination, 1, "EUR"), "busy")
+    ).replayed
 
 
 async def test_keys_expire_after_a_day(bank: InMemoryBank, uc) -> None:
@@ -212,7 +218,8 @@ async def test_keys_expire_after_a_day(bank: InMemoryBank, uc) -> None:
     assert (await uc.transfer(ada, request, "old")).replayed
     bank.clock.advance(hours=2)
     fresh = await uc.transfer(ada, request, "old")
-    assert not fresh.replayed and fresh.transfer.id != first.transfer.id
+    assert not fresh.replayed
+    assert fresh.transfer.id != first.transfer.id
 
 
 # -- statement, summary, reconciliation ---------------------------------------------------

@@ -43,7 +43,9 @@ async def list_accounts(
     user: CurrentUser,
     list_accounts: Annotated[ListAccounts, provided(lambda c: c.list_accounts)],
 ) -> AccountListOut:
-    return AccountListOut(items=[AccountOut.of(account) for account in await list_accounts(user.id)])
+    return AccountListOut(
+        items=[AccountOut.of(account) for account in await list_accounts(user.id)]
+    )
 
 
 @router.get("/{account_id}", response_model=AccountOut, responses=problem_responses(401, 404, 422))

@@ -24,6 +24,4 @@ async def ready(
 ) -> HealthOut | Response:
     if await health.is_ready():
         return HealthOut(status="ok")
-    return problem(
-        503, "not-ready", "The database does not answer.", headers={"Retry-After": "2"}
-    )
+    return problem(503, "not-ready", "The database does not answer.", headers={"Retry-After": "2"})

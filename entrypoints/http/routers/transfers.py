@@ -40,7 +40,9 @@ async def transfer_funds(
     return TransferOut.of(receipt.transfer)
 
 
-@router.get("/{transfer_id}", response_model=TransferOut, responses=problem_responses(401, 404, 422))
+@router.get(
+    "/{transfer_id}", response_model=TransferOut, responses=problem_responses(401, 404, 422)
+)
 async def get_transfer(
     transfer_id: UUID,
     user: CurrentUser,
