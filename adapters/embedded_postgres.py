@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -25,7 +27,9 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start the server, create the database if needed, return its asyncpg URL."""
         self._data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = get_server(self._data_dir / "pg", cleanup_mode="stop")
+        pgdata = self._data_dir / "pg"
+        _forget_dead_handles(pgdata)
+        self._server = get_server(pgdata, cleanup_mode="stop")
         exists = self._server.psql(
             f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608
         )
@@ -49,3 +53,27 @@ class EmbeddedPostgres:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """pgserver stops the server when its last user process lets go, counting users in a
+    pid list; a process that was killed never lets go and would keep the server up forever.
+    Drop the pids that no longer run, so the next clean stop really stops it."""
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and _running(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

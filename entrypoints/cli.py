@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -18,6 +22,28 @@ from entrypoints.settings import Settings
 cli = typer.Typer(help="hexbank: accounts, deposits and transfers.", no_args_is_help=True)
 
 
+class _Shutdown(Exception):  # noqa: N818  (a signal, not an error)
+    """SIGINT or SIGTERM: uvicorn re-raises it after its graceful shutdown."""
+
+
+def _raise_shutdown(signum: int, _frame: FrameType | None) -> None:
+    raise _Shutdown(signum)
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Turn SIGINT/SIGTERM into an exception that unwinds every `with` block, so the engine
+    is disposed and the embedded server stopped: no orphan process, exit status 0."""
+    previous = {sig: signal.signal(sig, _raise_shutdown) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except _Shutdown:
+        logging.getLogger("hexbank").info("stopped")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: HOST or 127.0.0.1.")] = None,
@@ -28,7 +54,7 @@ def serve(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
-    with database_url(settings) as url:
+    with _stopped_by_signals(), database_url(settings) as url:
         migrations.upgrade(url)
         app = create_app(build_container(settings, url))
         # uvicorn turns SIGINT/SIGTERM into a graceful shutdown: in-flight requests finish,

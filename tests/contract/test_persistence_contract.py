@@ -128,6 +128,7 @@ async def test_a_posting_is_stored_whole(uow_factory: UnitOfWorkFactory) -> None
         totals = await uow.ledger.totals(account.id)
         assert (totals.balance, totals.total_in, totals.total_out) == (1_000, 1_000, 0)
         assert (totals.count_in, totals.count_out) == (3, 0)
+    async with uow_factory() as uow:
         report = await uow.ledger.reconcile()
         assert report.is_clean, report
         assert report.totals_by_currency == {"EUR": 0}
