@@ -22,7 +22,7 @@ from entrypoints.settings import Settings
 cli = typer.Typer(help="hexbank: accounts, deposits and transfers.", no_args_is_help=True)
 
 
-class _Shutdown(Exception):  # noqa: N818  (a signal, not an error)
+class _Shutdown(Exception):
     """SIGINT or SIGTERM: uvicorn re-raises it after its graceful shutdown."""
 
 
