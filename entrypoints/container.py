@@ -9,7 +9,15 @@ from dependency_injector import containers, providers
 from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.email_normalizer import EmailValidatorNormalizer
 from adapters.jwt_tokens import JwtTokenIssuer
-from adapters.sqlalchemy.engine import create_engine, disposed_on_shutdown, session_factory
+from adapters.sqlalchemy.engine import (
+    EngineOptions,
+    autocommit,
+    create_engine,
+    disposed_on_shutdown,
+    make_session_factory,
+    optional_engine,
+    reporting_engine,
+)
 from adapters.sqlalchemy.health import DatabaseHealth
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system_clock import SystemClock
@@ -37,11 +45,10 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
 
-    # The engine is built lazily and synchronously (no connection at import or build time);
-    # the Resource owns its lifetime, so `shutdown_resources()` disposes the pool.
-    engine = providers.Singleton(
-        create_engine,
-        database_url,
+    # Engines are built lazily and synchronously (no connection at import or build time);
+    # Resources own their lifetimes, so `shutdown_resources()` disposes the pools.
+    engine_options = providers.Factory(
+        EngineOptions,
         pool_size=settings.provided.db_pool_size,
         max_overflow=settings.provided.db_max_overflow,
         pool_timeout=settings.provided.db_pool_timeout_s,
@@ -52,9 +59,29 @@ class Container(containers.DeclarativeContainer):
         isolation_level=settings.provided.db_isolation_level,
         statement_cache_size=settings.provided.db_statement_cache_size,
     )
+    engine = providers.Singleton(create_engine, database_url, engine_options)
     engine_lifetime = providers.Resource(disposed_on_shutdown, engine)
-    session_factory = providers.Singleton(session_factory, engine)
+    replica_engine = providers.Singleton(
+        optional_engine, settings.provided.read_replica_url, engine_options
+    )
+    replica_lifetime = providers.Resource(disposed_on_shutdown, replica_engine)
+
+    # Writes: one transaction per unit of work.
+    session_factory = providers.Singleton(make_session_factory, engine)
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    # Reads that need no transaction: autocommit on the primary, no BEGIN/ROLLBACK.
+    read_session_factory = providers.Singleton(
+        make_session_factory, providers.Singleton(autocommit, engine)
+    )
+    read_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, read_session_factory)
+    # Statements and summaries tolerate replica lag; every other read uses the primary.
+    report_session_factory = providers.Singleton(
+        make_session_factory,
+        providers.Singleton(
+            reporting_engine, providers.Singleton(autocommit, engine), replica_engine
+        ),
+    )
+    report_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, report_session_factory)
     database_health = providers.Singleton(
         DatabaseHealth, engine, timeout_s=settings.provided.health_timeout_s
     )
@@ -86,15 +113,15 @@ class Container(containers.DeclarativeContainer):
         transaction_retry,
     )
     authenticate = providers.Singleton(
-        Authenticate, unit_of_work.provider, password_hasher, email_normalizer, token_issuer
+        Authenticate, read_unit_of_work.provider, password_hasher, email_normalizer, token_issuer
     )
-    get_current_user = providers.Singleton(GetCurrentUser, unit_of_work.provider, token_issuer)
+    get_current_user = providers.Singleton(GetCurrentUser, read_unit_of_work.provider, token_issuer)
     open_account = providers.Singleton(OpenAccount, unit_of_work.provider, clock)
-    get_account = providers.Singleton(GetAccount, unit_of_work.provider)
-    list_accounts = providers.Singleton(ListAccounts, unit_of_work.provider)
-    get_account_summary = providers.Singleton(GetAccountSummary, unit_of_work.provider)
-    get_statement = providers.Singleton(GetStatement, unit_of_work.provider)
-    get_transfer = providers.Singleton(GetTransfer, unit_of_work.provider)
+    get_account = providers.Singleton(GetAccount, read_unit_of_work.provider)
+    list_accounts = providers.Singleton(ListAccounts, read_unit_of_work.provider)
+    get_account_summary = providers.Singleton(GetAccountSummary, report_unit_of_work.provider)
+    get_statement = providers.Singleton(GetStatement, report_unit_of_work.provider)
+    get_transfer = providers.Singleton(GetTransfer, read_unit_of_work.provider)
     deposit = providers.Singleton(
         Deposit, money_movement, max_amount=settings.provided.max_transfer_amount
     )

@@ -22,6 +22,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("HEXBANK_DATABASE_URL", "DATABASE_URL"),
         description="postgresql+asyncpg://...; unset means the embedded server under data_dir.",
     )
+    read_replica_url: str | None = Field(
+        default=None,
+        description="A streaming replica for statement and summary reads; unset: the primary.",
+    )
     data_dir: Path = Path(".data")
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HEXBANK_HOST", "HOST"))
     port: int = Field(default=8000, validation_alias=AliasChoices("HEXBANK_PORT", "PORT"))
@@ -30,7 +34,11 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_timeout_s: float = 5.0
-    db_pool_pre_ping: bool = True
+    db_pool_pre_ping: bool = Field(
+        default=False,
+        description="Ping each connection at checkout. Off: a dead connection fails one "
+        "request with 503 and SQLAlchemy then invalidates the whole pool.",
+    )
     db_connect_timeout_s: float = 5.0
     db_statement_timeout_ms: int = 10_000
     db_lock_timeout_ms: int = 5_000

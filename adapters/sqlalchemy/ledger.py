@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, bindparam, cast, func, insert, select, update
+from sqlalchemy import BigInteger, DateTime, Text, Uuid, bindparam, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers
@@ -18,10 +18,42 @@ from domain.errors import AccountNotFound
 from domain.ledger import Posting
 from domain.transfer import LedgerEntry, Transfer
 
-_new_balances = (
-    update(accounts)
-    .where(accounts.c.id == bindparam("account_id"))
-    .values(balance=bindparam("new_balance"), entry_count=bindparam("new_entry_count"))
+# Foreign keys are checked at the end of the statement, so the entries may reference the
+# transfer inserted by the same statement. Entry sequence doubles as the account's entry count.
+_RECORD_POSTING = text(
+    """
+    WITH new_transfer AS (
+        INSERT INTO transfers
+            (id, from_account_id, to_account_id, amount, currency, description, created_at)
+        VALUES (:transfer_id, :from_account_id, :to_account_id, :amount, :currency,
+                :description, :created_at)
+    ), new_entries AS (
+        INSERT INTO ledger_entries
+            (id, account_id, transfer_id, sequence, amount, balance_after, created_at)
+        VALUES
+            (:debit_id, :from_account_id, :transfer_id, :debit_sequence, :debit_amount,
+             :debit_balance, :created_at),
+            (:credit_id, :to_account_id, :transfer_id, :credit_sequence, :credit_amount,
+             :credit_balance, :created_at)
+    )
+    UPDATE accounts
+    SET balance = moved.balance, entry_count = moved.entry_count
+    FROM (VALUES
+        (CAST(:from_account_id AS uuid), CAST(:debit_balance AS bigint),
+         CAST(:debit_sequence AS bigint)),
+        (CAST(:to_account_id AS uuid), CAST(:credit_balance AS bigint),
+         CAST(:credit_sequence AS bigint))
+    ) AS moved (id, balance, entry_count)
+    WHERE accounts.id = moved.id
+    """
+).bindparams(
+    bindparam("transfer_id", type_=Uuid),
+    bindparam("from_account_id", type_=Uuid),
+    bindparam("to_account_id", type_=Uuid),
+    bindparam("debit_id", type_=Uuid),
+    bindparam("credit_id", type_=Uuid),
+    bindparam("created_at", type_=DateTime(timezone=True)),
+    bindparam("description", type_=Text),
 )
 
 
@@ -60,44 +92,27 @@ class SqlAlchemyLedgerRepository:
         self._session = session
 
     async def record(self, posting: Posting) -> None:
-        transfer = posting.transfer
+        """One statement, one round trip: the transfer, both entries, both new balances."""
+        transfer, debit, credit = posting.transfer, posting.debit, posting.credit
         await self._session.execute(
-            insert(transfers).values(
-                id=transfer.id,
-                from_account_id=transfer.from_account_id,
-                to_account_id=transfer.to_account_id,
-                amount=transfer.amount,
-                currency=transfer.currency,
-                description=transfer.description,
-                created_at=transfer.created_at,
-            )
-        )
-        await self._session.execute(
-            insert(ledger_entries).values(
-                [
-                    {
-                        "id": entry.id,
-                        "account_id": entry.account_id,
-                        "transfer_id": entry.transfer_id,
-                        "sequence": entry.sequence,
-                        "amount": entry.amount,
-                        "balance_after": entry.balance_after,
-                        "created_at": entry.created_at,
-                    }
-                    for entry in (posting.debit, posting.credit)
-                ]
-            )
-        )
-        await self._session.execute(
-            _new_balances,
-            [
-                {
-                    "account_id": account.id,
-                    "new_balance": account.balance,
-                    "new_entry_count": account.entry_count,
-                }
-                for account in (posting.source, posting.destination)
-            ],
+            _RECORD_POSTING,
+            {
+                "transfer_id": transfer.id,
+                "from_account_id": transfer.from_account_id,
+                "to_account_id": transfer.to_account_id,
+                "amount": transfer.amount,
+                "currency": transfer.currency,
+                "description": transfer.description,
+                "created_at": transfer.created_at,
+                "debit_id": debit.id,
+                "debit_sequence": debit.sequence,
+                "debit_amount": debit.amount,
+                "debit_balance": debit.balance_after,
+                "credit_id": credit.id,
+                "credit_sequence": credit.sequence,
+                "credit_amount": credit.amount,
+                "credit_balance": credit.balance_after,
+            },
         )
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
