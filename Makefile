@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint migrate revision lock clean
+.PHONY: help install run test lint migrate revision lock clean bench bench-quick
 
 help:
 	@echo "make run       serve the API on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL)"
@@ -13,6 +13,8 @@ help:
 	@echo "make lint      ruff, mypy (strict on domain and application), import-linter"
 	@echo "make migrate   apply migrations to DATABASE_URL (or the embedded database)"
 	@echo "make revision m=\"...\"  autogenerate a migration"
+	@echo "make bench     the side-by-side benchmark (bench/results/latest.md and .png)"
+	@echo "make bench-quick  the same in under a minute"
 	@echo "make lock      re-pin requirements.lock from pyproject.toml"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -45,10 +47,16 @@ revision: $(STAMP)
 	@test -n "$(m)" || (echo 'usage: make revision m="what changed"' && exit 2)
 	$(BIN)/hexbank revision "$(m)"
 
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick
+
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	.lock-venv/bin/python -m pip install --quiet '.[dev,bench]'
 	.lock-venv/bin/python -m pip freeze --exclude hexbank > requirements.lock
 	rm -rf .lock-venv
 

@@ -112,3 +112,7 @@ async def _reconcile(settings: Settings, url: str):  # type: ignore[no-untyped-d
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

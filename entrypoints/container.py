@@ -115,7 +115,13 @@ class Container(containers.DeclarativeContainer):
     authenticate = providers.Singleton(
         Authenticate, read_unit_of_work.provider, password_hasher, email_normalizer, token_issuer
     )
-    get_current_user = providers.Singleton(GetCurrentUser, read_unit_of_work.provider, token_issuer)
+    get_current_user = providers.Singleton(
+        GetCurrentUser,
+        read_unit_of_work.provider,
+        token_issuer,
+        clock,
+        recheck_after=providers.Factory(timedelta, seconds=settings.provided.auth_recheck_s),
+    )
     open_account = providers.Singleton(OpenAccount, unit_of_work.provider, clock)
     get_account = providers.Singleton(GetAccount, read_unit_of_work.provider)
     list_accounts = providers.Singleton(ListAccounts, read_unit_of_work.provider)

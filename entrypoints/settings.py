@@ -51,6 +51,11 @@ class Settings(BaseSettings):
 
     jwt_secret: SecretStr | None = None
     jwt_lifetime_s: int = 3600
+    auth_recheck_s: float = Field(
+        default=5.0,
+        description="How long a token's user, once found active, is trusted without a "
+        "database read; a deactivation takes effect within this window. 0: every request.",
+    )
 
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -4,12 +4,34 @@ from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import Uuid, bindparam, insert, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.tables import accounts
 from domain.account import Account, AccountKind
+
+# Built once: executing a prebuilt statement skips construction and most cache-key work.
+_ADD = insert(accounts)
+_ADD_IF_ABSENT = pg_insert(accounts).on_conflict_do_nothing()
+_GET = select(accounts).where(accounts.c.id == bindparam("account_id"))
+_OWNED_BY = (
+    select(accounts)
+    .where(
+        accounts.c.owner_id == bindparam("owner_id"),
+        accounts.c.kind == AccountKind.CUSTOMER.value,
+    )
+    .order_by(accounts.c.created_at, accounts.c.id)
+)
+# One round trip; PostgreSQL locks the rows as they come out of the sort, that is in id
+# order, so two transfers in opposite directions queue instead of deadlocking.
+_LOCK = (
+    select(accounts)
+    .where(accounts.c.id == bindparam("account_ids", type_=ARRAY(Uuid)).any_())
+    .order_by(accounts.c.id)
+    .with_for_update()
+)
 
 
 def account_from_row(row: Any) -> Account:
@@ -41,32 +63,19 @@ class SqlAlchemyAccountRepository:
         self._session = session
 
     async def add(self, account: Account) -> None:
-        await self._session.execute(insert(accounts).values(_values(account)))
+        await self._session.execute(_ADD, _values(account))
 
     async def add_if_absent(self, account: Account) -> None:
-        statement = pg_insert(accounts).values(_values(account)).on_conflict_do_nothing()
-        await self._session.execute(statement)
+        await self._session.execute(_ADD_IF_ABSENT, _values(account))
 
     async def get(self, account_id: UUID) -> Account | None:
-        statement = select(accounts).where(accounts.c.id == account_id)
-        row = (await self._session.execute(statement)).first()
+        row = (await self._session.execute(_GET, {"account_id": account_id})).first()
         return None if row is None else account_from_row(row)
 
     async def list_owned_by(self, owner_id: UUID) -> list[Account]:
-        statement = (
-            select(accounts)
-            .where(accounts.c.owner_id == owner_id, accounts.c.kind == AccountKind.CUSTOMER.value)
-            .order_by(accounts.c.created_at, accounts.c.id)
-        )
-        return [account_from_row(row) for row in await self._session.execute(statement)]
+        rows = await self._session.execute(_OWNED_BY, {"owner_id": owner_id})
+        return [account_from_row(row) for row in rows]
 
     async def lock(self, account_ids: Collection[UUID]) -> dict[UUID, Account]:
-        # One round trip; PostgreSQL locks the rows as they come out of the sort, in id order.
-        statement = (
-            select(accounts)
-            .where(accounts.c.id.in_(account_ids))
-            .order_by(accounts.c.id)
-            .with_for_update()
-        )
-        rows = await self._session.execute(statement)
+        rows = await self._session.execute(_LOCK, {"account_ids": list(account_ids)})
         return {row.id: account_from_row(row) for row in rows}

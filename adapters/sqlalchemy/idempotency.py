@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,29 @@ from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
 from domain.errors import IdempotencyKeyInFlight
 
 _table = idempotency_keys
+_fresh = insert(_table)
+_CLAIM = _fresh.on_conflict_do_update(
+    index_elements=[_table.c.user_id, _table.c.key],
+    set_={
+        "fingerprint": _fresh.excluded.fingerprint,
+        "created_at": _fresh.excluded.created_at,
+        "transfer_id": None,
+        "error_code": None,
+        "error_detail": None,
+    },
+    where=_table.c.created_at < bindparam("expired_before"),
+).returning(_table.c.user_id)
+_this_key = (_table.c.user_id == bindparam("b_user_id")) & (_table.c.key == bindparam("b_key"))
+_STORED = select(_table).where(_this_key)
+_COMPLETE = (
+    update(_table)
+    .where(_this_key)
+    .values(
+        transfer_id=bindparam("b_transfer_id"),
+        error_code=bindparam("b_error_code"),
+        error_detail=bindparam("b_error_detail"),
+    )
+)
 
 
 class SqlAlchemyIdempotencyStore:
@@ -29,22 +52,19 @@ class SqlAlchemyIdempotencyStore:
     async def claim(
         self, key: IdempotencyKey, *, now: datetime, expired_before: datetime
     ) -> StoredRequest | None:
-        fresh = insert(_table).values(
-            user_id=key.user_id, key=key.key, fingerprint=key.fingerprint, created_at=now
-        )
-        statement = fresh.on_conflict_do_update(
-            index_elements=[_table.c.user_id, _table.c.key],
-            set_={
-                "fingerprint": fresh.excluded.fingerprint,
-                "created_at": fresh.excluded.created_at,
-                "transfer_id": None,
-                "error_code": None,
-                "error_detail": None,
-            },
-            where=_table.c.created_at < expired_before,
-        ).returning(_table.c.user_id)
         try:
-            claimed = (await self._session.execute(statement)).first()
+            claimed = (
+                await self._session.execute(
+                    _CLAIM,
+                    {
+                        "user_id": key.user_id,
+                        "key": key.key,
+                        "fingerprint": key.fingerprint,
+                        "created_at": now,
+                        "expired_before": expired_before,
+                    },
+                )
+            ).first()
         except DBAPIError as error:
             if sqlstate(error) == LOCK_NOT_AVAILABLE:
                 raise IdempotencyKeyInFlight(
@@ -54,9 +74,7 @@ class SqlAlchemyIdempotencyStore:
         if claimed is not None:
             return None
         row = (
-            await self._session.execute(
-                select(_table).where(_table.c.user_id == key.user_id, _table.c.key == key.key)
-            )
+            await self._session.execute(_STORED, {"b_user_id": key.user_id, "b_key": key.key})
         ).one()
         return StoredRequest(
             fingerprint=row.fingerprint,
@@ -65,11 +83,12 @@ class SqlAlchemyIdempotencyStore:
 
     async def complete(self, key: IdempotencyKey, outcome: Outcome) -> None:
         await self._session.execute(
-            update(_table)
-            .where(_table.c.user_id == key.user_id, _table.c.key == key.key)
-            .values(
-                transfer_id=outcome.transfer_id,
-                error_code=outcome.error_code,
-                error_detail=outcome.error_detail,
-            )
+            _COMPLETE,
+            {
+                "b_user_id": key.user_id,
+                "b_key": key.key,
+                "b_transfer_id": outcome.transfer_id,
+                "b_error_code": outcome.error_code,
+                "b_error_detail": outcome.error_detail,
+            },
         )

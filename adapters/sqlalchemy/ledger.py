@@ -87,6 +87,32 @@ def _sum(expression: Any, where: Any = None) -> Any:
     return cast(func.coalesce(total, 0), BigInteger)
 
 
+_TRANSFER = select(transfers).where(transfers.c.id == bindparam("transfer_id"))
+_NEWEST = 2**63 - 1
+_ENTRIES = (
+    select(ledger_entries)
+    .where(
+        ledger_entries.c.account_id == bindparam("account_id"),
+        ledger_entries.c.sequence < bindparam("before_sequence"),
+    )
+    .order_by(ledger_entries.c.sequence.desc())
+    .limit(bindparam("limit"))
+)
+_amount = ledger_entries.c.amount
+_TOTALS = (
+    select(
+        accounts.c.balance,
+        _sum(_amount, _amount > 0).label("total_in"),
+        _sum(-_amount, _amount < 0).label("total_out"),
+        func.count().filter(_amount > 0).label("count_in"),
+        func.count().filter(_amount < 0).label("count_out"),
+    )
+    .select_from(accounts.outerjoin(ledger_entries))
+    .where(accounts.c.id == bindparam("account_id"))
+    .group_by(accounts.c.id)
+)
+
+
 class SqlAlchemyLedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -116,34 +142,25 @@ class SqlAlchemyLedgerRepository:
         )
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
-        statement = select(transfers).where(transfers.c.id == transfer_id)
-        row = (await self._session.execute(statement)).first()
+        row = (await self._session.execute(_TRANSFER, {"transfer_id": transfer_id})).first()
         return None if row is None else _transfer(row)
 
     async def entries(
         self, account_id: UUID, *, before_sequence: int | None, limit: int
     ) -> list[LedgerEntry]:
-        statement = select(ledger_entries).where(ledger_entries.c.account_id == account_id)
-        if before_sequence is not None:
-            statement = statement.where(ledger_entries.c.sequence < before_sequence)
-        statement = statement.order_by(ledger_entries.c.sequence.desc()).limit(limit)
-        return [_entry(row) for row in await self._session.execute(statement)]
+        rows = await self._session.execute(
+            _ENTRIES,
+            {
+                "account_id": account_id,
+                # Sequences start at 1: "below the maximum" means the newest page.
+                "before_sequence": _NEWEST if before_sequence is None else before_sequence,
+                "limit": limit,
+            },
+        )
+        return [_entry(row) for row in rows]
 
     async def totals(self, account_id: UUID) -> AccountTotals:
-        amount = ledger_entries.c.amount
-        statement = (
-            select(
-                accounts.c.balance,
-                _sum(amount, amount > 0).label("total_in"),
-                _sum(-amount, amount < 0).label("total_out"),
-                func.count().filter(amount > 0).label("count_in"),
-                func.count().filter(amount < 0).label("count_out"),
-            )
-            .select_from(accounts.outerjoin(ledger_entries))
-            .where(accounts.c.id == account_id)
-            .group_by(accounts.c.id)
-        )
-        row = (await self._session.execute(statement)).first()
+        row = (await self._session.execute(_TOTALS, {"account_id": account_id})).first()
         if row is None:
             raise AccountNotFound(f"Account {account_id} not found.")
         return AccountTotals(

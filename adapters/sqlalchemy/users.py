@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,10 @@ from domain.errors import EmailAlreadyRegistered
 from domain.user import User
 
 EMAIL_UNIQUE = "uq_users_email"
+
+_ADD = insert(users)
+_GET = select(users).where(users.c.id == bindparam("user_id"))
+_BY_EMAIL = select(users).where(users.c.email == bindparam("email"))
 
 
 def _user(row: Any) -> User:
@@ -33,14 +37,15 @@ class SqlAlchemyUserRepository:
     async def add(self, user: User) -> None:
         try:
             await self._session.execute(
-                insert(users).values(
-                    id=user.id,
-                    email=user.email,
-                    full_name=user.full_name,
-                    password_hash=user.password_hash,
-                    is_active=user.is_active,
-                    created_at=user.created_at,
-                )
+                _ADD,
+                {
+                    "id": user.id,
+                    "email": user.email,
+                    "full_name": user.full_name,
+                    "password_hash": user.password_hash,
+                    "is_active": user.is_active,
+                    "created_at": user.created_at,
+                },
             )
         except IntegrityError as error:
             if constraint_name(error) == EMAIL_UNIQUE:
@@ -48,9 +53,9 @@ class SqlAlchemyUserRepository:
             raise
 
     async def get(self, user_id: UUID) -> User | None:
-        row = (await self._session.execute(select(users).where(users.c.id == user_id))).first()
+        row = (await self._session.execute(_GET, {"user_id": user_id})).first()
         return None if row is None else _user(row)
 
     async def get_by_email(self, email: str) -> User | None:
-        row = (await self._session.execute(select(users).where(users.c.email == email))).first()
+        row = (await self._session.execute(_BY_EMAIL, {"email": email})).first()
         return None if row is None else _user(row)

@@ -1,0 +1,105 @@
+"""The database limit: the same transfer as raw SQL on asyncpg, no HTTP, no framework.
+
+Locks both rows in id order, two updates, three inserts, commit. Run as its own process:
+`python -m bench.db_limit DSN ACCOUNTS_FILE CONNECTIONS SECONDS` prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+
+async def worker(
+    pool: "asyncpg.Pool",
+    accounts: list[uuid.UUID],
+    deadline: float,
+    latencies: list[float],
+    errors: list[str],
+) -> None:
+    async with pool.acquire() as connection:
+        lock = await connection.prepare(
+            "SELECT id, balance, entry_count FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
+        )
+        move = await connection.prepare(
+            "UPDATE accounts SET balance = $2, entry_count = $3 WHERE id = $1"
+        )
+        add_transfer = await connection.prepare(
+            "INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, created_at)"
+            " VALUES ($1, $2, $3, $4, 'EUR', $5)"
+        )
+        add_entry = await connection.prepare(
+            "INSERT INTO ledger_entries (id, account_id, transfer_id, sequence, amount, balance_after, created_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        )
+        while time.perf_counter() < deadline:
+            source, destination = random.sample(accounts, 2)  # noqa: S311
+            amount = random.randint(1, 100)  # noqa: S311
+            started = time.perf_counter()
+            try:
+                async with connection.transaction():
+                    rows = {row["id"]: row for row in await lock.fetch([source, destination])}
+                    now, transfer_id = datetime.now(UTC), uuid.uuid4()
+                    src, dst = rows[source], rows[destination]
+                    await move.fetch(source, src["balance"] - amount, src["entry_count"] + 1)
+                    await move.fetch(destination, dst["balance"] + amount, dst["entry_count"] + 1)
+                    await add_transfer.fetch(transfer_id, source, destination, amount, now)
+                    await add_entry.fetch(
+                        uuid.uuid4(),
+                        source,
+                        transfer_id,
+                        src["entry_count"] + 1,
+                        -amount,
+                        src["balance"] - amount,
+                        now,
+                    )
+                    await add_entry.fetch(
+                        uuid.uuid4(),
+                        destination,
+                        transfer_id,
+                        dst["entry_count"] + 1,
+                        amount,
+                        dst["balance"] + amount,
+                        now,
+                    )
+            except Exception as error:  # counted, as a client would
+                errors.append(type(error).__name__)
+                continue
+            latencies.append(time.perf_counter() - started)
+
+
+async def main(dsn: str, accounts_file: str, connections: int, seconds: float) -> None:
+    import asyncpg
+
+    with open(accounts_file) as source:
+        accounts = [uuid.UUID(line.strip()) for line in source if line.strip()]
+    pool = await asyncpg.create_pool(dsn, min_size=connections, max_size=connections)
+    latencies: list[float] = []
+    errors: list[str] = []
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(worker(pool, accounts, started + seconds, latencies, errors) for _ in range(connections))
+    )
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    latencies.sort()
+    print(
+        json.dumps(
+            {
+                "requests": len(latencies),
+                "duration_s": elapsed,
+                "p50_ms": latencies[len(latencies) // 2] * 1e3,
+                "p99_ms": latencies[int(0.99 * len(latencies))] * 1e3,
+                "errors": len(errors),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])))

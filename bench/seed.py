@@ -1,0 +1,76 @@
+"""Bench data, written with COPY: users, accounts funded by real deposits (so the ledger
+reconciles), and the same accounts and balances in the baseline's tables."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from argon2 import PasswordHasher
+
+from adapters.jwt_tokens import JwtTokenIssuer
+from adapters.system_clock import SystemClock
+from domain.account import funding_account_id
+
+BASELINE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS baseline_accounts (id uuid PRIMARY KEY, balance bigint NOT NULL);
+CREATE TABLE IF NOT EXISTS baseline_transfers (
+    id uuid PRIMARY KEY,
+    from_account_id uuid NOT NULL REFERENCES baseline_accounts (id),
+    to_account_id uuid NOT NULL REFERENCES baseline_accounts (id),
+    amount bigint NOT NULL,
+    currency text NOT NULL,
+    description text,
+    created_at timestamptz NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class BenchAccount:
+    id: uuid.UUID
+    owner_id: uuid.UUID
+    token: str
+
+
+async def seed(
+    dsn: str, secret: str, users: int, accounts_per_user: int, balance: int
+) -> list[BenchAccount]:
+    now = datetime.now(UTC)
+    tokens = JwtTokenIssuer(secret, timedelta(days=1), SystemClock())
+    password_hash = PasswordHasher().hash("bench-password")
+    user_rows, accounts = [], []
+    for n in range(users):
+        user_id = uuid.uuid4()
+        user_rows.append((user_id, f"bench{n}@example.com", f"Bench {n}", password_hash, True, now))
+        token = tokens.issue(user_id).token
+        accounts += [BenchAccount(uuid.uuid4(), user_id, token) for _ in range(accounts_per_user)]
+
+    funding = funding_account_id("EUR")
+    total = balance * len(accounts)
+    account_rows = [(funding, None, "funding", "EUR", -total, len(accounts), now)]
+    account_rows += [(a.id, a.owner_id, "customer", "EUR", balance, 1, now) for a in accounts]
+    transfer_rows, entry_rows = [], []
+    for n, account in enumerate(accounts, start=1):
+        transfer_id = uuid.uuid4()
+        transfer_rows.append((transfer_id, funding, account.id, balance, "EUR", None, now))
+        entry_rows.append((uuid.uuid4(), funding, transfer_id, n, -balance, -balance * n, now))
+        entry_rows.append((uuid.uuid4(), account.id, transfer_id, 1, balance, balance, now))
+
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(BASELINE_SCHEMA)
+        for table, rows in (
+            ("users", user_rows),
+            ("accounts", account_rows),
+            ("transfers", transfer_rows),
+            ("ledger_entries", entry_rows),
+            ("baseline_accounts", [(a.id, balance) for a in accounts]),
+        ):
+            await connection.copy_records_to_table(table, records=rows)
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+    return accounts
