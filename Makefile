@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint migrate revision lock clean bench bench-quick
+.PHONY: help install run test lint migrate revision lock clean bench bench-quick bench-profile
 
 help:
 	@echo "make run       serve the API on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL)"
@@ -62,3 +62,6 @@ lock:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench-profile: $(STAMP)
+	$(BIN)/python -m bench.profile

@@ -14,9 +14,11 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+import asyncpg
+
 
 async def worker(
-    pool: "asyncpg.Pool",
+    pool: asyncpg.Pool,
     accounts: list[uuid.UUID],
     deadline: float,
     latencies: list[float],
@@ -38,8 +40,8 @@ async def worker(
             " VALUES ($1, $2, $3, $4, $5, $6, $7)"
         )
         while time.perf_counter() < deadline:
-            source, destination = random.sample(accounts, 2)  # noqa: S311
-            amount = random.randint(1, 100)  # noqa: S311
+            source, destination = random.sample(accounts, 2)
+            amount = random.randint(1, 100)
             started = time.perf_counter()
             try:
                 async with connection.transaction():
@@ -74,8 +76,6 @@ async def worker(
 
 
 async def main(dsn: str, accounts_file: str, connections: int, seconds: float) -> None:
-    import asyncpg
-
     with open(accounts_file) as source:
         accounts = [uuid.UUID(line.strip()) for line in source if line.strip()]
     pool = await asyncpg.create_pool(dsn, min_size=connections, max_size=connections)

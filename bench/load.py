@@ -122,7 +122,7 @@ def _run_wrk(
         script = Path(folder) / "script.lua"
         script.write_text(_LUA % {"data": data, "sequential": "true" if sequential else "false"})
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        output = subprocess.run(  # noqa: S603
+        output = subprocess.run(
             [
                 "wrk",
                 "-t1",
@@ -171,7 +171,7 @@ async def _run_python(
         try:
             while time.perf_counter() < deadline:
                 counter += 1
-                raw = raws[counter % len(raws)] if sequential else random.choice(raws)  # noqa: S311
+                raw = raws[counter % len(raws)] if sequential else random.choice(raws)
                 started = time.perf_counter()
                 writer.write(raw)
                 head = await reader.readuntil(b"\r\n\r\n")

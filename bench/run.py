@@ -173,7 +173,7 @@ def servers(database_url: str, secret: str) -> Iterator[dict[str, Server]]:
     started: dict[str, Server] = {}
     try:
         for name, command in commands.items():
-            process = subprocess.Popen(command, env=env, cwd=ROOT)  # noqa: S603
+            process = subprocess.Popen(command, env=env, cwd=ROOT)
             started[name] = Server(name, process, f"http://127.0.0.1:{PORTS[name]}")
         for server in started.values():
             _wait_until_listening(server)
@@ -313,7 +313,7 @@ def db_limit(
     ]
     try:
         for seconds in (profile.warmup_s, profile.measure_s):
-            out = subprocess.run([*command, str(seconds)], capture_output=True, text=True, cwd=ROOT)  # noqa: S603
+            out = subprocess.run([*command, str(seconds)], capture_output=True, text=True, cwd=ROOT)
             if out.returncode != 0:
                 raise RuntimeError(f"bench.db_limit failed:\n{out.stderr}")
     finally:
@@ -459,7 +459,7 @@ def run(profile: Profile) -> Report:
             capture_output=True,
             text=True,
             cwd=ROOT,
-        )  # noqa: S603
+        )
         report.facts["ledger after the run"] = (
             "reconciles" if reconcile.returncode == 0 else f"DIFFERENCES:\n{reconcile.stdout}"
         )
@@ -515,6 +515,12 @@ def run(profile: Profile) -> Report:
         )
     )
     return report
+
+
+def _ratio(ours: float, theirs: float) -> str:
+    if theirs <= 0:
+        return f"{ours:,.0f}/s vs 0/s (the baseline completed no transfer)"
+    return f"{ours / theirs:.1f}x"
 
 
 def _cpu_model() -> str:

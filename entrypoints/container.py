@@ -91,6 +91,7 @@ class Container(containers.DeclarativeContainer):
         time_cost=settings.provided.argon2_time_cost,
         memory_cost_kib=settings.provided.argon2_memory_kib,
         parallelism=settings.provided.argon2_parallelism,
+        workers=settings.provided.password_hash_workers,
     )
     email_normalizer = providers.Singleton(EmailValidatorNormalizer)
     token_lifetime = providers.Factory(timedelta, seconds=settings.provided.jwt_lifetime_s)

@@ -26,7 +26,8 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 def provided(select: Callable[[Container], providers.Provider[T]]) -> Any:
     """`Annotated[RegisterUser, provided(lambda c: c.register_user)]` in a route signature."""
 
-    def dependency(request: Request) -> T:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread.
+    async def dependency(request: Request) -> T:
         return select(request.app.state.container)()
 
     return Depends(dependency)

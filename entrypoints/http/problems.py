@@ -82,7 +82,7 @@ def status_of(error: Exception) -> int:
     return 500
 
 
-def _known_error(_: Request, error: Exception) -> ProblemResponse:
+async def _known_error(_: Request, error: Exception) -> ProblemResponse:
     assert isinstance(error, domain_errors.DomainError | app_errors.ApplicationError)
     status = status_of(error)
     headers: dict[str, str] = {}
@@ -95,7 +95,7 @@ def _known_error(_: Request, error: Exception) -> ProblemResponse:
     return problem(status, error.code, error.detail, headers=headers)
 
 
-def _validation_error(_: Request, error: Exception) -> ProblemResponse:
+async def _validation_error(_: Request, error: Exception) -> ProblemResponse:
     assert isinstance(error, RequestValidationError)
     fields = [
         {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
@@ -109,7 +109,7 @@ def _validation_error(_: Request, error: Exception) -> ProblemResponse:
     )
 
 
-def _http_error(_: Request, error: Exception) -> ProblemResponse:
+async def _http_error(_: Request, error: Exception) -> ProblemResponse:
     assert isinstance(error, HTTPException)
     slug = _SLUG_BY_STATUS.get(error.status_code) or HTTPStatus(
         error.status_code
@@ -118,12 +118,13 @@ def _http_error(_: Request, error: Exception) -> ProblemResponse:
     return problem(error.status_code, slug, detail, headers=error.headers)
 
 
-def _unexpected_error(_: Request, error: Exception) -> ProblemResponse:
+async def _unexpected_error(_: Request, error: Exception) -> ProblemResponse:
     logger.exception("unexpected error", exc_info=error)
     return problem(500, "internal-error", "The server met an unexpected error.")
 
 
 def install_problem_handlers(app: FastAPI) -> None:
+    """Handlers are coroutines: Starlette would run plain functions in a worker thread."""
     app.add_exception_handler(domain_errors.DomainError, _known_error)
     app.add_exception_handler(app_errors.ApplicationError, _known_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
