@@ -39,3 +39,13 @@ class StorageUnavailable(ApplicationError):
     """The database cannot be reached or did not answer in time; the request may be retried."""
 
     code = "storage-unavailable"
+
+
+class TooManyAttempts(ApplicationError):
+    """Too many attempts from one email or one client address; try again later."""
+
+    code = "too-many-attempts"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s

@@ -154,8 +154,9 @@ def servers(database_url: str, secret: str) -> Iterator[dict[str, Server]]:
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": secret,
         "HEXBANK_LOG_LEVEL": "warning",
+        # The baseline reads the same two, so both get hexbank's default pool.
         "HEXBANK_DB_POOL_SIZE": os.environ.get("HEXBANK_DB_POOL_SIZE", "20"),
-        "HEXBANK_DB_MAX_OVERFLOW": os.environ.get("HEXBANK_DB_MAX_OVERFLOW", "20"),
+        "HEXBANK_DB_MAX_OVERFLOW": os.environ.get("HEXBANK_DB_MAX_OVERFLOW", "0"),
     }
     uvicorn = [sys.executable, "-m", "uvicorn", "--log-level", "warning", "--no-access-log"]
     commands = {

@@ -54,6 +54,7 @@ def serve(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
     )
+    settings.resolved_jwt_secret()  # refuse to start without a usable secret, not at first login
     with _stopped_by_signals(), database_url(settings) as url:
         migrations.upgrade(url)
         app = create_app(build_container(settings, url))

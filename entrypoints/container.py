@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.email_normalizer import EmailValidatorNormalizer
 from adapters.jwt_tokens import JwtTokenIssuer
+from adapters.sqlalchemy.attempt_limiter import SqlAlchemyAttemptLimiter
 from adapters.sqlalchemy.engine import (
     EngineOptions,
     autocommit,
@@ -23,6 +24,8 @@ from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system_clock import SystemClock
 from adapters.tenacity_retry import TenacityTransactionRetry
 from application.money_movement import MoneyMovement
+from application.ports.attempt_limiter import AttemptPolicy
+from application.throttle import Throttle, ThrottlePolicies
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.deposit import Deposit
 from application.use_cases.get_account import GetAccount
@@ -38,10 +41,23 @@ from application.use_cases.transfer_funds import TransferFunds
 from entrypoints.settings import Settings
 
 
+def throttle_policies(settings: Settings) -> ThrottlePolicies:
+    window = timedelta(seconds=settings.login_window_s)
+    registration_window = timedelta(seconds=settings.registration_window_s)
+    return ThrottlePolicies(
+        login_per_email=AttemptPolicy(settings.login_failures_per_email, window, window),
+        login_per_client=AttemptPolicy(settings.login_failures_per_client, window, window),
+        registration_per_client=AttemptPolicy(
+            settings.registrations_per_client, registration_window, registration_window
+        ),
+    )
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     database_url = providers.Dependency(instance_of=str)
-    jwt_secret = providers.Dependency(instance_of=str)
+    # Resolved on first use: commands that issue no token (migrate, reconcile) need no secret.
+    jwt_secret = providers.Singleton(Settings.resolved_jwt_secret, settings)
 
     clock = providers.Singleton(SystemClock)
 
@@ -56,6 +72,7 @@ class Container(containers.DeclarativeContainer):
         connect_timeout=settings.provided.db_connect_timeout_s,
         statement_timeout_ms=settings.provided.db_statement_timeout_ms,
         lock_timeout_ms=settings.provided.db_lock_timeout_ms,
+        command_timeout=settings.provided.db_command_timeout_s,
         isolation_level=settings.provided.db_isolation_level,
         statement_cache_size=settings.provided.db_statement_cache_size,
     )
@@ -70,16 +87,13 @@ class Container(containers.DeclarativeContainer):
     session_factory = providers.Singleton(make_session_factory, engine)
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
     # Reads that need no transaction: autocommit on the primary, no BEGIN/ROLLBACK.
-    read_session_factory = providers.Singleton(
-        make_session_factory, providers.Singleton(autocommit, engine)
-    )
+    autocommit_engine = providers.Singleton(autocommit, engine)
+    read_session_factory = providers.Singleton(make_session_factory, autocommit_engine)
     read_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, read_session_factory)
     # Statements and summaries tolerate replica lag; every other read uses the primary.
     report_session_factory = providers.Singleton(
         make_session_factory,
-        providers.Singleton(
-            reporting_engine, providers.Singleton(autocommit, engine), replica_engine
-        ),
+        providers.Singleton(reporting_engine, autocommit_engine, replica_engine),
     )
     report_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, report_session_factory)
     database_health = providers.Singleton(
@@ -105,6 +119,13 @@ class Container(containers.DeclarativeContainer):
         MoneyMovement, unit_of_work.provider, clock, transaction_retry
     )
 
+    throttle = providers.Singleton(
+        Throttle,
+        providers.Singleton(SqlAlchemyAttemptLimiter, autocommit_engine),
+        clock,
+        providers.Factory(throttle_policies, settings),
+    )
+
     register_user = providers.Singleton(
         RegisterUser,
         unit_of_work.provider,
@@ -112,9 +133,15 @@ class Container(containers.DeclarativeContainer):
         email_normalizer,
         clock,
         transaction_retry,
+        throttle,
     )
     authenticate = providers.Singleton(
-        Authenticate, read_unit_of_work.provider, password_hasher, email_normalizer, token_issuer
+        Authenticate,
+        read_unit_of_work.provider,
+        password_hasher,
+        email_normalizer,
+        token_issuer,
+        throttle,
     )
     get_current_user = providers.Singleton(
         GetCurrentUser,
@@ -139,10 +166,5 @@ class Container(containers.DeclarativeContainer):
 
 
 def build_container(settings: Settings, database_url: str) -> Container:
-    """A container for one database; the JWT secret is resolved from settings now, so a
-    missing or short secret stops the service at start, not at the first login."""
-    return Container(
-        settings=settings,
-        database_url=database_url,
-        jwt_secret=settings.resolved_jwt_secret(),
-    )
+    """A container for one database; nothing is built or connected until first asked for."""
+    return Container(settings=settings, database_url=database_url)

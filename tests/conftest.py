@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,10 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "argon2_parallelism": 1,
         "db_pool_size": 20,
         "db_max_overflow": 20,
+        # The suite registers and logs in from one address all the time; the limits get
+        # tests of their own.
+        "login_failures_per_client": 10_000,
+        "registrations_per_client": 10_000,
         **overrides,
     }
     return Settings.model_validate(values)
@@ -81,12 +86,18 @@ async def container(settings: Settings, database_url: str) -> AsyncIterator[Cont
     await container.shutdown_resources()  # type: ignore[misc]
 
 
-@pytest.fixture
-async def client(settings: Settings, database_url: str) -> AsyncIterator[AsyncClient]:
+@asynccontextmanager
+async def serving(settings: Settings, database_url: str) -> AsyncIterator[AsyncClient]:
     """An HTTP client on the app built by the real container, lifespan included."""
     app = create_app(build_container(settings, database_url))
     async with (
         app.router.lifespan_context(app),
         AsyncClient(transport=ASGITransport(app=app), base_url="http://hexbank.test") as client,
     ):
+        yield client
+
+
+@pytest.fixture
+async def client(settings: Settings, database_url: str) -> AsyncIterator[AsyncClient]:
+    async with serving(settings, database_url) as client:
         yield client

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from adapters.email_normalizer import EmailValidatorNormalizer
+from adapters.in_memory.attempt_limiter import InMemoryAttemptLimiter
 from adapters.in_memory.storage import InMemoryStorage
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.tenacity_retry import TenacityTransactionRetry
 from application.money_movement import MoneyMovement
+from application.throttle import Throttle, ThrottlePolicies
 from application.use_cases.deposit import Deposit
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
@@ -66,6 +68,7 @@ class InMemoryBank:
     def __post_init__(self) -> None:
         self.tokens = JwtTokenIssuer(TEST_SECRET, timedelta(minutes=15), self.clock)
         self.movement = MoneyMovement(self.uow, self.clock, self.retry)
+        self.throttle = Throttle(InMemoryAttemptLimiter(), self.clock, ThrottlePolicies())
 
     def uow(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.storage)
@@ -74,7 +77,9 @@ class InMemoryBank:
 def use_cases(bank: InMemoryBank) -> SimpleNamespace:
     """Every use case wired on the bank's fakes, as the container wires them on adapters."""
     return SimpleNamespace(
-        register=RegisterUser(bank.uow, bank.hasher, bank.emails, bank.clock, bank.retry),
+        register=RegisterUser(
+            bank.uow, bank.hasher, bank.emails, bank.clock, bank.retry, bank.throttle
+        ),
         open_account=OpenAccount(bank.uow, bank.clock),
         get_account=GetAccount(bank.uow),
         list_accounts=ListAccounts(bank.uow),

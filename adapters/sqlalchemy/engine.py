@@ -22,6 +22,8 @@ class EngineOptions:
     connect_timeout: float = 5.0
     statement_timeout_ms: int = 10_000
     lock_timeout_ms: int = 5_000
+    command_timeout: float = 15.0
+    """Client side: bounds a call even when the network, not the server, is what hangs."""
     isolation_level: str = "READ COMMITTED"
     statement_cache_size: int = 100
     """Prepared statements cached per connection; 0 behind PgBouncer in transaction mode."""
@@ -42,6 +44,7 @@ def create_engine(url: str, options: EngineOptions) -> AsyncEngine:
         isolation_level=options.isolation_level,
         connect_args={
             "timeout": options.connect_timeout,
+            "command_timeout": options.command_timeout,
             "statement_cache_size": options.statement_cache_size,
             "server_settings": {
                 "application_name": "hexbank",

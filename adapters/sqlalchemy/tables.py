@@ -107,3 +107,13 @@ idempotency_keys = Table(
     CheckConstraint("char_length(key) BETWEEN 1 AND 255", name="key_length"),
     Index(None, "created_at"),
 )
+
+attempt_counters = Table(
+    "attempt_counters",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("window_started_at", Timestamp, nullable=False),
+    Column("blocked_until", Timestamp, nullable=True),
+    CheckConstraint("count > 0", name="count_positive"),
+)

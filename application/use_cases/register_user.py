@@ -7,6 +7,7 @@ from application.ports.email_normalizer import EmailNormalizer
 from application.ports.password_hasher import PasswordHasher
 from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.throttle import Throttle, registration_client_key
 from domain.user import User, normalize_full_name, require_valid_password
 
 
@@ -18,7 +19,8 @@ class Registration:
 
 
 class RegisterUser:
-    """Create a user. The store's unique email is the guard: no check-then-insert race."""
+    """Create a user. The store's unique email is the guard: no check-then-insert race.
+    Attempts are limited per client address."""
 
     def __init__(
         self,
@@ -27,14 +29,21 @@ class RegisterUser:
         emails: EmailNormalizer,
         clock: Clock,
         retry: TransactionRetry,
+        throttle: Throttle,
     ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
         self._emails = emails
         self._clock = clock
         self._retry = retry
+        self._throttle = throttle
 
-    async def __call__(self, registration: Registration) -> User:
+    async def __call__(self, registration: Registration, client: str | None = None) -> User:
+        if client is not None:
+            # Counted before any hashing: a flood costs the attacker, not our CPU.
+            key = registration_client_key(client)
+            await self._throttle.refuse_if_blocked([key])
+            await self._throttle.count(key, self._throttle.policies.registration_per_client)
         email = self._emails.normalize(registration.email)
         full_name = normalize_full_name(registration.full_name)
         require_valid_password(registration.password)

@@ -55,3 +55,8 @@ IdempotencyKeyHeader = Annotated[
         "replays the first answer instead of moving money again.",
     ),
 ]
+
+
+def client_address(request: Request) -> str | None:
+    """The peer's address (behind a proxy, what uvicorn's --proxy-headers made of it)."""
+    return request.client.host if request.client else None

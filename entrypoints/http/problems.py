@@ -31,6 +31,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     app_errors.InvalidCredentials: 401,
     app_errors.InvalidToken: 401,
     app_errors.InvalidPage: 422,
+    app_errors.TooManyAttempts: 429,
     app_errors.TransientConflict: 503,
     app_errors.StorageUnavailable: 503,
 }
@@ -49,6 +50,7 @@ _SLUG_BY_STATUS = {
     413: "payload-too-large",
     415: "unsupported-media-type",
     422: "validation-error",
+    429: "too-many-attempts",
     500: "internal-error",
 }
 
@@ -90,6 +92,8 @@ async def _known_error(_: Request, error: Exception) -> ProblemResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if (retry_after := RETRY_AFTER_S.get(type(error))) is not None:
         headers["Retry-After"] = retry_after
+    if isinstance(error, app_errors.TooManyAttempts):
+        headers["Retry-After"] = str(error.retry_after_s)
     if status >= 500:
         logger.warning("database trouble: %s", error.detail)
     return problem(status, error.code, error.detail, headers=headers)

@@ -14,11 +14,11 @@ from tests.fakes import TEST_SECRET, InMemoryBank
 
 
 def register(bank: InMemoryBank) -> RegisterUser:
-    return RegisterUser(bank.uow, bank.hasher, bank.emails, bank.clock, bank.retry)
+    return RegisterUser(bank.uow, bank.hasher, bank.emails, bank.clock, bank.retry, bank.throttle)
 
 
 def authenticate(bank: InMemoryBank) -> Authenticate:
-    return Authenticate(bank.uow, bank.hasher, bank.emails, bank.tokens)
+    return Authenticate(bank.uow, bank.hasher, bank.emails, bank.tokens, bank.throttle)
 
 
 async def test_registration_stores_a_normalized_user_with_a_hashed_password(
@@ -155,3 +155,52 @@ async def test_without_a_window_every_call_reads_the_user(bank: InMemoryBank) ->
     bank.storage.users[user.id] = replace(user, is_active=False)
     with pytest.raises(InvalidToken):
         await current_user(token)
+
+
+async def test_repeated_login_failures_block_the_email_then_let_it_go(bank: InMemoryBank) -> None:
+    from application.errors import TooManyAttempts
+
+    await register(bank)(Registration("ada@example.com", "correct horse", "Ada"))
+    login = authenticate(bank)
+    for _ in range(5):
+        with pytest.raises(InvalidCredentials):
+            await login("ada@example.com", "wrong", client="10.0.0.1")
+    with pytest.raises(TooManyAttempts) as blocked:
+        await login("ada@example.com", "correct horse", client="10.0.0.2")
+    assert 0 < blocked.value.retry_after_s <= 15 * 60
+    bank.clock.advance(minutes=16)
+    assert (await login("ada@example.com", "correct horse")).token
+
+
+async def test_a_success_resets_the_email_count(bank: InMemoryBank) -> None:
+    await register(bank)(Registration("ada@example.com", "correct horse", "Ada"))
+    login = authenticate(bank)
+    for _ in range(3):
+        for _ in range(4):
+            with pytest.raises(InvalidCredentials):
+                await login("ada@example.com", "wrong")
+        await login("ada@example.com", "correct horse")
+
+
+async def test_one_client_address_guessing_many_emails_is_blocked(bank: InMemoryBank) -> None:
+    from application.errors import TooManyAttempts
+
+    login = authenticate(bank)
+    for n in range(20):
+        with pytest.raises(InvalidCredentials):
+            await login(f"user{n}@example.com", "guess", client="203.0.113.9")
+    with pytest.raises(TooManyAttempts):
+        await login("someone@example.com", "guess", client="203.0.113.9")
+    with pytest.raises(InvalidCredentials):  # another address is not affected
+        await login("someone@example.com", "guess", client="203.0.113.10")
+
+
+async def test_registrations_are_limited_per_client_address(bank: InMemoryBank) -> None:
+    from application.errors import TooManyAttempts
+
+    signup = register(bank)
+    for n in range(20):
+        await signup(Registration(f"u{n}@example.com", "password1", "U"), client="198.51.100.7")
+    with pytest.raises(TooManyAttempts):
+        await signup(Registration("late@example.com", "password1", "U"), client="198.51.100.7")
+    assert len(bank.storage.users) == 20

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.register_user import RegisterUser, Registration
-from entrypoints.http.dependencies import CurrentUser, provided
+from entrypoints.http.dependencies import CurrentUser, client_address, provided
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import RegisterUserIn, TokenOut, UserOut
 
@@ -15,23 +15,29 @@ router = APIRouter(prefix="/api/v1", tags=["users"])
 
 
 @router.post(
-    "/users", status_code=201, response_model=UserOut, responses=problem_responses(409, 413, 422)
+    "/users",
+    status_code=201,
+    response_model=UserOut,
+    responses=problem_responses(409, 413, 422, 429),
 )
 async def register_user(
     body: RegisterUserIn,
+    request: Request,
     register: Annotated[RegisterUser, provided(lambda c: c.register_user)],
 ) -> UserOut:
-    user = await register(Registration(body.email, body.password, body.full_name))
+    registration = Registration(body.email, body.password, body.full_name)
+    user = await register(registration, client_address(request))
     return UserOut.of(user)
 
 
-@router.post("/auth/token", response_model=TokenOut, responses=problem_responses(401, 422))
+@router.post("/auth/token", response_model=TokenOut, responses=problem_responses(401, 422, 429))
 async def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
     authenticate: Annotated[Authenticate, provided(lambda c: c.authenticate)],
 ) -> TokenOut:
     """OAuth2 password flow: `username` is the email. Works with Swagger UI's Authorize."""
-    token = await authenticate(form.username, form.password)
+    token = await authenticate(form.username, form.password, client_address(request))
     return TokenOut(access_token=token.token, expires_in=token.expires_in)
 
 
