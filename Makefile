@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make run       serve the API on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL)"
 	@echo "make test      run the whole test suite"
-	@echo "make lint      ruff, mypy (strict on domain and application), import-linter"
+	@echo "make lint      ruff, mypy (strict on domain and application), import-linter, bandit"
 	@echo "make migrate   apply migrations to DATABASE_URL (or the embedded database)"
 	@echo "make revision m=\"...\"  autogenerate a migration"
 	@echo "make bench     the side-by-side benchmark (bench/results/latest.md and .png)"
@@ -39,6 +39,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/bandit -q -r domain application adapters entrypoints
 
 migrate: $(STAMP)
 	$(BIN)/hexbank migrate

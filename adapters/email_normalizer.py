@@ -17,6 +17,6 @@ class EmailValidatorNormalizer:
             raise InvalidEmail(f"An email address is at most {EMAIL_MAX_LENGTH} characters long.")
         try:
             valid = validate_email(raw, check_deliverability=False)
-        except EmailNotValidError as error:
+        except (EmailNotValidError, UnicodeError) as error:
             raise InvalidEmail(str(error)) from error
         return valid.normalized.lower()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -30,8 +31,11 @@ class EmbeddedPostgres:
         pgdata = self._data_dir / "pg"
         _forget_dead_handles(pgdata)
         self._server = get_server(pgdata, cleanup_mode="stop")
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", self._database):
+            raise ValueError(f"not a plain database name: {self._database!r}")
+        # Safe to interpolate: the name was just checked to be a plain identifier.
         exists = self._server.psql(
-            f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608
+            f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608  # nosec B608
         )
         if "(1 row)" not in exists:
             self._server.psql(f'CREATE DATABASE "{self._database}";')

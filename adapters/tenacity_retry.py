@@ -41,7 +41,7 @@ class TenacityTransactionRetry:
             if self._attempts <= 1:
                 raise
         self.retries += 1
-        await asyncio.sleep(random.uniform(0, self._first_wait))  # noqa: S311  (jitter)
+        await asyncio.sleep(random.uniform(0, self._first_wait))  # noqa: S311  # nosec B311 (jitter, not a secret)
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientConflict),
             stop=stop_after_attempt(self._attempts - 1),

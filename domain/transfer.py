@@ -57,8 +57,10 @@ def normalize_description(raw: str | None) -> str | None:
     if raw is None:
         return None
     text = unicodedata.normalize("NFC", raw).strip()
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
-        raise InvalidDescription("A description cannot contain control characters.")
+    if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in text):
+        raise InvalidDescription(
+            "A description cannot contain control characters or lone surrogates."
+        )
     if len(text) > DESCRIPTION_MAX_LENGTH:
         raise InvalidDescription(
             f"A description is at most {DESCRIPTION_MAX_LENGTH} characters long."

@@ -12,6 +12,7 @@ from domain.errors import InvalidFullName, InvalidPassword
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 FULL_NAME_MAX_LENGTH = 200
+_FORBIDDEN = {"Cc", "Cs"}  # control characters, lone surrogates
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +43,15 @@ def require_valid_password(password: str) -> None:
         raise InvalidPassword(
             f"A password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters long."
         )
-    if "\x00" in password:
-        raise InvalidPassword("A password cannot contain a NUL character.")
+    if "\x00" in password or any(unicodedata.category(ch) == "Cs" for ch in password):
+        raise InvalidPassword("A password cannot contain NUL characters or lone surrogates.")
 
 
 def normalize_full_name(raw: str) -> str:
     """NFC-normalize and trim; refuse control characters and names that are only invisible."""
     name = unicodedata.normalize("NFC", raw).strip()
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise InvalidFullName("A full name cannot contain control characters.")
+    if any(unicodedata.category(ch) in _FORBIDDEN for ch in name):
+        raise InvalidFullName("A full name cannot contain control characters or lone surrogates.")
     visible = "".join(ch for ch in name if unicodedata.category(ch) not in {"Cf", "Zs"})
     if not visible:
         raise InvalidFullName("A full name cannot be empty.")

@@ -9,8 +9,6 @@ from application.throttle import Throttle, login_client_key, login_email_key
 from domain.errors import InvalidEmail
 from domain.user import User
 
-_KEY_MAX = 320
-
 
 class Authenticate:
     """Trade an email and password for an access token.
@@ -38,7 +36,7 @@ class Authenticate:
 
     async def __call__(self, email: str, password: str, client: str | None = None) -> AccessToken:
         normalized = self._normalized(email)
-        email_key = login_email_key(normalized or email.strip().lower()[:_KEY_MAX])
+        email_key = login_email_key(normalized or email.strip().lower())
         keys = [email_key] if client is None else [email_key, login_client_key(client)]
         await self._throttle.refuse_if_blocked(keys)
 

@@ -84,8 +84,9 @@ def status_of(error: Exception) -> int:
     return 500
 
 
-async def _known_error(_: Request, error: Exception) -> ProblemResponse:
-    assert isinstance(error, domain_errors.DomainError | app_errors.ApplicationError)
+async def _known_error(
+    _: Request, error: domain_errors.DomainError | app_errors.ApplicationError
+) -> ProblemResponse:
     status = status_of(error)
     headers: dict[str, str] = {}
     if status == 401:
@@ -99,8 +100,7 @@ async def _known_error(_: Request, error: Exception) -> ProblemResponse:
     return problem(status, error.code, error.detail, headers=headers)
 
 
-async def _validation_error(_: Request, error: Exception) -> ProblemResponse:
-    assert isinstance(error, RequestValidationError)
+async def _validation_error(_: Request, error: RequestValidationError) -> ProblemResponse:
     fields = [
         {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
         for item in error.errors()
@@ -113,8 +113,7 @@ async def _validation_error(_: Request, error: Exception) -> ProblemResponse:
     )
 
 
-async def _http_error(_: Request, error: Exception) -> ProblemResponse:
-    assert isinstance(error, HTTPException)
+async def _http_error(_: Request, error: HTTPException) -> ProblemResponse:
     slug = _SLUG_BY_STATUS.get(error.status_code) or HTTPStatus(
         error.status_code
     ).phrase.lower().replace(" ", "-")
@@ -129,11 +128,16 @@ async def _unexpected_error(_: Request, error: Exception) -> ProblemResponse:
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Handlers are coroutines: Starlette would run plain functions in a worker thread."""
-    app.add_exception_handler(domain_errors.DomainError, _known_error)
-    app.add_exception_handler(app_errors.ApplicationError, _known_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    # Starlette types handlers as taking any Exception; each of ours gets only its own kind.
+    handlers: dict[type[Exception], Any] = {
+        domain_errors.DomainError: _known_error,
+        app_errors.ApplicationError: _known_error,
+        RequestValidationError: _validation_error,
+        HTTPException: _http_error,
+        Exception: _unexpected_error,
+    }
+    for kind, handler in handlers.items():
+        app.add_exception_handler(kind, handler)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from application.money_movement import TransferReceipt
 from application.use_cases.get_account_summary import AccountSummary
@@ -14,6 +14,19 @@ from domain.account import Account
 from domain.transfer import LedgerEntry, Transfer
 from domain.user import User
 
+
+def _encodable(text: str) -> str:
+    """JSON may carry lone surrogates ("\\ud800") that no database or hash can take."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from error
+    if "\x00" in text:
+        raise ValueError("text must not contain NUL characters")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_encodable)]
 Amount = Annotated[int, Field(strict=True, gt=0, description="Minor units, e.g. cents.")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(examples=["EUR"])]
 
@@ -23,11 +36,11 @@ class Request(BaseModel):
 
 
 class RegisterUserIn(Request):
-    email: Annotated[str, StringConstraints(min_length=3, max_length=254)] = Field(
+    email: Annotated[Text, StringConstraints(min_length=3, max_length=254)] = Field(
         examples=["ada@example.com"]
     )
-    password: Annotated[str, StringConstraints(min_length=8, max_length=128)]
-    full_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+    password: Annotated[Text, StringConstraints(min_length=8, max_length=128)]
+    full_name: Annotated[Text, StringConstraints(min_length=1, max_length=200)] = Field(
         examples=["Ada Lovelace"]
     )
 
@@ -64,7 +77,8 @@ class AccountOut(BaseModel):
 
     @classmethod
     def of(cls, account: Account) -> AccountOut:
-        assert account.owner_id is not None  # only customer accounts reach the API
+        if account.owner_id is None:  # the bank's funding accounts are never served
+            raise ValueError(f"account {account.id} has no customer owner")
         return cls(
             id=account.id,
             owner_id=account.owner_id,
@@ -129,7 +143,7 @@ class TransferIn(Request):
     to_account_id: UUID
     amount: Amount
     currency: CurrencyCode
-    description: Annotated[str, StringConstraints(max_length=140)] | None = None
+    description: Annotated[Text, StringConstraints(max_length=140)] | None = None
 
 
 class TransferOut(BaseModel):

@@ -5,6 +5,7 @@ import logging
 import pytest
 from httpx import AsyncClient
 
+from tests.fakes import TEST_SECRET
 from tests.http.helpers import assert_problem, signed_up
 
 pytestmark = pytest.mark.integration
@@ -111,10 +112,16 @@ async def test_no_response_or_log_line_carries_the_password(
     invalid = await client.post(
         "/api/v1/users", json={"email": "bad", "password": secret, "full_name": "S"}
     )
+    logged_in = await client.post(
+        "/api/v1/auth/token", data={"username": "s@example.com", "password": secret}
+    )
+    token = logged_in.json()["access_token"]
+    await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}x"})
     for response in (created, failed, invalid):
         assert secret not in response.text
         assert "argon2" not in response.text
-    assert secret not in caplog.text
+    for leak in (secret, "$argon2", token, TEST_SECRET):
+        assert leak not in caplog.text
 
 
 async def test_health(client: AsyncClient) -> None:
