@@ -35,7 +35,7 @@ class EmbeddedPostgres:
             raise ValueError(f"not a plain database name: {self._database!r}")
         # Safe to interpolate: the name was just checked to be a plain identifier.
         exists = self._server.psql(
-            f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608  # nosec B608
+            f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608
         )
         if "(1 row)" not in exists:
             self._server.psql(f'CREATE DATABASE "{self._database}";')

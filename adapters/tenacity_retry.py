@@ -41,7 +41,8 @@ class TenacityTransactionRetry:
             if self._attempts <= 1:
                 raise
         self.retries += 1
-        await asyncio.sleep(random.uniform(0, self._first_wait))  # noqa: S311  # nosec B311 (jitter, not a secret)
+        # Jitter, not a secret: the standard generator is the right tool.
+        await asyncio.sleep(random.uniform(0, self._first_wait))  # noqa: S311  # nosec B311
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientConflict),
             stop=stop_after_attempt(self._attempts - 1),
