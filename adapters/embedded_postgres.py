@@ -34,9 +34,8 @@ class EmbeddedPostgres:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", self._database):
             raise ValueError(f"not a plain database name: {self._database!r}")
         # Safe to interpolate: the name was just checked to be a plain identifier.
-        exists = self._server.psql(
-            f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608
-        )
+        query = f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608  # nosec B608
+        exists = self._server.psql(query)
         if "(1 row)" not in exists:
             self._server.psql(f'CREATE DATABASE "{self._database}";')
         logger.info("embedded PostgreSQL ready in %s", self._data_dir / "pg")
