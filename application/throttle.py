@@ -49,6 +49,20 @@ class Throttle:
     async def forget(self, key: str) -> None:
         await self._limiter.reset(key)
 
+    async def forget_stale(self) -> int:
+        """Drop counts older than the longest window that block nothing any more."""
+        now = self._clock.now()
+        policies = self.policies
+        longest = max(
+            policy.window
+            for policy in (
+                policies.login_per_email,
+                policies.login_per_client,
+                policies.registration_per_client,
+            )
+        )
+        return await self._limiter.purge(now - longest, now=now)
+
 
 def login_email_key(email: str) -> str:
     """Digested: any input makes a valid key (no NUL reaches the store), and the counters

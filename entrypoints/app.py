@@ -10,7 +10,10 @@ from fastapi import FastAPI
 from entrypoints.container import Container
 from entrypoints.http.body_limit import BodySizeLimit
 from entrypoints.http.problems import install_problem_handlers
-from entrypoints.http.routers import accounts, health, transfers, users
+from entrypoints.http.routers import accounts, health, metrics, transfers, users
+from entrypoints.observability.logging import configure_structlog
+from entrypoints.observability.metrics import Metrics
+from entrypoints.observability.request_context import RequestContext
 
 
 def create_app(container: Container) -> FastAPI:
@@ -29,9 +32,13 @@ def create_app(container: Container) -> FastAPI:
         summary="Accounts, deposits and transfers on a double-entry ledger.",
         lifespan=lifespan,
     )
+    configure_structlog()
     app.state.container = container
+    app.state.metrics = Metrics()
+    app.state.metrics.watch(container)
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=container.settings().max_body_bytes)
-    for router in (users.router, accounts.router, transfers.router, health.router):
+    app.add_middleware(RequestContext, metrics=app.state.metrics)  # outermost: sees it all
+    for router in (users.router, accounts.router, transfers.router, health.router, metrics.router):
         app.include_router(router)
     return app

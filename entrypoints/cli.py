@@ -1,24 +1,31 @@
-"""The `hexbank` command: serving, migrations and operator tools, over the same container."""
+"""The `hexbank` command: serving, migrations and operator tools, over the same container
+and use cases as the HTTP API (no second path to the database)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from collections.abc import Iterator
+import sys
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
 
 from adapters.sqlalchemy import migrations
+from application.use_cases.register_user import Registration
+from application.use_cases.transfer_funds import TransferRequest
+from domain.errors import DomainError, EmailAlreadyRegistered
 from entrypoints.app import create_app
-from entrypoints.container import build_container
+from entrypoints.container import Container, build_container
 from entrypoints.database import database_url
+from entrypoints.observability.logging import configure_logging
 from entrypoints.settings import Settings
 
+T = TypeVar("T")
 cli = typer.Typer(help="hexbank: accounts, deposits and transfers.", no_args_is_help=True)
 
 
@@ -48,25 +55,38 @@ def _stopped_by_signals() -> Iterator[None]:
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: HOST or 127.0.0.1.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: PORT or 8000.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes; >1 needs DATABASE_URL.")
+    ] = 1,
 ) -> None:
     """Apply migrations and serve the API until Ctrl-C or SIGTERM."""
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     settings.resolved_jwt_secret()  # refuse to start without a usable secret, not at first login
+    bind_host, bind_port = host or settings.host, port or settings.port
+    if workers > 1:
+        if settings.database_url is None:
+            raise typer.BadParameter(
+                "the embedded PostgreSQL serves one worker: set DATABASE_URL for more",
+                param_hint="--workers",
+            )
+        migrations.upgrade(settings.database_url)
+        uvicorn.run(
+            "entrypoints.asgi:create",
+            factory=True,
+            workers=workers,
+            host=bind_host,
+            port=bind_port,
+            log_config=None,
+            access_log=False,
+        )
+        return
     with _stopped_by_signals(), database_url(settings) as url:
         migrations.upgrade(url)
         app = create_app(build_container(settings, url))
         # uvicorn turns SIGINT/SIGTERM into a graceful shutdown: in-flight requests finish,
         # the lifespan disposes the engine, then the embedded server stops on the way out.
-        uvicorn.run(
-            app,
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level=settings.log_level,
-            proxy_headers=False,
-        )
+        uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
 
 
 @cli.command()
@@ -84,12 +104,60 @@ def revision(message: str) -> None:
         migrations.autogenerate(url, message)
 
 
+@cli.command("create-user")
+def create_user(
+    email: str,
+    full_name: Annotated[str, typer.Option("--full-name", prompt=True)],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Register a user, as POST /api/v1/users does (the password is asked, never echoed)."""
+
+    async def register(container: Container) -> str:
+        user = await container.register_user()(Registration(email, password, full_name))
+        return f"created {user.email} ({user.id})"
+
+    typer.echo(_run(register))
+
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105  (published on purpose: it is demo data)
+
+
+@cli.command("seed-demo")
+def seed_demo() -> None:
+    """A few users, accounts and transfers, so a new user sees a living system."""
+
+    async def seed(container: Container) -> str:
+        people = {}
+        for email, name in (
+            ("ada@example.com", "Ada Lovelace"),
+            ("grace@example.com", "Grace Hopper"),
+            ("alan@example.com", "Alan Turing"),
+        ):
+            try:
+                user = await container.register_user()(Registration(email, DEMO_PASSWORD, name))
+            except EmailAlreadyRegistered:
+                return "the demo data is there already"
+            account = await container.open_account()(user.id, "EUR")
+            await container.deposit()(user.id, account.id, 100_000, f"seed-{email}")
+            people[email] = (user.id, account.id)
+        ada, grace, alan = people.values()
+        for (payer, source), (_, destination), amount, note in (
+            (ada, grace, 2_500, "lunch"),
+            (grace, alan, 10_000, "books"),
+            (alan, ada, 4_200, "train tickets"),
+        ):
+            await container.transfer_funds()(
+                payer, TransferRequest(source, destination, amount, "EUR", note)
+            )
+        return f"3 users (password {DEMO_PASSWORD!r}), 3 accounts, 3 deposits, 3 transfers"
+
+    typer.echo(_run(seed))
+
+
 @cli.command()
 def reconcile() -> None:
     """Check the whole ledger; print every difference and exit 1 when there is any."""
-    settings = Settings()
-    with database_url(settings) as url:
-        report = asyncio.run(_reconcile(settings, url))
+    report = _run(lambda container: container.reconcile_ledger()())
     typer.echo(f"totals by currency: {report.totals_by_currency}")
     for difference in (
         *report.balance_mismatches,
@@ -102,13 +170,35 @@ def reconcile() -> None:
     typer.echo("the ledger balances")
 
 
-async def _reconcile(settings: Settings, url: str):  # type: ignore[no-untyped-def]
-    container = build_container(settings, url)
-    await container.init_resources()  # type: ignore[misc]
-    try:
-        return await container.reconcile_ledger()()
-    finally:
-        await container.shutdown_resources()  # type: ignore[misc]
+@cli.command()
+def purge() -> None:
+    """Forget idempotency keys older than 24 hours and stale login/registration counts."""
+    purged = _run(lambda container: container.purge_expired()())
+    typer.echo(
+        f"purged {purged.idempotency_keys} idempotency keys, "
+        f"{purged.attempt_counters} attempt counters"
+    )
+
+
+def _run(work: Callable[[Container], Awaitable[T]]) -> T:
+    """Run one piece of work on a container for DATABASE_URL (or the embedded database)."""
+    settings = Settings()
+
+    async def run(url: str) -> T:
+        container = build_container(settings, url)
+        await container.init_resources()  # type: ignore[misc]
+        try:
+            return await work(container)
+        finally:
+            await container.shutdown_resources()  # type: ignore[misc]
+
+    with database_url(settings) as url:
+        migrations.upgrade(url)
+        try:
+            return asyncio.run(run(url))
+        except DomainError as refusal:
+            typer.echo(f"refused: {refusal.detail}", err=True)
+            sys.exit(2)
 
 
 def main() -> None:

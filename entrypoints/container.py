@@ -35,6 +35,7 @@ from application.use_cases.get_statement import GetStatement
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.list_accounts import ListAccounts
 from application.use_cases.open_account import OpenAccount
+from application.use_cases.purge_expired import PurgeExpired
 from application.use_cases.reconcile_ledger import ReconcileLedger
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.transfer_funds import TransferFunds
@@ -75,6 +76,7 @@ class Container(containers.DeclarativeContainer):
         command_timeout=settings.provided.db_command_timeout_s,
         isolation_level=settings.provided.db_isolation_level,
         statement_cache_size=settings.provided.db_statement_cache_size,
+        pgbouncer=settings.provided.db_pgbouncer,
     )
     engine = providers.Singleton(create_engine, database_url, engine_options)
     engine_lifetime = providers.Resource(disposed_on_shutdown, engine)
@@ -87,7 +89,7 @@ class Container(containers.DeclarativeContainer):
     session_factory = providers.Singleton(make_session_factory, engine)
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
     # Reads that need no transaction: autocommit on the primary, no BEGIN/ROLLBACK.
-    autocommit_engine = providers.Singleton(autocommit, engine)
+    autocommit_engine = providers.Singleton(autocommit, engine, settings.provided.db_pgbouncer)
     read_session_factory = providers.Singleton(make_session_factory, autocommit_engine)
     read_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, read_session_factory)
     # Statements and summaries tolerate replica lag; every other read uses the primary.
@@ -163,6 +165,7 @@ class Container(containers.DeclarativeContainer):
         TransferFunds, money_movement, max_amount=settings.provided.max_transfer_amount
     )
     reconcile_ledger = providers.Singleton(ReconcileLedger, unit_of_work.provider)
+    purge_expired = providers.Singleton(PurgeExpired, unit_of_work.provider, throttle, clock)
 
 
 def build_container(settings: Settings, database_url: str) -> Container:

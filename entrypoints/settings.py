@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HEXBANK_HOST", "HOST"))
     port: int = Field(default=8000, validation_alias=AliasChoices("HEXBANK_PORT", "PORT"))
     log_level: str = "info"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: readable on a terminal, JSON lines otherwise."
+    )
 
     # Sized by `make bench`: 20 keep 2 cores of PostgreSQL busy; overflow connections would
     # be opened and closed again under sustained load (connection churn), so none by default.
@@ -51,7 +54,11 @@ class Settings(BaseSettings):
         "READ COMMITTED"
     )
     db_statement_cache_size: int = Field(
-        default=100, description="asyncpg prepared statements per connection; 0 for PgBouncer."
+        default=100, description="Prepared statements cached per connection."
+    )
+    db_pgbouncer: bool = Field(
+        default=False,
+        description="Connect through PgBouncer in transaction pooling mode (see docs/scaling.md).",
     )
 
     jwt_secret: SecretStr | None = None

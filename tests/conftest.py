@@ -14,6 +14,7 @@ from entrypoints.container import Container, build_container
 from entrypoints.settings import Settings
 from tests.fakes import TEST_SECRET, InMemoryBank
 from tests.postgres import (
+    app_facing,
     create_database,
     drop_database,
     postgres_server,
@@ -50,7 +51,7 @@ def template_database(postgres_url: str) -> Iterator[str]:
 async def database_url(postgres_url: str, template_database: str) -> AsyncIterator[str]:
     name = unique_name("hexbank_test")
     await create_database(postgres_url, name, template=template_database)
-    yield with_database(postgres_url, name)
+    yield app_facing(with_database(postgres_url, name))
     await drop_database(postgres_url, name)
 
 
@@ -70,7 +71,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "registrations_per_client": 10_000,
         **overrides,
     }
-    return Settings.model_validate(values)
+    # Environment variables still apply below these (e.g. HEXBANK_DB_PGBOUNCER); .env does not.
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture

@@ -68,6 +68,21 @@ def postgres_server() -> Iterator[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def app_facing(url: str) -> str:
+    """The URL the app under test uses: through PgBouncer when TEST_PGBOUNCER names one."""
+    via = os.environ.get("TEST_PGBOUNCER")
+    if not via:
+        return url
+    host, port = via.rsplit(":", 1)
+    parsed = make_url(url)
+    return parsed.set(host=host, port=int(port), query={}).render_as_string(hide_password=False)
+
+
+async def connect(url: str) -> asyncpg.Connection:
+    """A plain asyncpg connection for checks; no statement cache, so PgBouncer can carry it."""
+    return await asyncpg.connect(dsn(url), statement_cache_size=0)
+
+
 def unique_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 

@@ -33,3 +33,13 @@ class InMemoryAttemptLimiter:
 
     async def reset(self, key: str) -> None:
         self._counts.pop(key, None)
+
+    async def purge(self, stale_before: datetime, *, now: datetime) -> int:
+        stale = [
+            key
+            for key, (_, started, blocked_until) in self._counts.items()
+            if started < stale_before and (blocked_until is None or blocked_until <= now)
+        ]
+        for key in stale:
+            del self._counts[key]
+        return len(stale)

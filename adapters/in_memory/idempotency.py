@@ -29,3 +29,9 @@ class InMemoryIdempotencyStore:
         scoped = (key.user_id, key.key)
         _, claimed_at = self._pending.claims[scoped]
         self._pending.claims[scoped] = (StoredRequest(key.fingerprint, outcome), claimed_at)
+
+    async def purge(self, expired_before: datetime) -> int:
+        expired = [k for k, (_, at) in self._storage.requests.items() if at < expired_before]
+        for scoped in expired:
+            del self._storage.requests[scoped]
+        return len(expired)

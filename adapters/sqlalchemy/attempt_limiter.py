@@ -36,22 +36,29 @@ _BLOCKED_UNTIL = text(
     " WHERE key = ANY(:keys) AND blocked_until > :now"
 ).bindparams(bindparam("keys", type_=ARRAY(Text)), bindparam("now", type_=DateTime(timezone=True)))
 _RESET = text("DELETE FROM attempt_counters WHERE key = :key")
+_PURGE = text(
+    "DELETE FROM attempt_counters WHERE window_started_at < :stale_before"
+    " AND (blocked_until IS NULL OR blocked_until <= :now)"
+).bindparams(
+    bindparam("stale_before", type_=DateTime(timezone=True)),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
 
 
 class SqlAlchemyAttemptLimiter:
-    """Each call is one autocommit statement: a count must stick even when the request that
-    made it fails, and must not wait for any other transaction."""
+    """Each call is its own short transaction: a count must stick even when the request
+    that made it fails, and must not wait for any other transaction."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def blocked_for(self, keys: Sequence[str], *, now: datetime) -> timedelta | None:
-        async with self._engine.connect() as connection:
+        async with self._engine.begin() as connection:
             until = await connection.scalar(_BLOCKED_UNTIL, {"keys": list(keys), "now": now})
         return None if until is None else until - now
 
     async def record(self, key: str, policy: AttemptPolicy, *, now: datetime) -> None:
-        async with self._engine.connect() as connection:
+        async with self._engine.begin() as connection:
             await connection.execute(
                 _RECORD,
                 {
@@ -64,5 +71,10 @@ class SqlAlchemyAttemptLimiter:
             )
 
     async def reset(self, key: str) -> None:
-        async with self._engine.connect() as connection:
+        async with self._engine.begin() as connection:
             await connection.execute(_RESET, {"key": key})
+
+    async def purge(self, stale_before: datetime, *, now: datetime) -> int:
+        async with self._engine.begin() as connection:
+            result = await connection.execute(_PURGE, {"stale_before": stale_before, "now": now})
+        return int(result.rowcount)

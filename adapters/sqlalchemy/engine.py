@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from uuid import uuid4
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,7 +28,12 @@ class EngineOptions:
     """Client side: bounds a call even when the network, not the server, is what hangs."""
     isolation_level: str = "READ COMMITTED"
     statement_cache_size: int = 100
-    """Prepared statements cached per connection; 0 behind PgBouncer in transaction mode."""
+    """Prepared statements cached per connection (asyncpg's and SQLAlchemy's)."""
+    pgbouncer: bool = False
+    """Behind PgBouncer in transaction pooling mode (before 1.21): no statement caches, a
+    unique name for every prepared statement, no server-side settings at connect (PgBouncer
+    refuses unknown startup parameters: set the timeouts on the role instead), and every
+    statement inside a transaction, since only a transaction pins a server connection."""
 
 
 def create_engine(url: str, options: EngineOptions) -> AsyncEngine:
@@ -35,6 +42,28 @@ def create_engine(url: str, options: EngineOptions) -> AsyncEngine:
 
     Connects lazily: building it touches no network.
     """
+    connect_args: dict[str, object] = {
+        "timeout": options.connect_timeout,
+        "command_timeout": options.command_timeout,
+        "statement_cache_size": options.statement_cache_size,
+        "server_settings": {
+            "application_name": "hexbank",
+            "statement_timeout": str(options.statement_timeout_ms),
+            "lock_timeout": str(options.lock_timeout_ms),
+            "idle_in_transaction_session_timeout": str(options.statement_timeout_ms * 6),
+        },
+    }
+    if options.pgbouncer:
+        connect_args.update(
+            statement_cache_size=0,
+            prepared_statement_name_func=lambda: f"__asyncpg_{uuid4()}__",
+            server_settings={"application_name": "hexbank"},
+        )
+        url = (
+            make_url(url)
+            .update_query_dict({"prepared_statement_cache_size": "0"})
+            .render_as_string(hide_password=False)
+        )
     return create_async_engine(
         url,
         pool_size=options.pool_size,
@@ -42,17 +71,7 @@ def create_engine(url: str, options: EngineOptions) -> AsyncEngine:
         pool_timeout=options.pool_timeout,
         pool_pre_ping=options.pool_pre_ping,
         isolation_level=options.isolation_level,
-        connect_args={
-            "timeout": options.connect_timeout,
-            "command_timeout": options.command_timeout,
-            "statement_cache_size": options.statement_cache_size,
-            "server_settings": {
-                "application_name": "hexbank",
-                "statement_timeout": str(options.statement_timeout_ms),
-                "lock_timeout": str(options.lock_timeout_ms),
-                "idle_in_transaction_session_timeout": str(options.statement_timeout_ms * 6),
-            },
-        },
+        connect_args=connect_args,
     )
 
 
@@ -69,15 +88,18 @@ async def disposed_on_shutdown(engine: AsyncEngine | None) -> AsyncIterator[Asyn
             await engine.dispose()
 
 
-def autocommit(engine: AsyncEngine) -> AsyncEngine:
+def autocommit(engine: AsyncEngine, pgbouncer: bool = False) -> AsyncEngine:
     """The same pool, without BEGIN and ROLLBACK around each read: two round trips fewer for
-    a unit of work that only reads (each statement still sees one consistent snapshot)."""
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    a unit of work that only reads (each statement still sees one consistent snapshot).
+    Not behind PgBouncer: there only a transaction keeps a statement on one server."""
+    return engine if pgbouncer else engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def reporting_engine(read_engine: AsyncEngine, replica: AsyncEngine | None) -> AsyncEngine:
     """Where statements and summaries are read: a replica when one is configured."""
-    return read_engine if replica is None else autocommit(replica)
+    return (
+        read_engine if replica is None else replica.execution_options(isolation_level="AUTOCOMMIT")
+    )
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

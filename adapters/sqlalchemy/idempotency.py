@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ _CLAIM = _fresh.on_conflict_do_update(
 ).returning(_table.c.user_id)
 _this_key = (_table.c.user_id == bindparam("b_user_id")) & (_table.c.key == bindparam("b_key"))
 _STORED = select(_table).where(_this_key)
+_PURGE = delete(_table).where(_table.c.created_at < bindparam("expired_before"))
 _COMPLETE = (
     update(_table)
     .where(_this_key)
@@ -92,3 +93,7 @@ class SqlAlchemyIdempotencyStore:
                 "b_error_detail": outcome.error_detail,
             },
         )
+
+    async def purge(self, expired_before: datetime) -> int:
+        result = await self._session.execute(_PURGE, {"expired_before": expired_before})
+        return int(result.rowcount)  # type: ignore[attr-defined]

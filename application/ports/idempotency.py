@@ -50,3 +50,7 @@ class IdempotencyStore(Protocol):
     async def complete(self, key: IdempotencyKey, outcome: Outcome) -> None:
         """Store the outcome under the claimed key; it becomes visible on commit."""
         ...
+
+    async def purge(self, expired_before: datetime) -> int:
+        """Forget requests stored before `expired_before`; return how many."""
+        ...

@@ -17,6 +17,7 @@ from application.errors import InvalidToken
 from application.use_cases.get_current_user import GetCurrentUser
 from domain.user import User
 from entrypoints.container import Container
+from entrypoints.observability.metrics import Metrics
 
 T = TypeVar("T")
 
@@ -60,3 +61,10 @@ IdempotencyKeyHeader = Annotated[
 def client_address(request: Request) -> str | None:
     """The peer's address (behind a proxy, what uvicorn's --proxy-headers made of it)."""
     return request.client.host if request.client else None
+
+
+async def metrics(request: Request) -> Metrics:
+    return request.app.state.metrics  # type: ignore[no-any-return]
+
+
+AppMetrics = Annotated[Metrics, Depends(metrics)]

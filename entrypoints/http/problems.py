@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -16,11 +16,12 @@ from starlette.exceptions import HTTPException
 from application import errors as app_errors
 from domain import errors as domain_errors
 from entrypoints.http.schemas import ProblemOut
+from entrypoints.observability.request_context import request_id
 
 PROBLEM_BASE = "https://hexbank.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
-logger = logging.getLogger("hexbank.http")
+logger = structlog.get_logger("hexbank.http")
 
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.EmailAlreadyRegistered: 409,
@@ -74,6 +75,8 @@ def problem(
         "detail": detail,
         **extensions,
     }
+    if (rid := request_id.get()) is not None:
+        body["request_id"] = rid
     return ProblemResponse(body, status_code=status, headers=headers)
 
 
@@ -85,7 +88,7 @@ def status_of(error: Exception) -> int:
 
 
 async def _known_error(
-    _: Request, error: domain_errors.DomainError | app_errors.ApplicationError
+    request: Request, error: domain_errors.DomainError | app_errors.ApplicationError
 ) -> ProblemResponse:
     status = status_of(error)
     headers: dict[str, str] = {}
@@ -96,7 +99,11 @@ async def _known_error(
     if isinstance(error, app_errors.TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after_s)
     if status >= 500:
-        logger.warning("database trouble: %s", error.detail)
+        logger.warning("database trouble", code=error.code, detail=error.detail)
+    else:
+        logger.info("refused", code=error.code, status=status)
+    if isinstance(error, domain_errors.DomainError):
+        request.app.state.metrics.refused(error.code)
     return problem(status, error.code, error.detail, headers=headers)
 
 
@@ -122,7 +129,7 @@ async def _http_error(_: Request, error: HTTPException) -> ProblemResponse:
 
 
 async def _unexpected_error(_: Request, error: Exception) -> ProblemResponse:
-    logger.exception("unexpected error", exc_info=error)
+    logger.error("unexpected error", exc_info=error)
     return problem(500, "internal-error", "The server met an unexpected error.")
 
 

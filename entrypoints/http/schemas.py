@@ -199,6 +199,7 @@ class ProblemOut(BaseModel):
     status: int
     detail: str
     errors: list[dict[str, object]] | None = None
+    request_id: str | None = None
 
 
 class HealthOut(BaseModel):

@@ -191,3 +191,21 @@ async def test_an_uncommitted_claim_leaves_the_key_free(uow_factory: UnitOfWorkF
         assert await uow.idempotency.claim(key, now=NOW, expired_before=NOW) is None
     async with uow_factory() as uow:
         assert await uow.idempotency.claim(key, now=NOW, expired_before=NOW) is None
+
+
+async def test_expired_idempotency_keys_are_purged(uow_factory: UnitOfWorkFactory) -> None:
+    ada = await saved_user(uow_factory)
+    for name, at in (("old", NOW - timedelta(days=2)), ("new", NOW)):
+        key = IdempotencyKey(ada.id, name, "f")
+        async with uow_factory() as uow:
+            await uow.idempotency.claim(key, now=at, expired_before=at - timedelta(1))
+            await uow.idempotency.complete(key, Outcome(error_code="x", error_detail="y"))
+            await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.idempotency.purge(NOW - timedelta(days=1)) == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        kept = await uow.idempotency.claim(
+            IdempotencyKey(ada.id, "new", "f"), now=NOW, expired_before=NOW - timedelta(1)
+        )
+        assert kept is not None

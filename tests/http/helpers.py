@@ -43,4 +43,6 @@ def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]
     assert body["title"]
     assert body["detail"]
     assert "Traceback" not in response.text
+    # The request id names the exchange, not the outcome: replays and twins differ only there.
+    assert body.pop("request_id") == response.headers["x-request-id"]
     return body

@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from httpx import AsyncClient
 
@@ -18,7 +17,7 @@ from entrypoints.settings import Settings
 from tests.conftest import make_settings, serving
 from tests.faults import FaultProxy
 from tests.http.helpers import assert_problem, opened, signed_up
-from tests.postgres import dsn
+from tests.postgres import connect
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +60,7 @@ async def reconciles(database_url: str, data_dir: Path) -> None:
 
 
 async def transfer_count(database_url: str) -> int:
-    connection = await asyncpg.connect(dsn(database_url))
+    connection = await connect(database_url)
     try:
         return int(
             await connection.fetchval("SELECT count(*) FROM transfers WHERE description = 'fault'")

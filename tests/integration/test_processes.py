@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.fakes import TEST_SECRET
-from tests.postgres import dsn
+from tests.postgres import connect
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +88,7 @@ async def customer(
 
 async def books(database_url: str) -> tuple[int, int, int]:
     """(customer money, entries total, transfers) straight from the tables."""
-    connection = await asyncpg.connect(dsn(database_url))
+    connection = await connect(database_url)
     try:
         held = await connection.fetchval(
             "SELECT coalesce(sum(balance), 0) FROM accounts WHERE kind = 'customer'"
@@ -184,7 +183,7 @@ async def test_sigterm_under_load_finishes_what_it_accepted(
 
     assert exit_code == 0
     assert accepted, "no transfer went through before the signal"
-    connection = await asyncpg.connect(dsn(database_url))
+    connection = await connect(database_url)
     try:
         stored = {
             str(row["id"])

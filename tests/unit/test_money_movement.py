@@ -283,3 +283,19 @@ async def test_reconciliation_reports_a_balance_that_does_not_match_its_entries(
     assert [(m.account_id, m.balance, m.sum_of_entries) for m in report.balance_mismatches] == [
         (account, 1_001, 1_000)
     ]
+
+
+async def test_purge_forgets_expired_keys_and_stale_counts(bank: InMemoryBank, uc) -> None:
+    from application.use_cases.purge_expired import PurgeExpired
+
+    ada, bob = await user(uc, "ada"), await user(uc, "bob")
+    source, destination = await funded(uc, ada), await funded(uc, bob, 0)
+    await uc.transfer(ada, TransferRequest(source, destination, 1, "EUR"), "old-key")
+    await bank.throttle.count("login:client:x", bank.throttle.policies.login_per_client)
+    purge = PurgeExpired(bank.uow, bank.throttle, bank.clock)
+    assert await purge() == type(await purge())(0, 0)  # nothing is old enough yet
+    bank.clock.advance(hours=25)
+    purged = await purge()
+    assert (purged.idempotency_keys, purged.attempt_counters) == (1, 1)
+    again = await uc.transfer(ada, TransferRequest(source, destination, 1, "EUR"), "old-key")
+    assert not again.replayed

@@ -11,7 +11,7 @@ from application.use_cases.get_account_summary import GetAccountSummary
 from application.use_cases.get_statement import MAX_PAGE_SIZE, GetStatement
 from application.use_cases.list_accounts import ListAccounts
 from application.use_cases.open_account import OpenAccount
-from entrypoints.http.dependencies import CurrentUser, IdempotencyKeyHeader, provided
+from entrypoints.http.dependencies import AppMetrics, CurrentUser, IdempotencyKeyHeader, provided
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import (
     AccountListOut,
@@ -82,9 +82,11 @@ async def deposit(
     user: CurrentUser,
     response: Response,
     deposit: Annotated[Deposit, provided(lambda c: c.deposit)],
+    metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> DepositOut:
     receipt = await deposit(user.id, account_id, body.amount, idempotency_key)
+    metrics.money_moved("deposit", receipt)
     if receipt.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return DepositOut.of(receipt)

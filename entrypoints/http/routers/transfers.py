@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.transfer_funds import TransferFunds, TransferRequest
-from entrypoints.http.dependencies import CurrentUser, IdempotencyKeyHeader, provided
+from entrypoints.http.dependencies import AppMetrics, CurrentUser, IdempotencyKeyHeader, provided
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import TransferIn, TransferOut
 
@@ -25,6 +25,7 @@ async def transfer_funds(
     user: CurrentUser,
     response: Response,
     transfer: Annotated[TransferFunds, provided(lambda c: c.transfer_funds)],
+    metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> TransferOut:
     request = TransferRequest(
@@ -35,6 +36,7 @@ async def transfer_funds(
         description=body.description,
     )
     receipt = await transfer(user.id, request, idempotency_key)
+    metrics.money_moved("transfer", receipt)
     if receipt.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return TransferOut.of(receipt.transfer)

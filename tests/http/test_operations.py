@@ -1,0 +1,110 @@
+"""What operators see: request ids, access lines and Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from httpx import AsyncClient
+
+from tests.http.helpers import opened, signed_up
+
+pytestmark = pytest.mark.integration
+
+
+def events(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
+    return [record.msg for record in caplog.records if isinstance(record.msg, dict)]
+
+
+async def test_a_request_id_is_echoed_logged_and_put_in_problems(
+    client: AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    response = await client.get("/api/v1/users/me", headers={"X-Request-ID": "req-42"})
+    assert response.headers["x-request-id"] == "req-42"
+    assert response.json()["request_id"] == "req-42"
+    lines = [event for event in events(caplog) if event.get("request_id") == "req-42"]
+    assert {event["event"] for event in lines} >= {"refused", "request"}
+
+    generated = await client.get("/health/live", headers={"X-Request-ID": "bad id with spaces"})
+    assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["x-request-id"])
+
+
+async def test_one_access_line_per_request_names_the_route_template(
+    client: AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    ada = await signed_up(client)
+    account = await opened(client, ada)
+    caplog.set_level(logging.INFO)
+    await client.get(f"/api/v1/accounts/{account}", headers=ada)
+    access = [event for event in events(caplog) if event["event"] == "request"]
+    assert len(access) == 1
+    line = access[0]
+    assert (line["method"], line["route"], line["status"]) == (
+        "GET",
+        "/api/v1/accounts/{account_id}",
+        200,
+    )
+    assert isinstance(line["duration_ms"], float)
+    assert account not in str(line)
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") or line.startswith(f"{name} "):
+            metric, value = line.rsplit(" ", 1)
+            found = metric[len(name) + 1 : -1] if "{" in metric else ""
+            if ",".join(sorted(found.split(","))) == wanted:
+                return float(value)
+    return 0.0
+
+
+async def test_a_transfer_moves_the_right_counters(client: AsyncClient) -> None:
+    ada, bob = (
+        await signed_up(client, "ada@example.com"),
+        await signed_up(client, "bob@example.com"),
+    )
+    source, destination = await opened(client, ada, funds=1_000), await opened(client, bob)
+    before = (await client.get("/metrics")).text
+    body = {
+        "from_account_id": source,
+        "to_account_id": destination,
+        "amount": 300,
+        "currency": "EUR",
+    }
+    headers = {**ada, "Idempotency-Key": "metrics-1"}
+    await client.post("/api/v1/transfers", json=body, headers=headers)
+    await client.post("/api/v1/transfers", json=body, headers=headers)  # a replay
+    await client.post("/api/v1/transfers", json={**body, "amount": 10**6}, headers=ada)  # refused
+    after = (await client.get("/metrics")).text
+
+    def moved(text: str, name: str, **labels: str) -> float:
+        return sample(text, name, **labels)
+
+    assert (
+        moved(after, "hexbank_money_movements_total", kind="transfer")
+        - moved(before, "hexbank_money_movements_total", kind="transfer")
+        == 1
+    )
+    assert (
+        moved(after, "hexbank_money_moved_minor_units_total", kind="transfer", currency="EUR")
+        - moved(before, "hexbank_money_moved_minor_units_total", kind="transfer", currency="EUR")
+        == 300
+    )
+    assert moved(after, "hexbank_idempotent_replays_total", kind="transfer") == 1
+    assert moved(after, "hexbank_domain_errors_total", code="insufficient-funds") == 1
+    assert (
+        moved(
+            after,
+            "hexbank_http_requests_total",
+            method="POST",
+            route="/api/v1/transfers",
+            status="201",
+        )
+        >= 2
+    )
+    assert "hexbank_http_request_duration_seconds_bucket" in after
+    assert 'hexbank_db_pool_connections{state="idle"}' in after
+    assert "hexbank_transaction_retries_total" in after
