@@ -92,7 +92,7 @@ class Metrics:
         return exposition
 
 
-class _ContainerCollector(Collector):  # type: ignore[misc]
+class _ContainerCollector(Collector):
     def __init__(self, container: Container) -> None:
         self._container = container
 
