@@ -119,7 +119,8 @@ def create_user(
     typer.echo(_run(register))
 
 
-DEMO_PASSWORD = "demo-password"  # noqa: S105  (published on purpose: it is demo data)
+# Published on purpose: the demo users' password, printed by seed-demo and in the README.
+DEMO_PASSWORD = "demo-password"  # noqa: S105  # nosec B105
 
 
 @cli.command("seed-demo")
