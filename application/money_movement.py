@@ -6,12 +6,16 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID, uuid4
 
 from application.ports.clock import Clock
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
 from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from domain.account import Account
 from domain.errors import DomainError, IdempotencyKeyReused, TransferNotFound
+from domain.ledger import post_transfer
+from domain.money import Money
 from domain.transfer import Transfer
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
@@ -52,7 +56,19 @@ class MoneyMovement:
         self._retry = retry
         self._key_ttl = key_ttl
 
-    async def run(self, key: IdempotencyKey | None, post: Post) -> TransferReceipt:
+    async def run(
+        self,
+        post: Post,
+        *,
+        user_id: UUID,
+        idempotency_key: str | None,
+        request: tuple[object, ...],
+    ) -> TransferReceipt:
+        """Run `post` once. `request` names what is asked (the fingerprint's parts), so a
+        reused key with a different request is told apart from a retry."""
+        key = None
+        if idempotency_key is not None:
+            key = IdempotencyKey(user_id, idempotency_key, fingerprint(*request))
         return await self._retry.run(lambda: self._attempt(key, post))
 
     async def _attempt(self, key: IdempotencyKey | None, post: Post) -> TransferReceipt:
@@ -75,6 +91,28 @@ class MoneyMovement:
                 await uow.idempotency.complete(key, Outcome(transfer_id=transfer.id))
             await uow.commit()
             return TransferReceipt(transfer)
+
+
+async def record_transfer(
+    uow: UnitOfWork,
+    *,
+    source: Account,
+    destination: Account,
+    amount: Money,
+    description: str | None,
+    now: datetime,
+) -> Transfer:
+    """Post between two locked accounts and write the result; the domain checks the rules."""
+    posting = post_transfer(
+        transfer_id=uuid4(),
+        source=source,
+        destination=destination,
+        amount=amount,
+        description=description,
+        now=now,
+    )
+    await uow.ledger.record(posting)
+    return posting.transfer
 
 
 async def _replay(uow: UnitOfWork, key: IdempotencyKey, stored: StoredRequest) -> TransferReceipt:

@@ -174,9 +174,7 @@ async def _run_python(
                 raw = raws[counter % len(raws)] if sequential else random.choice(raws)
                 started = time.perf_counter()
                 writer.write(raw)
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = re.search(rb"(?i)content-length: *(\d+)", head)
-                await reader.readexactly(int(length.group(1)) if length else 0)
+                head = await _read_response(reader)
                 latencies.append(time.perf_counter() - started)
                 statuses[int(head[9:12])] += 1
         except (OSError, asyncio.IncompleteReadError):
@@ -199,6 +197,14 @@ async def _run_python(
     )
 
 
+async def _read_response(reader: asyncio.StreamReader) -> bytes:
+    """Read one keep-alive response; return its head (status line and headers)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = re.search(rb"(?i)content-length: *(\d+)", head)
+    await reader.readexactly(int(length.group(1)) if length else 0)
+    return head
+
+
 async def probe_latency(
     url: str, path: str, duration_s: float, interval_s: float = 0.01
 ) -> tuple[float, float, int]:
@@ -212,9 +218,7 @@ async def probe_latency(
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             writer.write(raw)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = re.search(rb"(?i)content-length: *(\d+)", head)
-            await reader.readexactly(int(length.group(1)) if length else 0)
+            await _read_response(reader)
             latencies.append(time.perf_counter() - started)
             await asyncio.sleep(interval_s)
     finally:

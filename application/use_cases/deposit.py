@@ -1,15 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from application.money_movement import MoneyMovement, TransferReceipt, fingerprint
-from application.ports.idempotency import IdempotencyKey
+from application.money_movement import MoneyMovement, TransferReceipt, record_transfer
 from application.ports.unit_of_work import UnitOfWork
 from application.use_cases.get_account import owned_account
 from domain.account import Account
 from domain.errors import AccountNotFound
-from domain.ledger import post_transfer
 from domain.money import Money
 from domain.transfer import DEFAULT_MAX_TRANSFER_AMOUNT, Transfer, require_valid_amount
 
@@ -42,20 +40,18 @@ class Deposit:
             destination = locked.get(account_id)
             if destination is None:
                 raise AccountNotFound(f"Account {account_id} not found.")
-            posting = post_transfer(
-                transfer_id=uuid4(),
+            return await record_transfer(
+                uow,
                 source=locked[funding.id],
                 destination=destination,
                 amount=Money(amount, account.currency),
                 description=None,
                 now=now,
             )
-            await uow.ledger.record(posting)
-            return posting.transfer
 
-        key = None
-        if idempotency_key is not None:
-            key = IdempotencyKey(
-                user_id, idempotency_key, fingerprint("deposit", account_id, amount)
-            )
-        return await self._movement.run(key, post)
+        return await self._movement.run(
+            post,
+            user_id=user_id,
+            idempotency_key=idempotency_key,
+            request=("deposit", account_id, amount),
+        )

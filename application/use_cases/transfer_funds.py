@@ -2,14 +2,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from application.money_movement import MoneyMovement, TransferReceipt, fingerprint
-from application.ports.idempotency import IdempotencyKey
+from application.money_movement import MoneyMovement, TransferReceipt, record_transfer
 from application.ports.unit_of_work import UnitOfWork
 from domain.account import AccountKind
 from domain.errors import AccountNotFound, SameAccountTransfer
-from domain.ledger import post_transfer
 from domain.money import Money
 from domain.transfer import (
     DEFAULT_MAX_TRANSFER_AMOUNT,
@@ -54,29 +52,25 @@ class TransferFunds:
             destination = locked.get(destination_id)
             if destination is None or destination.kind is not AccountKind.CUSTOMER:
                 raise AccountNotFound(f"Account {destination_id} not found.")
-            posting = post_transfer(
-                transfer_id=uuid4(),
+            return await record_transfer(
+                uow,
                 source=source,
                 destination=destination,
                 amount=amount,
                 description=description,
                 now=now,
             )
-            await uow.ledger.record(posting)
-            return posting.transfer
 
-        key = None
-        if idempotency_key is not None:
-            key = IdempotencyKey(
-                user_id,
-                idempotency_key,
-                fingerprint(
-                    "transfer",
-                    source_id,
-                    destination_id,
-                    amount.amount,
-                    amount.currency,
-                    description,
-                ),
-            )
-        return await self._movement.run(key, post)
+        return await self._movement.run(
+            post,
+            user_id=user_id,
+            idempotency_key=idempotency_key,
+            request=(
+                "transfer",
+                source_id,
+                destination_id,
+                amount.amount,
+                amount.currency,
+                description,
+            ),
+        )
