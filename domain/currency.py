@@ -1,8 +1,8 @@
 """ISO 4217 currency codes in active use, with their number of minor units.
 
-Precious metals, bond-market units, testing and "no currency" codes (XAU, XDR, XTS, XXX, ...)
-are left out on purpose: an account cannot hold them. Withdrawn codes (HRK, SLL, ZWL, ANG, ...)
-are left out too. Source: ISO 4217 List One, as amended up to 2025.
+Precious metals, bond-market units and the codes for testing and for "no currency" (XAU,
+XDR, XTS, ...) are left out on purpose: an account cannot hold them. Withdrawn codes (HRK,
+SLL, ZWL, ANG, ...) are left out too. Source: ISO 4217 List One, as amended up to 2025.
 """
 
 from __future__ import annotations

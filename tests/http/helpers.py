@@ -46,3 +46,12 @@ def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]
     # The request id names the exchange, not the outcome: replays and twins differ only there.
     assert body.pop("request_id") == response.headers["x-request-id"]
     return body
+
+
+async def payer_and_payee(
+    client: AsyncClient, funds: int = 1_000
+) -> tuple[dict[str, str], dict[str, str], str, str]:
+    """Ada with a funded EUR account, Bob with an empty one: (ada, bob, source, destination)."""
+    ada = await signed_up(client, "ada@example.com")
+    bob = await signed_up(client, "bob@example.com")
+    return ada, bob, await opened(client, ada, funds=funds), await opened(client, bob)

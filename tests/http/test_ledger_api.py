@@ -5,7 +5,7 @@ from uuid import uuid4
 import pytest
 from httpx import AsyncClient
 
-from tests.http.helpers import assert_problem, opened, signed_up
+from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
 
 pytestmark = pytest.mark.integration
 
@@ -166,11 +166,7 @@ async def test_deposits_only_into_your_own_account_with_valid_amounts(client: As
 
 
 async def test_idempotent_transfers_replay_and_refuse_reuse(client: AsyncClient) -> None:
-    ada, bob = (
-        await signed_up(client, "ada@example.com"),
-        await signed_up(client, "bob@example.com"),
-    )
-    source, destination = await opened(client, ada, funds=1_000), await opened(client, bob)
+    ada, bob, source, destination = await payer_and_payee(client, funds=1_000)
     body = {
         "from_account_id": source,
         "to_account_id": destination,

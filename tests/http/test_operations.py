@@ -8,7 +8,7 @@ import re
 import pytest
 from httpx import AsyncClient
 
-from tests.http.helpers import opened, signed_up
+from tests.http.helpers import opened, payer_and_payee, signed_up
 
 pytestmark = pytest.mark.integration
 
@@ -62,11 +62,7 @@ def sample(text: str, name: str, **labels: str) -> float:
 
 
 async def test_a_transfer_moves_the_right_counters(client: AsyncClient) -> None:
-    ada, bob = (
-        await signed_up(client, "ada@example.com"),
-        await signed_up(client, "bob@example.com"),
-    )
-    source, destination = await opened(client, ada, funds=1_000), await opened(client, bob)
+    ada, _bob, source, destination = await payer_and_payee(client, funds=1_000)
     before = (await client.get("/metrics")).text
     body = {
         "from_account_id": source,

@@ -16,7 +16,7 @@ from entrypoints.container import build_container
 from entrypoints.settings import Settings
 from tests.conftest import make_settings, serving
 from tests.faults import FaultProxy
-from tests.http.helpers import assert_problem, opened, signed_up
+from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
 from tests.postgres import connect
 
 pytestmark = pytest.mark.integration
@@ -73,11 +73,7 @@ async def test_a_cut_under_load_answers_503_and_leaves_no_half_transfer(
     database_url: str, tmp_path: Path, proxy: FaultProxy
 ) -> None:
     async with serving(fault_settings(proxy.url, tmp_path), proxy.url) as client:
-        ada, bob = (
-            await signed_up(client, "ada@example.com"),
-            await signed_up(client, "bob@example.com"),
-        )
-        source, destination = await opened(client, ada, funds=10**9), await opened(client, bob)
+        ada, bob, source, destination = await payer_and_payee(client, funds=10**9)
         body = {
             "from_account_id": source,
             "to_account_id": destination,
@@ -127,11 +123,7 @@ async def test_did_my_transfer_go_through_a_retry_with_the_key_settles_it(
     database_url: str, tmp_path: Path, proxy: FaultProxy, marker: bytes, replayed: bool
 ) -> None:
     async with serving(fault_settings(proxy.url, tmp_path), proxy.url) as client:
-        ada, bob = (
-            await signed_up(client, "ada@example.com"),
-            await signed_up(client, "bob@example.com"),
-        )
-        source, destination = await opened(client, ada, funds=1_000), await opened(client, bob)
+        ada, _bob, source, destination = await payer_and_payee(client, funds=1_000)
         body = {
             "from_account_id": source,
             "to_account_id": destination,
