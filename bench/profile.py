@@ -7,7 +7,6 @@ functions with the most samples of their own, request threads only).
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import secrets
 import signal
@@ -29,6 +28,7 @@ from bench.run import (
     _dsn,
     _wait_until_listening,
     bench_database,
+    server_env,
     transfer_requests,
 )
 from bench.seed import seed
@@ -37,12 +37,7 @@ SECONDS = 12
 
 
 def record(database_url: str, secret: str, output: Path, fmt: str, requests: list) -> None:  # type: ignore[type-arg]
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "HEXBANK_JWT_SECRET": secret,
-        "HEXBANK_LOG_LEVEL": "warning",
-    }
+    env = server_env(database_url, secret)
     command = [
         str(Path(sys.executable).parent / "py-spy"),
         "record",

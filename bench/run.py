@@ -147,9 +147,9 @@ class Server:
         return times.user + times.system
 
 
-@contextmanager
-def servers(database_url: str, secret: str) -> Iterator[dict[str, Server]]:
-    env = {
+def server_env(database_url: str, secret: str) -> dict[str, str]:
+    """The environment every served contender (and the profiled server) starts with."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": secret,
@@ -160,6 +160,11 @@ def servers(database_url: str, secret: str) -> Iterator[dict[str, Server]]:
         "HEXBANK_DB_POOL_SIZE": os.environ.get("HEXBANK_DB_POOL_SIZE", "20"),
         "HEXBANK_DB_MAX_OVERFLOW": os.environ.get("HEXBANK_DB_MAX_OVERFLOW", "0"),
     }
+
+
+@contextmanager
+def servers(database_url: str, secret: str) -> Iterator[dict[str, Server]]:
+    env = server_env(database_url, secret)
     uvicorn = [sys.executable, "-m", "uvicorn", "--log-level", "warning", "--no-access-log"]
     commands = {
         "hexbank": [
@@ -515,7 +520,7 @@ def run(profile: Profile) -> Report:
         ),
         (
             "b) hot spot >= 50x baseline",
-            f"{hot_ours.ok_per_s / max(hot_base.ok_per_s, 1e-9):.1f}x",
+            _ratio(hot_ours.ok_per_s, hot_base.ok_per_s),
             hot_ours.ok_per_s >= 50 * hot_base.ok_per_s,
         ),
     ]

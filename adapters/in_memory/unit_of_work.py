@@ -20,7 +20,6 @@ class InMemoryUnitOfWork:
         self.accounts = InMemoryAccountRepository(storage, self._pending)
         self.ledger = InMemoryLedgerRepository(storage, self._pending)
         self.idempotency = InMemoryIdempotencyStore(storage, self._pending)
-        self.commits = 0
 
     async def __aenter__(self) -> Self:
         return self
@@ -35,7 +34,6 @@ class InMemoryUnitOfWork:
 
     async def commit(self) -> None:
         self._pending.apply_to(self.storage)
-        self.commits += 1
 
     async def rollback(self) -> None:
         self._pending.release(self.storage)
