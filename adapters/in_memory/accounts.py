@@ -35,7 +35,10 @@ class InMemoryAccountRepository:
         ]
         return sorted(owned, key=lambda account: (account.created_at, account.id))
 
-    async def lock(self, account_ids: Collection[UUID]) -> dict[UUID, Account]:
-        # One event loop, no await between reads and writes of a posting: nothing to lock.
+    async def get_many(self, account_ids: Collection[UUID]) -> dict[UUID, Account]:
         found = {account_id: await self.get(account_id) for account_id in sorted(account_ids)}
         return {account_id: account for account_id, account in found.items() if account}
+
+    async def lock(self, account_ids: Collection[UUID]) -> dict[UUID, Account]:
+        # One event loop, no await between reads and writes of a posting: nothing to lock.
+        return await self.get_many(account_ids)

@@ -24,6 +24,7 @@ _OWNED_BY = (
     )
     .order_by(accounts.c.created_at, accounts.c.id)
 )
+_MANY = select(accounts).where(accounts.c.id == bindparam("account_ids", type_=ARRAY(Uuid)).any_())
 # One round trip; PostgreSQL locks the rows as they come out of the sort, that is in id
 # order, so two transfers in opposite directions queue instead of deadlocking.
 _LOCK = (
@@ -71,6 +72,10 @@ class SqlAlchemyAccountRepository:
     async def get(self, account_id: UUID) -> Account | None:
         row = (await self._session.execute(_GET, {"account_id": account_id})).first()
         return None if row is None else account_from_row(row)
+
+    async def get_many(self, account_ids: Collection[UUID]) -> dict[UUID, Account]:
+        rows = await self._session.execute(_MANY, {"account_ids": list(account_ids)})
+        return {row.id: account_from_row(row) for row in rows}
 
     async def list_owned_by(self, owner_id: UUID) -> list[Account]:
         rows = await self._session.execute(_OWNED_BY, {"owner_id": owner_id})

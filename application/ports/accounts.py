@@ -16,6 +16,10 @@ class AccountRepository(Protocol):
 
     async def get(self, account_id: UUID) -> Account | None: ...
 
+    async def get_many(self, account_ids: Collection[UUID]) -> dict[UUID, Account]:
+        """The accounts that exist among `account_ids`, read in one go, without locks."""
+        ...
+
     async def list_owned_by(self, owner_id: UUID) -> list[Account]:
         """The owner's customer accounts, oldest first."""
         ...

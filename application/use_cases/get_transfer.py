@@ -17,8 +17,9 @@ class GetTransfer:
         async with self._uow_factory() as uow:
             transfer = await uow.ledger.get_transfer(transfer_id)
             if transfer is not None:
-                for account_id in (transfer.from_account_id, transfer.to_account_id):
-                    account = await uow.accounts.get(account_id)
-                    if account is not None and account.is_owned_by(user_id):
-                        return transfer
+                sides = await uow.accounts.get_many(
+                    (transfer.from_account_id, transfer.to_account_id)
+                )
+                if any(account.is_owned_by(user_id) for account in sides.values()):
+                    return transfer
         raise TransferNotFound(f"Transfer {transfer_id} not found.")

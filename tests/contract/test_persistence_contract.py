@@ -87,6 +87,7 @@ async def test_accounts_round_trip_list_and_lock(uow_factory: UnitOfWorkFactory)
         missing = uuid4()
         locked = await uow.accounts.lock([second.id, missing, first.id])
         assert locked == {first.id: first, second.id: second}
+        assert await uow.accounts.get_many([missing, funding.id]) == {funding.id: funding}
 
 
 async def test_a_posting_is_stored_whole(uow_factory: UnitOfWorkFactory) -> None:
