@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint migrate revision lock clean bench bench-quick bench-profile
+.PHONY: help install run test lint migrate revision lock clean bench bench-quick bench-profile bench-publish bench-profile-publish
 
 help:
 	@echo "make run       serve the API on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL)"
@@ -13,7 +13,7 @@ help:
 	@echo "make lint      ruff, mypy (strict on domain and application), import-linter, bandit"
 	@echo "make migrate   apply migrations to DATABASE_URL (or the embedded database)"
 	@echo "make revision m=\"...\"  autogenerate a migration"
-	@echo "make bench     the side-by-side benchmark (bench/results/latest.md and .png)"
+	@echo "make bench     the side-by-side benchmark (writes .data/bench/runs/<time>-full/; make bench-publish copies it to bench/results/)"
 	@echo "make bench-quick  the same in under a minute"
 	@echo "make lock      re-pin requirements.lock from pyproject.toml"
 
@@ -66,3 +66,9 @@ clean:
 
 bench-profile: $(STAMP)
 	$(BIN)/python -m bench.profile
+
+bench-publish: $(STAMP)
+	$(BIN)/python -m bench.run --publish
+
+bench-profile-publish: $(STAMP)
+	$(BIN)/python -m bench.profile --publish

@@ -50,7 +50,9 @@ async def seed(
 
     funding = funding_account_id("EUR")
     total = balance * len(accounts)
-    account_rows = [(funding, None, "funding", "EUR", -total, len(accounts), now)]
+    account_rows: list[tuple[uuid.UUID, uuid.UUID | None, str, str, int, int, datetime]] = [
+        (funding, None, "funding", "EUR", -total, len(accounts), now)
+    ]
     account_rows += [(a.id, a.owner_id, "customer", "EUR", balance, 1, now) for a in accounts]
     transfer_rows, entry_rows = [], []
     for n, account in enumerate(accounts, start=1):

@@ -1,0 +1,156 @@
+"""How one contender is measured: a warm-up then a timed load with the server's CPU share, a
+soak in rounds with its memory, and the database limit as its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.database import dsn
+from bench.load import LoadResult, Request, run_load
+from bench.report import Row
+from bench.runs import ROOT, shown
+from bench.seed import BenchAccount
+from bench.servers import Server
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big and how long: `full` for the published numbers, `quick` to try a change."""
+
+    name: str
+    warmup_s: float
+    measure_s: float
+    users: int
+    accounts_per_user: int
+    soak_transfers: int
+    probe_s: float
+
+
+FULL = Profile(
+    "full",
+    warmup_s=3,
+    measure_s=15,
+    users=100,
+    accounts_per_user=100,
+    soak_transfers=100_000,
+    probe_s=8,
+)
+QUICK = Profile(
+    "quick",
+    warmup_s=1,
+    measure_s=4,
+    users=20,
+    accounts_per_user=50,
+    soak_transfers=5_000,
+    probe_s=3,
+)
+
+
+def measure(
+    server: Server,
+    requests: list[Request],
+    connections: int,
+    profile: Profile,
+    *,
+    duration_s: float | None = None,
+    sequential: bool = False,
+) -> tuple[LoadResult, float]:
+    """Warm up, then measure; the server's CPU share is over the measured part only."""
+    run_load(
+        server.url,
+        requests,
+        connections=connections,
+        duration_s=profile.warmup_s,
+        sequential=sequential,
+    )
+    cpu_before, started = server.cpu_s(), time.perf_counter()
+    result = run_load(
+        server.url,
+        requests,
+        connections=connections,
+        duration_s=duration_s or profile.measure_s,
+        sequential=sequential,
+    )
+    server_cpu = (server.cpu_s() - cpu_before) / (time.perf_counter() - started)
+    return result, server_cpu
+
+
+def soak(
+    server: Server, requests: list[Request], profile: Profile
+) -> tuple[LoadResult, float, int, int]:
+    """Transfers in rounds until at least `soak_transfers` went through; RSS before and after
+    (the start is read after a warm-up, so it is the working size, not the import size)."""
+    run_load(server.url, requests, connections=64, duration_s=profile.warmup_s)
+    rss_start = server.ps.memory_info().rss
+    cpu_before, started = server.cpu_s(), time.perf_counter()
+    total: LoadResult | None = None
+    while total is None or total.requests < profile.soak_transfers:
+        part = run_load(
+            server.url, requests, connections=64, duration_s=min(30.0, profile.measure_s * 2)
+        )
+        total = part if total is None else _merged(total, part)
+    cpu = (server.cpu_s() - cpu_before) / (time.perf_counter() - started)
+    return total, cpu, rss_start, server.ps.memory_info().rss
+
+
+def _merged(first: LoadResult, second: LoadResult) -> LoadResult:
+    """Rounds added up; latency percentiles are the worse of the two rounds (conservative)."""
+    return LoadResult(
+        first.requests + second.requests,
+        first.duration_s + second.duration_s,
+        first.statuses + second.statuses,
+        max(first.p50_ms, second.p50_ms),
+        max(first.p99_ms, second.p99_ms),
+        first.socket_errors + second.socket_errors,
+        first.generator_cpu_s + second.generator_cpu_s,
+        first.generator,
+    )
+
+
+def database_limit(
+    scenario: str,
+    database_url: str,
+    accounts: list[BenchAccount],
+    connections: int,
+    profile: Profile,
+    log: Path,
+) -> Row:
+    """bench.db_limit run twice (warm-up, then measured); its stderr goes to `log`."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
+        listing.write("\n".join(str(a.id) for a in accounts))
+    command = [
+        sys.executable,
+        "-m",
+        "bench.db_limit",
+        dsn(database_url),
+        listing.name,
+        str(connections),
+    ]
+    try:
+        for seconds in (profile.warmup_s, profile.measure_s):
+            out = subprocess.run([*command, str(seconds)], capture_output=True, text=True, cwd=ROOT)
+            with log.open("a") as output:
+                output.write(out.stderr)
+            if out.returncode != 0:
+                raise RuntimeError(f"bench.db_limit failed; see {shown(log)}")
+    finally:
+        os.unlink(listing.name)
+    data = json.loads(out.stdout)
+    return Row(
+        scenario,
+        "database limit (asyncpg)",
+        data["requests"] / data["duration_s"],
+        data["p50_ms"],
+        data["p99_ms"],
+        data["requests"],
+        data["errors"],
+        0,
+        note="raw SQL, no HTTP",
+    )

@@ -1,0 +1,60 @@
+"""Pools of pre-rendered requests the load generator replays: transfers, account reads and
+registrations, built from the seeded accounts with a seeded random generator."""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+
+from bench.load import Request
+from bench.seed import BenchAccount
+
+
+def transfer_requests(
+    accounts: list[BenchAccount], count: int, path: str, auth: bool, rng: random.Random
+) -> list[Request]:
+    requests = []
+    for _ in range(count):
+        source, destination = rng.sample(accounts, 2)
+        body = json.dumps(
+            {
+                "from_account_id": str(source.id),
+                "to_account_id": str(destination.id),
+                "amount": rng.randint(1, 100),
+                "currency": "EUR",
+            }
+        ).encode()
+        headers = {"Authorization": f"Bearer {source.token}"} if auth else {}
+        requests.append(Request("POST", path, body, headers))
+    return requests
+
+
+def read_requests(
+    accounts: list[BenchAccount], count: int, prefix: str, auth: bool, rng: random.Random
+) -> list[Request]:
+    requests = []
+    for _ in range(count):
+        account = rng.choice(accounts)
+        headers = {"Authorization": f"Bearer {account.token}"} if auth else {}
+        requests.append(Request("GET", f"{prefix}/{account.id}", b"", headers))
+    return requests
+
+
+def registration_requests(count: int) -> list[Request]:
+    """New users only: the run's random tag keeps every email unseen."""
+    run = secrets.token_hex(4)
+    return [
+        Request(
+            "POST",
+            "/api/v1/users",
+            json.dumps(
+                {
+                    "email": f"storm-{run}-{n}@example.com",
+                    "password": "storm-password",
+                    "full_name": f"Storm {n}",
+                }
+            ).encode(),
+        )
+        for n in range(count)
+    ]
