@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from domain.currency import require_currency
 from domain.errors import InvalidAmount
 
+MAX_MINOR_UNITS = 2**63 - 1
+"""The largest amount or balance the books can hold: a signed 64-bit integer, as in
+TigerBeetle's and PostgreSQL's BIGINT. Anything a client sends is checked against it."""
+
 
 @dataclass(frozen=True, slots=True)
 class Money:

@@ -8,9 +8,11 @@ from datetime import datetime
 from uuid import UUID
 
 from domain.errors import InvalidAmount, InvalidDescription
+from domain.money import MAX_MINOR_UNITS
 
-DEFAULT_MAX_TRANSFER_AMOUNT = 10**12
 DESCRIPTION_MAX_LENGTH = 140
+MAX_SEQUENCE = 2**63 - 1
+"""Entry sequences are signed 64-bit integers, like every number the books store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,9 @@ class LedgerEntry:
     created_at: datetime
 
 
-def require_valid_amount(amount: int, maximum: int = DEFAULT_MAX_TRANSFER_AMOUNT) -> int:
+def require_valid_amount(amount: int, maximum: int = MAX_MINOR_UNITS) -> int:
+    """A positive whole number of minor units, at most `maximum` (the operator's cap, which
+    can only lower the books' own limit)."""
     if type(amount) is not int:
         raise InvalidAmount("An amount must be a whole number of minor units.")
     if amount <= 0:

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ARRAY, DateTime, Integer, Interval, Text, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.ports.attempt_limiter import AttemptPolicy
+from adapters.sqlalchemy.errors import translated_errors
+from application.ports.attempt_limiter import AttemptLimiter, AttemptPolicy
 
 _RECORD = text(
     """
@@ -45,20 +46,21 @@ _PURGE = text(
 )
 
 
-class SqlAlchemyAttemptLimiter:
+class SqlAlchemyAttemptLimiter(AttemptLimiter):
     """Each call is its own short transaction: a count must stick even when the request
-    that made it fails, and must not wait for any other transaction."""
+    that made it fails, and must not wait for any other transaction. Errors leave through
+    the same translation as a unit of work's (503 while the database is away)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def blocked_for(self, keys: Sequence[str], *, now: datetime) -> timedelta | None:
-        async with self._engine.begin() as connection:
+        async with translated_errors(), self._engine.begin() as connection:
             until = await connection.scalar(_BLOCKED_UNTIL, {"keys": list(keys), "now": now})
         return None if until is None else until - now
 
     async def record(self, key: str, policy: AttemptPolicy, *, now: datetime) -> None:
-        async with self._engine.begin() as connection:
+        async with translated_errors(), self._engine.begin() as connection:
             await connection.execute(
                 _RECORD,
                 {
@@ -71,10 +73,10 @@ class SqlAlchemyAttemptLimiter:
             )
 
     async def reset(self, key: str) -> None:
-        async with self._engine.begin() as connection:
+        async with translated_errors(), self._engine.begin() as connection:
             await connection.execute(_RESET, {"key": key})
 
     async def purge(self, stale_before: datetime, *, now: datetime) -> int:
-        async with self._engine.begin() as connection:
+        async with translated_errors(), self._engine.begin() as connection:
             result = await connection.execute(_PURGE, {"stale_before": stale_before, "now": now})
         return int(result.rowcount)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from uuid import uuid4
 
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -14,22 +15,26 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from adapters.sqlalchemy.errors import invalidate_uncertain_connections
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EngineOptions:
-    pool_size: int = 10
-    max_overflow: int = 10
-    pool_timeout: float = 5.0
-    pool_pre_ping: bool = False
-    connect_timeout: float = 5.0
-    statement_timeout_ms: int = 10_000
-    lock_timeout_ms: int = 5_000
-    command_timeout: float = 15.0
+    """Every knob of the pool and of each connection; the values come from settings."""
+
+    pool_size: int
+    max_overflow: int
+    pool_timeout: float
+    pool_pre_ping: bool
+    connect_timeout: float
+    statement_timeout_ms: int
+    lock_timeout_ms: int
+    command_timeout: float
     """Client side: bounds a call even when the network, not the server, is what hangs."""
-    isolation_level: str = "READ COMMITTED"
-    statement_cache_size: int = 100
+    isolation_level: str
+    statement_cache_size: int
     """Prepared statements cached per connection (asyncpg's and SQLAlchemy's)."""
-    pgbouncer: bool = False
+    pgbouncer: bool
     """Behind PgBouncer in transaction pooling mode (before 1.21): no statement caches, a
     unique name for every prepared statement, no server-side settings at connect (PgBouncer
     refuses unknown startup parameters: set the timeouts on the role instead), and every
@@ -64,7 +69,7 @@ def create_engine(url: str, options: EngineOptions) -> AsyncEngine:
             .update_query_dict({"prepared_statement_cache_size": "0"})
             .render_as_string(hide_password=False)
         )
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=options.pool_size,
         max_overflow=options.max_overflow,
@@ -73,6 +78,9 @@ def create_engine(url: str, options: EngineOptions) -> AsyncEngine:
         isolation_level=options.isolation_level,
         connect_args=connect_args,
     )
+    # A connection whose state an error made uncertain never goes back to the pool.
+    event.listen(engine.sync_engine, "handle_error", invalidate_uncertain_connections)
+    return engine
 
 
 def optional_engine(url: str | None, options: EngineOptions) -> AsyncEngine | None:
@@ -88,18 +96,19 @@ async def disposed_on_shutdown(engine: AsyncEngine | None) -> AsyncIterator[Asyn
             await engine.dispose()
 
 
-def autocommit(engine: AsyncEngine, pgbouncer: bool = False) -> AsyncEngine:
+def autocommit(engine: AsyncEngine, pgbouncer: bool) -> AsyncEngine:
     """The same pool, without BEGIN and ROLLBACK around each read: two round trips fewer for
     a unit of work that only reads (each statement still sees one consistent snapshot).
     Not behind PgBouncer: there only a transaction keeps a statement on one server."""
     return engine if pgbouncer else engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def reporting_engine(read_engine: AsyncEngine, replica: AsyncEngine | None) -> AsyncEngine:
-    """Where statements and summaries are read: a replica when one is configured."""
-    return (
-        read_engine if replica is None else replica.execution_options(isolation_level="AUTOCOMMIT")
-    )
+def reporting_engine(
+    read_engine: AsyncEngine, replica: AsyncEngine | None, pgbouncer: bool
+) -> AsyncEngine:
+    """Where statements and summaries are read: a replica when one is configured, in
+    autocommit there too unless behind PgBouncer (the same argument as `autocommit`)."""
+    return read_engine if replica is None else autocommit(replica, pgbouncer)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

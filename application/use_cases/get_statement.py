@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from uuid import UUID
 
+from application.cursors import decode_cursor, encode_cursor, int_field, uuid_field
 from application.errors import InvalidPage
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.get_account import owned_account
-from domain.transfer import LedgerEntry
+from domain.transfer import MAX_SEQUENCE, LedgerEntry
 
 MAX_PAGE_SIZE = 100
 
@@ -46,20 +44,12 @@ class GetStatement:
 
 
 def _encode(account_id: UUID, before_sequence: int) -> str:
-    raw = json.dumps({"a": str(account_id), "s": before_sequence}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return encode_cursor({"a": str(account_id), "s": before_sequence})
 
 
 def _decode(cursor: str, account_id: UUID) -> int:
     """The sequence a cursor points below; refuse one that is malformed or for another account."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-        cursor_account, before = UUID(data["a"]), data["s"]
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as error:
-        raise InvalidPage("The cursor is malformed.") from error
-    if cursor_account != account_id:
+    fields = decode_cursor(cursor)
+    if uuid_field(fields, "a") != account_id:
         raise InvalidPage("The cursor belongs to another account.")
-    if type(before) is not int or before < 1:
-        raise InvalidPage("The cursor is malformed.")
-    return before
+    return int_field(fields, "s", low=1, high=MAX_SEQUENCE)
