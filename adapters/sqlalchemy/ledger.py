@@ -7,13 +7,7 @@ from sqlalchemy import BigInteger, DateTime, Text, Uuid, bindparam, cast, func, 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers
-from application.ports.ledger import (
-    AccountTotals,
-    BalanceMismatch,
-    BrokenChain,
-    ReconciliationReport,
-    UnbalancedTransfer,
-)
+from application.ports.ledger import AccountTotals, LedgerRepository
 from domain.errors import AccountNotFound
 from domain.ledger import Posting
 from domain.transfer import LedgerEntry, Transfer
@@ -81,7 +75,7 @@ def _entry(row: Any) -> LedgerEntry:
     )
 
 
-def _sum(expression: Any, where: Any = None) -> Any:
+def sum_as_bigint(expression: Any, where: Any = None) -> Any:
     """SUM as a BIGINT, 0 over no rows; PostgreSQL's SUM(bigint) is NUMERIC otherwise."""
     total = func.sum(expression) if where is None else func.sum(expression).filter(where)
     return cast(func.coalesce(total, 0), BigInteger)
@@ -102,8 +96,8 @@ _amount = ledger_entries.c.amount
 _TOTALS = (
     select(
         accounts.c.balance,
-        _sum(_amount, _amount > 0).label("total_in"),
-        _sum(-_amount, _amount < 0).label("total_out"),
+        sum_as_bigint(_amount, _amount > 0).label("total_in"),
+        sum_as_bigint(-_amount, _amount < 0).label("total_out"),
         func.count().filter(_amount > 0).label("count_in"),
         func.count().filter(_amount < 0).label("count_out"),
     )
@@ -113,7 +107,7 @@ _TOTALS = (
 )
 
 
-class SqlAlchemyLedgerRepository:
+class SqlAlchemyLedgerRepository(LedgerRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
@@ -170,74 +164,3 @@ class SqlAlchemyLedgerRepository:
             count_in=row.count_in,
             count_out=row.count_out,
         )
-
-    async def reconcile(self) -> ReconciliationReport:
-        # One snapshot for every check, so concurrent postings cannot look like differences.
-        await self._session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        return ReconciliationReport(
-            totals_by_currency=await self._totals_by_currency(),
-            balance_mismatches=await self._balance_mismatches(),
-            broken_chains=await self._broken_chains(),
-            unbalanced_transfers=await self._unbalanced_transfers(),
-        )
-
-    async def _totals_by_currency(self) -> dict[str, int]:
-        statement = (
-            select(accounts.c.currency, _sum(ledger_entries.c.amount).label("total"))
-            .select_from(ledger_entries.join(accounts))
-            .group_by(accounts.c.currency)
-        )
-        return {row.currency: row.total for row in await self._session.execute(statement)}
-
-    async def _balance_mismatches(self) -> list[BalanceMismatch]:
-        sums = (
-            select(ledger_entries.c.account_id, _sum(ledger_entries.c.amount).label("total"))
-            .group_by(ledger_entries.c.account_id)
-            .subquery()
-        )
-        total = func.coalesce(sums.c.total, 0)
-        statement = (
-            select(accounts.c.id, accounts.c.balance, total.label("total"))
-            .select_from(accounts.outerjoin(sums, sums.c.account_id == accounts.c.id))
-            .where(accounts.c.balance != total)
-        )
-        return [
-            BalanceMismatch(row.id, row.balance, row.total)
-            for row in await self._session.execute(statement)
-        ]
-
-    async def _broken_chains(self) -> list[BrokenChain]:
-        running = (
-            select(
-                ledger_entries,
-                cast(
-                    func.sum(ledger_entries.c.amount).over(
-                        partition_by=ledger_entries.c.account_id,
-                        order_by=ledger_entries.c.sequence,
-                    ),
-                    BigInteger,
-                ).label("running_sum"),
-            )
-        ).subquery()
-        statement = select(running).where(running.c.balance_after != running.c.running_sum)
-        return [
-            BrokenChain(row.id, row.account_id, row.sequence, row.balance_after, row.running_sum)
-            for row in await self._session.execute(statement)
-        ]
-
-    async def _unbalanced_transfers(self) -> list[UnbalancedTransfer]:
-        amount = ledger_entries.c.amount
-        count = func.count(ledger_entries.c.id)
-        total = _sum(amount)
-        statement = (
-            select(transfers.c.id, count.label("entry_count"), total.label("total"))
-            .select_from(transfers.outerjoin(ledger_entries))
-            .group_by(transfers.c.id)
-            .having(
-                (count != 2) | (total != 0) | (func.max(amount) != func.max(transfers.c.amount))
-            )
-        )
-        return [
-            UnbalancedTransfer(row.id, row.entry_count, row.total)
-            for row in await self._session.execute(statement)
-        ]

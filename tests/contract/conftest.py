@@ -1,17 +1,36 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
+from adapters.in_memory.reconciliation import InMemoryLedgerReconciliation
 from adapters.in_memory.storage import InMemoryStorage
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from application.ports.reconciliation import LedgerReconciliation
 from application.ports.unit_of_work import UnitOfWorkFactory
 
 
+@dataclass(frozen=True)
+class Persistence:
+    """One implementation of every persistence port, over one store."""
+
+    uow_factory: UnitOfWorkFactory
+    reconciliation: LedgerReconciliation
+
+
 @pytest.fixture(params=["in_memory", "postgres"])
-def uow_factory(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
+def persistence(request: pytest.FixtureRequest) -> Persistence:
     """The same contract, run against the fake and against the real thing."""
     if request.param == "in_memory":
         storage = InMemoryStorage()
-        return lambda: InMemoryUnitOfWork(storage)
+        return Persistence(
+            lambda: InMemoryUnitOfWork(storage), InMemoryLedgerReconciliation(storage)
+        )
     container = request.getfixturevalue("container")
-    return container.unit_of_work  # type: ignore[no-any-return]
+    return Persistence(container.unit_of_work, container.ledger_reconciliation())
+
+
+@pytest.fixture
+def uow_factory(persistence: Persistence) -> UnitOfWorkFactory:
+    return persistence.uow_factory

@@ -14,6 +14,7 @@ from domain.errors import EmailAlreadyRegistered, InsufficientFunds
 from domain.ledger import post_transfer
 from domain.money import Money
 from domain.user import User
+from tests.contract.conftest import Persistence
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -90,7 +91,8 @@ async def test_accounts_round_trip_list_and_lock(uow_factory: UnitOfWorkFactory)
         assert await uow.accounts.get_many([missing, funding.id]) == {funding.id: funding}
 
 
-async def test_a_posting_is_stored_whole(uow_factory: UnitOfWorkFactory) -> None:
+async def test_a_posting_is_stored_whole(persistence: Persistence) -> None:
+    uow_factory = persistence.uow_factory
     ada = await saved_user(uow_factory)
     account = await saved_account(uow_factory, ada)
     async with uow_factory() as uow:
@@ -129,10 +131,9 @@ async def test_a_posting_is_stored_whole(uow_factory: UnitOfWorkFactory) -> None
         totals = await uow.ledger.totals(account.id)
         assert (totals.balance, totals.total_in, totals.total_out) == (1_000, 1_000, 0)
         assert (totals.count_in, totals.count_out) == (3, 0)
-    async with uow_factory() as uow:
-        report = await uow.ledger.reconcile()
-        assert report.is_clean, report
-        assert report.totals_by_currency == {"EUR": 0}
+    report = await persistence.reconciliation.reconcile()
+    assert report.is_clean, report
+    assert report.totals_by_currency == {"EUR": 0}
 
 
 async def test_a_refused_posting_writes_nothing(uow_factory: UnitOfWorkFactory) -> None:

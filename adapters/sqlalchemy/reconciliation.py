@@ -1,0 +1,95 @@
+"""The audit of the books in PostgreSQL: every check in one REPEATABLE READ snapshot."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.sqlalchemy.errors import translated_errors
+from adapters.sqlalchemy.ledger import sum_as_bigint
+from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers
+from application.ports.reconciliation import (
+    BalanceMismatch,
+    BrokenChain,
+    LedgerReconciliation,
+    ReconciliationReport,
+    UnbalancedTransfer,
+)
+
+
+class SqlAlchemyLedgerReconciliation(LedgerReconciliation):
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def reconcile(self) -> ReconciliationReport:
+        async with translated_errors(), self._session_factory() as session:
+            # One snapshot for every check, so concurrent postings cannot look like differences.
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            return ReconciliationReport(
+                totals_by_currency=await _totals_by_currency(session),
+                balance_mismatches=await _balance_mismatches(session),
+                broken_chains=await _broken_chains(session),
+                unbalanced_transfers=await _unbalanced_transfers(session),
+            )
+
+
+async def _totals_by_currency(session: AsyncSession) -> dict[str, int]:
+    statement = (
+        select(accounts.c.currency, sum_as_bigint(ledger_entries.c.amount).label("total"))
+        .select_from(ledger_entries.join(accounts))
+        .group_by(accounts.c.currency)
+    )
+    return {row.currency: row.total for row in await session.execute(statement)}
+
+
+async def _balance_mismatches(session: AsyncSession) -> list[BalanceMismatch]:
+    sums = (
+        select(ledger_entries.c.account_id, sum_as_bigint(ledger_entries.c.amount).label("total"))
+        .group_by(ledger_entries.c.account_id)
+        .subquery()
+    )
+    total = func.coalesce(sums.c.total, 0)
+    statement = (
+        select(accounts.c.id, accounts.c.balance, total.label("total"))
+        .select_from(accounts.outerjoin(sums, sums.c.account_id == accounts.c.id))
+        .where(accounts.c.balance != total)
+    )
+    return [
+        BalanceMismatch(row.id, row.balance, row.total) for row in await session.execute(statement)
+    ]
+
+
+async def _broken_chains(session: AsyncSession) -> list[BrokenChain]:
+    running = (
+        select(
+            ledger_entries,
+            cast(
+                func.sum(ledger_entries.c.amount).over(
+                    partition_by=ledger_entries.c.account_id,
+                    order_by=ledger_entries.c.sequence,
+                ),
+                BigInteger,
+            ).label("running_sum"),
+        )
+    ).subquery()
+    statement = select(running).where(running.c.balance_after != running.c.running_sum)
+    return [
+        BrokenChain(row.id, row.account_id, row.sequence, row.balance_after, row.running_sum)
+        for row in await session.execute(statement)
+    ]
+
+
+async def _unbalanced_transfers(session: AsyncSession) -> list[UnbalancedTransfer]:
+    amount = ledger_entries.c.amount
+    count = func.count(ledger_entries.c.id)
+    total = sum_as_bigint(amount)
+    statement = (
+        select(transfers.c.id, count.label("entry_count"), total.label("total"))
+        .select_from(transfers.outerjoin(ledger_entries))
+        .group_by(transfers.c.id)
+        .having((count != 2) | (total != 0) | (func.max(amount) != func.max(transfers.c.amount)))
+    )
+    return [
+        UnbalancedTransfer(row.id, row.entry_count, row.total)
+        for row in await session.execute(statement)
+    ]
