@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from application.ports.clock import Clock
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
 from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from domain.account import Account
 from domain.errors import DomainError, IdempotencyKeyReused, TransferNotFound
-from domain.ledger import post_transfer
-from domain.money import Money
+from domain.ledger import Posting
 from domain.transfer import Transfer
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
-Post = Callable[[UnitOfWork, datetime], Awaitable[Transfer]]
-"""Writes one posting in the given unit of work, at the given time, and returns its transfer."""
+Post = Callable[[UnitOfWork, datetime], Awaitable[Posting]]
+"""Decides one posting in the given unit of work (locks taken, rules checked) at the given
+time; the movement records it."""
+
+FingerprintPart = str | int | UUID | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,9 +33,15 @@ class TransferReceipt:
     """True when the transfer was made by an earlier request with the same idempotency key."""
 
 
-def fingerprint(*parts: object) -> str:
-    """A digest of what a request asks for, to tell a retry from a different request."""
-    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+def fingerprint(*parts: FingerprintPart) -> str:
+    """A digest of what a request asks for, to tell a retry from a different request.
+
+    Canonical and typed: JSON keeps `None` (null) apart from the text "None" and 1 from "1";
+    a UUID is tagged so it never equals the same text given as a string.
+    """
+    typed = [{"uuid": str(part)} if isinstance(part, UUID) else part for part in parts]
+    canonical = json.dumps(typed, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class MoneyMovement:
@@ -62,7 +70,7 @@ class MoneyMovement:
         *,
         user_id: UUID,
         idempotency_key: str | None,
-        request: tuple[object, ...],
+        request: tuple[FingerprintPart, ...],
     ) -> TransferReceipt:
         """Run `post` once. `request` names what is asked (the fingerprint's parts), so a
         reused key with a different request is told apart from a retry."""
@@ -81,38 +89,17 @@ class MoneyMovement:
                 if stored is not None:
                     return await _replay(uow, key, stored)
             try:
-                transfer = await post(uow, now)
+                posting = await post(uow, now)
             except DomainError as refusal:
                 if key is not None:
                     await uow.idempotency.complete(key, Outcome.failed(refusal))
                     await uow.commit()
                 raise
+            await uow.ledger.record(posting)
             if key is not None:
-                await uow.idempotency.complete(key, Outcome(transfer_id=transfer.id))
+                await uow.idempotency.complete(key, Outcome(transfer_id=posting.transfer.id))
             await uow.commit()
-            return TransferReceipt(transfer)
-
-
-async def record_transfer(
-    uow: UnitOfWork,
-    *,
-    source: Account,
-    destination: Account,
-    amount: Money,
-    description: str | None,
-    now: datetime,
-) -> Transfer:
-    """Post between two locked accounts and write the result; the domain checks the rules."""
-    posting = post_transfer(
-        transfer_id=uuid4(),
-        source=source,
-        destination=destination,
-        amount=amount,
-        description=description,
-        now=now,
-    )
-    await uow.ledger.record(posting)
-    return posting.transfer
+            return TransferReceipt(posting.transfer)
 
 
 async def _replay(uow: UnitOfWork, key: IdempotencyKey, stored: StoredRequest) -> TransferReceipt:
@@ -120,7 +107,9 @@ async def _replay(uow: UnitOfWork, key: IdempotencyKey, stored: StoredRequest) -
         raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
     outcome = stored.outcome
     if outcome.transfer_id is None:
-        raise DomainError.restore(outcome.error_code or "", outcome.error_detail or "")
+        refusal = DomainError.restore(outcome.error_code or "", outcome.error_detail or "")
+        refusal.replayed = True
+        raise refusal
     transfer = await uow.ledger.get_transfer(outcome.transfer_id)
     if transfer is None:  # transfers are never deleted; this means the store is damaged
         raise TransferNotFound(f"Transfer {outcome.transfer_id} not found.")

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4, uuid5
 
 from domain.currency import require_currency
 from domain.errors import InsufficientFunds
+from domain.money import MAX_MINOR_UNITS
 
 _FUNDING_NAMESPACE = UUID("6d1e0a55-3c1b-4f0e-9a57-2b8c1f4e0b7d")
 
@@ -64,6 +65,10 @@ class Account:
     def can_pay(self, amount: int) -> bool:
         """TigerBeetle's debits_must_not_exceed_credits, for customer accounts only."""
         return self.kind is AccountKind.FUNDING or self.balance >= amount
+
+    def can_hold(self, amount: int) -> bool:
+        """Whether moving the balance by a signed amount keeps it within the books' range."""
+        return abs(self.balance + amount) <= MAX_MINOR_UNITS
 
     def apply(self, amount: int) -> tuple[int, int]:
         """Move the balance by a signed amount; return (entry sequence, balance after)."""

@@ -18,6 +18,9 @@ class DomainError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.replayed = False
+        """True when this refusal is the recorded answer to an earlier request with the same
+        idempotency key, given again rather than decided again."""
 
     @classmethod
     def restore(cls, code: str, detail: str) -> DomainError:

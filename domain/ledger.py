@@ -37,13 +37,17 @@ def post_transfer(
         raise SameAccountTransfer("A transfer needs two different accounts.")
     if amount.amount <= 0:
         raise InvalidAmount("An amount must be greater than zero.")
-    for account in (source, destination):
-        if account.currency != amount.currency:
-            raise CurrencyMismatch(
-                f"Account {account.id} holds {account.currency}, not {amount.currency}."
-            )
+    if source.currency != amount.currency:
+        raise CurrencyMismatch(
+            f"Account {source.id} holds {source.currency}, not {amount.currency}."
+        )
+    if destination.currency != amount.currency:
+        # The payer may not own the destination: say nothing of what it holds.
+        raise CurrencyMismatch(f"The destination account cannot receive {amount.currency}.")
     if not source.can_pay(amount.amount):
         raise InsufficientFunds(f"Account {source.id} has insufficient funds.")
+    if not (source.can_hold(-amount.amount) and destination.can_hold(amount.amount)):
+        raise InvalidAmount("The amount would take a balance past what the books can hold.")
 
     transfer = Transfer(
         id=transfer_id,

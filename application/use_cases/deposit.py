@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from application.money_movement import MoneyMovement, TransferReceipt, record_transfer
+from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
-from application.use_cases.get_account import owned_account
-from domain.account import Account
+from domain.account import Account, funding_account_id
 from domain.errors import AccountNotFound
-from domain.money import Money
-from domain.transfer import DEFAULT_MAX_TRANSFER_AMOUNT, Transfer, require_valid_amount
+from domain.ledger import Posting, post_transfer
+from domain.money import MAX_MINOR_UNITS, Money
+from domain.transfer import require_valid_amount
 
 
 class Deposit:
@@ -19,9 +19,7 @@ class Deposit:
     always balance: every unit a customer holds is matched by the funding account's debit.
     """
 
-    def __init__(
-        self, movement: MoneyMovement, max_amount: int = DEFAULT_MAX_TRANSFER_AMOUNT
-    ) -> None:
+    def __init__(self, movement: MoneyMovement, max_amount: int = MAX_MINOR_UNITS) -> None:
         self._movement = movement
         self._max_amount = max_amount
 
@@ -30,21 +28,27 @@ class Deposit:
     ) -> TransferReceipt:
         require_valid_amount(amount, self._max_amount)
 
-        async def post(uow: UnitOfWork, now: datetime) -> Transfer:
-            account = await owned_account(uow, account_id, user_id)
-            funding = Account.funding(currency=account.currency, now=now)
-            locked = await uow.accounts.lock((funding.id, account_id))
-            if funding.id not in locked:
-                await uow.accounts.add_if_absent(funding)
-                locked = await uow.accounts.lock((funding.id, account_id))
-            destination = locked.get(account_id)
-            if destination is None:
+        async def post(uow: UnitOfWork, now: datetime) -> Posting:
+            # An account's currency never changes, so an unlocked read may name the funding
+            # account; ownership is checked on the row read under the lock, like a transfer.
+            account = await uow.accounts.get(account_id)
+            if account is None:
                 raise AccountNotFound(f"Account {account_id} not found.")
-            return await record_transfer(
-                uow,
-                source=locked[funding.id],
+            funding_id = funding_account_id(account.currency)
+            locked = await uow.accounts.lock((funding_id, account_id))
+            if funding_id not in locked:
+                await uow.accounts.add_if_absent(
+                    Account.funding(currency=account.currency, now=now)
+                )
+                locked = await uow.accounts.lock((funding_id, account_id))
+            destination = locked.get(account_id)
+            if destination is None or not destination.is_owned_by(user_id):
+                raise AccountNotFound(f"Account {account_id} not found.")
+            return post_transfer(
+                transfer_id=uuid4(),
+                source=locked[funding_id],
                 destination=destination,
-                amount=Money(amount, account.currency),
+                amount=Money(amount, destination.currency),
                 description=None,
                 now=now,
             )

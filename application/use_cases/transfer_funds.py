@@ -2,19 +2,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from application.money_movement import MoneyMovement, TransferReceipt, record_transfer
+from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
 from domain.account import AccountKind
 from domain.errors import AccountNotFound, SameAccountTransfer
-from domain.money import Money
-from domain.transfer import (
-    DEFAULT_MAX_TRANSFER_AMOUNT,
-    Transfer,
-    normalize_description,
-    require_valid_amount,
-)
+from domain.ledger import Posting, post_transfer
+from domain.money import MAX_MINOR_UNITS, Money
+from domain.transfer import normalize_description, require_valid_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +25,7 @@ class TransferRequest:
 class TransferFunds:
     """Move money from one of the caller's accounts to any customer account."""
 
-    def __init__(
-        self, movement: MoneyMovement, max_amount: int = DEFAULT_MAX_TRANSFER_AMOUNT
-    ) -> None:
+    def __init__(self, movement: MoneyMovement, max_amount: int = MAX_MINOR_UNITS) -> None:
         self._movement = movement
         self._max_amount = max_amount
 
@@ -44,7 +38,7 @@ class TransferFunds:
         if source_id == destination_id:
             raise SameAccountTransfer("A transfer needs two different accounts.")
 
-        async def post(uow: UnitOfWork, now: datetime) -> Transfer:
+        async def post(uow: UnitOfWork, now: datetime) -> Posting:
             locked = await uow.accounts.lock((source_id, destination_id))
             source = locked.get(source_id)
             if source is None or not source.is_owned_by(user_id):
@@ -52,8 +46,8 @@ class TransferFunds:
             destination = locked.get(destination_id)
             if destination is None or destination.kind is not AccountKind.CUSTOMER:
                 raise AccountNotFound(f"Account {destination_id} not found.")
-            return await record_transfer(
-                uow,
+            return post_transfer(
+                transfer_id=uuid4(),
                 source=source,
                 destination=destination,
                 amount=amount,
