@@ -12,29 +12,32 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from application.ports.password_hasher import PasswordHasher
+
 
 def default_workers() -> int:
     """Leave a core to the event loop: a storm of registrations must not slow other requests."""
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-class Argon2PasswordHasher:
+class Argon2PasswordHasher(PasswordHasher):
     """Hashes on its own small pool of low-priority threads: a storm of registrations queues
     for a hashing thread instead of taking every core from the event loop. One lane per hash
     for the same reason; the cost is in passes and memory (OWASP: 19 MiB, 2 passes)."""
 
     def __init__(
         self,
-        time_cost: int = 2,
-        memory_cost_kib: int = 19456,
-        parallelism: int = 1,
-        workers: int | None = None,
+        *,
+        time_cost: int,
+        memory_cost_kib: int,
+        parallelism: int,
+        workers: int,
     ) -> None:
         self._argon2 = _Argon2(
             time_cost=time_cost, memory_cost=memory_cost_kib, parallelism=parallelism
         )
         self._executor = ThreadPoolExecutor(
-            max_workers=workers or default_workers(),
+            max_workers=workers,
             thread_name_prefix="argon2",
             initializer=_lower_priority,
         )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
 
+from application.ports.email_normalizer import EmailNormalizer
 from domain.errors import InvalidEmail
 
 EMAIL_MAX_LENGTH = 254
 
 
-class EmailValidatorNormalizer:
+class EmailValidatorNormalizer(EmailNormalizer):
     def normalize(self, raw: str) -> str:
         """email-validator's normalized form (NFC, domain in lower case), then lower-cased
         whole, so `Ann@Example.com` and `ann@example.com` are one address."""

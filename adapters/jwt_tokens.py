@@ -9,13 +9,13 @@ import jwt
 
 from application.errors import InvalidToken
 from application.ports.clock import Clock
-from application.ports.token_issuer import AccessToken
+from application.ports.token_issuer import AccessToken, TokenIssuer
 
 _ALGORITHM = "HS256"
 _LEEWAY_S = 30.0
 
 
-class JwtTokenIssuer:
+class JwtTokenIssuer(TokenIssuer):
     def __init__(self, secret: str, lifetime: timedelta, clock: Clock, issuer: str = "hexbank"):
         self._secret = secret
         self._lifetime = lifetime

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from application.ports.clock import Clock
 
-class SystemClock:
+
+class SystemClock(Clock):
     def now(self) -> datetime:
         return datetime.now(UTC)

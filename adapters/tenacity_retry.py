@@ -15,11 +15,12 @@ from tenacity import (
 )
 
 from application.errors import TransientConflict
+from application.ports.retry import TransactionRetry
 
 T = TypeVar("T")
 
 
-class TenacityTransactionRetry:
+class TenacityTransactionRetry(TransactionRetry):
     """Full-jitter exponential backoff, so retrying transactions spread out instead of
     colliding again; after the last attempt the `TransientConflict` reaches the caller.
 
@@ -27,7 +28,7 @@ class TenacityTransactionRetry:
     statement, and nearly every transaction succeeds the first time.
     """
 
-    def __init__(self, attempts: int = 10, first_wait: float = 0.005, max_wait: float = 0.25):
+    def __init__(self, attempts: int, first_wait: float = 0.005, max_wait: float = 0.25):
         self._attempts = attempts
         self._first_wait = first_wait
         self._max_wait = max_wait

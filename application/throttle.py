@@ -5,30 +5,21 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass
 
 from application.errors import TooManyAttempts
 from application.ports.attempt_limiter import AttemptLimiter, AttemptPolicy
 from application.ports.clock import Clock
 
-MINUTE = timedelta(minutes=1)
-
 
 @dataclass(frozen=True, slots=True)
 class ThrottlePolicies:
-    """Defaults: 5 failed logins per email or 20 per client address in 15 minutes block
-    that email or address for 15 minutes; 20 registrations per address per hour."""
+    """How many failed logins per email and per client address, and how many registrations
+    per client address, each window allows (the numbers are settings)."""
 
-    login_per_email: AttemptPolicy = field(
-        default_factory=lambda: AttemptPolicy(5, 15 * MINUTE, 15 * MINUTE)
-    )
-    login_per_client: AttemptPolicy = field(
-        default_factory=lambda: AttemptPolicy(20, 15 * MINUTE, 15 * MINUTE)
-    )
-    registration_per_client: AttemptPolicy = field(
-        default_factory=lambda: AttemptPolicy(20, 60 * MINUTE, 60 * MINUTE)
-    )
+    login_per_email: AttemptPolicy
+    login_per_client: AttemptPolicy
+    registration_per_client: AttemptPolicy
 
 
 class Throttle:
@@ -67,12 +58,18 @@ class Throttle:
 def login_email_key(email: str) -> str:
     """Digested: any input makes a valid key (no NUL reaches the store), and the counters
     table holds no addresses in clear."""
-    return "login:email:" + hashlib.sha256(email.encode("utf-8", "surrogatepass")).hexdigest()
+    return "login:email:" + _digest(email)
 
 
 def login_client_key(client: str) -> str:
-    return f"login:client:{client}"
+    return "login:client:" + _digest(client)
 
 
 def registration_client_key(client: str) -> str:
-    return f"register:client:{client}"
+    return "register:client:" + _digest(client)
+
+
+def _digest(text: str) -> str:
+    """Keys of one length whatever a client sends (a 4,000 character address must not reach
+    an index as it is), and no NUL or lone surrogate reaches the store."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -20,6 +20,7 @@ from adapters.sqlalchemy.engine import (
     reporting_engine,
 )
 from adapters.sqlalchemy.health import DatabaseHealth
+from adapters.sqlalchemy.reconciliation import SqlAlchemyLedgerReconciliation
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system_clock import SystemClock
 from adapters.tenacity_retry import TenacityTransactionRetry
@@ -78,28 +79,42 @@ class Container(containers.DeclarativeContainer):
         statement_cache_size=settings.provided.db_statement_cache_size,
         pgbouncer=settings.provided.db_pgbouncer,
     )
-    engine = providers.Singleton(create_engine, database_url, engine_options)
-    engine_lifetime = providers.Resource(disposed_on_shutdown, engine)
+    engine = providers.Singleton(create_engine, url=database_url, options=engine_options)
+    engine_lifetime = providers.Resource(disposed_on_shutdown, engine=engine)
     replica_engine = providers.Singleton(
-        optional_engine, settings.provided.read_replica_url, engine_options
+        optional_engine, url=settings.provided.read_replica_url, options=engine_options
     )
-    replica_lifetime = providers.Resource(disposed_on_shutdown, replica_engine)
+    replica_lifetime = providers.Resource(disposed_on_shutdown, engine=replica_engine)
 
     # Writes: one transaction per unit of work.
-    session_factory = providers.Singleton(make_session_factory, engine)
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory)
+    session_factory = providers.Singleton(make_session_factory, engine=engine)
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory)
     # Reads that need no transaction: autocommit on the primary, no BEGIN/ROLLBACK.
-    autocommit_engine = providers.Singleton(autocommit, engine, settings.provided.db_pgbouncer)
-    read_session_factory = providers.Singleton(make_session_factory, autocommit_engine)
-    read_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, read_session_factory)
+    autocommit_engine = providers.Singleton(
+        autocommit, engine=engine, pgbouncer=settings.provided.db_pgbouncer
+    )
+    read_session_factory = providers.Singleton(make_session_factory, engine=autocommit_engine)
+    read_unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork, session_factory=read_session_factory
+    )
     # Statements and summaries tolerate replica lag; every other read uses the primary.
     report_session_factory = providers.Singleton(
         make_session_factory,
-        providers.Singleton(reporting_engine, autocommit_engine, replica_engine),
+        engine=providers.Singleton(
+            reporting_engine,
+            read_engine=autocommit_engine,
+            replica=replica_engine,
+            pgbouncer=settings.provided.db_pgbouncer,
+        ),
     )
-    report_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, report_session_factory)
+    report_unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork, session_factory=report_session_factory
+    )
+    ledger_reconciliation = providers.Singleton(
+        SqlAlchemyLedgerReconciliation, session_factory=session_factory
+    )
     database_health = providers.Singleton(
-        DatabaseHealth, engine, timeout_s=settings.provided.health_timeout_s
+        DatabaseHealth, engine=engine, timeout_s=settings.provided.health_timeout_s
     )
 
     password_hasher = providers.Singleton(
@@ -118,54 +133,61 @@ class Container(containers.DeclarativeContainer):
         TenacityTransactionRetry, attempts=settings.provided.transfer_retry_attempts
     )
     money_movement = providers.Singleton(
-        MoneyMovement, unit_of_work.provider, clock, transaction_retry
+        MoneyMovement,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        retry=transaction_retry,
     )
 
     throttle = providers.Singleton(
         Throttle,
-        providers.Singleton(SqlAlchemyAttemptLimiter, autocommit_engine),
-        clock,
-        providers.Factory(throttle_policies, settings),
+        limiter=providers.Singleton(SqlAlchemyAttemptLimiter, engine=autocommit_engine),
+        clock=clock,
+        policies=providers.Factory(throttle_policies, settings=settings),
     )
 
     register_user = providers.Singleton(
         RegisterUser,
-        unit_of_work.provider,
-        password_hasher,
-        email_normalizer,
-        clock,
-        transaction_retry,
-        throttle,
+        uow_factory=unit_of_work.provider,
+        hasher=password_hasher,
+        emails=email_normalizer,
+        clock=clock,
+        retry=transaction_retry,
+        throttle=throttle,
     )
     authenticate = providers.Singleton(
         Authenticate,
-        read_unit_of_work.provider,
-        password_hasher,
-        email_normalizer,
-        token_issuer,
-        throttle,
+        uow_factory=read_unit_of_work.provider,
+        hasher=password_hasher,
+        emails=email_normalizer,
+        tokens=token_issuer,
+        throttle=throttle,
     )
     get_current_user = providers.Singleton(
         GetCurrentUser,
-        read_unit_of_work.provider,
-        token_issuer,
-        clock,
+        uow_factory=read_unit_of_work.provider,
+        tokens=token_issuer,
+        clock=clock,
         recheck_after=providers.Factory(timedelta, seconds=settings.provided.auth_recheck_s),
     )
-    open_account = providers.Singleton(OpenAccount, unit_of_work.provider, clock)
-    get_account = providers.Singleton(GetAccount, read_unit_of_work.provider)
-    list_accounts = providers.Singleton(ListAccounts, read_unit_of_work.provider)
-    get_account_summary = providers.Singleton(GetAccountSummary, report_unit_of_work.provider)
-    get_statement = providers.Singleton(GetStatement, report_unit_of_work.provider)
-    get_transfer = providers.Singleton(GetTransfer, read_unit_of_work.provider)
+    open_account = providers.Singleton(OpenAccount, uow_factory=unit_of_work.provider, clock=clock)
+    get_account = providers.Singleton(GetAccount, uow_factory=read_unit_of_work.provider)
+    list_accounts = providers.Singleton(ListAccounts, uow_factory=read_unit_of_work.provider)
+    get_account_summary = providers.Singleton(
+        GetAccountSummary, uow_factory=report_unit_of_work.provider
+    )
+    get_statement = providers.Singleton(GetStatement, uow_factory=report_unit_of_work.provider)
+    get_transfer = providers.Singleton(GetTransfer, uow_factory=read_unit_of_work.provider)
     deposit = providers.Singleton(
-        Deposit, money_movement, max_amount=settings.provided.max_transfer_amount
+        Deposit, movement=money_movement, max_amount=settings.provided.max_transfer_amount
     )
     transfer_funds = providers.Singleton(
-        TransferFunds, money_movement, max_amount=settings.provided.max_transfer_amount
+        TransferFunds, movement=money_movement, max_amount=settings.provided.max_transfer_amount
     )
-    reconcile_ledger = providers.Singleton(ReconcileLedger, unit_of_work.provider)
-    purge_expired = providers.Singleton(PurgeExpired, unit_of_work.provider, throttle, clock)
+    reconcile_ledger = providers.Singleton(ReconcileLedger, reconciliation=ledger_reconciliation)
+    purge_expired = providers.Singleton(
+        PurgeExpired, uow_factory=unit_of_work.provider, throttle=throttle, clock=clock
+    )
 
 
 def build_container(settings: Settings, database_url: str) -> Container:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from adapters.argon2_hasher import default_workers
+from domain.money import MAX_MINOR_UNITS
 
 MIN_JWT_SECRET_BYTES = 32
+
+
+class ConfigurationError(Exception):
+    """The settings cannot work as given; the message names what to set."""
 
 
 class Settings(BaseSettings):
@@ -22,7 +28,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("HEXBANK_DATABASE_URL", "DATABASE_URL"),
-        description="postgresql+asyncpg://...; unset means the embedded server under data_dir.",
+        description="postgresql://... (the asyncpg driver is used whatever the URL names); "
+        "unset means the embedded server under data_dir.",
     )
     read_replica_url: str | None = Field(
         default=None,
@@ -30,7 +37,15 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Path(".data")
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HEXBANK_HOST", "HOST"))
-    port: int = Field(default=8000, validation_alias=AliasChoices("HEXBANK_PORT", "PORT"))
+    port: int = Field(
+        default=8000, ge=0, le=65535, validation_alias=AliasChoices("HEXBANK_PORT", "PORT")
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto "
+        "are believed (comma-separated; `*` trusts any peer). Empty: the peer's own address "
+        "is the client, whatever headers it sends, so no client can pick its throttle key.",
+    )
     log_level: str = "info"
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: readable on a terminal, JSON lines otherwise."
@@ -86,14 +101,41 @@ class Settings(BaseSettings):
     registration_window_s: int = 60 * 60
 
     max_body_bytes: int = 1024 * 1024
-    max_transfer_amount: int = 10**12
+    max_transfer_amount: int = Field(
+        default=10**12,
+        ge=1,
+        le=MAX_MINOR_UNITS,
+        description="The largest amount one movement may carry, in minor units.",
+    )
     transfer_retry_attempts: int = Field(
         default=10,
         description="Attempts of a money movement on serialization failures and deadlocks. "
         "Under SERIALIZABLE each waiter on a hot account fails once and retries: raise it "
-        "(25 holds a 24-way hot spot) when running SERIALIZABLE or on CockroachDB.",
+        "(25 holds a 24-way hot spot) when running SERIALIZABLE.",
     )
     health_timeout_s: float = 2.0
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url", "read_replica_url")
+    @classmethod
+    def _asyncpg_driver(cls, url: str | None) -> str | None:
+        """Accept the plain `postgresql://` form every other tool prints; hexbank always
+        talks to PostgreSQL through asyncpg."""
+        if url is None:
+            return None
+        try:
+            parsed = make_url(url)
+        except Exception as error:  # SQLAlchemy raises ArgumentError with a long text
+            raise ValueError("not a database URL (expected postgresql://user@host/db)") from error
+        if parsed.get_backend_name() not in ("postgresql", "postgres"):
+            raise ValueError(f"{parsed.drivername}:// is not PostgreSQL (expected postgresql://)")
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
     @field_validator("jwt_secret")
     @classmethod
@@ -109,8 +151,9 @@ class Settings(BaseSettings):
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
         if self.database_url is not None:
-            raise RuntimeError(
-                "Set HEXBANK_JWT_SECRET (32 bytes or more) when DATABASE_URL is set."
+            raise ConfigurationError(
+                "set HEXBANK_JWT_SECRET (32 bytes or more): every instance on a shared "
+                "database (DATABASE_URL) must sign tokens with the same key"
             )
         path = self.data_dir / "jwt-secret"
         if not path.exists():
@@ -118,3 +161,14 @@ class Settings(BaseSettings):
             path.touch(mode=0o600)
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or `ConfigurationError` naming the first bad one."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "HEXBANK_" + "_".join(str(part) for part in first["loc"]).upper()
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigurationError(f"{name}: {message}") from None

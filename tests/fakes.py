@@ -8,12 +8,13 @@ from types import SimpleNamespace
 
 from adapters.email_normalizer import EmailValidatorNormalizer
 from adapters.in_memory.attempt_limiter import InMemoryAttemptLimiter
+from adapters.in_memory.reconciliation import InMemoryLedgerReconciliation
 from adapters.in_memory.storage import InMemoryStorage
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.tenacity_retry import TenacityTransactionRetry
 from application.money_movement import MoneyMovement
-from application.throttle import Throttle, ThrottlePolicies
+from application.throttle import Throttle
 from application.use_cases.deposit import Deposit
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
@@ -24,6 +25,11 @@ from application.use_cases.open_account import OpenAccount
 from application.use_cases.reconcile_ledger import ReconcileLedger
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.transfer_funds import TransferFunds
+from entrypoints.container import throttle_policies
+from entrypoints.settings import Settings
+
+DEFAULTS = Settings(_env_file=None)  # type: ignore[call-arg]
+"""The defaults the service runs with: fakes use the same numbers, from the one place."""
 
 TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long"
 
@@ -68,7 +74,7 @@ class InMemoryBank:
     def __post_init__(self) -> None:
         self.tokens = JwtTokenIssuer(TEST_SECRET, timedelta(minutes=15), self.clock)
         self.movement = MoneyMovement(self.uow, self.clock, self.retry)
-        self.throttle = Throttle(InMemoryAttemptLimiter(), self.clock, ThrottlePolicies())
+        self.throttle = Throttle(InMemoryAttemptLimiter(), self.clock, throttle_policies(DEFAULTS))
 
     def uow(self) -> InMemoryUnitOfWork:
         return InMemoryUnitOfWork(self.storage)
@@ -83,10 +89,10 @@ def use_cases(bank: InMemoryBank) -> SimpleNamespace:
         open_account=OpenAccount(bank.uow, bank.clock),
         get_account=GetAccount(bank.uow),
         list_accounts=ListAccounts(bank.uow),
-        deposit=Deposit(bank.movement),
-        transfer=TransferFunds(bank.movement),
+        deposit=Deposit(bank.movement, DEFAULTS.max_transfer_amount),
+        transfer=TransferFunds(bank.movement, DEFAULTS.max_transfer_amount),
         get_transfer=GetTransfer(bank.uow),
         statement=GetStatement(bank.uow),
         summary=GetAccountSummary(bank.uow),
-        reconcile=ReconcileLedger(bank.uow),
+        reconcile=ReconcileLedger(InMemoryLedgerReconciliation(bank.storage)),
     )

@@ -5,10 +5,11 @@ from dataclasses import replace
 from uuid import UUID
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
+from application.ports.accounts import AccountRepository
 from domain.account import Account, AccountKind
 
 
-class InMemoryAccountRepository:
+class InMemoryAccountRepository(AccountRepository):
     """Hands out copies, so a unit of work's changes stay invisible until it commits."""
 
     def __init__(self, storage: InMemoryStorage, pending: PendingChanges) -> None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from application.ports.attempt_limiter import AttemptPolicy
+from application.ports.attempt_limiter import AttemptLimiter, AttemptPolicy
 
 
-class InMemoryAttemptLimiter:
+class InMemoryAttemptLimiter(AttemptLimiter):
     """Same fixed-window rule as the PostgreSQL one, for one process."""
 
     def __init__(self) -> None:

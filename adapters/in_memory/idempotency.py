@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
-from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
+from application.ports.idempotency import IdempotencyKey, IdempotencyStore, Outcome, StoredRequest
 from domain.errors import IdempotencyKeyInFlight
 
 
-class InMemoryIdempotencyStore:
+class InMemoryIdempotencyStore(IdempotencyStore):
     def __init__(self, storage: InMemoryStorage, pending: PendingChanges) -> None:
         self._storage = storage
         self._pending = pending

@@ -8,9 +8,10 @@ from adapters.in_memory.idempotency import InMemoryIdempotencyStore
 from adapters.in_memory.ledger import InMemoryLedgerRepository
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from adapters.in_memory.users import InMemoryUserRepository
+from application.ports.unit_of_work import UnitOfWork
 
 
-class InMemoryUnitOfWork:
+class InMemoryUnitOfWork(UnitOfWork):
     """Writes go to pending changes and reach the shared storage only on commit."""
 
     def __init__(self, storage: InMemoryStorage) -> None:

@@ -3,11 +3,12 @@ from __future__ import annotations
 from uuid import UUID
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
+from application.ports.users import UserRepository
 from domain.errors import EmailAlreadyRegistered
 from domain.user import User
 
 
-class InMemoryUserRepository:
+class InMemoryUserRepository(UserRepository):
     def __init__(self, storage: InMemoryStorage, pending: PendingChanges) -> None:
         self._storage = storage
         self._pending = pending

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.tables import accounts
+from application.ports.accounts import AccountRepository
 from domain.account import Account, AccountKind
 
 # Built once: executing a prebuilt statement skips construction and most cache-key work.
@@ -59,7 +60,7 @@ def _values(account: Account) -> dict[str, Any]:
     }
 
 
-class SqlAlchemyAccountRepository:
+class SqlAlchemyAccountRepository(AccountRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 class DatabaseHealth:
     """Readiness: the database answers `SELECT 1` within a short timeout."""
 
-    def __init__(self, engine: AsyncEngine, timeout_s: float = 2.0) -> None:
+    def __init__(self, engine: AsyncEngine, timeout_s: float) -> None:
         self._engine = engine
         self._timeout_s = timeout_s
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import LOCK_NOT_AVAILABLE, sqlstate
 from adapters.sqlalchemy.tables import idempotency_keys
-from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
+from application.ports.idempotency import IdempotencyKey, IdempotencyStore, Outcome, StoredRequest
 from domain.errors import IdempotencyKeyInFlight
 
 _table = idempotency_keys
@@ -39,7 +39,7 @@ _COMPLETE = (
 )
 
 
-class SqlAlchemyIdempotencyStore:
+class SqlAlchemyIdempotencyStore(IdempotencyStore):
     """Keys live in the same transaction as the money they guard.
 
     Claiming is one INSERT ... ON CONFLICT: a second request with the key waits on the first

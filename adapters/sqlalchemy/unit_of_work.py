@@ -10,9 +10,10 @@ from adapters.sqlalchemy.errors import translate
 from adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStore
 from adapters.sqlalchemy.ledger import SqlAlchemyLedgerRepository
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from application.ports.unit_of_work import UnitOfWork
 
 
-class SqlAlchemyUnitOfWork:
+class SqlAlchemyUnitOfWork(UnitOfWork):
     """One AsyncSession, hence one transaction, per unit of work.
 
     Database failures leave it as application errors (`TransientConflict`,

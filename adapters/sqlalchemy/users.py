@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.errors import constraint_name
 from adapters.sqlalchemy.tables import users
+from application.ports.users import UserRepository
 from domain.errors import EmailAlreadyRegistered
 from domain.user import User
 
@@ -30,7 +31,7 @@ def _user(row: Any) -> User:
     )
 
 
-class SqlAlchemyUserRepository:
+class SqlAlchemyUserRepository(UserRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 

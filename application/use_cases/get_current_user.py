@@ -24,7 +24,7 @@ class GetCurrentUser:
         uow_factory: UnitOfWorkFactory,
         tokens: TokenIssuer,
         clock: Clock,
-        recheck_after: timedelta = timedelta(0),
+        recheck_after: timedelta,
         capacity: int = 10_000,
     ) -> None:
         self._uow_factory = uow_factory

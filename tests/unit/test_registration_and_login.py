@@ -70,7 +70,9 @@ async def test_login_issues_a_token_that_names_the_user(bank: InMemoryBank) -> N
     user = await register(bank)(Registration("ada@example.com", "correct horse", "Ada"))
     token = await authenticate(bank)("ADA@example.com", "correct horse")
     assert token.expires_in == 15 * 60
-    assert (await GetCurrentUser(bank.uow, bank.tokens, bank.clock)(token.token)).id == user.id
+    assert (
+        await GetCurrentUser(bank.uow, bank.tokens, bank.clock, timedelta(0))(token.token)
+    ).id == user.id
 
 
 async def test_wrong_password_and_unknown_email_fail_alike(bank: InMemoryBank) -> None:
@@ -87,7 +89,7 @@ async def test_wrong_password_and_unknown_email_fail_alike(bank: InMemoryBank) -
 
 async def test_expired_tampered_and_unsigned_tokens_are_refused(bank: InMemoryBank) -> None:
     user = await register(bank)(Registration("ada@example.com", "correct horse", "Ada"))
-    current_user = GetCurrentUser(bank.uow, bank.tokens, bank.clock)
+    current_user = GetCurrentUser(bank.uow, bank.tokens, bank.clock, timedelta(0))
     token = bank.tokens.issue(user.id).token
 
     tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
@@ -115,7 +117,7 @@ async def test_a_token_for_a_user_that_does_not_exist_is_refused(bank: InMemoryB
 
     token = bank.tokens.issue(uuid4()).token
     with pytest.raises(InvalidToken):
-        await GetCurrentUser(bank.uow, bank.tokens, bank.clock)(token)
+        await GetCurrentUser(bank.uow, bank.tokens, bank.clock, timedelta(0))(token)
 
 
 def test_tokens_pin_hs256_and_carry_the_standard_claims(bank: InMemoryBank) -> None:
@@ -149,7 +151,7 @@ async def test_without_a_window_every_call_reads_the_user(bank: InMemoryBank) ->
     from dataclasses import replace
 
     user = await register(bank)(Registration("ada@example.com", "correct horse", "Ada"))
-    current_user = GetCurrentUser(bank.uow, bank.tokens, bank.clock)
+    current_user = GetCurrentUser(bank.uow, bank.tokens, bank.clock, timedelta(0))
     token = bank.tokens.issue(user.id).token
     await current_user(token)
     bank.storage.users[user.id] = replace(user, is_active=False)
