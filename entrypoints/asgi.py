@@ -11,11 +11,11 @@ from fastapi import FastAPI
 from entrypoints.app import create_app
 from entrypoints.container import build_container
 from entrypoints.observability.logging import configure_logging
-from entrypoints.settings import Settings
+from entrypoints.settings import load_settings
 
 
 def create() -> FastAPI:
-    settings = Settings()
+    settings = load_settings()
     if settings.database_url is None:
         raise RuntimeError("Worker processes need DATABASE_URL; the embedded server serves one.")
     configure_logging(settings.log_level, settings.log_format)

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 import uvicorn
 
+from adapters.embedded_postgres import EmbeddedPostgresError
 from adapters.sqlalchemy import migrations
+from adapters.sqlalchemy.preflight import DatabaseUnusable, check_database
+from application.errors import ApplicationError
 from application.use_cases.register_user import Registration
 from application.use_cases.transfer_funds import TransferRequest
 from domain.errors import DomainError, EmailAlreadyRegistered
@@ -23,10 +27,14 @@ from entrypoints.app import create_app
 from entrypoints.container import Container, build_container
 from entrypoints.database import database_url
 from entrypoints.observability.logging import configure_logging
-from entrypoints.settings import Settings
+from entrypoints.settings import ConfigurationError, Settings, load_settings
 
 T = TypeVar("T")
 cli = typer.Typer(help="hexbank: accounts, deposits and transfers.", no_args_is_help=True)
+
+
+CANNOT_RUN = 2
+"""Exit status when a command could not do its work at all (bad settings, no database)."""
 
 
 class _Shutdown(Exception):
@@ -37,11 +45,22 @@ def _raise_shutdown(signum: int, _frame: FrameType | None) -> None:
     raise _Shutdown(signum)
 
 
+def _hangup_is_terminate(_signum: int, _frame: FrameType | None) -> None:
+    """A closed terminal (SIGHUP) stops the service the way SIGTERM does: uvicorn handles
+    SIGTERM gracefully while it serves, and `_raise_shutdown` does before and after."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 @contextmanager
 def _stopped_by_signals() -> Iterator[None]:
-    """Turn SIGINT/SIGTERM into an exception that unwinds every `with` block, so the engine
-    is disposed and the embedded server stopped: no orphan process, exit status 0."""
-    previous = {sig: signal.signal(sig, _raise_shutdown) for sig in (signal.SIGINT, signal.SIGTERM)}
+    """Turn SIGINT/SIGTERM/SIGHUP into an exception that unwinds every `with` block, so the
+    engine is disposed and the embedded server stopped: no orphan process, exit status 0."""
+    handlers = {
+        signal.SIGINT: _raise_shutdown,
+        signal.SIGTERM: _raise_shutdown,
+        signal.SIGHUP: _hangup_is_terminate,
+    }
+    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
     try:
         yield
     except _Shutdown:
@@ -49,6 +68,29 @@ def _stopped_by_signals() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _cannot_run(reason: str) -> NoReturn:
+    """One line that says what to fix, on stderr, and exit status 2: no traceback."""
+    typer.echo(f"hexbank: {reason}", err=True)
+    sys.exit(CANNOT_RUN)
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    try:
+        yield
+    except (ConfigurationError, DatabaseUnusable, EmbeddedPostgresError) as error:
+        _cannot_run(str(error))
+
+
+@contextmanager
+def _usable_database(settings: Settings) -> Iterator[str]:
+    """The database URL, once it is known to answer (embedded: started here), migrated."""
+    with database_url(settings) as url:
+        asyncio.run(check_database(url, settings.db_connect_timeout_s))
+        migrations.upgrade(url)
+        yield url
 
 
 @cli.command()
@@ -59,10 +101,11 @@ def serve(
         int, typer.Option(min=1, help="Worker processes; >1 needs DATABASE_URL.")
     ] = 1,
 ) -> None:
-    """Apply migrations and serve the API until Ctrl-C or SIGTERM."""
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
-    settings.resolved_jwt_secret()  # refuse to start without a usable secret, not at first login
+    """Apply migrations and serve the API until Ctrl-C, SIGTERM or SIGHUP."""
+    with _one_line_errors():
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format)
+        settings.resolved_jwt_secret()  # refuse to start without a usable secret
     bind_host, bind_port = host or settings.host, port or settings.port
     if workers > 1:
         if settings.database_url is None:
@@ -70,7 +113,8 @@ def serve(
                 "the embedded PostgreSQL serves one worker: set DATABASE_URL for more",
                 param_hint="--workers",
             )
-        migrations.upgrade(settings.database_url)
+        with _one_line_errors(), _usable_database(settings):
+            pass
         uvicorn.run(
             "entrypoints.asgi:create",
             factory=True,
@@ -79,28 +123,36 @@ def serve(
             port=bind_port,
             log_config=None,
             access_log=False,
+            # Forwarded headers are the app's business (HEXBANK_TRUSTED_PROXIES), not
+            # uvicorn's, which would believe them from 127.0.0.1 by default.
+            proxy_headers=False,
         )
         return
-    with _stopped_by_signals(), database_url(settings) as url:
-        migrations.upgrade(url)
+    with _stopped_by_signals(), _one_line_errors(), _usable_database(settings) as url:
         app = create_app(build_container(settings, url))
         # uvicorn turns SIGINT/SIGTERM into a graceful shutdown: in-flight requests finish,
         # the lifespan disposes the engine, then the embedded server stops on the way out.
-        uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, access_log=False)
+        uvicorn.run(
+            app,
+            host=bind_host,
+            port=bind_port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+        )
 
 
 @cli.command()
 def migrate() -> None:
     """Apply every migration to DATABASE_URL (or the embedded database)."""
-    with database_url(Settings()) as url:
-        migrations.upgrade(url)
+    with _one_line_errors(), _usable_database(load_settings()):
+        pass
 
 
 @cli.command()
 def revision(message: str) -> None:
     """Autogenerate a migration from the difference between the tables and the database."""
-    with database_url(Settings()) as url:
-        migrations.upgrade(url)
+    with _one_line_errors(), _usable_database(load_settings()) as url:
         migrations.autogenerate(url, message)
 
 
@@ -130,9 +182,10 @@ def seed_demo() -> None:
     async def seed(container: Container) -> str:
         people = {}
         for email, name in (
-            ("ada@example.com", "Ada Lovelace"),
-            ("grace@example.com", "Grace Hopper"),
-            ("alan@example.com", "Alan Turing"),
+            # Not the README walkthrough's addresses: both can be run on one database.
+            ("ada@demo.hexbank.example", "Ada Lovelace"),
+            ("grace@demo.hexbank.example", "Grace Hopper"),
+            ("alan@demo.hexbank.example", "Alan Turing"),
         ):
             try:
                 user = await container.register_user()(Registration(email, DEMO_PASSWORD, name))
@@ -157,7 +210,8 @@ def seed_demo() -> None:
 
 @cli.command()
 def reconcile() -> None:
-    """Check the whole ledger; print every difference and exit 1 when there is any."""
+    """Check the whole ledger; print every difference and exit 1 when there is any (2 when
+    the check could not run at all)."""
     report = _run(lambda container: container.reconcile_ledger()())
     typer.echo(f"totals by currency: {report.totals_by_currency}")
     for difference in (
@@ -182,10 +236,12 @@ def purge() -> None:
 
 
 def _run(work: Callable[[Container], Awaitable[T]]) -> T:
-    """Run one piece of work on a container for DATABASE_URL (or the embedded database)."""
-    settings = Settings()
+    """Run one piece of work on a container for DATABASE_URL (or the embedded database).
 
-    async def run(url: str) -> T:
+    A refusal or a database that stops answering ends the command with status 2 and one line.
+    """
+
+    async def run(settings: Settings, url: str) -> T:
         container = build_container(settings, url)
         await container.init_resources()  # type: ignore[misc]
         try:
@@ -193,13 +249,15 @@ def _run(work: Callable[[Container], Awaitable[T]]) -> T:
         finally:
             await container.shutdown_resources()  # type: ignore[misc]
 
-    with database_url(settings) as url:
-        migrations.upgrade(url)
-        try:
-            return asyncio.run(run(url))
-        except DomainError as refusal:
-            typer.echo(f"refused: {refusal.detail}", err=True)
-            sys.exit(2)
+    with _one_line_errors():
+        settings = load_settings()
+        with _usable_database(settings) as url:
+            try:
+                return asyncio.run(run(settings, url))
+            except DomainError as refusal:
+                _cannot_run(f"refused: {refusal.detail}")
+            except ApplicationError as failure:
+                _cannot_run(failure.detail)
 
 
 def main() -> None:
