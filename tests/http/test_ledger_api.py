@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import cast
 from uuid import uuid4
 
 import pytest
@@ -198,7 +199,9 @@ async def test_idempotent_transfers_replay_and_refuse_reuse(client: AsyncClient)
 
     for bad_key in ("", "x" * 256, "with space", "ünïcode".encode(), "tab\there"):
         response = await client.post(
-            "/api/v1/transfers", json=body, headers={**ada, "Idempotency-Key": bad_key}
+            "/api/v1/transfers",
+            json=body,
+            headers=cast(dict[str, str], {**ada, "Idempotency-Key": bad_key}),
         )
         assert_problem(response, 422, "validation-error")
     assert (await client.get(f"/api/v1/accounts/{destination}", headers=bob)).json()[

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 import pytest
 from httpx import AsyncClient
@@ -136,7 +137,7 @@ async def test_oversized_bodies_are_refused_before_parsing(client: AsyncClient) 
     )
     assert_problem(response, 413, "payload-too-large")
 
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[bytes]:
         for _ in range(20):
             yield b"x" * 65536
 

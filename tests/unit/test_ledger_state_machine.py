@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 from uuid import UUID
 
 from hypothesis import HealthCheck, settings
@@ -16,6 +18,8 @@ from application.use_cases.transfer_funds import TransferRequest
 from domain.account import AccountKind
 from domain.errors import DomainError
 from tests.fakes import InMemoryBank, use_cases
+
+T = TypeVar("T")
 
 CURRENCIES = ["EUR", "USD", "JPY"]
 
@@ -32,7 +36,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.deposited: dict[str, int] = dict.fromkeys(CURRENCIES, 0)
         self.registered = 0
 
-    def run(self, coroutine):  # type: ignore[no-untyped-def]
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(coroutine)
 
     def teardown(self) -> None:

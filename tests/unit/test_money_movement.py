@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 from uuid import UUID, uuid4
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from application.errors import InvalidPage
 from application.use_cases.register_user import Registration
 from application.use_cases.transfer_funds import TransferRequest
-from domain.account import AccountKind, funding_account_id
+from domain.account import Account, AccountKind, funding_account_id
 from domain.errors import (
     AccountNotFound,
     CurrencyMismatch,
@@ -21,27 +22,31 @@ from domain.errors import (
     SameAccountTransfer,
     TransferNotFound,
 )
+from domain.user import User
 from tests.fakes import InMemoryBank, use_cases
 
 
 @pytest.fixture
-def uc(bank: InMemoryBank):  # type: ignore[no-untyped-def]
+def uc(bank: InMemoryBank) -> SimpleNamespace:
     return use_cases(bank)
 
 
-async def user(uc, name: str = "ada") -> UUID:  # type: ignore[no-untyped-def]
-    return (await uc.register(Registration(f"{name}@example.com", "password1", name))).id
+async def user(uc: SimpleNamespace, name: str = "ada") -> UUID:
+    registered: User = await uc.register(Registration(f"{name}@example.com", "password1", name))
+    return registered.id
 
 
-async def funded(uc, owner: UUID, amount: int = 10_000, currency: str = "EUR") -> UUID:  # type: ignore[no-untyped-def]
-    account = await uc.open_account(owner, currency)
+async def funded(
+    uc: SimpleNamespace, owner: UUID, amount: int = 10_000, currency: str = "EUR"
+) -> UUID:
+    account: Account = await uc.open_account(owner, currency)
     if amount:
         await uc.deposit(owner, account.id, amount)
     return account.id
 
 
 async def test_deposit_then_transfer_moves_money_and_keeps_the_books_balanced(
-    bank: InMemoryBank, uc
+    bank: InMemoryBank, uc: SimpleNamespace
 ) -> None:
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     source, destination = await funded(uc, ada, 10_000), await funded(uc, bob, 0)
@@ -58,7 +63,7 @@ async def test_deposit_then_transfer_moves_money_and_keeps_the_books_balanced(
     assert report.totals_by_currency == {"EUR": 0}
 
 
-async def test_insufficient_funds_moves_nothing(bank: InMemoryBank, uc) -> None:
+async def test_insufficient_funds_moves_nothing(bank: InMemoryBank, uc: SimpleNamespace) -> None:
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     source, destination = await funded(uc, ada, 100), await funded(uc, bob, 0)
     with pytest.raises(InsufficientFunds):
@@ -80,7 +85,7 @@ async def test_insufficient_funds_moves_nothing(bank: InMemoryBank, uc) -> None:
     ],
 )
 async def test_bad_transfers_are_refused(
-    uc, amount: int, currency: str, description: str | None, error: type[Exception]
+    uc: SimpleNamespace, amount: int, currency: str, description: str | None, error: type[Exception]
 ) -> None:
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     source, destination = await funded(uc, ada), await funded(uc, bob, 0)
@@ -89,21 +94,21 @@ async def test_bad_transfers_are_refused(
     assert (await uc.get_account(ada, source)).balance == 10_000
 
 
-async def test_the_largest_allowed_amount_goes_through(uc) -> None:
+async def test_the_largest_allowed_amount_goes_through(uc: SimpleNamespace) -> None:
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     source, destination = await funded(uc, ada, 10**12), await funded(uc, bob, 0)
     await uc.transfer(ada, TransferRequest(source, destination, 10**12, "EUR"))
     assert (await uc.get_account(bob, destination)).balance == 10**12
 
 
-async def test_same_account_is_refused(uc) -> None:
+async def test_same_account_is_refused(uc: SimpleNamespace) -> None:
     ada = await user(uc)
     source = await funded(uc, ada)
     with pytest.raises(SameAccountTransfer):
         await uc.transfer(ada, TransferRequest(source, source, 1, "EUR"))
 
 
-async def test_only_the_owner_can_send_and_only_customers_can_receive(uc) -> None:
+async def test_only_the_owner_can_send_and_only_customers_can_receive(uc: SimpleNamespace) -> None:
     ada, mallory = await user(uc, "ada"), await user(uc, "mallory")
     adas, mallorys = await funded(uc, ada), await funded(uc, mallory, 0)
     with pytest.raises(AccountNotFound):  # someone else's money
@@ -116,7 +121,7 @@ async def test_only_the_owner_can_send_and_only_customers_can_receive(uc) -> Non
         await uc.deposit(mallory, adas, 1)
 
 
-async def test_a_transfer_is_visible_to_both_sides_and_nobody_else(uc) -> None:
+async def test_a_transfer_is_visible_to_both_sides_and_nobody_else(uc: SimpleNamespace) -> None:
     ada, bob, eve = await user(uc, "ada"), await user(uc, "bob"), await user(uc, "eve")
     source, destination = await funded(uc, ada), await funded(uc, bob, 0)
     transfer = (await uc.transfer(ada, TransferRequest(source, destination, 5, "EUR"))).transfer
@@ -128,7 +133,9 @@ async def test_a_transfer_is_visible_to_both_sides_and_nobody_else(uc) -> None:
         await uc.get_transfer(ada, uuid4())
 
 
-async def test_accounts_are_listed_for_their_owner_only(bank: InMemoryBank, uc) -> None:
+async def test_accounts_are_listed_for_their_owner_only(
+    bank: InMemoryBank, uc: SimpleNamespace
+) -> None:
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     first = await uc.open_account(ada, "EUR")
     bank.clock.advance(seconds=1)
@@ -144,7 +151,7 @@ async def test_accounts_are_listed_for_their_owner_only(bank: InMemoryBank, uc) 
 
 
 async def test_a_retried_transfer_with_its_key_is_replayed_not_repeated(
-    bank: InMemoryBank, uc
+    bank: InMemoryBank, uc: SimpleNamespace
 ) -> None:
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     source, destination = await funded(uc, ada), await funded(uc, bob, 0)
@@ -164,7 +171,7 @@ async def test_a_retried_transfer_with_its_key_is_replayed_not_repeated(
     assert not other.replayed
 
 
-async def test_a_refusal_is_replayed_too_even_after_the_funds_arrive(uc) -> None:
+async def test_a_refusal_is_replayed_too_even_after_the_funds_arrive(uc: SimpleNamespace) -> None:
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     source, destination = await funded(uc, ada, 100), await funded(uc, bob, 0)
     request = TransferRequest(source, destination, 500, "EUR")
@@ -176,7 +183,7 @@ async def test_a_refusal_is_replayed_too_even_after_the_funds_arrive(uc) -> None
     assert (await uc.get_account(bob, destination)).balance == 0
 
 
-async def test_deposits_are_idempotent(uc) -> None:
+async def test_deposits_are_idempotent(uc: SimpleNamespace) -> None:
     ada = await user(uc)
     account = await funded(uc, ada, 0)
     first = await uc.deposit(ada, account, 250, "dep-1")
@@ -189,7 +196,7 @@ async def test_deposits_are_idempotent(uc) -> None:
 
 
 async def test_a_key_held_by_an_unfinished_unit_of_work_is_in_flight(
-    bank: InMemoryBank, uc
+    bank: InMemoryBank, uc: SimpleNamespace
 ) -> None:
     from application.ports.idempotency import IdempotencyKey
 
@@ -209,7 +216,7 @@ async def test_a_key_held_by_an_unfinished_unit_of_work_is_in_flight(
     ).replayed
 
 
-async def test_keys_expire_after_a_day(bank: InMemoryBank, uc) -> None:
+async def test_keys_expire_after_a_day(bank: InMemoryBank, uc: SimpleNamespace) -> None:
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     source, destination = await funded(uc, ada), await funded(uc, bob, 0)
     request = TransferRequest(source, destination, 10, "EUR")
@@ -225,7 +232,9 @@ async def test_keys_expire_after_a_day(bank: InMemoryBank, uc) -> None:
 # -- statement, summary, reconciliation ---------------------------------------------------
 
 
-async def test_the_statement_pages_newest_first_without_repeats_or_gaps(uc) -> None:
+async def test_the_statement_pages_newest_first_without_repeats_or_gaps(
+    uc: SimpleNamespace,
+) -> None:
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     source, destination = await funded(uc, ada, 1_000), await funded(uc, bob, 0)
     for amount in range(1, 8):
@@ -244,7 +253,7 @@ async def test_the_statement_pages_newest_first_without_repeats_or_gaps(uc) -> N
     assert balances == [972, 979, 985, 990, 994, 997, 999, 1_000]
 
 
-async def test_bad_or_foreign_cursors_and_page_sizes_are_refused(uc) -> None:
+async def test_bad_or_foreign_cursors_and_page_sizes_are_refused(uc: SimpleNamespace) -> None:
     ada = await user(uc)
     first, second = await funded(uc, ada, 1), await funded(uc, ada, 1)
     await uc.deposit(ada, first, 1)
@@ -260,7 +269,7 @@ async def test_bad_or_foreign_cursors_and_page_sizes_are_refused(uc) -> None:
             await uc.statement(ada, first, limit=limit)
 
 
-async def test_the_summary_totals_money_in_and_out(uc) -> None:
+async def test_the_summary_totals_money_in_and_out(uc: SimpleNamespace) -> None:
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     source, destination = await funded(uc, ada, 1_000), await funded(uc, bob, 0)
     await uc.deposit(ada, source, 500)
@@ -273,7 +282,7 @@ async def test_the_summary_totals_money_in_and_out(uc) -> None:
 
 
 async def test_reconciliation_reports_a_balance_that_does_not_match_its_entries(
-    bank: InMemoryBank, uc
+    bank: InMemoryBank, uc: SimpleNamespace
 ) -> None:
     ada = await user(uc)
     account = await funded(uc, ada, 1_000)
@@ -285,7 +294,9 @@ async def test_reconciliation_reports_a_balance_that_does_not_match_its_entries(
     ]
 
 
-async def test_purge_forgets_expired_keys_and_stale_counts(bank: InMemoryBank, uc) -> None:
+async def test_purge_forgets_expired_keys_and_stale_counts(
+    bank: InMemoryBank, uc: SimpleNamespace
+) -> None:
     from application.use_cases.purge_expired import PurgeExpired
 
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
