@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from entrypoints.container import Container
 from entrypoints.http.body_limit import BodySizeLimit
+from entrypoints.http.docs import install_docs
 from entrypoints.http.problems import install_problem_handlers
 from entrypoints.http.routers import accounts, health, metrics, transfers, users
 from entrypoints.observability.logging import configure_structlog
@@ -31,6 +32,8 @@ def create_app(container: Container) -> FastAPI:
         version="0.1.0",
         summary="Accounts, deposits and transfers on a double-entry ledger.",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by install_docs, not from a CDN
+        redoc_url=None,
     )
     configure_structlog()
     app.state.container = container
@@ -41,4 +44,5 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(RequestContext, metrics=app.state.metrics)  # outermost: sees it all
     for router in (users.router, accounts.router, transfers.router, health.router, metrics.router):
         app.include_router(router)
+    install_docs(app)
     return app
