@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from entrypoints.container import Container
 from entrypoints.http.body_limit import BodySizeLimit
@@ -40,7 +41,11 @@ def create_app(container: Container) -> FastAPI:
     app.state.metrics = Metrics()
     app.state.metrics.watch(container)
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=container.settings().max_body_bytes)
+    settings = container.settings()
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.trusted_proxies:
+        # Only a configured proxy may name the client (X-Forwarded-For): throttles key on it.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.add_middleware(RequestContext, metrics=app.state.metrics)  # outermost: sees it all
     for router in (users.router, accounts.router, transfers.router, health.router, metrics.router):
         app.include_router(router)

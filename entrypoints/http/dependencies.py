@@ -59,7 +59,7 @@ IdempotencyKeyHeader = Annotated[
 
 
 def client_address(request: Request) -> str | None:
-    """The peer's address (behind a proxy, what uvicorn's --proxy-headers made of it)."""
+    """The peer's address; behind a proxy listed in HEXBANK_TRUSTED_PROXIES, the client it names."""
     return request.client.host if request.client else None
 
 
