@@ -2,7 +2,8 @@
 
 It can cut every open connection, hang them (stop relaying bytes, keep them open), refuse
 new ones, or cut one connection right after it relays a marker such as b"COMMIT", so a test
-can lose the reply of a statement the server did execute.
+can lose the reply of a statement the server did execute. It reports what it holds back, so
+a test waits for that state instead of sleeping.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import make_url
 
+# How long the server may take to answer the message relayed before a `cut_after` cut; past
+# it the connection closes anyway and `marker_answered` stays unset.
+_ANSWER_TIMEOUT_S = 20.0
+
 
 @dataclass(eq=False)
 class _Link:
     client: asyncio.StreamWriter
     server: asyncio.StreamWriter
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
 
     def close(self) -> None:
         for writer in (self.client, self.server):
@@ -38,7 +44,9 @@ class FaultProxy:
         self._flowing.set()
         self._refusing = False
         self._cut_marker: bytes | None = None
+        self._held = 0
         self.cut_after_marker = asyncio.Event()
+        self.marker_answered = asyncio.Event()
         self._server: asyncio.Server | None = None
         self.port = 0
 
@@ -65,6 +73,12 @@ class FaultProxy:
             link.close()
         self._links.clear()
 
+    @property
+    def held(self) -> int:
+        """Connections whose next client message is held back by `hang()`: the requests
+        that reached the database and now wait on it."""
+        return self._held
+
     def hang(self, hanging: bool = True) -> None:
         """Stop (or resume) relaying bytes; connections stay open and silent."""
         if hanging:
@@ -78,9 +92,11 @@ class FaultProxy:
 
     def cut_after(self, marker: bytes) -> None:
         """Relay the next client message containing `marker`, then drop that connection
-        without relaying the server's answer."""
+        without relaying the server's answer. `cut_after_marker` is set at the cut,
+        `marker_answered` once the server has answered that message (it acted on it)."""
         self._cut_marker = marker
         self.cut_after_marker.clear()
+        self.marker_answered.clear()
 
     async def _accept(
         self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter
@@ -113,19 +129,24 @@ class FaultProxy:
     ) -> None:
         try:
             while data := await reader.read(65536):
-                await self._flowing.wait()
+                await self._until_flowing(upstream=upstream)
                 if link not in self._links:
+                    if not upstream:  # the server answered a connection already cut
+                        link.answered.set()
                     return
                 writer.write(data)
                 await writer.drain()
                 if upstream and self._cut_marker is not None and self._cut_marker in data:
                     self._cut_marker = None
-                    # The client loses the answer at once; the server gets a moment to act on
-                    # what it was sent before its side closes too.
+                    # The client loses the answer at once; the server's side stays open until
+                    # it has answered, so it does act on the message before it sees the close.
                     link.client.transport.abort()
                     self._links.discard(link)
                     self.cut_after_marker.set()
-                    await asyncio.sleep(0.5)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(link.answered.wait(), _ANSWER_TIMEOUT_S)
+                    if link.answered.is_set():
+                        self.marker_answered.set()
                     link.close()
                     return
         except (OSError, asyncio.CancelledError):
@@ -134,3 +155,14 @@ class FaultProxy:
             if link in self._links:
                 self._links.discard(link)
                 link.close()
+
+    async def _until_flowing(self, *, upstream: bool) -> None:
+        """Wait out a hang; a client message waiting here counts in `held`."""
+        if self._flowing.is_set():
+            return
+        counted = 1 if upstream else 0
+        self._held += counted
+        try:
+            await self._flowing.wait()
+        finally:
+            self._held -= counted

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.fakes import TEST_SECRET
-from tests.integration.test_processes import free_port
+from tests.integration.test_processes import answers_ready, free_port
 from tests.postgres import connect
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +96,62 @@ async def test_seed_demo_create_user_and_reconcile(database_url: str, tmp_path: 
     assert "difference: BalanceMismatch" in broken.stdout
 
 
+def children(pid: int) -> set[int]:
+    """The direct child processes of `pid`, from /proc."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def socket_inodes(pid: int) -> set[int]:
+    """The inodes of the sockets process `pid` holds open."""
+    inodes: set[int] = set()
+    fds = Path(f"/proc/{pid}/fd")
+    assert fds.exists(), f"process {pid} has exited"
+    for fd in fds.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed since the listing
+            continue
+        if target.startswith("socket:["):
+            inodes.add(int(target[len("socket:[") : -1]))
+    return inodes
+
+
+def tcp_inode(local_port: int, remote_port: int | None) -> int:
+    """The inode of the IPv4 TCP socket on 127.0.0.1:`local_port`: listening when
+    `remote_port` is None, else connected to 127.0.0.1:`remote_port`."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], int(fields[9])
+        if inode == 0 or int(local.split(":")[1], 16) != local_port:  # 0: closed, TIME_WAIT
+            continue
+        if remote_port is None and remote == "00000000:0000":
+            return inode
+        if remote_port is not None and int(remote.split(":")[1], 16) == remote_port:
+            return inode
+    raise AssertionError(f"no TCP socket on port {local_port} from port {remote_port}")
+
+
+def worker_serving(workers: set[int], port: int) -> int:
+    """Ask /health/live on a fresh connection and return the pid of the worker that holds
+    the server's end of it, i.e. the process that answered."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/health/live")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+        assert connection.sock is not None
+        server_end = tcp_inode(port, connection.sock.getsockname()[1])
+        owners = [pid for pid in workers if server_end in socket_inodes(pid)]
+    finally:
+        connection.close()
+    assert len(owners) == 1, f"the connection is held by {owners}, not by one worker"
+    return owners[0]
+
+
 def test_serve_with_two_workers_answers_and_stops_cleanly(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -105,34 +162,48 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(
         "HEXBANK_JWT_SECRET": TEST_SECRET,
         "HEXBANK_LOG_FORMAT": "json",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "2", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    command = [sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "2"]
+    log = tmp_path / "serve.log"  # a file, not a pipe: nobody reads a pipe until the end
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [*command, "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        assert server.poll() is None, log.read_text()[-3000:]
+        return answers_ready(server, base)
+
     try:
-        deadline = time.monotonic() + 40
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.2)
-        pids = {httpx.get(f"http://127.0.0.1:{port}/health/live").status_code for _ in range(10)}
-        assert pids == {200}
-        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        wait_until(ready, "the workers to be ready", within_s=40)
+        # The workers are the server's children that listen on the port.
+        listening = tcp_inode(port, None)
+        workers = {pid for pid in children(server.pid) if listening in socket_inodes(pid)}
+        assert len(workers) == 2, f"{len(workers)} worker processes listen on the port"
+        served_by: set[int] = set()
+
+        def both_answered() -> bool:
+            served_by.add(worker_serving(workers, port))
+            return served_by == workers
+
+        # The second worker may still be starting; until then the first takes every request.
+        wait_until(
+            both_answered,
+            lambda: f"both workers {sorted(workers)} to answer, only {sorted(served_by)} did",
+            every_s=0.01,
+        )
+        metrics = httpx.get(f"{base}/metrics").text
         assert "hexbank_http_requests_total" in metrics
     finally:
         server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=60)
-    assert server.returncode == 0, output[-3000:]
-    assert '"event": "request"' in output  # JSON access lines
+        server.wait(timeout=60)
+    logged = log.read_text()
+    assert server.returncode == 0, logged[-3000:]
+    assert '"event": "request"' in logged  # JSON access lines
 
 
 def test_more_than_one_worker_needs_a_shared_database(tmp_path: Path) -> None:

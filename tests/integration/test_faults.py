@@ -18,6 +18,7 @@ from tests.conftest import make_settings, serving
 from tests.faults import FaultProxy
 from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
 from tests.postgres import connect
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -42,11 +43,11 @@ async def proxy(database_url: str) -> AsyncIterator[FaultProxy]:
     await proxy.stop()
 
 
-async def ready_again(client: AsyncClient, within_s: float = 10) -> None:
-    deadline = asyncio.get_running_loop().time() + within_s
-    while (await client.get("/health/ready")).status_code != 200:
-        assert asyncio.get_running_loop().time() < deadline, "not ready again"
-        await asyncio.sleep(0.2)
+async def ready_again(client: AsyncClient) -> None:
+    async def ready() -> bool:
+        return (await client.get("/health/ready")).status_code == 200
+
+    await eventually(ready, "/health/ready to answer 200 again")
 
 
 async def reconciles(database_url: str, data_dir: Path) -> None:
@@ -87,7 +88,18 @@ async def test_a_cut_under_load_answers_503_and_leaves_no_half_transfer(
             asyncio.create_task(client.post("/api/v1/transfers", json=body, headers=ada))
             for _ in range(40)
         ]
-        await asyncio.sleep(0.5)
+
+        def unanswered() -> int:
+            return sum(not task.done() for task in in_flight)
+
+        await eventually(
+            lambda: proxy.held >= unanswered(),
+            lambda: (
+                f"every unanswered transfer to wait on the hung database: {unanswered()} "
+                f"unanswered, {proxy.held} held in the proxy"
+            ),
+        )
+        assert unanswered() > 0, "every transfer was answered before the cut"
         proxy.cut()  # ...and loses its connection
         proxy.hang(False)
         responses = await asyncio.wait_for(asyncio.gather(*in_flight), timeout=20)
@@ -137,6 +149,11 @@ async def test_did_my_transfer_go_through_a_retry_with_the_key_settles_it(
         lost = await client.post("/api/v1/transfers", json=body, headers=headers)
         assert proxy.cut_after_marker.is_set()
         assert_problem(lost, 503, "storage-unavailable")
+        # Only the reply was lost: PostgreSQL did get the statement and act on it.
+        await eventually(
+            proxy.marker_answered.is_set,
+            f"PostgreSQL to answer the {marker!r} whose reply was lost",
+        )
 
         retry = await client.post("/api/v1/transfers", json=body, headers=headers)
         assert retry.status_code == 201, retry.text
