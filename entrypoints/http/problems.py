@@ -11,11 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.routing import Match
 
 from application import errors as app_errors
 from domain import errors as domain_errors
-from entrypoints.http.schemas import ProblemOut
+from entrypoints.http.schemas import ProblemOut, explain
 from entrypoints.observability.request_context import request_id
 
 PROBLEM_BASE = "https://hexbank.dev/problems/"
@@ -98,6 +101,10 @@ async def _known_error(
         headers["Retry-After"] = retry_after
     if isinstance(error, app_errors.TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after_s)
+    # A refusal restored for an idempotent replay says so, like a replayed success does.
+    # getattr: an error class without the attribute is simply not a replay.
+    if getattr(error, "replayed", False):
+        headers["Idempotent-Replayed"] = "true"
     if status >= 500:
         logger.warning("database trouble", code=error.code, detail=error.detail)
     else:
@@ -108,24 +115,72 @@ async def _known_error(
 
 
 async def _validation_error(_: Request, error: RequestValidationError) -> ProblemResponse:
-    fields = [
-        {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
-        for item in error.errors()
-    ]
-    return problem(
-        422,
-        "validation-error",
-        "The request is not valid; see `errors`.",
-        errors=jsonable_encoder(fields),
+    return _invalid_request(
+        [
+            {
+                "loc": list(item["loc"]),
+                "msg": explain(item["loc"], item["type"], item["msg"]),
+                "type": item["type"],
+            }
+            for item in error.errors()
+        ]
     )
 
 
-async def _http_error(_: Request, error: HTTPException) -> ProblemResponse:
+def _invalid_request(fields: list[dict[str, Any]]) -> ProblemResponse:
+    """422 `validation-error`; one refused field is the whole story, so it is the detail."""
+    detail = fields[0]["msg"] if len(fields) == 1 else "The request is not valid; see `errors`."
+    return problem(422, "validation-error", detail, errors=jsonable_encoder(fields))
+
+
+_UNPARSABLE_BODY = "There was an error parsing the body"
+"""FastAPI's HTTPException(400) when decoding a body fails other than as a JSON syntax error:
+bytes that are not UTF-8, nesting too deep for the parser."""
+
+
+def _unparsable_body(error: HTTPException) -> ProblemResponse | None:
+    """Our OpenAPI document promises 422 `validation-error` for every invalid body, and a
+    client cannot tell "not UTF-8" or "a broken form" from "not JSON" (which FastAPI already
+    answers 422): FastAPI's and Starlette's 400s for those become the same 422."""
+    if error.status_code != 400:
+        return None
+    if isinstance(error.__context__, MultiPartException):  # Starlette raises inside `except`
+        msg, kind = f"The form could not be read: {error.__context__.message}", "form_invalid"
+    elif error.detail != _UNPARSABLE_BODY:
+        return None
+    elif isinstance(error.__cause__, UnicodeDecodeError):
+        msg, kind = "The body is not valid UTF-8.", "json_invalid"
+    else:
+        msg, kind = "The body could not be parsed.", "body_invalid"
+    return _invalid_request([{"loc": ["body"], "msg": msg, "type": kind}])
+
+
+def _allowed_methods(request: Request) -> str:
+    """RFC 9110 section 10.2.1: `Allow` lists every method the resource supports. Starlette
+    names those of the first route whose path matches, but one path may be served by several
+    routes (GET and POST on /api/v1/accounts), so ask them all."""
+    methods: set[str] = set()
+    # FastAPI's flat view of every route with its effective path (what /openapi.json is built
+    # from): included routers are one opaque entry each in `app.routes`.
+    for route in iter_route_contexts(request.app.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= route.methods or set()
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, error: HTTPException) -> ProblemResponse:
+    if (unparsable := _unparsable_body(error)) is not None:
+        return unparsable
+    headers = dict(error.headers or {})
+    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+        detail = f"{request.method} is not allowed here; this resource takes {headers['Allow']}."
     slug = _SLUG_BY_STATUS.get(error.status_code) or HTTPStatus(
         error.status_code
     ).phrase.lower().replace(" ", "-")
-    detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
-    return problem(error.status_code, slug, detail, headers=error.headers)
+    return problem(error.status_code, slug, detail, headers=headers)
 
 
 async def _unexpected_error(_: Request, error: Exception) -> ProblemResponse:

@@ -1,7 +1,13 @@
-"""What the API accepts and returns. Money fields are strict JSON integers of minor units."""
+"""What the API accepts and returns. Money fields are strict JSON integers of minor units.
+
+The limits come from the domain's own constants, so the OpenAPI document states the rules the
+service enforces and a client generating data from it is not refused for reasons it could not
+see. `explain` turns a refused field into a sentence built from the same constants.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -10,9 +16,26 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from application.money_movement import TransferReceipt
 from application.use_cases.get_account_summary import AccountSummary
+from application.use_cases.get_statement import MAX_PAGE_SIZE
 from domain.account import Account
-from domain.transfer import LedgerEntry, Transfer
-from domain.user import User
+from domain.currency import MINOR_UNITS
+from domain.money import MAX_MINOR_UNITS
+from domain.transfer import DESCRIPTION_MAX_LENGTH, LedgerEntry, Transfer
+from domain.user import (
+    EMAIL_MAX_LENGTH,
+    FULL_NAME_MAX_LENGTH,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    User,
+)
+
+EMAIL_MIN_LENGTH = 3  # "a@b": anything shorter cannot be an address
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+
+NO_NUL = r"^[^\x00]*$"
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1F\x7F-\x9F]*$"
+"""Unicode's control characters (category Cc) are exactly these two ranges; the domain refuses
+them in names and descriptions, so the schema says so."""
 
 
 def _encodable(text: str) -> str:
@@ -20,15 +43,104 @@ def _encodable(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
-        raise ValueError("text must be valid Unicode (no lone surrogates)") from error
+        raise ValueError("Text must be valid Unicode, with no lone surrogates.") from error
     if "\x00" in text:
-        raise ValueError("text must not contain NUL characters")
+        raise ValueError("Text cannot contain NUL characters.")
     return text
 
 
-Text = Annotated[str, AfterValidator(_encodable)]
-Amount = Annotated[int, Field(strict=True, gt=0, description="Minor units, e.g. cents.")]
-CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), Field(examples=["EUR"])]
+# Length and pattern come before the Unicode check so their errors are the plain string ones.
+Email = Annotated[
+    str,
+    StringConstraints(min_length=EMAIL_MIN_LENGTH, max_length=EMAIL_MAX_LENGTH),
+    AfterValidator(_encodable),
+    # Documented, not checked here: the email normalizer is the judge (422 `invalid-email`).
+    Field(json_schema_extra={"format": "email"}, examples=["ada@example.com"]),
+]
+Password = Annotated[
+    str,
+    StringConstraints(
+        min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH, pattern=NO_NUL
+    ),
+    AfterValidator(_encodable),
+]
+FullName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=FULL_NAME_MAX_LENGTH, pattern=NO_CONTROL_CHARACTERS),
+    AfterValidator(_encodable),
+    Field(examples=["Ada Lovelace"]),
+]
+Description = Annotated[
+    str,
+    StringConstraints(max_length=DESCRIPTION_MAX_LENGTH, pattern=NO_CONTROL_CHARACTERS),
+    AfterValidator(_encodable),
+    Field(examples=["rent"]),
+]
+# `lt`, not `le`: FastAPI's OpenAPI model holds bounds as floats, where 2**63 - 1 would come
+# out as 2**63; 2**63 itself is exact in a float, so the document states the bound exactly.
+Amount = Annotated[
+    int,
+    Field(strict=True, gt=0, lt=MAX_MINOR_UNITS + 1, description="Minor units, e.g. cents."),
+]
+CurrencyCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    # Listed for clients; the domain refuses any other code (422 `invalid-currency`).
+    Field(examples=["EUR"], json_schema_extra={"enum": sorted(MINOR_UNITS)}),
+]
+
+_FIELD_RULES: dict[str, str] = {
+    "email": f"An email address must be {EMAIL_MIN_LENGTH} to {EMAIL_MAX_LENGTH} characters "
+    "long, such as ada@example.com.",
+    "username": f"The username is your email address, {EMAIL_MIN_LENGTH} to {EMAIL_MAX_LENGTH} "
+    "characters long.",
+    "password": f"A password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters "
+    "long, with no NUL characters or lone surrogates.",
+    "full_name": f"A full name must be 1 to {FULL_NAME_MAX_LENGTH} characters long, with no "
+    "control characters or lone surrogates.",
+    "description": f"A description is at most {DESCRIPTION_MAX_LENGTH} characters long, with no "
+    "control characters or lone surrogates.",
+    "amount": f"An amount must be a whole number of minor units (cents) from 1 to "
+    f"{MAX_MINOR_UNITS}.",
+    "currency": "A currency is a three-letter ISO 4217 code in capitals, such as EUR.",
+    "account_id": "An account id is a UUID.",
+    "from_account_id": "An account id is a UUID.",
+    "to_account_id": "An account id is a UUID.",
+    "transfer_id": "A transfer id is a UUID.",
+    "limit": f"A page holds 1 to {MAX_PAGE_SIZE} entries.",
+    "cursor": "A cursor is the `next_cursor` of an earlier page.",
+    "Idempotency-Key": f"An Idempotency-Key is 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII "
+    "characters, with no spaces.",
+    "grant_type": "The only grant type is `password`.",
+}
+"""One sentence per field, saying every rule the field has; used for any broken rule."""
+
+_BODY_NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type"}
+_OUR_VALIDATOR = "Value error, "  # Pydantic's prefix to the sentence a validator of ours raised
+
+
+def explain(loc: Sequence[str | int], kind: str, fallback: str) -> str:
+    """A refused input in the user's words; Pydantic's own message for what we do not know."""
+    field = loc[-1] if len(loc) > 1 else None
+    if kind == "missing":
+        return "A request body is required." if field is None else f"`{field}` is required."
+    if kind == "extra_forbidden":
+        return f"`{field}` is not a field of this request."
+    if kind == "json_invalid":
+        return "The body is not valid JSON."
+    if kind == "value_error" and fallback.startswith(_OUR_VALIDATOR):
+        return fallback.removeprefix(_OUR_VALIDATOR)
+    if field is None and kind in _BODY_NOT_AN_OBJECT:
+        return "The body must be a JSON object."
+    if isinstance(field, str) and field in _FIELD_RULES:
+        return _FIELD_RULES[field]
+    return fallback
+
+
+LOGIN_FORM_HINT = (
+    "Send the credentials as form fields, not JSON: `username` (your email) and `password`, "
+    "as application/x-www-form-urlencoded."
+)
 
 
 class Request(BaseModel):
@@ -36,13 +148,20 @@ class Request(BaseModel):
 
 
 class RegisterUserIn(Request):
-    email: Annotated[Text, StringConstraints(min_length=3, max_length=254)] = Field(
-        examples=["ada@example.com"]
-    )
-    password: Annotated[Text, StringConstraints(min_length=8, max_length=128)]
-    full_name: Annotated[Text, StringConstraints(min_length=1, max_length=200)] = Field(
-        examples=["Ada Lovelace"]
-    )
+    email: Email
+    password: Password
+    full_name: FullName
+
+
+class TokenFormIn(BaseModel):
+    """OAuth2's password grant (RFC 6749 section 4.3.2), as Swagger UI's Authorize sends it.
+    Other fields (`client_id`, ...) are ignored, as the RFC asks of unknown parameters."""
+
+    # FastAPI reads an empty form field as an absent one, so "" is as good as leaving it out.
+    grant_type: Annotated[str, StringConstraints(pattern=r"^(password)?$")] = "password"
+    username: Email
+    password: Password
+    scope: str = ""
 
 
 class UserOut(BaseModel):
@@ -143,7 +262,7 @@ class TransferIn(Request):
     to_account_id: UUID
     amount: Amount
     currency: CurrencyCode
-    description: Annotated[Text, StringConstraints(max_length=140)] | None = None
+    description: Description | None = None
 
 
 class TransferOut(BaseModel):

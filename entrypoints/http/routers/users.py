@@ -2,14 +2,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
 
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.register_user import RegisterUser, Registration
 from entrypoints.http.dependencies import CurrentUser, client_address, provided
 from entrypoints.http.problems import problem_responses
-from entrypoints.http.schemas import RegisterUserIn, TokenOut, UserOut
+from entrypoints.http.schemas import (
+    LOGIN_FORM_HINT,
+    RegisterUserIn,
+    TokenFormIn,
+    TokenOut,
+    UserOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 
@@ -30,9 +36,24 @@ async def register_user(
     return UserOut.of(user)
 
 
-@router.post("/auth/token", response_model=TokenOut, responses=problem_responses(401, 422, 429))
+async def form_encoded(request: Request) -> None:
+    """Every other route takes JSON, so JSON is the likely mistake here: name the fix, instead
+    of reporting `username` and `password` missing from a body that plainly has them."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": LOGIN_FORM_HINT, "type": "form_expected"}]
+        )
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses=problem_responses(401, 422, 429),
+    dependencies=[Depends(form_encoded)],
+)
 async def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[TokenFormIn, Form()],
     request: Request,
     authenticate: Annotated[Authenticate, provided(lambda c: c.authenticate)],
 ) -> TokenOut:
