@@ -1,12 +1,13 @@
-"""Running a money movement exactly once, shared by TransferFunds and Deposit."""
+"""Running a money movement exactly once: one transfer, a hold's next step, or a batch."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 from uuid import UUID
 
 from application.ports.clock import Clock
@@ -18,12 +19,13 @@ from domain.ledger import Posting
 from domain.transfer import Transfer
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+R = TypeVar("R")
 
 Post = Callable[[UnitOfWork, datetime], Awaitable[Posting]]
 """Decides one posting in the given unit of work (locks taken, rules checked) at the given
 time; the movement records it."""
 
-FingerprintPart = str | int | UUID | None
+FingerprintPart = str | int | bool | UUID | None | tuple["FingerprintPart", ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,22 +35,65 @@ class TransferReceipt:
     """True when the transfer was made by an earlier request with the same idempotency key."""
 
 
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """One item of a batch: the transfer it made, or the refusal it met."""
+
+    transfer: Transfer | None = None
+    refusal: DomainError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchDecision:
+    """What a batch decided: the postings to write, and one result per item, in order."""
+
+    postings: Sequence[Posting]
+    results: Sequence[ItemResult]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReceipt:
+    results: tuple[ItemResult, ...]
+    replayed: bool = False
+
+
+class BatchRefused(Exception):
+    """An atomic batch stopped at item `index`, refused with `refusal`; nothing moved."""
+
+    def __init__(self, index: int, refusal: DomainError) -> None:
+        super().__init__(refusal.detail)
+        self.index = index
+        self.refusal = refusal
+
+
+DecideBatch = Callable[[UnitOfWork, datetime], Awaitable[BatchDecision]]
+
+
 def fingerprint(*parts: FingerprintPart) -> str:
     """A digest of what a request asks for, to tell a retry from a different request.
 
-    Canonical and typed: JSON keeps `None` (null) apart from the text "None" and 1 from "1";
-    a UUID is tagged so it never equals the same text given as a string.
+    Canonical and typed: JSON keeps `None` (null) apart from the text "None", 1 from "1"
+    and true from 1; a UUID is tagged so it never equals the same text given as a string.
     """
-    typed = [{"uuid": str(part)} if isinstance(part, UUID) else part for part in parts]
-    canonical = json.dumps(typed, ensure_ascii=True, separators=(",", ":"))
+    canonical = json.dumps(_typed(parts), ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _typed(part: FingerprintPart) -> object:
+    if isinstance(part, UUID):
+        return {"uuid": str(part)}
+    if isinstance(part, bool):
+        return {"bool": part}
+    if isinstance(part, tuple):
+        return [_typed(item) for item in part]
+    return part
 
 
 class MoneyMovement:
     """One unit of work per attempt, retried whole on transient conflicts.
 
     The idempotency key, the request's fingerprint and its outcome are written in the same
-    transaction as the posting, so no crash can separate the money from the record of it.
+    transaction as the postings, so no crash can separate the money from the record of it.
     Domain refusals are recorded too: a retry of a refused request is refused the same way.
     """
 
@@ -74,12 +119,47 @@ class MoneyMovement:
     ) -> TransferReceipt:
         """Run `post` once. `request` names what is asked (the fingerprint's parts), so a
         reused key with a different request is told apart from a retry."""
-        key = None
-        if idempotency_key is not None:
-            key = IdempotencyKey(user_id, idempotency_key, fingerprint(*request))
-        return await self._retry.run(lambda: self._attempt(key, post))
 
-    async def _attempt(self, key: IdempotencyKey | None, post: Post) -> TransferReceipt:
+        async def work(uow: UnitOfWork, now: datetime) -> tuple[TransferReceipt, Outcome]:
+            posting = await post(uow, now)
+            await uow.ledger.record(posting)
+            return TransferReceipt(posting.transfer), Outcome(transfer_id=posting.transfer.id)
+
+        key = self._key(user_id, idempotency_key, request)
+        return await self._retry.run(lambda: self._attempt(key, work, _replay_transfer))
+
+    async def run_batch(
+        self,
+        decide: DecideBatch,
+        *,
+        user_id: UUID,
+        idempotency_key: str | None,
+        request: tuple[FingerprintPart, ...],
+    ) -> BatchReceipt:
+        """Run a batch once, in one unit of work: its postings are written together."""
+
+        async def work(uow: UnitOfWork, now: datetime) -> tuple[BatchReceipt, Outcome]:
+            decision = await decide(uow, now)
+            await uow.ledger.record_many(decision.postings)
+            items = tuple(_item_outcome(result) for result in decision.results)
+            return BatchReceipt(tuple(decision.results)), Outcome(items=items)
+
+        key = self._key(user_id, idempotency_key, request)
+        return await self._retry.run(lambda: self._attempt(key, work, _replay_batch))
+
+    def _key(
+        self, user_id: UUID, idempotency_key: str | None, request: tuple[FingerprintPart, ...]
+    ) -> IdempotencyKey | None:
+        if idempotency_key is None:
+            return None
+        return IdempotencyKey(user_id, idempotency_key, fingerprint(*request))
+
+    async def _attempt(
+        self,
+        key: IdempotencyKey | None,
+        work: Callable[[UnitOfWork, datetime], Awaitable[tuple[R, Outcome]]],
+        replay: Callable[[UnitOfWork, Outcome, datetime], Awaitable[R]],
+    ) -> R:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             if key is not None:
@@ -87,30 +167,72 @@ class MoneyMovement:
                     key, now=now, expired_before=now - self._key_ttl
                 )
                 if stored is not None:
-                    return await _replay(uow, key, stored)
+                    return await replay(uow, _reusable(key, stored), now)
             try:
-                posting = await post(uow, now)
+                result, outcome = await work(uow, now)
             except DomainError as refusal:
-                if key is not None:
-                    await uow.idempotency.complete(key, Outcome.failed(refusal))
-                    await uow.commit()
+                await self._record_refusal(uow, key, Outcome.failed(refusal))
                 raise
-            await uow.ledger.record(posting)
+            except BatchRefused as refused:
+                outcome = Outcome.failed(refused.refusal, refused.index)
+                await self._record_refusal(uow, key, outcome)
+                raise
             if key is not None:
-                await uow.idempotency.complete(key, Outcome(transfer_id=posting.transfer.id))
+                await uow.idempotency.complete(key, outcome)
             await uow.commit()
-            return TransferReceipt(posting.transfer)
+            return result
+
+    @staticmethod
+    async def _record_refusal(
+        uow: UnitOfWork, key: IdempotencyKey | None, outcome: Outcome
+    ) -> None:
+        """A refusal moves nothing; with a key it is remembered, so a retry is refused alike."""
+        if key is None:
+            return
+        await uow.idempotency.complete(key, outcome)
+        await uow.commit()
 
 
-async def _replay(uow: UnitOfWork, key: IdempotencyKey, stored: StoredRequest) -> TransferReceipt:
+def _reusable(key: IdempotencyKey, stored: StoredRequest) -> Outcome:
     if stored.fingerprint != key.fingerprint:
         raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
     outcome = stored.outcome
-    if outcome.transfer_id is None:
-        refusal = DomainError.restore(outcome.error_code or "", outcome.error_detail or "")
+    if outcome.error_code is not None:
+        refusal = DomainError.restore(outcome.error_code, outcome.error_detail or "")
         refusal.replayed = True
+        if outcome.error_index is not None:
+            raise BatchRefused(outcome.error_index, refusal)
         raise refusal
+    return outcome
+
+
+async def _replay_transfer(uow: UnitOfWork, outcome: Outcome, now: datetime) -> TransferReceipt:
+    if outcome.transfer_id is None:  # stored by a batch under this fingerprint: impossible
+        raise TransferNotFound("The stored outcome names no transfer.")
     transfer = await uow.ledger.get_transfer(outcome.transfer_id)
     if transfer is None:  # transfers are never deleted; this means the store is damaged
         raise TransferNotFound(f"Transfer {outcome.transfer_id} not found.")
-    return TransferReceipt(transfer, replayed=True)
+    return TransferReceipt(transfer.as_of(now), replayed=True)
+
+
+async def _replay_batch(uow: UnitOfWork, outcome: Outcome, now: datetime) -> BatchReceipt:
+    items = outcome.items or ()
+    ids = [item.transfer_id for item in items if item.transfer_id is not None]
+    transfers = await uow.ledger.get_transfers(ids)
+    results = []
+    for item in items:
+        if item.transfer_id is not None:
+            results.append(ItemResult(transfer=transfers[item.transfer_id].as_of(now)))
+        else:
+            refusal = DomainError.restore(item.error_code or "", item.error_detail or "")
+            refusal.replayed = True
+            results.append(ItemResult(refusal=refusal))
+    return BatchReceipt(tuple(results), replayed=True)
+
+
+def _item_outcome(result: ItemResult) -> Outcome:
+    if result.refusal is not None:
+        return Outcome.failed(result.refusal)
+    if result.transfer is None:
+        raise ValueError("a batch item ends with a transfer or a refusal")
+    return Outcome(transfer_id=result.transfer.id)

@@ -28,7 +28,12 @@ class AccountKind(StrEnum):
 
 @dataclass(slots=True)
 class Account:
-    """A balance in minor units. `entry_count` numbers the account's ledger entries 1, 2, ..."""
+    """A balance in minor units. `entry_count` numbers the account's ledger entries 1, 2, ...
+
+    `held` is the sum of the open holds that debit the account; the store derives it from
+    the holds themselves when it loads the account (so it cannot drift from them, and an
+    expired hold stops counting the instant it expires). `available` is what may be spent.
+    """
 
     id: UUID
     owner_id: UUID | None
@@ -37,6 +42,11 @@ class Account:
     created_at: datetime
     kind: AccountKind = AccountKind.CUSTOMER
     entry_count: int = 0
+    held: int = 0
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
 
     @classmethod
     def open(cls, *, owner_id: UUID, currency: str, now: datetime) -> Account:
@@ -63,10 +73,11 @@ class Account:
         return self.kind is AccountKind.CUSTOMER and self.owner_id == user_id
 
     def can_pay(self, amount: int) -> bool:
-        """TigerBeetle's debits_must_not_exceed_credits, for customer accounts only."""
-        return self.kind is AccountKind.FUNDING or self.balance >= amount
+        """TigerBeetle's debits_must_not_exceed_credits (pending debits included), for
+        customer accounts only: the funding accounts are the bank's side of the books."""
+        return self.kind is AccountKind.FUNDING or self.available >= amount
 
-    def can_hold(self, amount: int) -> bool:
+    def stays_in_range(self, amount: int) -> bool:
         """Whether moving the balance by a signed amount keeps it within the books' range."""
         return abs(self.balance + amount) <= MAX_MINOR_UNITS
 

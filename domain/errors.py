@@ -88,3 +88,43 @@ class IdempotencyKeyReused(DomainError):
 
 class IdempotencyKeyInFlight(DomainError):
     code = "idempotency-key-in-flight"
+
+
+class TransferNotPending(DomainError):
+    """Only a pending hold can be posted or voided; a pending one cannot be reversed yet."""
+
+    code = "transfer-not-pending"
+
+
+class ExceedsPendingAmount(DomainError):
+    code = "exceeds-pending-amount"
+
+
+class NotPayer(DomainError):
+    """Only the payer (the source's owner) posts or voids a hold."""
+
+    code = "not-payer"
+
+
+class NotPayee(DomainError):
+    """Only the payee (the destination's owner) reverses a transfer: a refund is theirs."""
+
+    code = "not-payee"
+
+
+class ExceedsReversibleAmount(DomainError):
+    code = "exceeds-reversible-amount"
+
+
+class NotReversible(DomainError):
+    """Deposits, withdrawals, reversals and holds that were never posted are not reversed."""
+
+    code = "not-reversible"
+
+
+class InvalidHoldTimeout(DomainError):
+    code = "invalid-hold-timeout"
+
+
+class InvalidBatch(DomainError):
+    code = "invalid-batch"

@@ -9,30 +9,34 @@ from uuid import UUID, uuid4
 from domain.account import Account
 from domain.errors import CurrencyMismatch, InsufficientFunds, InvalidAmount, SameAccountTransfer
 from domain.money import Money
-from domain.transfer import LedgerEntry, Transfer
+from domain.transfer import LedgerEntry, Transfer, TransferKind, TransferStatus
 
 
 @dataclass(frozen=True, slots=True)
 class Posting:
-    """A transfer with its debit and credit entries and both accounts after the move."""
+    """What one decision changes in the books, for the ledger to write in one go.
+
+    `transfer` is new, or the new state of an existing one (`replaces` is then its previous
+    state: a hold being posted, voided or expired). When money moves there is a debit and a
+    credit entry and both accounts carry their new balances. `amends` is another transfer
+    changed along with this one: the original of a reversal, with its new reversed amount.
+    """
 
     transfer: Transfer
-    debit: LedgerEntry
-    credit: LedgerEntry
     source: Account
     destination: Account
+    debit: LedgerEntry | None = None
+    credit: LedgerEntry | None = None
+    replaces: Transfer | None = None
+    amends: Transfer | None = None
+
+    @property
+    def moves_money(self) -> bool:
+        return self.debit is not None
 
 
-def post_transfer(
-    *,
-    transfer_id: UUID,
-    source: Account,
-    destination: Account,
-    amount: Money,
-    description: str | None,
-    now: datetime,
-) -> Posting:
-    """Check every money rule, then move the balances; nothing changes when a rule refuses."""
+def check_movement(source: Account, destination: Account, amount: Money) -> None:
+    """The rules every movement and every hold meets; nothing changes when one refuses."""
     if source.id == destination.id:
         raise SameAccountTransfer("A transfer needs two different accounts.")
     if amount.amount <= 0:
@@ -46,9 +50,23 @@ def post_transfer(
         raise CurrencyMismatch(f"The destination account cannot receive {amount.currency}.")
     if not source.can_pay(amount.amount):
         raise InsufficientFunds(f"Account {source.id} has insufficient funds.")
-    if not (source.can_hold(-amount.amount) and destination.can_hold(amount.amount)):
+    if not (source.stays_in_range(-amount.amount) and destination.stays_in_range(amount.amount)):
         raise InvalidAmount("The amount would take a balance past what the books can hold.")
 
+
+def post_transfer(
+    *,
+    transfer_id: UUID,
+    source: Account,
+    destination: Account,
+    amount: Money,
+    description: str | None,
+    now: datetime,
+    kind: TransferKind = TransferKind.TRANSFER,
+    reversal_of: UUID | None = None,
+) -> Posting:
+    """Check every money rule, then move the balances; nothing changes when a rule refuses."""
+    check_movement(source, destination, amount)
     transfer = Transfer(
         id=transfer_id,
         from_account_id=source.id,
@@ -57,29 +75,38 @@ def post_transfer(
         currency=amount.currency,
         description=description,
         created_at=now,
+        kind=kind,
+        status=TransferStatus.POSTED,
+        posted_amount=amount.amount,
+        reversal_of=reversal_of,
     )
-    debit_sequence, debit_balance = source.apply(-amount.amount)
-    credit_sequence, credit_balance = destination.apply(amount.amount)
-    return Posting(
-        transfer=transfer,
-        debit=LedgerEntry(
+    debit, credit = move(transfer, source, destination, amount.amount, now)
+    return Posting(transfer, source, destination, debit, credit)
+
+
+def move(
+    transfer: Transfer, source: Account, destination: Account, amount: int, now: datetime
+) -> tuple[LedgerEntry, LedgerEntry]:
+    """The two entries of a checked movement, with both balances moved."""
+    debit_sequence, debit_balance = source.apply(-amount)
+    credit_sequence, credit_balance = destination.apply(amount)
+    return (
+        LedgerEntry(
             id=uuid4(),
             account_id=source.id,
-            transfer_id=transfer_id,
+            transfer_id=transfer.id,
             sequence=debit_sequence,
-            amount=-amount.amount,
+            amount=-amount,
             balance_after=debit_balance,
             created_at=now,
         ),
-        credit=LedgerEntry(
+        LedgerEntry(
             id=uuid4(),
             account_id=destination.id,
-            transfer_id=transfer_id,
+            transfer_id=transfer.id,
             sequence=credit_sequence,
-            amount=amount.amount,
+            amount=amount,
             balance_after=credit_balance,
             created_at=now,
         ),
-        source=source,
-        destination=destination,
     )

@@ -1,10 +1,11 @@
-"""A movement of money between two accounts and the two ledger entries it writes."""
+"""A movement of money between two accounts, its state, and the ledger entries it writes."""
 
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID
 
 from domain.errors import InvalidAmount, InvalidDescription
@@ -13,11 +14,36 @@ from domain.money import MAX_MINOR_UNITS
 DESCRIPTION_MAX_LENGTH = 140
 MAX_SEQUENCE = 2**63 - 1
 """Entry sequences are signed 64-bit integers, like every number the books store."""
+MAX_HOLD_TIMEOUT = timedelta(days=7)
+"""The longest a hold may reserve money before it expires (when it expires at all)."""
+
+
+class TransferKind(StrEnum):
+    TRANSFER = "transfer"
+    DEPOSIT = "deposit"
+    """From the bank's funding account of the currency: money entering the bank."""
+    WITHDRAWAL = "withdrawal"
+    """To the bank's funding account of the currency: money leaving the bank."""
+    REVERSAL = "reversal"
+    """From the payee of a posted transfer back to its payer (a refund)."""
+
+
+class TransferStatus(StrEnum):
+    POSTED = "posted"
+    PENDING = "pending"
+    """A hold: the amount is reserved on the source (its `held`), no entry is written yet."""
+    VOIDED = "voided"
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """Immutable once made: a mistake is fixed by a new transfer, never an update."""
+    """A movement of money, or a hold on one (TigerBeetle's two-phase transfer).
+
+    What happened is never rewritten: a posted transfer is corrected by a reversal, a new
+    transfer. Only a hold changes state (pending to posted, voided or expired, once), and a
+    posted transfer counts what has been reversed of it.
+    """
 
     id: UUID
     from_account_id: UUID
@@ -26,6 +52,33 @@ class Transfer:
     currency: str
     description: str | None
     created_at: datetime
+    kind: TransferKind = TransferKind.TRANSFER
+    status: TransferStatus = TransferStatus.POSTED
+    expires_at: datetime | None = None
+    """When a pending hold stops reserving money and can no longer be posted; None: never."""
+    posted_amount: int | None = None
+    """What was posted: the amount of a plain movement, at most the amount of a hold."""
+    reversed_amount: int = 0
+    reversal_of: UUID | None = None
+
+    def status_at(self, now: datetime) -> TransferStatus:
+        """A pending hold is expired from its `expires_at` on, whether or not a sweep wrote it."""
+        if (
+            self.status is TransferStatus.PENDING
+            and self.expires_at is not None
+            and self.expires_at <= now
+        ):
+            return TransferStatus.EXPIRED
+        return self.status
+
+    def as_of(self, now: datetime) -> Transfer:
+        """This transfer as a reader sees it at `now` (lazily expired)."""
+        status = self.status_at(now)
+        return self if status is self.status else replace(self, status=status)
+
+    @property
+    def reversible_amount(self) -> int:
+        return (self.posted_amount or 0) - self.reversed_amount
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from adapters.embedded_postgres import EmbeddedPostgresError
 from adapters.sqlalchemy import migrations
 from adapters.sqlalchemy.preflight import DatabaseUnusable, check_database
 from application.errors import ApplicationError
+from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
-from application.use_cases.transfer_funds import TransferRequest
 from domain.errors import DomainError, EmailAlreadyRegistered
 from entrypoints.app import create_app
 from entrypoints.container import Container, build_container

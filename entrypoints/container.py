@@ -29,6 +29,7 @@ from application.ports.attempt_limiter import AttemptPolicy
 from application.throttle import Throttle, ThrottlePolicies
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.deposit import Deposit
+from application.use_cases.expire_holds import ExpireHolds
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
 from application.use_cases.get_current_user import GetCurrentUser
@@ -36,10 +37,15 @@ from application.use_cases.get_statement import GetStatement
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.list_accounts import ListAccounts
 from application.use_cases.open_account import OpenAccount
+from application.use_cases.post_hold import PostHold
 from application.use_cases.purge_expired import PurgeExpired
 from application.use_cases.reconcile_ledger import ReconcileLedger
 from application.use_cases.register_user import RegisterUser
+from application.use_cases.reverse_transfer import ReverseTransfer
+from application.use_cases.transfer_batch import TransferBatch
 from application.use_cases.transfer_funds import TransferFunds
+from application.use_cases.void_hold import VoidHold
+from application.use_cases.withdraw import Withdraw
 from entrypoints.settings import Settings
 
 
@@ -171,20 +177,40 @@ class Container(containers.DeclarativeContainer):
         recheck_after=providers.Factory(timedelta, seconds=settings.provided.auth_recheck_s),
     )
     open_account = providers.Singleton(OpenAccount, uow_factory=unit_of_work.provider, clock=clock)
-    get_account = providers.Singleton(GetAccount, uow_factory=read_unit_of_work.provider)
-    list_accounts = providers.Singleton(ListAccounts, uow_factory=read_unit_of_work.provider)
-    get_account_summary = providers.Singleton(
-        GetAccountSummary, uow_factory=report_unit_of_work.provider
+    get_account = providers.Singleton(
+        GetAccount, uow_factory=read_unit_of_work.provider, clock=clock
     )
-    get_statement = providers.Singleton(GetStatement, uow_factory=report_unit_of_work.provider)
-    get_transfer = providers.Singleton(GetTransfer, uow_factory=read_unit_of_work.provider)
+    list_accounts = providers.Singleton(
+        ListAccounts, uow_factory=read_unit_of_work.provider, clock=clock
+    )
+    get_account_summary = providers.Singleton(
+        GetAccountSummary, uow_factory=report_unit_of_work.provider, clock=clock
+    )
+    get_statement = providers.Singleton(
+        GetStatement, uow_factory=report_unit_of_work.provider, clock=clock
+    )
+    get_transfer = providers.Singleton(
+        GetTransfer, uow_factory=read_unit_of_work.provider, clock=clock
+    )
     deposit = providers.Singleton(
         Deposit, movement=money_movement, max_amount=settings.provided.max_transfer_amount
     )
     transfer_funds = providers.Singleton(
         TransferFunds, movement=money_movement, max_amount=settings.provided.max_transfer_amount
     )
-    reconcile_ledger = providers.Singleton(ReconcileLedger, reconciliation=ledger_reconciliation)
+    withdraw = providers.Singleton(
+        Withdraw, movement=money_movement, max_amount=settings.provided.max_transfer_amount
+    )
+    transfer_batch = providers.Singleton(
+        TransferBatch, movement=money_movement, max_amount=settings.provided.max_transfer_amount
+    )
+    post_hold = providers.Singleton(PostHold, movement=money_movement)
+    void_hold = providers.Singleton(VoidHold, movement=money_movement)
+    reverse_transfer = providers.Singleton(ReverseTransfer, movement=money_movement)
+    expire_holds = providers.Singleton(ExpireHolds, uow_factory=unit_of_work.provider, clock=clock)
+    reconcile_ledger = providers.Singleton(
+        ReconcileLedger, reconciliation=ledger_reconciliation, clock=clock
+    )
     purge_expired = providers.Singleton(
         PurgeExpired, uow_factory=unit_of_work.provider, throttle=throttle, clock=clock
     )

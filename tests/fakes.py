@@ -87,12 +87,12 @@ def use_cases(bank: InMemoryBank) -> SimpleNamespace:
             bank.uow, bank.hasher, bank.emails, bank.clock, bank.retry, bank.throttle
         ),
         open_account=OpenAccount(bank.uow, bank.clock),
-        get_account=GetAccount(bank.uow),
-        list_accounts=ListAccounts(bank.uow),
+        get_account=GetAccount(bank.uow, bank.clock),
+        list_accounts=ListAccounts(bank.uow, bank.clock),
         deposit=Deposit(bank.movement, DEFAULTS.max_transfer_amount),
         transfer=TransferFunds(bank.movement, DEFAULTS.max_transfer_amount),
-        get_transfer=GetTransfer(bank.uow),
-        statement=GetStatement(bank.uow),
-        summary=GetAccountSummary(bank.uow),
-        reconcile=ReconcileLedger(InMemoryLedgerReconciliation(bank.storage)),
+        get_transfer=GetTransfer(bank.uow, bank.clock),
+        statement=GetStatement(bank.uow, bank.clock),
+        summary=GetAccountSummary(bank.uow, bank.clock),
+        reconcile=ReconcileLedger(InMemoryLedgerReconciliation(bank.storage), bank.clock),
     )

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
+from datetime import datetime
 from uuid import UUID
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from application.ports.accounts import AccountRepository
 from domain.account import Account, AccountKind
+from domain.transfer import TransferStatus
 
 
 class InMemoryAccountRepository(AccountRepository):
@@ -17,29 +19,44 @@ class InMemoryAccountRepository(AccountRepository):
         self._pending = pending
 
     async def add(self, account: Account) -> None:
-        self._pending.accounts[account.id] = replace(account)
+        self._pending.accounts[account.id] = replace(account, held=0)
 
     async def add_if_absent(self, account: Account) -> None:
-        if await self.get(account.id) is None:
+        if self._find(account.id) is None:
             await self.add(account)
 
-    async def get(self, account_id: UUID) -> Account | None:
-        account = self._pending.accounts.get(account_id) or self._storage.accounts.get(account_id)
-        return None if account is None else replace(account)
+    async def get(self, account_id: UUID, *, at: datetime) -> Account | None:
+        account = self._find(account_id)
+        return None if account is None else self._with_held(account, at)
 
-    async def list_owned_by(self, owner_id: UUID) -> list[Account]:
+    async def list_owned_by(self, owner_id: UUID, *, at: datetime) -> list[Account]:
         merged = {**self._storage.accounts, **self._pending.accounts}
         owned = [
-            replace(account)
+            self._with_held(account, at)
             for account in merged.values()
             if account.kind is AccountKind.CUSTOMER and account.owner_id == owner_id
         ]
         return sorted(owned, key=lambda account: (account.created_at, account.id))
 
-    async def get_many(self, account_ids: Collection[UUID]) -> dict[UUID, Account]:
-        found = {account_id: await self.get(account_id) for account_id in sorted(account_ids)}
+    async def get_many(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:
+        found = {
+            account_id: await self.get(account_id, at=at) for account_id in sorted(account_ids)
+        }
         return {account_id: account for account_id, account in found.items() if account}
 
-    async def lock(self, account_ids: Collection[UUID]) -> dict[UUID, Account]:
+    async def lock(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:
         # One event loop, no await between reads and writes of a posting: nothing to lock.
-        return await self.get_many(account_ids)
+        return await self.get_many(account_ids, at=at)
+
+    def _find(self, account_id: UUID) -> Account | None:
+        return self._pending.accounts.get(account_id) or self._storage.accounts.get(account_id)
+
+    def _with_held(self, account: Account, at: datetime) -> Account:
+        transfers = {**self._storage.transfers, **self._pending.transfers}
+        held = sum(
+            transfer.amount
+            for transfer in transfers.values()
+            if transfer.from_account_id == account.id
+            and transfer.status_at(at) is TransferStatus.PENDING
+        )
+        return replace(account, held=held)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import replace
+from datetime import datetime
 from itertools import chain
 from uuid import UUID
 
@@ -8,7 +10,7 @@ from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from application.ports.ledger import AccountTotals, LedgerRepository
 from domain.errors import AccountNotFound
 from domain.ledger import Posting
-from domain.transfer import LedgerEntry, Transfer
+from domain.transfer import LedgerEntry, Transfer, TransferStatus
 
 
 class InMemoryLedgerRepository(LedgerRepository):
@@ -18,12 +20,37 @@ class InMemoryLedgerRepository(LedgerRepository):
 
     async def record(self, posting: Posting) -> None:
         self._pending.transfers[posting.transfer.id] = posting.transfer
-        self._pending.entries.extend((posting.debit, posting.credit))
-        for account in (posting.source, posting.destination):
-            self._pending.accounts[account.id] = replace(account)
+        if posting.amends is not None:
+            self._pending.transfers[posting.amends.id] = posting.amends
+        if posting.debit is not None and posting.credit is not None:
+            self._pending.entries.extend((posting.debit, posting.credit))
+            for account in (posting.source, posting.destination):
+                self._pending.accounts[account.id] = replace(account, held=0)
+
+    async def record_many(self, postings: Sequence[Posting]) -> None:
+        for posting in postings:
+            await self.record(posting)
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
         return self._pending.transfers.get(transfer_id) or self._storage.transfers.get(transfer_id)
+
+    async def get_transfers(self, transfer_ids: Collection[UUID]) -> dict[UUID, Transfer]:
+        found = {transfer_id: await self.get_transfer(transfer_id) for transfer_id in transfer_ids}
+        return {transfer_id: transfer for transfer_id, transfer in found.items() if transfer}
+
+    async def lock_transfer(self, transfer_id: UUID) -> Transfer | None:
+        return await self.get_transfer(transfer_id)
+
+    async def expire_overdue_holds(self, now: datetime) -> list[Transfer]:
+        transfers = {**self._storage.transfers, **self._pending.transfers}
+        expired = [
+            replace(transfer, status=TransferStatus.EXPIRED)
+            for transfer in transfers.values()
+            if transfer.status is TransferStatus.PENDING
+            and transfer.status_at(now) is TransferStatus.EXPIRED
+        ]
+        self._pending.transfers.update((transfer.id, transfer) for transfer in expired)
+        return expired
 
     async def entries(
         self, account_id: UUID, *, before_sequence: int | None, limit: int

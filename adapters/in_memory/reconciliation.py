@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from itertools import chain
 from uuid import UUID
 
@@ -11,17 +12,20 @@ from application.ports.reconciliation import (
     BalanceMismatch,
     BrokenChain,
     LedgerReconciliation,
+    OverdrawnAccount,
     ReconciliationReport,
+    TransferMismatch,
     UnbalancedTransfer,
 )
-from domain.transfer import LedgerEntry
+from domain.account import AccountKind
+from domain.transfer import LedgerEntry, TransferStatus
 
 
 class InMemoryLedgerReconciliation(LedgerReconciliation):
     def __init__(self, storage: InMemoryStorage) -> None:
         self._storage = storage
 
-    async def reconcile(self) -> ReconciliationReport:
+    async def reconcile(self, at: datetime) -> ReconciliationReport:
         accounts = self._storage.accounts
         transfers = self._storage.transfers
         by_account: dict[UUID, list[LedgerEntry]] = defaultdict(list)
@@ -48,11 +52,39 @@ class InMemoryLedgerReconciliation(LedgerReconciliation):
                 report.balance_mismatches.append(
                     BalanceMismatch(account.id, account.balance, running)
                 )
+        held: dict[UUID, int] = defaultdict(int)
+        reversed_sums: dict[UUID, int] = defaultdict(int)
         for transfer in transfers.values():
             pair = by_transfer[transfer.id]
             amounts = sorted(entry.amount for entry in pair)
-            if amounts != [-transfer.amount, transfer.amount]:
+            moved = transfer.posted_amount if transfer.status is TransferStatus.POSTED else None
+            if amounts != ([] if moved is None else [-moved, moved]):
                 report.unbalanced_transfers.append(
                     UnbalancedTransfer(transfer.id, len(pair), sum(amounts))
+                )
+            if transfer.status_at(at) is TransferStatus.PENDING:
+                held[transfer.from_account_id] += transfer.amount
+            if transfer.reversal_of is not None:
+                reversed_sums[transfer.reversal_of] += transfer.amount
+        for transfer in transfers.values():
+            reversals = reversed_sums[transfer.id]
+            if (
+                (transfer.posted_amount or 0) > transfer.amount
+                or transfer.reversed_amount > (transfer.posted_amount or 0)
+                or transfer.reversed_amount != reversals
+            ):
+                report.mismatched_transfers.append(
+                    TransferMismatch(
+                        transfer.id,
+                        transfer.amount,
+                        transfer.posted_amount,
+                        transfer.reversed_amount,
+                        reversals,
+                    )
+                )
+        for account in accounts.values():
+            if account.kind is AccountKind.CUSTOMER and account.balance < held[account.id]:
+                report.overdrawn_accounts.append(
+                    OverdrawnAccount(account.id, account.balance, held[account.id])
                 )
         return report

@@ -1,38 +1,52 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Uuid, bindparam, insert, select
+from sqlalchemy import BigInteger, DateTime, Uuid, bindparam, cast, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sqlalchemy.tables import accounts
+from adapters.sqlalchemy.tables import accounts, transfers
 from application.ports.accounts import AccountRepository
 from domain.account import Account, AccountKind
+from domain.transfer import TransferStatus
+
+_at = bindparam("at", type_=DateTime(timezone=True))
+# What an account holds back for its open holds: summed from the holds themselves on every
+# read (an index-only scan of the pending ones), so it cannot drift from them and an expired
+# hold stops counting the instant it expires.
+_held = (
+    select(func.coalesce(func.sum(transfers.c.amount), 0))
+    .where(
+        transfers.c.from_account_id == accounts.c.id,
+        transfers.c.status == TransferStatus.PENDING.value,
+        or_(transfers.c.expires_at.is_(None), transfers.c.expires_at > _at),
+    )
+    .scalar_subquery()
+)
+_with_held = select(accounts, cast(_held, BigInteger).label("held"))
 
 # Built once: executing a prebuilt statement skips construction and most cache-key work.
 _ADD = insert(accounts)
 _ADD_IF_ABSENT = pg_insert(accounts).on_conflict_do_nothing()
-_GET = select(accounts).where(accounts.c.id == bindparam("account_id"))
-_OWNED_BY = (
-    select(accounts)
-    .where(
-        accounts.c.owner_id == bindparam("owner_id"),
-        accounts.c.kind == AccountKind.CUSTOMER.value,
-    )
-    .order_by(accounts.c.created_at, accounts.c.id)
-)
-_MANY = select(accounts).where(accounts.c.id == bindparam("account_ids", type_=ARRAY(Uuid)).any_())
+_GET = _with_held.where(accounts.c.id == bindparam("account_id"))
+_OWNED_BY = _with_held.where(
+    accounts.c.owner_id == bindparam("owner_id"),
+    accounts.c.kind == AccountKind.CUSTOMER.value,
+).order_by(accounts.c.created_at, accounts.c.id)
+_ids = bindparam("account_ids", type_=ARRAY(Uuid))
+_MANY = _with_held.where(accounts.c.id == _ids.any_())
 # One round trip; PostgreSQL locks the rows as they come out of the sort, that is in id
-# order, so two transfers in opposite directions queue instead of deadlocking.
+# order, so two transfers in opposite directions queue instead of deadlocking. The held sum
+# is read after the lock: a hold placed on the account by anyone else has committed.
 _LOCK = (
-    select(accounts)
-    .where(accounts.c.id == bindparam("account_ids", type_=ARRAY(Uuid)).any_())
+    _with_held.where(accounts.c.id == _ids.any_())
     .order_by(accounts.c.id)
-    .with_for_update()
+    .with_for_update(of=accounts)
 )
 
 
@@ -45,6 +59,7 @@ def account_from_row(row: Any) -> Account:
         created_at=row.created_at,
         kind=AccountKind(row.kind),
         entry_count=row.entry_count,
+        held=row.held,
     )
 
 
@@ -70,18 +85,18 @@ class SqlAlchemyAccountRepository(AccountRepository):
     async def add_if_absent(self, account: Account) -> None:
         await self._session.execute(_ADD_IF_ABSENT, _values(account))
 
-    async def get(self, account_id: UUID) -> Account | None:
-        row = (await self._session.execute(_GET, {"account_id": account_id})).first()
+    async def get(self, account_id: UUID, *, at: datetime) -> Account | None:
+        row = (await self._session.execute(_GET, {"account_id": account_id, "at": at})).first()
         return None if row is None else account_from_row(row)
 
-    async def get_many(self, account_ids: Collection[UUID]) -> dict[UUID, Account]:
-        rows = await self._session.execute(_MANY, {"account_ids": list(account_ids)})
+    async def get_many(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:
+        rows = await self._session.execute(_MANY, {"account_ids": list(account_ids), "at": at})
         return {row.id: account_from_row(row) for row in rows}
 
-    async def list_owned_by(self, owner_id: UUID) -> list[Account]:
-        rows = await self._session.execute(_OWNED_BY, {"owner_id": owner_id})
+    async def list_owned_by(self, owner_id: UUID, *, at: datetime) -> list[Account]:
+        rows = await self._session.execute(_OWNED_BY, {"owner_id": owner_id, "at": at})
         return [account_from_row(row) for row in rows]
 
-    async def lock(self, account_ids: Collection[UUID]) -> dict[UUID, Account]:
-        rows = await self._session.execute(_LOCK, {"account_ids": list(account_ids)})
+    async def lock(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:
+        rows = await self._session.execute(_LOCK, {"account_ids": list(account_ids), "at": at})
         return {row.id: account_from_row(row) for row in rows}

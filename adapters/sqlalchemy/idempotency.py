@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -22,6 +24,8 @@ _CLAIM = _fresh.on_conflict_do_update(
         "transfer_id": None,
         "error_code": None,
         "error_detail": None,
+        "error_index": None,
+        "items": None,
     },
     where=_table.c.created_at < bindparam("expired_before"),
 ).returning(_table.c.user_id)
@@ -35,6 +39,8 @@ _COMPLETE = (
         transfer_id=bindparam("b_transfer_id"),
         error_code=bindparam("b_error_code"),
         error_detail=bindparam("b_error_detail"),
+        error_index=bindparam("b_error_index"),
+        items=bindparam("b_items"),
     )
 )
 
@@ -77,10 +83,7 @@ class SqlAlchemyIdempotencyStore(IdempotencyStore):
         row = (
             await self._session.execute(_STORED, {"b_user_id": key.user_id, "b_key": key.key})
         ).one()
-        return StoredRequest(
-            fingerprint=row.fingerprint,
-            outcome=Outcome(row.transfer_id, row.error_code, row.error_detail),
-        )
+        return StoredRequest(fingerprint=row.fingerprint, outcome=_outcome_from_row(row))
 
     async def complete(self, key: IdempotencyKey, outcome: Outcome) -> None:
         await self._session.execute(
@@ -91,9 +94,36 @@ class SqlAlchemyIdempotencyStore(IdempotencyStore):
                 "b_transfer_id": outcome.transfer_id,
                 "b_error_code": outcome.error_code,
                 "b_error_detail": outcome.error_detail,
+                "b_error_index": outcome.error_index,
+                "b_items": None if outcome.items is None else [_item(i) for i in outcome.items],
             },
         )
 
     async def purge(self, expired_before: datetime) -> int:
         result = await self._session.execute(_PURGE, {"expired_before": expired_before})
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _item(outcome: Outcome) -> dict[str, str | None]:
+    """One batch item's outcome as JSON: the transfer it made, or the refusal it met."""
+    if outcome.transfer_id is not None:
+        return {"transfer_id": str(outcome.transfer_id)}
+    return {"error_code": outcome.error_code, "error_detail": outcome.error_detail}
+
+
+def _outcome_from_row(row: Any) -> Outcome:
+    items = None
+    if row.items is not None:
+        items = tuple(
+            Outcome(transfer_id=UUID(item["transfer_id"]))
+            if "transfer_id" in item
+            else Outcome(error_code=item["error_code"], error_detail=item["error_detail"])
+            for item in row.items
+        )
+    return Outcome(
+        transfer_id=row.transfer_id,
+        error_code=row.error_code,
+        error_detail=row.error_detail,
+        items=items,
+        error_index=row.error_index,
+    )

@@ -1,34 +1,58 @@
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, Text, Uuid, bindparam, cast, func, select, text
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    DateTime,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import TextClause
 
 from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers
 from application.ports.ledger import AccountTotals, LedgerRepository
+from domain.account import Account
 from domain.errors import AccountNotFound
 from domain.ledger import Posting
-from domain.transfer import LedgerEntry, Transfer
+from domain.transfer import LedgerEntry, Transfer, TransferKind, TransferStatus
 
-# Foreign keys are checked at the end of the statement, so the entries may reference the
-# transfer inserted by the same statement. Entry sequence doubles as the account's entry count.
-_RECORD_POSTING = text(
-    """
-    WITH new_transfer AS (
-        INSERT INTO transfers
-            (id, from_account_id, to_account_id, amount, currency, description, created_at)
-        VALUES (:transfer_id, :from_account_id, :to_account_id, :amount, :currency,
-                :description, :created_at)
-    ), new_entries AS (
+
+def _statement(*constant_parts: str) -> TextClause:
+    """SQL joined from the constant fragments of this module, never from input: every value
+    travels as a bound parameter."""
+    return text("".join(constant_parts))
+
+
+_TRANSFER_COLUMNS = (
+    "id, from_account_id, to_account_id, amount, currency, description, created_at,"
+    " kind, status, expires_at, posted_amount, reversed_amount, reversal_of"
+)
+_NEW_TRANSFER_VALUES = (
+    ":transfer_id, :from_account_id, :to_account_id, :amount, :currency, :description,"
+    " :created_at, :kind, :status, :expires_at, :posted_amount, 0, :reversal_of"
+)
+# Both entries and both new balances; entry sequence doubles as the account's entry count.
+_MOVE = """
+    new_entries AS (
         INSERT INTO ledger_entries
             (id, account_id, transfer_id, sequence, amount, balance_after, created_at)
         VALUES
             (:debit_id, :from_account_id, :transfer_id, :debit_sequence, :debit_amount,
-             :debit_balance, :created_at),
+             :debit_balance, :moved_at),
             (:credit_id, :to_account_id, :transfer_id, :credit_sequence, :credit_amount,
-             :credit_balance, :created_at)
+             :credit_balance, :moved_at)
     )
     UPDATE accounts
     SET balance = moved.balance, entry_count = moved.entry_count
@@ -39,15 +63,110 @@ _RECORD_POSTING = text(
          CAST(:credit_sequence AS bigint))
     ) AS moved (id, balance, entry_count)
     WHERE accounts.id = moved.id
-    """
-).bindparams(
+"""
+_TYPES = (
     bindparam("transfer_id", type_=Uuid),
     bindparam("from_account_id", type_=Uuid),
     bindparam("to_account_id", type_=Uuid),
     bindparam("debit_id", type_=Uuid),
     bindparam("credit_id", type_=Uuid),
+    bindparam("moved_at", type_=DateTime(timezone=True)),
+)
+# One statement, one round trip: the transfer, both entries, both new balances. Foreign keys
+# are checked at the end of the statement, so the entries may reference the new transfer.
+_RECORD_MOVEMENT = _statement(
+    "WITH new_transfer AS (INSERT INTO transfers (",
+    _TRANSFER_COLUMNS,
+    ") VALUES (",
+    _NEW_TRANSFER_VALUES,
+    ")), ",
+    _MOVE,
+).bindparams(
+    *_TYPES,
     bindparam("created_at", type_=DateTime(timezone=True)),
+    bindparam("expires_at", type_=DateTime(timezone=True)),
     bindparam("description", type_=Text),
+    bindparam("reversal_of", type_=Uuid),
+    bindparam("posted_amount", type_=BigInteger),
+)
+# A hold being posted: its new state, its entries (under its own id) and the balances.
+_RECORD_POSTED_HOLD = _statement(
+    "WITH posted AS (UPDATE transfers SET status = 'posted', posted_amount = :posted_amount",
+    " WHERE id = :transfer_id AND status = 'pending'), ",
+    _MOVE,
+).bindparams(*_TYPES, bindparam("posted_amount", type_=BigInteger))
+_INSERT_HOLD = _statement(
+    "INSERT INTO transfers (", _TRANSFER_COLUMNS, ") VALUES (", _NEW_TRANSFER_VALUES, ")"
+).bindparams(
+    bindparam("transfer_id", type_=Uuid),
+    bindparam("from_account_id", type_=Uuid),
+    bindparam("to_account_id", type_=Uuid),
+    bindparam("created_at", type_=DateTime(timezone=True)),
+    bindparam("expires_at", type_=DateTime(timezone=True)),
+    bindparam("description", type_=Text),
+    bindparam("reversal_of", type_=Uuid),
+    bindparam("posted_amount", type_=BigInteger),
+)
+_SET_STATUS = (
+    update(transfers)
+    .where(transfers.c.id == bindparam("b_id"), transfers.c.status == "pending")
+    .values(status=bindparam("b_status"))
+)
+_AMEND_REVERSED = (
+    update(transfers)
+    .where(transfers.c.id == bindparam("b_id"))
+    .values(reversed_amount=bindparam("b_reversed_amount"))
+)
+
+
+def _array(name: str, of: Any) -> Any:
+    return bindparam(name, type_=ARRAY(of))
+
+
+# A batch: every new transfer, every entry and every account's final balance, three
+# statements whatever the size (arrays unnested by the server, not one row per round trip).
+_BULK_TRANSFERS = _statement(
+    "INSERT INTO transfers (",
+    _TRANSFER_COLUMNS,
+    ") SELECT id, from_id, to_id, amount, currency, description, created_at, kind, status,"
+    " expires_at, posted_amount, 0, NULL::uuid"
+    " FROM unnest(:ids, :from_ids, :to_ids, :amounts, :currencies, :descriptions,"
+    " :created_ats, :kinds, :statuses, :expires_ats, :posted_amounts)"
+    " AS t(id, from_id, to_id, amount, currency, description, created_at, kind, status,"
+    " expires_at, posted_amount)",
+).bindparams(
+    _array("ids", Uuid),
+    _array("from_ids", Uuid),
+    _array("to_ids", Uuid),
+    _array("amounts", BigInteger),
+    _array("currencies", Text),
+    _array("descriptions", Text),
+    _array("created_ats", DateTime(timezone=True)),
+    _array("kinds", Text),
+    _array("statuses", Text),
+    _array("expires_ats", DateTime(timezone=True)),
+    _array("posted_amounts", BigInteger),
+)
+_BULK_ENTRIES = text(
+    "INSERT INTO ledger_entries"
+    " (id, account_id, transfer_id, sequence, amount, balance_after, created_at)"
+    " SELECT * FROM unnest(:ids, :account_ids, :transfer_ids, :sequences, :amounts,"
+    " :balances, :created_ats)"
+).bindparams(
+    _array("ids", Uuid),
+    _array("account_ids", Uuid),
+    _array("transfer_ids", Uuid),
+    _array("sequences", BigInteger),
+    _array("amounts", BigInteger),
+    _array("balances", BigInteger),
+    _array("created_ats", DateTime(timezone=True)),
+)
+_BULK_BALANCES = text(
+    "UPDATE accounts SET balance = moved.balance, entry_count = moved.entry_count"
+    " FROM unnest(:ids, :balances, :entry_counts) AS moved (id, balance, entry_count)"
+    " WHERE accounts.id = moved.id"
+).bindparams(
+    _array("ids", Uuid), _array("balances", BigInteger), _array("entry_counts", BigInteger)
 )
 
 
@@ -60,6 +179,12 @@ def _transfer(row: Any) -> Transfer:
         currency=row.currency,
         description=row.description,
         created_at=row.created_at,
+        kind=TransferKind(row.kind),
+        status=TransferStatus(row.status),
+        expires_at=row.expires_at,
+        posted_amount=row.posted_amount,
+        reversed_amount=row.reversed_amount,
+        reversal_of=row.reversal_of,
     )
 
 
@@ -82,6 +207,19 @@ def sum_as_bigint(expression: Any, where: Any = None) -> Any:
 
 
 _TRANSFER = select(transfers).where(transfers.c.id == bindparam("transfer_id"))
+_TRANSFERS = select(transfers).where(transfers.c.id == _array("transfer_ids", Uuid).any_())
+# NO KEY UPDATE: the lock a status change needs, and no more, so inserting rows that
+# reference the transfer (its entries) is not blocked by it.
+_LOCK_TRANSFER = _TRANSFER.with_for_update(key_share=True)  # FOR NO KEY UPDATE
+_EXPIRE_OVERDUE = (
+    update(transfers)
+    .where(
+        transfers.c.status == TransferStatus.PENDING.value,
+        transfers.c.expires_at <= bindparam("now", type_=DateTime(timezone=True)),
+    )
+    .values(status=TransferStatus.EXPIRED.value)
+    .returning(*transfers.c)
+)
 _NEWEST = 2**63 - 1
 _ENTRIES = (
     select(ledger_entries)
@@ -107,37 +245,142 @@ _TOTALS = (
 )
 
 
+def _transfer_values(transfer: Transfer) -> dict[str, Any]:
+    return {
+        "transfer_id": transfer.id,
+        "from_account_id": transfer.from_account_id,
+        "to_account_id": transfer.to_account_id,
+        "amount": transfer.amount,
+        "currency": transfer.currency,
+        "description": transfer.description,
+        "created_at": transfer.created_at,
+        "kind": transfer.kind.value,
+        "status": transfer.status.value,
+        "expires_at": transfer.expires_at,
+        "posted_amount": transfer.posted_amount,
+        "reversal_of": transfer.reversal_of,
+    }
+
+
+def _move_values(posting: Posting) -> dict[str, Any]:
+    debit, credit = posting.debit, posting.credit
+    if debit is None or credit is None:
+        raise ValueError(f"posting {posting.transfer.id} moves no money: it has no entries")
+    return {
+        "transfer_id": posting.transfer.id,
+        "from_account_id": debit.account_id,
+        "to_account_id": credit.account_id,
+        "moved_at": debit.created_at,
+        "debit_id": debit.id,
+        "debit_sequence": debit.sequence,
+        "debit_amount": debit.amount,
+        "debit_balance": debit.balance_after,
+        "credit_id": credit.id,
+        "credit_sequence": credit.sequence,
+        "credit_amount": credit.amount,
+        "credit_balance": credit.balance_after,
+    }
+
+
 class SqlAlchemyLedgerRepository(LedgerRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def record(self, posting: Posting) -> None:
-        """One statement, one round trip: the transfer, both entries, both new balances."""
-        transfer, debit, credit = posting.transfer, posting.debit, posting.credit
+        """One statement per change; a plain movement (the hot path) is one round trip."""
+        transfer = posting.transfer
+        if posting.replaces is None and posting.moves_money:
+            await self._session.execute(
+                _RECORD_MOVEMENT, {**_transfer_values(transfer), **_move_values(posting)}
+            )
+        elif posting.replaces is None:
+            await self._session.execute(_INSERT_HOLD, _transfer_values(transfer))
+        elif posting.moves_money:
+            await self._session.execute(
+                _RECORD_POSTED_HOLD,
+                {**_move_values(posting), "posted_amount": transfer.posted_amount},
+            )
+        else:
+            await self._session.execute(
+                _SET_STATUS, {"b_id": transfer.id, "b_status": transfer.status.value}
+            )
+        if posting.amends is not None:
+            await self._session.execute(
+                _AMEND_REVERSED,
+                {"b_id": posting.amends.id, "b_reversed_amount": posting.amends.reversed_amount},
+            )
+
+    async def record_many(self, postings: Sequence[Posting]) -> None:
+        if not postings:
+            return
+        if any(p.replaces is not None or p.amends is not None for p in postings):
+            for posting in postings:
+                await self.record(posting)
+            return
+        new = [posting.transfer for posting in postings]
         await self._session.execute(
-            _RECORD_POSTING,
+            _BULK_TRANSFERS,
             {
-                "transfer_id": transfer.id,
-                "from_account_id": transfer.from_account_id,
-                "to_account_id": transfer.to_account_id,
-                "amount": transfer.amount,
-                "currency": transfer.currency,
-                "description": transfer.description,
-                "created_at": transfer.created_at,
-                "debit_id": debit.id,
-                "debit_sequence": debit.sequence,
-                "debit_amount": debit.amount,
-                "debit_balance": debit.balance_after,
-                "credit_id": credit.id,
-                "credit_sequence": credit.sequence,
-                "credit_amount": credit.amount,
-                "credit_balance": credit.balance_after,
+                "ids": [t.id for t in new],
+                "from_ids": [t.from_account_id for t in new],
+                "to_ids": [t.to_account_id for t in new],
+                "amounts": [t.amount for t in new],
+                "currencies": [t.currency for t in new],
+                "descriptions": [t.description for t in new],
+                "created_ats": [t.created_at for t in new],
+                "kinds": [t.kind.value for t in new],
+                "statuses": [t.status.value for t in new],
+                "expires_ats": [t.expires_at for t in new],
+                "posted_amounts": [t.posted_amount for t in new],
+            },
+        )
+        entries = [
+            entry for posting in postings for entry in (posting.debit, posting.credit) if entry
+        ]
+        if not entries:
+            return
+        await self._session.execute(
+            _BULK_ENTRIES,
+            {
+                "ids": [e.id for e in entries],
+                "account_ids": [e.account_id for e in entries],
+                "transfer_ids": [e.transfer_id for e in entries],
+                "sequences": [e.sequence for e in entries],
+                "amounts": [e.amount for e in entries],
+                "balances": [e.balance_after for e in entries],
+                "created_ats": [e.created_at for e in entries],
+            },
+        )
+        # The same Account objects went through every posting: each holds its final state.
+        final: dict[UUID, Account] = {}
+        for posting in postings:
+            if posting.moves_money:
+                final[posting.source.id] = posting.source
+                final[posting.destination.id] = posting.destination
+        await self._session.execute(
+            _BULK_BALANCES,
+            {
+                "ids": list(final),
+                "balances": [a.balance for a in final.values()],
+                "entry_counts": [a.entry_count for a in final.values()],
             },
         )
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
         row = (await self._session.execute(_TRANSFER, {"transfer_id": transfer_id})).first()
         return None if row is None else _transfer(row)
+
+    async def get_transfers(self, transfer_ids: Collection[UUID]) -> dict[UUID, Transfer]:
+        rows = await self._session.execute(_TRANSFERS, {"transfer_ids": list(transfer_ids)})
+        return {row.id: _transfer(row) for row in rows}
+
+    async def lock_transfer(self, transfer_id: UUID) -> Transfer | None:
+        row = (await self._session.execute(_LOCK_TRANSFER, {"transfer_id": transfer_id})).first()
+        return None if row is None else _transfer(row)
+
+    async def expire_overdue_holds(self, now: datetime) -> list[Transfer]:
+        rows = await self._session.execute(_EXPIRE_OVERDUE, {"now": now})
+        return [_transfer(row) for row in rows]
 
     async def entries(
         self, account_id: UUID, *, before_sequence: int | None, limit: int

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, cast, func, select
+from datetime import datetime
+
+from sqlalchemy import BigInteger, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.errors import translated_errors
@@ -12,16 +14,20 @@ from application.ports.reconciliation import (
     BalanceMismatch,
     BrokenChain,
     LedgerReconciliation,
+    OverdrawnAccount,
     ReconciliationReport,
+    TransferMismatch,
     UnbalancedTransfer,
 )
+from domain.account import AccountKind
+from domain.transfer import TransferStatus
 
 
 class SqlAlchemyLedgerReconciliation(LedgerReconciliation):
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
 
-    async def reconcile(self) -> ReconciliationReport:
+    async def reconcile(self, at: datetime) -> ReconciliationReport:
         async with translated_errors(), self._session_factory() as session:
             # One snapshot for every check, so concurrent postings cannot look like differences.
             await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -30,6 +36,8 @@ class SqlAlchemyLedgerReconciliation(LedgerReconciliation):
                 balance_mismatches=await _balance_mismatches(session),
                 broken_chains=await _broken_chains(session),
                 unbalanced_transfers=await _unbalanced_transfers(session),
+                mismatched_transfers=await _mismatched_transfers(session),
+                overdrawn_accounts=await _overdrawn_accounts(session, at),
             )
 
 
@@ -83,13 +91,76 @@ async def _unbalanced_transfers(session: AsyncSession) -> list[UnbalancedTransfe
     amount = ledger_entries.c.amount
     count = func.count(ledger_entries.c.id)
     total = sum_as_bigint(amount)
+    posted = transfers.c.status == TransferStatus.POSTED.value
     statement = (
         select(transfers.c.id, count.label("entry_count"), total.label("total"))
         .select_from(transfers.outerjoin(ledger_entries))
         .group_by(transfers.c.id)
-        .having((count != 2) | (total != 0) | (func.max(amount) != func.max(transfers.c.amount)))
+        .having(
+            case(
+                (
+                    posted,
+                    (count != 2)
+                    | (total != 0)
+                    | (func.max(amount) != func.max(transfers.c.posted_amount)),
+                ),
+                else_=count != 0,
+            )
+        )
     )
     return [
         UnbalancedTransfer(row.id, row.entry_count, row.total)
         for row in await session.execute(statement)
+    ]
+
+
+async def _mismatched_transfers(session: AsyncSession) -> list[TransferMismatch]:
+    reversal = transfers.alias("reversal")
+    reversals = sum_as_bigint(reversal.c.amount)
+    original = transfers
+    statement = (
+        select(
+            original.c.id,
+            original.c.amount,
+            original.c.posted_amount,
+            original.c.reversed_amount,
+            reversals.label("sum_of_reversals"),
+        )
+        .select_from(original.outerjoin(reversal, reversal.c.reversal_of == original.c.id))
+        .group_by(original.c.id)
+        .having(
+            (func.coalesce(original.c.posted_amount, 0) > original.c.amount)
+            | (original.c.reversed_amount > func.coalesce(original.c.posted_amount, 0))
+            | (original.c.reversed_amount != reversals)
+        )
+    )
+    return [
+        TransferMismatch(
+            row.id, row.amount, row.posted_amount, row.reversed_amount, row.sum_of_reversals
+        )
+        for row in await session.execute(statement)
+    ]
+
+
+async def _overdrawn_accounts(session: AsyncSession, at: datetime) -> list[OverdrawnAccount]:
+    held = sum_as_bigint(transfers.c.amount)
+    pending = (
+        select(transfers.c.from_account_id, held.label("held"))
+        .where(
+            transfers.c.status == TransferStatus.PENDING.value,
+            or_(transfers.c.expires_at.is_(None), transfers.c.expires_at > at),
+        )
+        .group_by(transfers.c.from_account_id)
+        .subquery()
+    )
+    statement = (
+        select(accounts.c.id, accounts.c.balance, pending.c.held)
+        .select_from(accounts.join(pending, pending.c.from_account_id == accounts.c.id))
+        .where(
+            accounts.c.kind == AccountKind.CUSTOMER.value,
+            accounts.c.balance < pending.c.held,
+        )
+    )
+    return [
+        OverdrawnAccount(row.id, row.balance, row.held) for row in await session.execute(statement)
     ]

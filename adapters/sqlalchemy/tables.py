@@ -11,13 +11,16 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData(
     naming_convention={
@@ -71,9 +74,44 @@ transfers = Table(
     Column("currency", Text, nullable=False),
     Column("description", Text, nullable=True),
     Column("created_at", Timestamp, nullable=False),
+    Column("kind", Text, nullable=False, server_default="transfer"),
+    Column("status", Text, nullable=False, server_default="posted"),
+    Column("expires_at", Timestamp, nullable=True),
+    Column("posted_amount", BigInteger, nullable=True),
+    Column("reversed_amount", BigInteger, nullable=False, server_default="0"),
+    Column("reversal_of", Uuid, ForeignKey("transfers.id"), nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("from_account_id <> to_account_id", name="distinct_accounts"),
     CheckConstraint("char_length(description) <= 140", name="description_length"),
+    CheckConstraint("kind IN ('transfer', 'deposit', 'withdrawal', 'reversal')", name="kind_known"),
+    CheckConstraint("status IN ('posted', 'pending', 'voided', 'expired')", name="status_known"),
+    CheckConstraint(
+        "(status = 'posted') = (posted_amount IS NOT NULL)", name="posted_amount_when_posted"
+    ),
+    CheckConstraint(
+        "posted_amount > 0 AND posted_amount <= amount", name="posted_amount_within_amount"
+    ),
+    CheckConstraint(
+        "reversed_amount >= 0 AND reversed_amount <= coalesce(posted_amount, 0)",
+        name="reversed_within_posted",
+    ),
+    CheckConstraint(
+        "(kind = 'reversal') = (reversal_of IS NOT NULL)", name="reversal_names_original"
+    ),
+    CheckConstraint("expires_at IS NULL OR kind = 'transfer'", name="only_holds_expire"),
+    # The holds debiting an account, summed whenever it is read or locked: held, available.
+    Index(
+        "ix_transfers_pending_from_account_id",
+        "from_account_id",
+        postgresql_where=text("status = 'pending'"),
+        postgresql_include=["amount", "expires_at"],
+    ),
+    Index(
+        "ix_transfers_pending_expires_at",
+        "expires_at",
+        postgresql_where=text("status = 'pending' AND expires_at IS NOT NULL"),
+    ),
+    Index(None, "reversal_of", postgresql_where=text("reversal_of IS NOT NULL")),
 )
 
 ledger_entries = Table(
@@ -102,6 +140,8 @@ idempotency_keys = Table(
     Column("transfer_id", Uuid, ForeignKey("transfers.id"), nullable=True),
     Column("error_code", Text, nullable=True),
     Column("error_detail", Text, nullable=True),
+    Column("error_index", Integer, nullable=True),
+    Column("items", JSONB, nullable=True),
     Column("created_at", Timestamp, nullable=False),
     PrimaryKeyConstraint("user_id", "key"),
     CheckConstraint("char_length(key) BETWEEN 1 AND 255", name="key_length"),

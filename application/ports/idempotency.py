@@ -19,15 +19,19 @@ class IdempotencyKey:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a request ended with: the transfer it made, or the domain error it met."""
+    """What a request ended with: the transfer it made, or the domain error it met; for a
+    batch, one outcome per item (`items`), or the refusal of item `error_index` that
+    stopped an atomic one."""
 
     transfer_id: UUID | None = None
     error_code: str | None = None
     error_detail: str | None = None
+    items: tuple[Outcome, ...] | None = None
+    error_index: int | None = None
 
     @classmethod
-    def failed(cls, error: DomainError) -> Outcome:
-        return cls(error_code=error.code, error_detail=error.detail)
+    def failed(cls, error: DomainError, index: int | None = None) -> Outcome:
+        return cls(error_code=error.code, error_detail=error.detail, error_index=index)
 
 
 @dataclass(frozen=True, slots=True)

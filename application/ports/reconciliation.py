@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -27,11 +28,33 @@ class BrokenChain:
 
 @dataclass(frozen=True, slots=True)
 class UnbalancedTransfer:
-    """A transfer whose entries are not exactly one debit and one credit summing to zero."""
+    """A posted transfer whose entries are not one debit and one credit of its posted amount,
+    or a transfer that moved nothing (a hold not posted) with entries all the same."""
 
     transfer_id: UUID
     entry_count: int
     sum_of_entries: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferMismatch:
+    """A transfer whose own figures disagree: more posted than its amount, more reversed
+    than posted, or a reversed amount that is not the sum of its reversals."""
+
+    transfer_id: UUID
+    amount: int
+    posted_amount: int | None
+    reversed_amount: int
+    sum_of_reversals: int
+
+
+@dataclass(frozen=True, slots=True)
+class OverdrawnAccount:
+    """A customer account whose open holds exceed its balance (available below zero)."""
+
+    account_id: UUID
+    balance: int
+    held: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +65,8 @@ class ReconciliationReport:
     balance_mismatches: list[BalanceMismatch] = field(default_factory=list)
     broken_chains: list[BrokenChain] = field(default_factory=list)
     unbalanced_transfers: list[UnbalancedTransfer] = field(default_factory=list)
+    mismatched_transfers: list[TransferMismatch] = field(default_factory=list)
+    overdrawn_accounts: list[OverdrawnAccount] = field(default_factory=list)
 
     @property
     def is_clean(self) -> bool:
@@ -50,12 +75,26 @@ class ReconciliationReport:
             or self.balance_mismatches
             or self.broken_chains
             or self.unbalanced_transfers
+            or self.mismatched_transfers
+            or self.overdrawn_accounts
         )
+
+    @property
+    def differences(self) -> list[object]:
+        return [
+            *self.balance_mismatches,
+            *self.broken_chains,
+            *self.unbalanced_transfers,
+            *self.mismatched_transfers,
+            *self.overdrawn_accounts,
+        ]
 
 
 class LedgerReconciliation(Protocol):
-    async def reconcile(self) -> ReconciliationReport:
+    async def reconcile(self, at: datetime) -> ReconciliationReport:
         """Check the whole committed ledger in one consistent snapshot: entries sum to zero
-        per currency, balances match entries, every balance_after chain is consistent and
-        every transfer is one balanced pair."""
+        per currency, balances match entries, every balance_after chain is consistent, every
+        posted transfer is one balanced pair of its posted amount and nothing else has
+        entries, reversals add up, and no customer's open holds (as of `at`) exceed its
+        balance. (`held` itself is derived from the holds, so it cannot disagree with them.)"""
         ...

@@ -3,13 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
+from application.funding import lock_with_funding
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
-from domain.account import Account, funding_account_id
-from domain.errors import AccountNotFound
 from domain.ledger import Posting, post_transfer
 from domain.money import MAX_MINOR_UNITS, Money
-from domain.transfer import require_valid_amount
+from domain.transfer import TransferKind, require_valid_amount
 
 
 class Deposit:
@@ -29,28 +28,15 @@ class Deposit:
         require_valid_amount(amount, self._max_amount)
 
         async def post(uow: UnitOfWork, now: datetime) -> Posting:
-            # An account's currency never changes, so an unlocked read may name the funding
-            # account; ownership is checked on the row read under the lock, like a transfer.
-            account = await uow.accounts.get(account_id)
-            if account is None:
-                raise AccountNotFound(f"Account {account_id} not found.")
-            funding_id = funding_account_id(account.currency)
-            locked = await uow.accounts.lock((funding_id, account_id))
-            if funding_id not in locked:
-                await uow.accounts.add_if_absent(
-                    Account.funding(currency=account.currency, now=now)
-                )
-                locked = await uow.accounts.lock((funding_id, account_id))
-            destination = locked.get(account_id)
-            if destination is None or not destination.is_owned_by(user_id):
-                raise AccountNotFound(f"Account {account_id} not found.")
+            account, funding = await lock_with_funding(uow, account_id, user_id, at=now)
             return post_transfer(
                 transfer_id=uuid4(),
-                source=locked[funding_id],
-                destination=destination,
-                amount=Money(amount, destination.currency),
+                source=funding,
+                destination=account,
+                amount=Money(amount, account.currency),
                 description=None,
                 now=now,
+                kind=TransferKind.DEPOSIT,
             )
 
         return await self._movement.run(

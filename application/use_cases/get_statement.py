@@ -5,6 +5,7 @@ from uuid import UUID
 
 from application.cursors import decode_cursor, encode_cursor, int_field, uuid_field
 from application.errors import InvalidPage
+from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.get_account import owned_account
 from domain.transfer import MAX_SEQUENCE, LedgerEntry
@@ -25,8 +26,9 @@ class GetStatement:
     repeats or skips an entry while new entries arrive at the top.
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
+        self._clock = clock
 
     async def __call__(
         self, owner_id: UUID, account_id: UUID, *, limit: int = 50, cursor: str | None = None
@@ -35,7 +37,7 @@ class GetStatement:
             raise InvalidPage(f"A page holds 1 to {MAX_PAGE_SIZE} entries.")
         before = None if cursor is None else _decode(cursor, account_id)
         async with self._uow_factory() as uow:
-            await owned_account(uow, account_id, owner_id)
+            await owned_account(uow, account_id, owner_id, at=self._clock.now())
             entries = await uow.ledger.entries(account_id, before_sequence=before, limit=limit + 1)
         if len(entries) <= limit:
             return StatementPage(entries, None)

@@ -17,6 +17,7 @@ from starlette.formparsers import MultiPartException
 from starlette.routing import Match
 
 from application import errors as app_errors
+from application.money_movement import BatchRefused
 from domain import errors as domain_errors
 from entrypoints.http.schemas import ProblemOut, explain
 from entrypoints.observability.request_context import request_id
@@ -29,6 +30,9 @@ logger = structlog.get_logger("hexbank.http")
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.EmailAlreadyRegistered: 409,
     domain_errors.IdempotencyKeyInFlight: 409,
+    domain_errors.TransferNotPending: 409,
+    domain_errors.NotPayer: 403,
+    domain_errors.NotPayee: 403,
     domain_errors.AccountNotFound: 404,
     domain_errors.TransferNotFound: 404,
     domain_errors.DomainError: 422,
@@ -63,14 +67,7 @@ class ProblemResponse(JSONResponse):
     media_type = PROBLEM_MEDIA_TYPE
 
 
-def problem(
-    status: int,
-    slug: str,
-    detail: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    **extensions: Any,
-) -> ProblemResponse:
+def problem_details(status: int, slug: str, detail: str, **extensions: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
         "title": slug.replace("-", " ").capitalize(),
@@ -80,7 +77,26 @@ def problem(
     }
     if (rid := request_id.get()) is not None:
         body["request_id"] = rid
-    return ProblemResponse(body, status_code=status, headers=headers)
+    return body
+
+
+def problem(
+    status: int,
+    slug: str,
+    detail: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extensions: Any,
+) -> ProblemResponse:
+    return ProblemResponse(
+        problem_details(status, slug, detail, **extensions), status_code=status, headers=headers
+    )
+
+
+def refusal_details(refusal: domain_errors.DomainError) -> tuple[int, dict[str, Any]]:
+    """A refused batch item: the status and problem it would have had on its own."""
+    status = status_of(refusal)
+    return status, problem_details(status, refusal.code, refusal.detail)
 
 
 def status_of(error: Exception) -> int:
@@ -92,6 +108,14 @@ def status_of(error: Exception) -> int:
 
 async def _known_error(
     request: Request, error: domain_errors.DomainError | app_errors.ApplicationError
+) -> ProblemResponse:
+    return _answer(request, error)
+
+
+def _answer(
+    request: Request,
+    error: domain_errors.DomainError | app_errors.ApplicationError,
+    **extensions: Any,
 ) -> ProblemResponse:
     status = status_of(error)
     headers: dict[str, str] = {}
@@ -111,7 +135,13 @@ async def _known_error(
         logger.info("refused", code=error.code, status=status)
     if isinstance(error, domain_errors.DomainError):
         request.app.state.metrics.refused(error.code)
-    return problem(status, error.code, error.detail, headers=headers)
+    return problem(status, error.code, error.detail, headers=headers, **extensions)
+
+
+async def _batch_refused(request: Request, refused: BatchRefused) -> ProblemResponse:
+    """An atomic batch answers with its first refused item's problem, plus that item's
+    `index`; nothing moved."""
+    return _answer(request, refused.refusal, index=refused.index)
 
 
 async def _validation_error(_: Request, error: RequestValidationError) -> ProblemResponse:
@@ -159,13 +189,19 @@ def _allowed_methods(request: Request) -> str:
     """RFC 9110 section 10.2.1: `Allow` lists every method the resource supports. Starlette
     names those of the first route whose path matches, but one path may be served by several
     routes (GET and POST on /api/v1/accounts), so ask them all."""
-    methods: set[str] = set()
     # FastAPI's flat view of every route with its effective path (what /openapi.json is built
     # from): included routers are one opaque entry each in `app.routes`.
-    for route in iter_route_contexts(request.app.routes):
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= route.methods or set()
+    matching = [
+        route
+        for route in iter_route_contexts(request.app.routes)
+        if route.matches(request.scope)[0] is not Match.NONE
+    ]
+    # A literal path (/transfers/batch) is its own resource, not an instance of a template
+    # that happens to match it too (/transfers/{transfer_id}).
+    literal = [route for route in matching if "{" not in route.path]
+    methods: set[str] = set()
+    for route in literal or matching:
+        methods |= route.methods or set()
     return ", ".join(sorted(methods))
 
 
@@ -194,6 +230,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     handlers: dict[type[Exception], Any] = {
         domain_errors.DomainError: _known_error,
         app_errors.ApplicationError: _known_error,
+        BatchRefused: _batch_refused,
         RequestValidationError: _validation_error,
         HTTPException: _http_error,
         Exception: _unexpected_error,

@@ -12,15 +12,23 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
-from application.money_movement import TransferReceipt
+from application.money_movement import ItemResult, TransferReceipt
 from application.use_cases.get_account_summary import AccountSummary
 from application.use_cases.get_statement import MAX_PAGE_SIZE
+from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.account import Account
 from domain.currency import MINOR_UNITS
 from domain.money import MAX_MINOR_UNITS
-from domain.transfer import DESCRIPTION_MAX_LENGTH, LedgerEntry, Transfer
+from domain.transfer import (
+    DESCRIPTION_MAX_LENGTH,
+    MAX_HOLD_TIMEOUT,
+    LedgerEntry,
+    Transfer,
+    TransferKind,
+    TransferStatus,
+)
 from domain.user import (
     EMAIL_MAX_LENGTH,
     FULL_NAME_MAX_LENGTH,
@@ -82,10 +90,29 @@ Amount = Annotated[
     int,
     Field(strict=True, gt=0, lt=MAX_MINOR_UNITS + 1, description="Minor units, e.g. cents."),
 ]
+HoldTimeout = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=1,
+        le=int(MAX_HOLD_TIMEOUT.total_seconds()),
+        description="Seconds until the hold expires; absent: it never does. Only with "
+        "`pending: true`.",
+    ),
+]
+
+
+def _active_currency(code: str) -> str:
+    if code not in MINOR_UNITS:
+        raise ValueError(f"{code!r} is not an active ISO 4217 currency code.")
+    return code
+
+
 CurrencyCode = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Z]{3}$"),
-    # Listed for clients; the domain refuses any other code (422 `invalid-currency`).
+    AfterValidator(_active_currency),
+    # The schema lists exactly the codes the service takes, so no schema-valid code is refused.
     Field(examples=["EUR"], json_schema_extra={"enum": sorted(MINOR_UNITS)}),
 ]
 
@@ -103,6 +130,11 @@ _FIELD_RULES: dict[str, str] = {
     "amount": f"An amount must be a whole number of minor units (cents) from 1 to "
     f"{MAX_MINOR_UNITS}.",
     "currency": "A currency is a three-letter ISO 4217 code in capitals, such as EUR.",
+    "timeout_seconds": f"A hold's timeout is a whole number of seconds from 1 to "
+    f"{int(MAX_HOLD_TIMEOUT.total_seconds())}.",
+    "pending": "`pending` is true (a hold) or false.",
+    "atomic": "`atomic` is true (all or nothing) or false.",
+    "transfers": f"A batch holds 1 to {MAX_BATCH_SIZE} transfers.",
     "account_id": "An account id is a UUID.",
     "from_account_id": "An account id is a UUID.",
     "to_account_id": "An account id is a UUID.",
@@ -191,7 +223,9 @@ class AccountOut(BaseModel):
     id: UUID
     owner_id: UUID
     currency: str
-    balance: int
+    balance: int = Field(description="The posted balance, in minor units.")
+    held: int = Field(description="Reserved by open holds on this account.")
+    available: int = Field(description="What may be spent: balance - held.")
     created_at: datetime
 
     @classmethod
@@ -203,6 +237,8 @@ class AccountOut(BaseModel):
             owner_id=account.owner_id,
             currency=account.currency,
             balance=account.balance,
+            held=account.held,
+            available=account.available,
             created_at=account.created_at,
         )
 
@@ -243,6 +279,8 @@ class DepositOut(BaseModel):
     account_id: UUID
     amount: int
     currency: str
+    kind: TransferKind
+    status: TransferStatus
     created_at: datetime
 
     @classmethod
@@ -253,8 +291,15 @@ class DepositOut(BaseModel):
             account_id=transfer.to_account_id,
             amount=transfer.amount,
             currency=transfer.currency,
+            kind=transfer.kind,
+            status=transfer.status,
             created_at=transfer.created_at,
         )
+
+
+class WithdrawalIn(Request):
+    amount: Amount
+    description: Description | None = None
 
 
 class TransferIn(Request):
@@ -263,6 +308,26 @@ class TransferIn(Request):
     amount: Amount
     currency: CurrencyCode
     description: Description | None = None
+    pending: StrictBool = Field(
+        default=False, description="Place a hold: reserve the amount, post or void it later."
+    )
+    timeout_seconds: HoldTimeout | None = None
+
+
+class PostHoldIn(Request):
+    amount: Amount | None = Field(default=None, description="Default: the whole hold.")
+
+
+class ReversalIn(Request):
+    amount: Amount | None = Field(default=None, description="Default: all still reversible.")
+    description: Description | None = None
+
+
+class BatchIn(Request):
+    transfers: Annotated[list[TransferIn], Field(min_length=1, max_length=MAX_BATCH_SIZE)]
+    atomic: StrictBool = Field(
+        default=False, description="All or nothing: the first refusal refuses the batch."
+    )
 
 
 class TransferOut(BaseModel):
@@ -272,6 +337,12 @@ class TransferOut(BaseModel):
     amount: int
     currency: str
     description: str | None
+    kind: TransferKind
+    status: TransferStatus
+    expires_at: datetime | None = Field(description="When a pending hold expires; null: never.")
+    posted_amount: int | None = Field(description="What was posted; null until posted.")
+    reversed_amount: int = Field(description="What has been reversed of it so far.")
+    reversal_of: UUID | None = Field(description="For a reversal: the transfer it reverses.")
     created_at: datetime
 
     @classmethod
@@ -283,8 +354,39 @@ class TransferOut(BaseModel):
             amount=transfer.amount,
             currency=transfer.currency,
             description=transfer.description,
+            kind=transfer.kind,
+            status=transfer.status,
+            expires_at=transfer.expires_at,
+            posted_amount=transfer.posted_amount,
+            reversed_amount=transfer.reversed_amount,
+            reversal_of=transfer.reversal_of,
             created_at=transfer.created_at,
         )
+
+
+class BatchItemOut(BaseModel):
+    index: int
+    status: int = Field(description="The HTTP status this item would have had on its own.")
+    transfer: TransferOut | None = None
+    problem: dict[str, object] | None = Field(
+        default=None, description="RFC 9457 problem details of a refused item."
+    )
+
+
+class BatchOut(BaseModel):
+    """`atomic: false`: one result per item, in input order."""
+
+    results: list[BatchItemOut]
+
+
+class AtomicBatchOut(BaseModel):
+    """`atomic: true`: every transfer, in input order."""
+
+    transfers: list[TransferOut]
+
+
+def transfers_of(results: Sequence[ItemResult]) -> list[TransferOut]:
+    return [TransferOut.of(result.transfer) for result in results if result.transfer]
 
 
 class EntryOut(BaseModel):
@@ -318,6 +420,9 @@ class ProblemOut(BaseModel):
     status: int
     detail: str
     errors: list[dict[str, object]] | None = None
+    index: int | None = Field(
+        default=None, description="For an atomic batch: the item that refused it."
+    )
     request_id: str | None = None
 
 

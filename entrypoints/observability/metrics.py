@@ -20,6 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from application.money_movement import TransferReceipt
+from domain.transfer import Transfer, TransferStatus
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
@@ -46,7 +47,7 @@ class Metrics:
         )
         self._movements = Counter(
             "hexbank_money_movements",
-            "Transfers and deposits committed.",
+            "Money movements committed: transfers, deposits, withdrawals, reversals, posted holds.",
             ["kind"],
             registry=self.registry,
         )
@@ -73,12 +74,22 @@ class Metrics:
         self._requests.labels(method, route, str(status)).inc()
         self._latency.labels(method, route).observe(seconds)
 
-    def money_moved(self, kind: str, receipt: TransferReceipt) -> None:
+    def money_moved(self, receipt: TransferReceipt) -> None:
+        """Count a write's answer: a replay, or money that moved (a hold placed or voided
+        moves none; a hold posted moves what was posted)."""
+        transfer = receipt.transfer
+        kind = transfer.kind.value
         if receipt.replayed:
             self._replays.labels(kind).inc()
             return
+        self.posted(transfer)
+
+    def posted(self, transfer: Transfer) -> None:
+        if transfer.status is not TransferStatus.POSTED or transfer.posted_amount is None:
+            return
+        kind = transfer.kind.value
         self._movements.labels(kind).inc()
-        self._moved.labels(kind, receipt.transfer.currency).inc(receipt.transfer.amount)
+        self._moved.labels(kind, transfer.currency).inc(transfer.posted_amount)
 
     def refused(self, code: str) -> None:
         self._refusals.labels(code).inc()

@@ -82,13 +82,13 @@ async def test_accounts_round_trip_list_and_lock(uow_factory: UnitOfWorkFactory)
     await saved_account(uow_factory, bob)
 
     async with uow_factory() as uow:
-        assert await uow.accounts.get(first.id) == first
-        assert await uow.accounts.get(funding.id) == funding
-        assert await uow.accounts.list_owned_by(ada.id) == [first, second]
+        assert await uow.accounts.get(first.id, at=NOW) == first
+        assert await uow.accounts.get(funding.id, at=NOW) == funding
+        assert await uow.accounts.list_owned_by(ada.id, at=NOW) == [first, second]
         missing = uuid4()
-        locked = await uow.accounts.lock([second.id, missing, first.id])
+        locked = await uow.accounts.lock([second.id, missing, first.id], at=NOW)
         assert locked == {first.id: first, second.id: second}
-        assert await uow.accounts.get_many([missing, funding.id]) == {funding.id: funding}
+        assert await uow.accounts.get_many([missing, funding.id], at=NOW) == {funding.id: funding}
 
 
 async def test_a_posting_is_stored_whole(persistence: Persistence) -> None:
@@ -102,7 +102,7 @@ async def test_a_posting_is_stored_whole(persistence: Persistence) -> None:
     for minutes, amount in enumerate((500, 300, 200)):
         async with uow_factory() as uow:
             locked = await uow.accounts.lock(
-                [account.id, Account.funding(currency="EUR", now=NOW).id]
+                [account.id, Account.funding(currency="EUR", now=NOW).id], at=NOW
             )
             funding_id = next(a for a in locked if a != account.id)
             posting = post_transfer(
@@ -117,7 +117,7 @@ async def test_a_posting_is_stored_whole(persistence: Persistence) -> None:
             await uow.commit()
 
     async with uow_factory() as uow:
-        assert (await uow.accounts.get(account.id)).balance == 1_000  # type: ignore[union-attr]
+        assert (await uow.accounts.get(account.id, at=NOW)).balance == 1_000  # type: ignore[union-attr]
         assert await uow.ledger.get_transfer(posting.transfer.id) == posting.transfer
         assert await uow.ledger.get_transfer(uuid4()) is None
         newest = await uow.ledger.entries(account.id, before_sequence=None, limit=2)
@@ -131,7 +131,7 @@ async def test_a_posting_is_stored_whole(persistence: Persistence) -> None:
         totals = await uow.ledger.totals(account.id)
         assert (totals.balance, totals.total_in, totals.total_out) == (1_000, 1_000, 0)
         assert (totals.count_in, totals.count_out) == (3, 0)
-    report = await persistence.reconciliation.reconcile()
+    report = await persistence.reconciliation.reconcile(NOW)
     assert report.is_clean, report
     assert report.totals_by_currency == {"EUR": 0}
 
@@ -144,7 +144,7 @@ async def test_a_refused_posting_writes_nothing(uow_factory: UnitOfWorkFactory) 
     )
     with pytest.raises(InsufficientFunds):
         async with uow_factory() as uow:
-            locked = await uow.accounts.lock([source.id, destination.id])
+            locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
             post_transfer(
                 transfer_id=uuid4(),
                 source=locked[source.id],

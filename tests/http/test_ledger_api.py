@@ -21,7 +21,15 @@ async def test_accounts_are_opened_listed_and_read_by_their_owner_only(
     created = await client.post("/api/v1/accounts", json={"currency": "EUR"}, headers=ada)
     assert created.status_code == 201
     account = created.json()
-    assert set(account) == {"id", "owner_id", "currency", "balance", "created_at"}
+    assert set(account) == {
+        "id",
+        "owner_id",
+        "currency",
+        "balance",
+        "held",
+        "available",
+        "created_at",
+    }
     assert (account["currency"], account["balance"]) == ("EUR", 0)
     await opened(client, bob)
 
@@ -59,7 +67,16 @@ async def test_deposit_transfer_statement_and_summary(client: AsyncClient) -> No
         f"/api/v1/accounts/{source}/deposits", json={"amount": 10_000}, headers=ada
     )
     assert deposit.status_code == 201
-    assert set(deposit.json()) == {"id", "account_id", "amount", "currency", "created_at"}
+    assert set(deposit.json()) == {
+        "id",
+        "account_id",
+        "amount",
+        "currency",
+        "kind",
+        "status",
+        "created_at",
+    }
+    assert (deposit.json()["kind"], deposit.json()["status"]) == ("deposit", "posted")
     assert (deposit.json()["account_id"], deposit.json()["amount"]) == (source, 10_000)
 
     transfer = await client.post(
@@ -131,7 +148,7 @@ async def test_refused_transfers_answer_with_the_right_problem(client: AsyncClie
         (transfer(to_account_id=source), 422, "same-account"),
         (transfer(currency="USD"), 422, "currency-mismatch"),
         (transfer(from_account_id=usd), 422, "currency-mismatch"),
-        (transfer(currency="ZZZ"), 422, "invalid-currency"),
+        (transfer(currency="ZZZ"), 422, "validation-error"),
         (transfer(from_account_id=destination, to_account_id=source), 404, "account-not-found"),
         (transfer(to_account_id=str(uuid4())), 404, "account-not-found"),
         (transfer(amount=10**12 + 1), 422, "invalid-amount"),

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.errors import constraint_name
+from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
-from application.use_cases.transfer_funds import TransferRequest
 from domain.errors import DomainError, EmailAlreadyRegistered, InsufficientFunds
 from entrypoints.container import Container, build_container
 from tests.conftest import make_settings

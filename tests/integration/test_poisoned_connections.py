@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
-from application.use_cases.transfer_funds import TransferRequest
 from entrypoints.container import build_container
 from tests.conftest import make_settings
 

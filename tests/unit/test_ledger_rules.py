@@ -29,10 +29,13 @@ def test_a_posting_writes_a_debit_and_a_credit_that_sum_to_zero() -> None:
         description="rent",
         now=NOW,
     )
-    assert (posting.debit.amount, posting.credit.amount) == (-300, 300)
-    assert (posting.debit.balance_after, posting.credit.balance_after) == (700, 300)
+    debit, credit = posting.debit, posting.credit
+    assert debit is not None
+    assert credit is not None
+    assert (debit.amount, credit.amount) == (-300, 300)
+    assert (debit.balance_after, credit.balance_after) == (700, 300)
     assert (source.balance, destination.balance) == (700, 300)
-    assert (posting.debit.sequence, posting.credit.sequence) == (1, 1)
+    assert (debit.sequence, credit.sequence) == (1, 1)
     assert posting.transfer.description == "rent"
 
 
@@ -61,6 +64,7 @@ def test_the_funding_account_may_go_negative() -> None:
         now=NOW,
     )
     assert funding.balance == -500
+    assert posting.debit is not None
     assert posting.debit.balance_after == -500
 
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
+from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
-from application.use_cases.transfer_funds import TransferRequest
 from domain.account import AccountKind
 from domain.errors import DomainError
 from tests.fakes import InMemoryBank, use_cases

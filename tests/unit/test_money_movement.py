@@ -7,8 +7,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from application.errors import InvalidPage
+from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
-from application.use_cases.transfer_funds import TransferRequest
 from domain.account import Account, AccountKind, funding_account_id
 from domain.errors import (
     AccountNotFound,

@@ -11,6 +11,7 @@ from application.use_cases.get_account_summary import GetAccountSummary
 from application.use_cases.get_statement import MAX_PAGE_SIZE, GetStatement
 from application.use_cases.list_accounts import ListAccounts
 from application.use_cases.open_account import OpenAccount
+from application.use_cases.withdraw import Withdraw
 from entrypoints.http.dependencies import AppMetrics, CurrentUser, IdempotencyKeyHeader, provided
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import (
@@ -22,6 +23,8 @@ from entrypoints.http.schemas import (
     EntryOut,
     OpenAccountIn,
     StatementOut,
+    TransferOut,
+    WithdrawalIn,
 )
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
@@ -86,10 +89,33 @@ async def deposit(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> DepositOut:
     receipt = await deposit(user.id, account_id, body.amount, idempotency_key)
-    metrics.money_moved("deposit", receipt)
+    metrics.money_moved(receipt)
     if receipt.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return DepositOut.of(receipt)
+
+
+@router.post(
+    "/{account_id}/withdrawals",
+    status_code=201,
+    response_model=TransferOut,
+    responses=problem_responses(401, 404, 409, 413, 422, 503),
+)
+async def withdraw(
+    account_id: UUID,
+    body: WithdrawalIn,
+    user: CurrentUser,
+    response: Response,
+    withdraw: Annotated[Withdraw, provided(lambda c: c.withdraw)],
+    metrics: AppMetrics,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TransferOut:
+    """Money leaves the bank: it goes back to the funding account of the currency."""
+    receipt = await withdraw(user.id, account_id, body.amount, body.description, idempotency_key)
+    metrics.money_moved(receipt)
+    if receipt.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return TransferOut.of(receipt.transfer)
 
 
 @router.get(

@@ -3,15 +3,45 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Body, Response
+from fastapi.responses import JSONResponse
 
+from application.transfer_requests import TransferRequest
 from application.use_cases.get_transfer import GetTransfer
-from application.use_cases.transfer_funds import TransferFunds, TransferRequest
+from application.use_cases.post_hold import PostHold
+from application.use_cases.reverse_transfer import ReverseTransfer
+from application.use_cases.transfer_batch import TransferBatch
+from application.use_cases.transfer_funds import TransferFunds
+from application.use_cases.void_hold import VoidHold
 from entrypoints.http.dependencies import AppMetrics, CurrentUser, IdempotencyKeyHeader, provided
-from entrypoints.http.problems import problem_responses
-from entrypoints.http.schemas import TransferIn, TransferOut
+from entrypoints.http.problems import problem_responses, refusal_details
+from entrypoints.http.schemas import (
+    AtomicBatchOut,
+    BatchIn,
+    BatchItemOut,
+    BatchOut,
+    PostHoldIn,
+    ReversalIn,
+    TransferIn,
+    TransferOut,
+    transfers_of,
+)
 
 router = APIRouter(prefix="/api/v1/transfers", tags=["transfers"])
+
+REPLAYED = "Idempotent-Replayed"
+
+
+def _request(body: TransferIn) -> TransferRequest:
+    return TransferRequest(
+        from_account_id=body.from_account_id,
+        to_account_id=body.to_account_id,
+        amount=body.amount,
+        currency=body.currency,
+        description=body.description,
+        pending=body.pending,
+        timeout_seconds=body.timeout_seconds,
+    )
 
 
 @router.post(
@@ -28,22 +58,63 @@ async def transfer_funds(
     metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> TransferOut:
-    request = TransferRequest(
-        from_account_id=body.from_account_id,
-        to_account_id=body.to_account_id,
-        amount=body.amount,
-        currency=body.currency,
-        description=body.description,
-    )
-    receipt = await transfer(user.id, request, idempotency_key)
-    metrics.money_moved("transfer", receipt)
+    """Move money now, or with `pending: true` place a hold (a two-phase transfer): the
+    amount is reserved on the source until the hold is posted, voided or expires."""
+    receipt = await transfer(user.id, _request(body), idempotency_key)
+    metrics.money_moved(receipt)
     if receipt.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        response.headers[REPLAYED] = "true"
     return TransferOut.of(receipt.transfer)
 
 
+@router.post(
+    "/batch",
+    status_code=200,
+    response_model=BatchOut | AtomicBatchOut,
+    responses={
+        201: {"model": AtomicBatchOut, "description": "`atomic: true`: every transfer made"},
+        **problem_responses(401, 403, 404, 409, 413, 422, 503),
+    },
+)
+async def transfer_batch(
+    body: BatchIn,
+    user: CurrentUser,
+    response: Response,
+    batch: Annotated[TransferBatch, provided(lambda c: c.transfer_batch)],
+    metrics: AppMetrics,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> BatchOut | JSONResponse:
+    """Up to 1000 transfers in one database transaction, applied in order. Not atomic: 200
+    with one result per item. Atomic: 201 with every transfer, or the first refused item's
+    problem with its `index`, and nothing moved."""
+    receipt = await batch(
+        user.id,
+        [_request(item) for item in body.transfers],
+        atomic=body.atomic,
+        idempotency_key=idempotency_key,
+    )
+    headers = {REPLAYED: "true"} if receipt.replayed else {}
+    if not receipt.replayed:
+        for result in receipt.results:
+            if result.transfer is not None:
+                metrics.posted(result.transfer)
+    if body.atomic:
+        made = AtomicBatchOut(transfers=transfers_of(receipt.results))
+        return JSONResponse(made.model_dump(mode="json"), status_code=201, headers=headers)
+    response.headers.update(headers)
+    items = []
+    for index, result in enumerate(receipt.results):
+        if result.transfer is not None:
+            transfer = TransferOut.of(result.transfer)
+            items.append(BatchItemOut(index=index, status=201, transfer=transfer))
+        elif result.refusal is not None:
+            status, problem = refusal_details(result.refusal)
+            items.append(BatchItemOut(index=index, status=status, problem=problem))
+    return BatchOut(results=items)
+
+
 @router.get(
-    "/{transfer_id}", response_model=TransferOut, responses=problem_responses(401, 404, 422)
+    "/{transfer_id:uuid}", response_model=TransferOut, responses=problem_responses(401, 404, 422)
 )
 async def get_transfer(
     transfer_id: UUID,
@@ -51,3 +122,71 @@ async def get_transfer(
     get_transfer: Annotated[GetTransfer, provided(lambda c: c.get_transfer)],
 ) -> TransferOut:
     return TransferOut.of(await get_transfer(user.id, transfer_id))
+
+
+@router.post(
+    "/{transfer_id:uuid}/post",
+    response_model=TransferOut,
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 503),
+)
+async def post_hold(
+    transfer_id: UUID,
+    user: CurrentUser,
+    response: Response,
+    post: Annotated[PostHold, provided(lambda c: c.post_hold)],
+    metrics: AppMetrics,
+    body: Annotated[PostHoldIn | None, Body()] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TransferOut:
+    """The payer posts a pending hold, all of it or `amount`; the rest is released."""
+    amount = None if body is None else body.amount
+    receipt = await post(user.id, transfer_id, amount, idempotency_key)
+    metrics.money_moved(receipt)
+    if receipt.replayed:
+        response.headers[REPLAYED] = "true"
+    return TransferOut.of(receipt.transfer)
+
+
+@router.post(
+    "/{transfer_id:uuid}/void",
+    response_model=TransferOut,
+    responses=problem_responses(401, 403, 404, 409, 422, 503),
+)
+async def void_hold(
+    transfer_id: UUID,
+    user: CurrentUser,
+    response: Response,
+    void: Annotated[VoidHold, provided(lambda c: c.void_hold)],
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TransferOut:
+    """The payer cancels a pending hold: the whole amount is available again."""
+    receipt = await void(user.id, transfer_id, idempotency_key)
+    if receipt.replayed:
+        response.headers[REPLAYED] = "true"
+    return TransferOut.of(receipt.transfer)
+
+
+@router.post(
+    "/{transfer_id:uuid}/reversals",
+    status_code=201,
+    response_model=TransferOut,
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 503),
+)
+async def reverse_transfer(
+    transfer_id: UUID,
+    user: CurrentUser,
+    response: Response,
+    reverse: Annotated[ReverseTransfer, provided(lambda c: c.reverse_transfer)],
+    metrics: AppMetrics,
+    body: Annotated[ReversalIn | None, Body()] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> TransferOut:
+    """The payee sends back all (default) or part of a posted transfer: a new transfer of
+    kind `reversal`; the original's `reversed_amount` grows."""
+    amount = None if body is None else body.amount
+    description = None if body is None else body.description
+    receipt = await reverse(user.id, transfer_id, amount, description, idempotency_key)
+    metrics.money_moved(receipt)
+    if receipt.replayed:
+        response.headers[REPLAYED] = "true"
+    return TransferOut.of(receipt.transfer)

@@ -1,0 +1,101 @@
+"""A transfer as a client asks for it, checked and decided the same way alone or in a batch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from application.money_movement import FingerprintPart
+from domain.account import Account, AccountKind
+from domain.errors import AccountNotFound, InvalidHoldTimeout, SameAccountTransfer
+from domain.holds import place_hold, require_hold_timeout
+from domain.ledger import Posting, post_transfer
+from domain.money import Money
+from domain.transfer import normalize_description, require_valid_amount
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequest:
+    from_account_id: UUID
+    to_account_id: UUID
+    amount: int
+    currency: str
+    description: str | None = None
+    pending: bool = False
+    """A hold: reserve the amount now, post or void it later."""
+    timeout_seconds: int | None = None
+    """For a hold: how long it reserves the money; None: until posted or voided."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedTransfer:
+    """A request whose values passed every check that needs no database."""
+
+    source_id: UUID
+    destination_id: UUID
+    amount: Money
+    description: str | None
+    pending: bool
+    hold_timeout: timedelta | None
+    timeout_seconds: int | None
+
+    def fingerprint(self) -> tuple[FingerprintPart, ...]:
+        return (
+            self.source_id,
+            self.destination_id,
+            self.amount.amount,
+            self.amount.currency,
+            self.description,
+            self.pending,
+            self.timeout_seconds,
+        )
+
+
+def check_transfer(request: TransferRequest, max_amount: int) -> CheckedTransfer:
+    amount = Money(require_valid_amount(request.amount, max_amount), request.currency)
+    if request.from_account_id == request.to_account_id:
+        raise SameAccountTransfer("A transfer needs two different accounts.")
+    if request.timeout_seconds is not None and not request.pending:
+        raise InvalidHoldTimeout("timeout_seconds is for holds only (pending: true).")
+    return CheckedTransfer(
+        source_id=request.from_account_id,
+        destination_id=request.to_account_id,
+        amount=amount,
+        description=normalize_description(request.description),
+        pending=request.pending,
+        hold_timeout=require_hold_timeout(request.timeout_seconds),
+        timeout_seconds=request.timeout_seconds,
+    )
+
+
+def decide_transfer(
+    checked: CheckedTransfer, locked: Mapping[UUID, Account], user_id: UUID, now: datetime
+) -> Posting:
+    """The posting (or hold) of a checked request between locked accounts: from one of the
+    caller's accounts to any customer account."""
+    source = locked.get(checked.source_id)
+    if source is None or not source.is_owned_by(user_id):
+        raise AccountNotFound(f"Account {checked.source_id} not found.")
+    destination = locked.get(checked.destination_id)
+    if destination is None or destination.kind is not AccountKind.CUSTOMER:
+        raise AccountNotFound(f"Account {checked.destination_id} not found.")
+    if checked.pending:
+        return place_hold(
+            transfer_id=uuid4(),
+            source=source,
+            destination=destination,
+            amount=checked.amount,
+            description=checked.description,
+            now=now,
+            timeout=checked.hold_timeout,
+        )
+    return post_transfer(
+        transfer_id=uuid4(),
+        source=source,
+        destination=destination,
+        amount=checked.amount,
+        description=checked.description,
+        now=now,
+    )

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.transfer import Transfer
+
+
+class ExpireHolds:
+    """Write `expired` on the holds whose time has passed. Readers and locks already treat
+    them as expired from that instant (lazily); this keeps the stored status in step."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+
+    async def __call__(self) -> list[Transfer]:
+        async with self._uow_factory() as uow:
+            expired = await uow.ledger.expire_overdue_holds(self._clock.now())
+            await uow.commit()
+        return expired

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from application.funding import lock_with_funding
+from application.money_movement import MoneyMovement, TransferReceipt
+from application.ports.unit_of_work import UnitOfWork
+from domain.ledger import Posting, post_transfer
+from domain.money import MAX_MINOR_UNITS, Money
+from domain.transfer import TransferKind, normalize_description, require_valid_amount
+
+
+class Withdraw:
+    """Take money out of one of the caller's accounts: it goes back to the funding account
+    of the currency, the way a deposit came from it, and leaves the bank."""
+
+    def __init__(self, movement: MoneyMovement, max_amount: int = MAX_MINOR_UNITS) -> None:
+        self._movement = movement
+        self._max_amount = max_amount
+
+    async def __call__(
+        self,
+        user_id: UUID,
+        account_id: UUID,
+        amount: int,
+        description: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> TransferReceipt:
+        require_valid_amount(amount, self._max_amount)
+        note = normalize_description(description)
+
+        async def post(uow: UnitOfWork, now: datetime) -> Posting:
+            account, funding = await lock_with_funding(uow, account_id, user_id, at=now)
+            return post_transfer(
+                transfer_id=uuid4(),
+                source=account,
+                destination=funding,
+                amount=Money(amount, account.currency),
+                description=note,
+                now=now,
+                kind=TransferKind.WITHDRAWAL,
+            )
+
+        return await self._movement.run(
+            post,
+            user_id=user_id,
+            idempotency_key=idempotency_key,
+            request=("withdrawal", account_id, amount, note),
+        )

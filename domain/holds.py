@@ -1,0 +1,87 @@
+"""Two-phase transfers, with TigerBeetle's semantics: a hold reserves money on its source
+(pending), then is posted (in full or in part: the rest is released), voided, or expires."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from domain.account import Account
+from domain.errors import (
+    ExceedsPendingAmount,
+    InvalidAmount,
+    InvalidHoldTimeout,
+    TransferNotPending,
+)
+from domain.ledger import Posting, check_movement, move
+from domain.money import Money
+from domain.transfer import MAX_HOLD_TIMEOUT, Transfer, TransferStatus
+
+
+def require_hold_timeout(seconds: int | None) -> timedelta | None:
+    """None: the hold never expires; otherwise 1 s to `MAX_HOLD_TIMEOUT`."""
+    if seconds is None:
+        return None
+    if type(seconds) is not int or not 1 <= seconds <= MAX_HOLD_TIMEOUT.total_seconds():
+        raise InvalidHoldTimeout(
+            f"A hold's timeout is 1 to {int(MAX_HOLD_TIMEOUT.total_seconds())} seconds."
+        )
+    return timedelta(seconds=seconds)
+
+
+def place_hold(
+    *,
+    transfer_id: UUID,
+    source: Account,
+    destination: Account,
+    amount: Money,
+    description: str | None,
+    now: datetime,
+    timeout: timedelta | None,
+) -> Posting:
+    """Reserve `amount` on the source: its `held` grows, its balance does not, no entry."""
+    check_movement(source, destination, amount)
+    source.held += amount.amount
+    hold = Transfer(
+        id=transfer_id,
+        from_account_id=source.id,
+        to_account_id=destination.id,
+        amount=amount.amount,
+        currency=amount.currency,
+        description=description,
+        created_at=now,
+        status=TransferStatus.PENDING,
+        expires_at=None if timeout is None else now + timeout,
+    )
+    return Posting(hold, source, destination)
+
+
+def post_hold(
+    hold: Transfer, *, source: Account, destination: Account, amount: int | None, now: datetime
+) -> Posting:
+    """Post the hold (all of it by default): the entries are written now, under the hold's
+    own id, and whatever was not posted is released."""
+    _require_pending(hold, now)
+    posted = hold.amount if amount is None else amount
+    if posted <= 0:
+        raise InvalidAmount("An amount must be greater than zero.")
+    if posted > hold.amount:
+        raise ExceedsPendingAmount(f"The hold is for {hold.amount}; {posted} cannot be posted.")
+    source.held -= hold.amount
+    after = replace(hold, status=TransferStatus.POSTED, posted_amount=posted)
+    debit, credit = move(after, source, destination, posted, now)
+    return Posting(after, source, destination, debit, credit, replaces=hold)
+
+
+def void_hold(hold: Transfer, *, source: Account, destination: Account, now: datetime) -> Posting:
+    """Release the whole hold; nothing is posted."""
+    _require_pending(hold, now)
+    source.held -= hold.amount
+    return Posting(replace(hold, status=TransferStatus.VOIDED), source, destination, replaces=hold)
+
+
+def _require_pending(hold: Transfer, now: datetime) -> None:
+    status = hold.status_at(now)
+    if status is not TransferStatus.PENDING:
+        raise TransferNotPending(f"Transfer {hold.id} is {status.value}, not pending.")
