@@ -189,19 +189,13 @@ def _allowed_methods(request: Request) -> str:
     """RFC 9110 section 10.2.1: `Allow` lists every method the resource supports. Starlette
     names those of the first route whose path matches, but one path may be served by several
     routes (GET and POST on /api/v1/accounts), so ask them all."""
+    methods: set[str] = set()
     # FastAPI's flat view of every route with its effective path (what /openapi.json is built
     # from): included routers are one opaque entry each in `app.routes`.
-    matching = [
-        route
-        for route in iter_route_contexts(request.app.routes)
-        if route.matches(request.scope)[0] is not Match.NONE
-    ]
-    # A literal path (/transfers/batch) is its own resource, not an instance of a template
-    # that happens to match it too (/transfers/{transfer_id}).
-    literal = [route for route in matching if "{" not in route.path]
-    methods: set[str] = set()
-    for route in literal or matching:
-        methods |= route.methods or set()
+    for route in iter_route_contexts(request.app.routes):
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= route.methods or set()
     return ", ".join(sorted(methods))
 
 
