@@ -16,15 +16,21 @@ from adapters.tenacity_retry import TenacityTransactionRetry
 from application.money_movement import MoneyMovement
 from application.throttle import Throttle
 from application.use_cases.deposit import Deposit
+from application.use_cases.expire_holds import ExpireHolds
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
 from application.use_cases.get_statement import GetStatement
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.list_accounts import ListAccounts
 from application.use_cases.open_account import OpenAccount
+from application.use_cases.post_hold import PostHold
 from application.use_cases.reconcile_ledger import ReconcileLedger
 from application.use_cases.register_user import RegisterUser
+from application.use_cases.reverse_transfer import ReverseTransfer
+from application.use_cases.transfer_batch import TransferBatch
 from application.use_cases.transfer_funds import TransferFunds
+from application.use_cases.void_hold import VoidHold
+from application.use_cases.withdraw import Withdraw
 from entrypoints.container import throttle_policies
 from entrypoints.settings import Settings
 
@@ -95,4 +101,10 @@ def use_cases(bank: InMemoryBank) -> SimpleNamespace:
         statement=GetStatement(bank.uow, bank.clock),
         summary=GetAccountSummary(bank.uow, bank.clock),
         reconcile=ReconcileLedger(InMemoryLedgerReconciliation(bank.storage), bank.clock),
+        withdraw=Withdraw(bank.movement, DEFAULTS.max_transfer_amount),
+        post_hold=PostHold(bank.movement),
+        void_hold=VoidHold(bank.movement),
+        reverse=ReverseTransfer(bank.movement),
+        batch=TransferBatch(bank.movement, DEFAULTS.max_transfer_amount),
+        expire_holds=ExpireHolds(bank.uow, bank.clock),
     )

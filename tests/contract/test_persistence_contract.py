@@ -9,10 +9,13 @@ import pytest
 
 from application.ports.idempotency import IdempotencyKey, Outcome
 from application.ports.unit_of_work import UnitOfWorkFactory
-from domain.account import Account
+from domain.account import Account, funding_account_id
 from domain.errors import EmailAlreadyRegistered, InsufficientFunds
+from domain.holds import place_hold, post_hold, void_hold
 from domain.ledger import post_transfer
 from domain.money import Money
+from domain.reversals import reverse_transfer
+from domain.transfer import TransferStatus
 from domain.user import User
 from tests.contract.conftest import Persistence
 
@@ -211,3 +214,215 @@ async def test_expired_idempotency_keys_are_purged(uow_factory: UnitOfWorkFactor
             IdempotencyKey(ada.id, "new", "f"), now=NOW, expired_before=NOW - timedelta(1)
         )
         assert kept is not None
+
+
+async def funded_pair(uow_factory: UnitOfWorkFactory, funds: int) -> tuple[Account, Account]:
+    """Ada's account with `funds` deposited, and Bob's empty one, as stored."""
+    ada, bob = await saved_user(uow_factory), await saved_user(uow_factory, "bob@example.com")
+    source, destination = (
+        await saved_account(uow_factory, ada),
+        await saved_account(uow_factory, bob),
+    )
+    async with uow_factory() as uow:
+        await uow.accounts.add_if_absent(Account.funding(currency="EUR", now=NOW))
+        locked = await uow.accounts.lock([funding_account_id("EUR"), source.id], at=NOW)
+        await uow.ledger.record(
+            post_transfer(
+                transfer_id=uuid4(),
+                source=locked[funding_account_id("EUR")],
+                destination=locked[source.id],
+                amount=Money(funds, "EUR"),
+                description=None,
+                now=NOW,
+            )
+        )
+        await uow.commit()
+    return source, destination
+
+
+async def test_holds_are_stored_held_settled_and_expired(persistence: Persistence) -> None:
+    uow_factory = persistence.uow_factory
+    source, destination = await funded_pair(uow_factory, 1_000)
+    later = NOW + timedelta(minutes=5)
+    async with uow_factory() as uow:
+        locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
+        placed = [
+            place_hold(
+                transfer_id=uuid4(),
+                source=locked[source.id],
+                destination=locked[destination.id],
+                amount=Money(amount, "EUR"),
+                description=None,
+                now=NOW,
+                timeout=timeout,
+            )
+            for amount, timeout in ((100, None), (200, timedelta(minutes=1)), (300, None))
+        ]
+        for posting in placed:
+            await uow.ledger.record(posting)
+        await uow.commit()
+    first, expiring, third = (posting.transfer for posting in placed)
+
+    async with uow_factory() as uow:
+        at_once = await uow.accounts.get(source.id, at=NOW)
+        assert at_once is not None
+        assert (at_once.balance, at_once.held, at_once.available) == (1_000, 600, 400)
+        after_expiry = await uow.accounts.get(source.id, at=later)
+        assert after_expiry is not None
+        assert after_expiry.held == 400  # the one-minute hold stopped counting
+        assert (await uow.ledger.get_transfer(expiring.id)) == expiring
+        assert await uow.ledger.get_transfers([first.id, third.id, uuid4()]) == {
+            first.id: first,
+            third.id: third,
+        }
+
+    async with uow_factory() as uow:
+        hold = await uow.ledger.lock_transfer(first.id)
+        assert hold == first
+        locked = await uow.accounts.lock([source.id, destination.id], at=later)
+        posting = post_hold(
+            first,
+            source=locked[source.id],
+            destination=locked[destination.id],
+            amount=60,
+            now=later,
+        )
+        await uow.ledger.record(posting)
+        hold3 = await uow.ledger.lock_transfer(third.id)
+        assert hold3 is not None
+        await uow.ledger.record(
+            void_hold(
+                hold3, source=locked[source.id], destination=locked[destination.id], now=later
+            )
+        )
+        assert await uow.ledger.lock_transfer(uuid4()) is None
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        expired = await uow.ledger.expire_overdue_holds(later)
+        assert [t.id for t in expired] == [expiring.id]
+        assert all(t.status is TransferStatus.EXPIRED for t in expired)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.ledger.expire_overdue_holds(later) == []
+        posted = await uow.ledger.get_transfer(first.id)
+        assert posted is not None
+        assert (posted.status, posted.posted_amount) == (TransferStatus.POSTED, 60)
+        voided = await uow.ledger.get_transfer(third.id)
+        assert voided is not None
+        assert voided.status is TransferStatus.VOIDED
+        account = await uow.accounts.get(source.id, at=later)
+        assert account is not None
+        assert (account.balance, account.held, account.entry_count) == (940, 0, 2)
+        newest = await uow.ledger.entries(source.id, before_sequence=None, limit=1)
+        assert (newest[0].transfer_id, newest[0].amount) == (first.id, -60)
+    report = await persistence.reconciliation.reconcile(later)
+    assert report.is_clean, report
+
+
+async def test_a_reversal_amends_its_original(persistence: Persistence) -> None:
+    uow_factory = persistence.uow_factory
+    source, destination = await funded_pair(uow_factory, 1_000)
+    async with uow_factory() as uow:
+        locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
+        original = post_transfer(
+            transfer_id=uuid4(),
+            source=locked[source.id],
+            destination=locked[destination.id],
+            amount=Money(300, "EUR"),
+            description=None,
+            now=NOW,
+        )
+        await uow.ledger.record(original)
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.ledger.lock_transfer(original.transfer.id)
+        assert stored is not None
+        locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
+        reversal = reverse_transfer(
+            stored,
+            reversal_id=uuid4(),
+            payee=locked[destination.id],
+            payer=locked[source.id],
+            amount=120,
+            description="refund",
+            now=NOW,
+        )
+        await uow.ledger.record(reversal)
+        await uow.commit()
+    async with uow_factory() as uow:
+        amended = await uow.ledger.get_transfer(original.transfer.id)
+        assert amended is not None
+        assert amended.reversed_amount == 120
+        made = await uow.ledger.get_transfer(reversal.transfer.id)
+        assert made == reversal.transfer
+    report = await persistence.reconciliation.reconcile(NOW)
+    assert report.is_clean, report
+
+
+async def test_many_postings_are_recorded_as_one_by_one(persistence: Persistence) -> None:
+    uow_factory = persistence.uow_factory
+    source, destination = await funded_pair(uow_factory, 1_000)
+    async with uow_factory() as uow:
+        locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
+        postings = [
+            post_transfer(
+                transfer_id=uuid4(),
+                source=locked[source.id],
+                destination=locked[destination.id],
+                amount=Money(amount, "EUR"),
+                description=f"item {amount}",
+                now=NOW,
+            )
+            for amount in (10, 20, 30)
+        ]
+        postings.append(
+            place_hold(
+                transfer_id=uuid4(),
+                source=locked[source.id],
+                destination=locked[destination.id],
+                amount=Money(40, "EUR"),
+                description=None,
+                now=NOW,
+                timeout=None,
+            )
+        )
+        await uow.ledger.record_many(postings)
+        await uow.ledger.record_many([])
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.ledger.get_transfers([p.transfer.id for p in postings])
+        assert [stored[p.transfer.id] for p in postings] == [p.transfer for p in postings]
+        account = await uow.accounts.get(source.id, at=NOW)
+        assert account is not None
+        assert (account.balance, account.held, account.entry_count) == (940, 40, 4)
+        entries = await uow.ledger.entries(destination.id, before_sequence=None, limit=10)
+        assert [(e.sequence, e.balance_after) for e in entries] == [(3, 60), (2, 30), (1, 10)]
+    report = await persistence.reconciliation.reconcile(NOW)
+    assert report.is_clean, report
+
+
+async def test_a_batch_outcome_round_trips(uow_factory: UnitOfWorkFactory) -> None:
+    ada = await saved_user(uow_factory)
+    items = (
+        Outcome(transfer_id=uuid4()),
+        Outcome(error_code="insufficient-funds", error_detail="no"),
+        Outcome(error_code="same-account", error_detail="two accounts"),
+    )
+    key = IdempotencyKey(ada.id, "batch", "f")
+    refused = IdempotencyKey(ada.id, "atomic", "f")
+    async with uow_factory() as uow:
+        await uow.idempotency.claim(key, now=NOW, expired_before=NOW - timedelta(1))
+        await uow.idempotency.complete(key, Outcome(items=items))
+        await uow.idempotency.claim(refused, now=NOW, expired_before=NOW - timedelta(1))
+        await uow.idempotency.complete(
+            refused, Outcome(error_code="insufficient-funds", error_detail="no", error_index=3)
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.idempotency.claim(key, now=NOW, expired_before=NOW - timedelta(1))
+        assert stored is not None
+        assert stored.outcome == Outcome(items=items)
+        stored = await uow.idempotency.claim(refused, now=NOW, expired_before=NOW - timedelta(1))
+        assert stored is not None
+        assert stored.outcome.error_index == 3

@@ -1,0 +1,154 @@
+"""Holds, reversals, withdrawals and batches under concurrent load, on two app instances of
+one PostgreSQL: nothing lost or created, no hold settled twice, reconcile clean."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from application.transfer_requests import TransferRequest
+from domain.errors import (
+    DomainError,
+    ExceedsReversibleAmount,
+    InsufficientFunds,
+    NotReversible,
+    TransferNotPending,
+)
+from domain.transfer import TransferStatus
+from entrypoints.container import Container
+from tests.integration.test_concurrency import ATTEMPTS, customers, running
+
+pytestmark = pytest.mark.integration
+
+# Refusals a random mixed workload meets by design; anything else is a failure.
+EXPECTED_REFUSALS = (
+    InsufficientFunds,
+    TransferNotPending,
+    ExceedsReversibleAmount,
+    NotReversible,
+)
+
+
+async def test_a_hold_is_settled_once_whatever_races_to_settle_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with running(database_url, tmp_path) as first, running(database_url, tmp_path) as second:
+        [(payer, source), (_, destination)] = await customers(first, 2, 1_000)
+        for round_ in range(5):
+            placed = await first.transfer_funds()(
+                payer, TransferRequest(source, destination, 100, "EUR", pending=True)
+            )
+            hold_id = placed.transfer.id
+            attempts: list[Awaitable[object]] = []
+            for n in range(12):
+                instance = (first, second)[n % 2]
+                if (n + round_) % 3:
+                    attempts.append(instance.post_hold()(payer, hold_id))
+                else:
+                    attempts.append(instance.void_hold()(payer, hold_id))
+            outcomes = await asyncio.gather(*attempts, return_exceptions=True)
+            settled = [o for o in outcomes if not isinstance(o, BaseException)]
+            refused = [o for o in outcomes if isinstance(o, BaseException)]
+            assert len(settled) == 1, outcomes
+            assert all(isinstance(r, TransferNotPending) for r in refused), refused
+        report = await first.reconcile_ledger()()
+        assert report.is_clean, report
+        account = await first.get_account()(payer, source)
+        assert account.held == 0
+        assert account.balance >= 1_000 - 5 * 100
+
+
+@pytest.mark.parametrize("isolation", ["READ COMMITTED", "SERIALIZABLE"])
+async def test_a_mixed_workload_on_two_instances_keeps_every_invariant(
+    database_url: str, tmp_path: Path, isolation: str
+) -> None:
+    settings = {"db_isolation_level": isolation, "transfer_retry_attempts": ATTEMPTS[isolation]}
+    async with (
+        running(database_url, tmp_path, **settings) as first,
+        running(database_url, tmp_path, **settings) as second,
+    ):
+        accounts = await customers(first, 8, 5_000)
+        money_in = 8 * 5_000
+        rng = random.Random(11)
+        holds: list[tuple[UUID, UUID]] = []  # (payer, hold id)
+        posted: list[tuple[UUID, UUID]] = []  # (payee, transfer id)
+        withdrawn = 0
+        done: list[int] = []  # the kind of step of every success
+        gate = asyncio.Semaphore(16)
+        lock = asyncio.Lock()
+
+        async def step(n: int) -> BaseException | None:
+            nonlocal withdrawn
+            instance: Container = (first, second)[n % 2]
+            (payer, source), (payee, destination) = rng.sample(accounts, 2)
+            choice = n % 7
+            async with gate:
+                try:
+                    if choice == 0:
+                        receipt = await instance.transfer_funds()(
+                            payer,
+                            TransferRequest(
+                                source,
+                                destination,
+                                rng.randint(1, 900),
+                                "EUR",
+                                pending=True,
+                                timeout_seconds=rng.choice([None, 1]),
+                            ),
+                        )
+                        holds.append((payer, receipt.transfer.id))
+                    elif choice == 1 and holds:
+                        owner, hold = rng.choice(holds)
+                        if rng.random() < 0.5:
+                            await instance.post_hold()(owner, hold, None)
+                        else:
+                            await instance.void_hold()(owner, hold)
+                    elif choice == 2 and posted:
+                        owner, original = rng.choice(posted)
+                        await instance.reverse_transfer()(owner, original, rng.randint(1, 300))
+                    elif choice == 3:
+                        amount = rng.randint(1, 200)
+                        await instance.withdraw()(payer, source, amount)
+                        async with lock:
+                            withdrawn += amount
+                    elif choice == 4:
+                        requests = [
+                            TransferRequest(source, destination, rng.randint(1, 400), "EUR")
+                            for _ in range(5)
+                        ]
+                        batch = await instance.transfer_batch()(payer, requests, atomic=bool(n % 2))
+                        posted.extend((payee, r.transfer.id) for r in batch.results if r.transfer)
+                    else:
+                        paid = await instance.transfer_funds()(
+                            payer, TransferRequest(source, destination, rng.randint(1, 900), "EUR")
+                        )
+                        posted.append((payee, paid.transfer.id))
+                except BaseException as error:  # judged below
+                    return error
+                done.append(choice)
+                return None
+
+        outcomes = await asyncio.gather(*(step(n) for n in range(350)))
+        assert set(done) == set(range(7)), sorted(set(done))  # every kind of step succeeded
+        unexpected = [
+            o
+            for o in outcomes
+            if o is not None
+            and not (isinstance(o, DomainError) and isinstance(o, EXPECTED_REFUSALS))
+            and type(o).__name__ != "BatchRefused"
+        ]
+        assert unexpected == [], unexpected[:3]
+        await asyncio.sleep(1.1)  # every 1-second hold has expired by now
+        expired = await first.expire_holds()()
+        assert all(t.status is TransferStatus.EXPIRED for t in expired)
+
+        balances = [(await first.get_account()(o, a)) for o, a in accounts]
+        assert sum(a.balance for a in balances) == money_in - withdrawn
+        assert all(a.available >= 0 for a in balances)
+        report = await first.reconcile_ledger()()
+        assert report.is_clean, report

@@ -1,0 +1,208 @@
+"""Withdrawals, holds, reversals and batches as use cases on the in-memory fakes."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from uuid import UUID
+
+import pytest
+
+from application.money_movement import BatchRefused
+from application.transfer_requests import TransferRequest
+from application.use_cases.register_user import Registration
+from domain.account import Account
+from domain.errors import (
+    AccountNotFound,
+    ExceedsPendingAmount,
+    ExceedsReversibleAmount,
+    IdempotencyKeyReused,
+    InsufficientFunds,
+    InvalidBatch,
+    InvalidHoldTimeout,
+    NotPayee,
+    NotPayer,
+    NotReversible,
+    TransferNotFound,
+    TransferNotPending,
+)
+from domain.transfer import TransferKind, TransferStatus
+from domain.user import User
+from tests.fakes import InMemoryBank, use_cases
+
+
+@pytest.fixture
+def uc(bank: InMemoryBank) -> SimpleNamespace:
+    return use_cases(bank)
+
+
+async def people(uc: SimpleNamespace, funds: int = 1_000) -> tuple[UUID, UUID, UUID, UUID]:
+    """(ada, bob, ada's funded account, bob's empty one)."""
+    ids = []
+    for name in ("ada", "bob"):
+        user: User = await uc.register(Registration(f"{name}@example.com", "password1", name))
+        ids.append(user.id)
+    ada, bob = ids
+    source: Account = await uc.open_account(ada, "EUR")
+    destination: Account = await uc.open_account(bob, "EUR")
+    await uc.deposit(ada, source.id, funds)
+    return ada, bob, source.id, destination.id
+
+
+async def balances(uc: SimpleNamespace, owner: UUID, account: UUID) -> tuple[int, int, int]:
+    found: Account = await uc.get_account(owner, account)
+    return found.balance, found.held, found.available
+
+
+async def test_holds_reserve_post_in_part_and_release(uc: SimpleNamespace) -> None:
+    ada, bob, source, destination = await people(uc)
+    hold = (
+        await uc.transfer(ada, TransferRequest(source, destination, 600, "EUR", pending=True))
+    ).transfer
+    assert hold.status is TransferStatus.PENDING
+    assert await balances(uc, ada, source) == (1_000, 600, 400)
+    with pytest.raises(InsufficientFunds):
+        await uc.transfer(ada, TransferRequest(source, destination, 401, "EUR"))
+    with pytest.raises(ExceedsPendingAmount):
+        await uc.post_hold(ada, hold.id, 601)
+    with pytest.raises(NotPayer):
+        await uc.post_hold(bob, hold.id)
+    posted = (await uc.post_hold(ada, hold.id, 250)).transfer
+    assert (posted.status, posted.posted_amount, posted.id) == (
+        TransferStatus.POSTED,
+        250,
+        hold.id,
+    )
+    assert await balances(uc, ada, source) == (750, 0, 750)
+    assert await balances(uc, bob, destination) == (250, 0, 250)
+    with pytest.raises(TransferNotPending):
+        await uc.void_hold(ada, hold.id)
+    assert (await uc.reconcile()).is_clean
+
+
+async def test_holds_expire_by_the_clock(bank: InMemoryBank, uc: SimpleNamespace) -> None:
+    ada, _, source, destination = await people(uc)
+    request = TransferRequest(source, destination, 900, "EUR", pending=True, timeout_seconds=60)
+    hold = (await uc.transfer(ada, request)).transfer
+    assert await balances(uc, ada, source) == (1_000, 900, 100)
+    bank.clock.advance(seconds=60)
+    assert await balances(uc, ada, source) == (1_000, 0, 1_000)
+    assert (await uc.get_transfer(ada, hold.id)).status is TransferStatus.EXPIRED
+    with pytest.raises(TransferNotPending):
+        await uc.post_hold(ada, hold.id)
+    expired = await uc.expire_holds()
+    assert [t.id for t in expired] == [hold.id]
+    assert await uc.expire_holds() == []
+    assert (await uc.reconcile()).is_clean
+
+
+async def test_a_timeout_needs_a_hold_and_a_range(uc: SimpleNamespace) -> None:
+    ada, _, source, destination = await people(uc)
+    with pytest.raises(InvalidHoldTimeout):
+        await uc.transfer(ada, TransferRequest(source, destination, 1, "EUR", timeout_seconds=5))
+    for seconds in (0, 604_801):
+        with pytest.raises(InvalidHoldTimeout):
+            await uc.transfer(
+                ada,
+                TransferRequest(
+                    source, destination, 1, "EUR", pending=True, timeout_seconds=seconds
+                ),
+            )
+
+
+async def test_reversals_by_the_payee_up_to_what_was_posted(uc: SimpleNamespace) -> None:
+    ada, bob, source, destination = await people(uc)
+    original = (await uc.transfer(ada, TransferRequest(source, destination, 300, "EUR"))).transfer
+    with pytest.raises(NotPayee):
+        await uc.reverse(ada, original.id)
+    first = (await uc.reverse(bob, original.id, 100, "sorry")).transfer
+    assert (first.kind, first.reversal_of, first.from_account_id) == (
+        TransferKind.REVERSAL,
+        original.id,
+        destination,
+    )
+    with pytest.raises(ExceedsReversibleAmount):
+        await uc.reverse(bob, original.id, 201)
+    await uc.reverse(bob, original.id)
+    assert (await uc.get_transfer(ada, original.id)).reversed_amount == 300
+    with pytest.raises(ExceedsReversibleAmount):
+        await uc.reverse(bob, original.id)
+    with pytest.raises(NotReversible):
+        await uc.reverse(ada, first.id)
+    assert await balances(uc, ada, source) == (1_000, 0, 1_000)
+    assert (await uc.reconcile()).is_clean
+
+
+async def test_the_payee_needs_the_money_to_refund(uc: SimpleNamespace) -> None:
+    ada, bob, source, destination = await people(uc)
+    original = (await uc.transfer(ada, TransferRequest(source, destination, 300, "EUR"))).transfer
+    await uc.withdraw(bob, destination, 250)
+    with pytest.raises(InsufficientFunds):
+        await uc.reverse(bob, original.id)
+    await uc.reverse(bob, original.id, 50)
+
+
+async def test_withdrawals_leave_the_bank_and_check_available(uc: SimpleNamespace) -> None:
+    ada, bob, source, destination = await people(uc)
+    await uc.transfer(ada, TransferRequest(source, destination, 500, "EUR", pending=True))
+    with pytest.raises(InsufficientFunds):
+        await uc.withdraw(ada, source, 501)
+    withdrawal = (await uc.withdraw(ada, source, 500, "cash")).transfer
+    assert withdrawal.kind is TransferKind.WITHDRAWAL
+    assert await balances(uc, ada, source) == (500, 500, 0)
+    with pytest.raises(AccountNotFound):
+        await uc.withdraw(bob, source, 1)
+    report = await uc.reconcile()
+    assert report.is_clean, report
+    assert report.totals_by_currency == {"EUR": 0}
+
+
+async def test_a_batch_applies_items_in_order_and_replays(uc: SimpleNamespace) -> None:
+    ada, _, source, destination = await people(uc, funds=100)
+    requests = [
+        TransferRequest(source, destination, 70, "EUR"),
+        TransferRequest(source, destination, 70, "EUR"),
+        TransferRequest(source, destination, 30, "EUR", pending=True),
+        TransferRequest(source, source, 1, "EUR"),
+    ]
+    receipt = await uc.batch(ada, requests, atomic=False, idempotency_key="b")
+    kinds = [
+        type(r.refusal).__name__ if r.refusal else r.transfer.status.value for r in receipt.results
+    ]
+    assert kinds == ["posted", "InsufficientFunds", "pending", "SameAccountTransfer"]
+    assert await balances(uc, ada, source) == (30, 30, 0)
+    again = await uc.batch(ada, requests, atomic=False, idempotency_key="b")
+    assert again.replayed
+    assert [r.transfer.id for r in again.results if r.transfer] == [
+        r.transfer.id for r in receipt.results if r.transfer
+    ]
+    with pytest.raises(IdempotencyKeyReused):
+        await uc.batch(ada, requests[:1], atomic=False, idempotency_key="b")
+
+
+async def test_an_atomic_batch_moves_nothing_when_an_item_is_refused(uc: SimpleNamespace) -> None:
+    ada, _, source, destination = await people(uc, funds=100)
+    requests = [
+        TransferRequest(source, destination, 60, "EUR"),
+        TransferRequest(source, destination, 60, "EUR"),
+    ]
+    with pytest.raises(BatchRefused) as refused:
+        await uc.batch(ada, requests, atomic=True, idempotency_key="a")
+    assert refused.value.index == 1
+    assert isinstance(refused.value.refusal, InsufficientFunds)
+    assert await balances(uc, ada, source) == (100, 0, 100)
+    with pytest.raises(BatchRefused) as replayed:
+        await uc.batch(ada, requests, atomic=True, idempotency_key="a")
+    assert replayed.value.refusal.replayed
+    with pytest.raises(InvalidBatch):
+        await uc.batch(ada, [], atomic=True)
+
+
+async def test_strangers_learn_nothing_of_a_transfer(uc: SimpleNamespace) -> None:
+    ada, _, source, destination = await people(uc)
+    eve: User = await uc.register(Registration("eve@example.com", "password1", "Eve"))
+    hold = (
+        await uc.transfer(ada, TransferRequest(source, destination, 1, "EUR", pending=True))
+    ).transfer
+    for action in (uc.post_hold, uc.void_hold, uc.reverse):
+        with pytest.raises(TransferNotFound):
+            await action(eve.id, hold.id)
