@@ -32,8 +32,8 @@ async def worker(
             "UPDATE accounts SET balance = $2, entry_count = $3 WHERE id = $1"
         )
         add_transfer = await connection.prepare(
-            "INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, created_at)"
-            " VALUES ($1, $2, $3, $4, 'EUR', $5)"
+            "INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, created_at,"
+            " kind, status, posted_amount) VALUES ($1, $2, $3, $4, 'EUR', $5, 'transfer', 'posted', $4)"
         )
         add_entry = await connection.prepare(
             "INSERT INTO ledger_entries (id, account_id, transfer_id, sequence, amount, balance_after, created_at)"

@@ -28,6 +28,20 @@ CREATE TABLE IF NOT EXISTS baseline_transfers (
 """
 
 
+TRANSFER_COLUMNS = (
+    "id",
+    "from_account_id",
+    "to_account_id",
+    "amount",
+    "currency",
+    "description",
+    "created_at",
+    "kind",
+    "status",
+    "posted_amount",
+)
+
+
 @dataclass(frozen=True)
 class BenchAccount:
     id: uuid.UUID
@@ -57,21 +71,34 @@ async def seed(
     transfer_rows, entry_rows = [], []
     for n, account in enumerate(accounts, start=1):
         transfer_id = uuid.uuid4()
-        transfer_rows.append((transfer_id, funding, account.id, balance, "EUR", None, now))
+        transfer_rows.append(
+            (
+                transfer_id,
+                funding,
+                account.id,
+                balance,
+                "EUR",
+                None,
+                now,
+                "deposit",
+                "posted",
+                balance,
+            )
+        )
         entry_rows.append((uuid.uuid4(), funding, transfer_id, n, -balance, -balance * n, now))
         entry_rows.append((uuid.uuid4(), account.id, transfer_id, 1, balance, balance, now))
 
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute(BASELINE_SCHEMA)
-        for table, rows in (
-            ("users", user_rows),
-            ("accounts", account_rows),
-            ("transfers", transfer_rows),
-            ("ledger_entries", entry_rows),
-            ("baseline_accounts", [(a.id, balance) for a in accounts]),
+        for table, rows, columns in (
+            ("users", user_rows, None),
+            ("accounts", account_rows, None),
+            ("transfers", transfer_rows, TRANSFER_COLUMNS),
+            ("ledger_entries", entry_rows, None),
+            ("baseline_accounts", [(a.id, balance) for a in accounts], None),
         ):
-            await connection.copy_records_to_table(table, records=rows)
+            await connection.copy_records_to_table(table, records=rows, columns=columns)
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
