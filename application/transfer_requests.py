@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from application.money_movement import FingerprintPart
+from application.ports.unit_of_work import UnitOfWork
 from domain.account import Account, AccountKind
-from domain.errors import AccountNotFound, InvalidHoldTimeout, SameAccountTransfer
+from domain.errors import (
+    AccountNotFound,
+    DuplicateReference,
+    InvalidHoldTimeout,
+    SameAccountTransfer,
+)
 from domain.holds import place_hold, require_hold_timeout
 from domain.ledger import Posting, post_transfer
+from domain.metadata import Metadata, require_metadata, require_reference
 from domain.money import Money
 from domain.transfer import normalize_description, require_valid_amount
 
@@ -27,6 +34,8 @@ class TransferRequest:
     """A hold: reserve the amount now, post or void it later."""
     timeout_seconds: int | None = None
     """For a hold: how long it reserves the money; None: until posted or voided."""
+    reference: str | None = None
+    metadata: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +49,8 @@ class CheckedTransfer:
     pending: bool
     hold_timeout: timedelta | None
     timeout_seconds: int | None
+    reference: str | None
+    metadata: Metadata
 
     def fingerprint(self) -> tuple[FingerprintPart, ...]:
         return (
@@ -50,7 +61,14 @@ class CheckedTransfer:
             self.description,
             self.pending,
             self.timeout_seconds,
+            self.reference,
+            metadata_fingerprint(self.metadata),
         )
+
+
+def metadata_fingerprint(metadata: Metadata) -> tuple[FingerprintPart, ...]:
+    """Key order is not part of a request: the same pairs give the same fingerprint."""
+    return tuple((key, value) for key, value in sorted(metadata.items()))
 
 
 def check_transfer(request: TransferRequest, max_amount: int) -> CheckedTransfer:
@@ -67,6 +85,8 @@ def check_transfer(request: TransferRequest, max_amount: int) -> CheckedTransfer
         pending=request.pending,
         hold_timeout=require_hold_timeout(request.timeout_seconds),
         timeout_seconds=request.timeout_seconds,
+        reference=require_reference(request.reference),
+        metadata=require_metadata(request.metadata),
     )
 
 
@@ -90,6 +110,9 @@ def decide_transfer(
             description=checked.description,
             now=now,
             timeout=checked.hold_timeout,
+            created_by=user_id,
+            reference=checked.reference,
+            metadata=checked.metadata,
         )
     return post_transfer(
         transfer_id=uuid4(),
@@ -98,4 +121,34 @@ def decide_transfer(
         amount=checked.amount,
         description=checked.description,
         now=now,
+        created_by=user_id,
+        reference=checked.reference,
+        metadata=checked.metadata,
     )
+
+
+async def refuse_taken_references(
+    uow: UnitOfWork, user_id: UUID, references: Sequence[str | None]
+) -> list[DuplicateReference | None]:
+    """For each reference (None: none given), the refusal it meets: taken by one of the
+    user's transfers already, or by an earlier one in the same list."""
+    given = [reference for reference in references if reference is not None]
+    taken = await uow.ledger.references_taken(user_id, given) if given else set()
+    refusals: list[DuplicateReference | None] = []
+    for reference in references:
+        if reference is not None and reference in taken:
+            refusals.append(
+                DuplicateReference(f"Reference {reference!r} names another of your transfers.")
+            )
+            continue
+        if reference is not None:
+            taken.add(reference)
+        refusals.append(None)
+    return refusals
+
+
+async def refuse_taken_reference(uow: UnitOfWork, user_id: UUID, reference: str | None) -> None:
+    """Raise `DuplicateReference` when the user named another transfer so already."""
+    [refusal] = await refuse_taken_references(uow, user_id, [reference])
+    if refusal is not None:
+        raise refusal

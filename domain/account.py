@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID, uuid4, uuid5
 
 from domain.currency import require_currency
-from domain.errors import InsufficientFunds
+from domain.errors import (
+    AccountClosed,
+    AccountFrozen,
+    AccountNotEmpty,
+    InsufficientFunds,
+    InvalidAccountName,
+)
+from domain.metadata import Metadata, require_metadata
 from domain.money import MAX_MINOR_UNITS
+
+ACCOUNT_NAME_MAX_LENGTH = 80
 
 _FUNDING_NAMESPACE = UUID("6d1e0a55-3c1b-4f0e-9a57-2b8c1f4e0b7d")
 
@@ -17,6 +27,14 @@ _FUNDING_NAMESPACE = UUID("6d1e0a55-3c1b-4f0e-9a57-2b8c1f4e0b7d")
 def funding_account_id(currency: str) -> UUID:
     """The bank's funding account of a currency has a fixed id, so no lookup is needed."""
     return uuid5(_FUNDING_NAMESPACE, require_currency(currency))
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    FROZEN = "frozen"
+    """By an operator: no debit, no credit; its holds can still be voided or expire."""
+    CLOSED = "closed"
+    """By its owner, empty: no movement ever again; it stays readable with its history."""
 
 
 class AccountKind(StrEnum):
@@ -43,19 +61,34 @@ class Account:
     kind: AccountKind = AccountKind.CUSTOMER
     entry_count: int = 0
     held: int = 0
+    status: AccountStatus = AccountStatus.ACTIVE
+    name: str | None = None
+    metadata: Metadata = field(default_factory=dict)
+    last_entry_at: datetime | None = None
+    """When its newest entry was written: a new entry is never dated before it."""
 
     @property
     def available(self) -> int:
         return self.balance - self.held
 
     @classmethod
-    def open(cls, *, owner_id: UUID, currency: str, now: datetime) -> Account:
+    def open(
+        cls,
+        *,
+        owner_id: UUID,
+        currency: str,
+        now: datetime,
+        name: str | None = None,
+        metadata: Metadata | None = None,
+    ) -> Account:
         return cls(
             id=uuid4(),
             owner_id=owner_id,
             currency=require_currency(currency),
             balance=0,
             created_at=now,
+            name=normalize_account_name(name),
+            metadata=require_metadata(metadata),
         )
 
     @classmethod
@@ -71,6 +104,31 @@ class Account:
 
     def is_owned_by(self, user_id: UUID) -> bool:
         return self.kind is AccountKind.CUSTOMER and self.owner_id == user_id
+
+    def require_open_for_movement(self) -> None:
+        """Every debit and credit asks first; a refusal names only what the caller may see."""
+        if self.status is AccountStatus.CLOSED:
+            raise AccountClosed(f"Account {self.id} is closed.")
+        if self.status is AccountStatus.FROZEN:
+            raise AccountFrozen(f"Account {self.id} is frozen.")
+
+    def close(self) -> None:
+        self.require_open_for_movement()
+        if self.balance != 0 or self.held != 0:
+            raise AccountNotEmpty(
+                f"Account {self.id} closes only with a zero balance and no open holds."
+            )
+        self.status = AccountStatus.CLOSED
+
+    def freeze(self) -> None:
+        if self.status is AccountStatus.CLOSED:
+            raise AccountClosed(f"Account {self.id} is closed.")
+        self.status = AccountStatus.FROZEN
+
+    def unfreeze(self) -> None:
+        if self.status is AccountStatus.CLOSED:
+            raise AccountClosed(f"Account {self.id} is closed.")
+        self.status = AccountStatus.ACTIVE
 
     def can_pay(self, amount: int) -> bool:
         """TigerBeetle's debits_must_not_exceed_credits (pending debits included), for
@@ -88,3 +146,17 @@ class Account:
         self.balance += amount
         self.entry_count += 1
         return self.entry_count, self.balance
+
+
+def normalize_account_name(raw: str | None) -> str | None:
+    """1 to 80 characters once trimmed, no control characters; None: no name."""
+    if raw is None:
+        return None
+    name = unicodedata.normalize("NFC", raw).strip()
+    if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in name):
+        raise InvalidAccountName("An account name cannot contain control characters.")
+    if not 1 <= len(name) <= ACCOUNT_NAME_MAX_LENGTH:
+        raise InvalidAccountName(
+            f"An account name is 1 to {ACCOUNT_NAME_MAX_LENGTH} characters long."
+        )
+    return name

@@ -128,3 +128,35 @@ class InvalidHoldTimeout(DomainError):
 
 class InvalidBatch(DomainError):
     code = "invalid-batch"
+
+
+class InvalidMetadata(DomainError):
+    code = "invalid-metadata"
+
+
+class InvalidReference(DomainError):
+    code = "invalid-reference"
+
+
+class DuplicateReference(DomainError):
+    """A reference names one transfer among all those its user created."""
+
+    code = "duplicate-reference"
+
+
+class InvalidAccountName(DomainError):
+    code = "invalid-account-name"
+
+
+class AccountClosed(DomainError):
+    code = "account-closed"
+
+
+class AccountFrozen(DomainError):
+    code = "account-frozen"
+
+
+class AccountNotEmpty(DomainError):
+    """An account closes only with a zero balance and no open holds."""
+
+    code = "account-not-empty"

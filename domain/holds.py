@@ -14,7 +14,8 @@ from domain.errors import (
     InvalidHoldTimeout,
     TransferNotPending,
 )
-from domain.ledger import Posting, check_movement, move
+from domain.ledger import Posting, check_movement, entry_time, move
+from domain.metadata import Metadata
 from domain.money import Money
 from domain.transfer import MAX_HOLD_TIMEOUT, Transfer, TransferStatus
 
@@ -39,6 +40,9 @@ def place_hold(
     description: str | None,
     now: datetime,
     timeout: timedelta | None,
+    created_by: UUID | None = None,
+    reference: str | None = None,
+    metadata: Metadata | None = None,
 ) -> Posting:
     """Reserve `amount` on the source: its `held` grows, its balance does not, no entry."""
     check_movement(source, destination, amount)
@@ -53,6 +57,9 @@ def place_hold(
         created_at=now,
         status=TransferStatus.PENDING,
         expires_at=None if timeout is None else now + timeout,
+        reference=reference,
+        metadata=dict(metadata or {}),
+        created_by=created_by,
     )
     return Posting(hold, source, destination)
 
@@ -61,8 +68,10 @@ def post_hold(
     hold: Transfer, *, source: Account, destination: Account, amount: int | None, now: datetime
 ) -> Posting:
     """Post the hold (all of it by default): the entries are written now, under the hold's
-    own id, and whatever was not posted is released."""
+    own id, and whatever was not posted is released. Both accounts must still take money."""
     _require_pending(hold, now)
+    source.require_open_for_movement()
+    destination.require_open_for_movement()
     posted = hold.amount if amount is None else amount
     if posted <= 0:
         raise InvalidAmount("An amount must be greater than zero.")
@@ -70,7 +79,7 @@ def post_hold(
         raise ExceedsPendingAmount(f"The hold is for {hold.amount}; {posted} cannot be posted.")
     source.held -= hold.amount
     after = replace(hold, status=TransferStatus.POSTED, posted_amount=posted)
-    debit, credit = move(after, source, destination, posted, now)
+    debit, credit = move(after, source, destination, posted, entry_time(now, source, destination))
     return Posting(after, source, destination, debit, credit, replaces=hold)
 
 

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from domain.account import Account
 from domain.errors import CurrencyMismatch, InsufficientFunds, InvalidAmount, SameAccountTransfer
+from domain.metadata import Metadata
 from domain.money import Money
 from domain.transfer import LedgerEntry, Transfer, TransferKind, TransferStatus
 
@@ -37,6 +38,8 @@ class Posting:
 
 def check_movement(source: Account, destination: Account, amount: Money) -> None:
     """The rules every movement and every hold meets; nothing changes when one refuses."""
+    source.require_open_for_movement()
+    destination.require_open_for_movement()
     if source.id == destination.id:
         raise SameAccountTransfer("A transfer needs two different accounts.")
     if amount.amount <= 0:
@@ -64,9 +67,13 @@ def post_transfer(
     now: datetime,
     kind: TransferKind = TransferKind.TRANSFER,
     reversal_of: UUID | None = None,
+    created_by: UUID | None = None,
+    reference: str | None = None,
+    metadata: Metadata | None = None,
 ) -> Posting:
     """Check every money rule, then move the balances; nothing changes when a rule refuses."""
     check_movement(source, destination, amount)
+    at = entry_time(now, source, destination)
     transfer = Transfer(
         id=transfer_id,
         from_account_id=source.id,
@@ -74,22 +81,37 @@ def post_transfer(
         amount=amount.amount,
         currency=amount.currency,
         description=description,
-        created_at=now,
+        created_at=at,
         kind=kind,
         status=TransferStatus.POSTED,
         posted_amount=amount.amount,
         reversal_of=reversal_of,
+        reference=reference,
+        metadata=dict(metadata or {}),
+        created_by=created_by,
     )
-    debit, credit = move(transfer, source, destination, amount.amount, now)
+    debit, credit = move(transfer, source, destination, amount.amount, at)
     return Posting(transfer, source, destination, debit, credit)
+
+
+def entry_time(now: datetime, source: Account, destination: Account) -> datetime:
+    """Never before either account's newest entry: an account's entries are in time order
+    along their sequence, whatever the clocks of the instances that wrote them say."""
+    return max(
+        now,
+        source.last_entry_at or now,
+        destination.last_entry_at or now,
+    )
 
 
 def move(
     transfer: Transfer, source: Account, destination: Account, amount: int, now: datetime
 ) -> tuple[LedgerEntry, LedgerEntry]:
-    """The two entries of a checked movement, with both balances moved."""
+    """The two entries of a checked movement, with both balances moved, dated `now` (see
+    `entry_time`)."""
     debit_sequence, debit_balance = source.apply(-amount)
     credit_sequence, credit_balance = destination.apply(amount)
+    source.last_entry_at = destination.last_entry_at = now
     return (
         LedgerEntry(
             id=uuid4(),

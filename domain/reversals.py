@@ -9,6 +9,7 @@ from uuid import UUID
 from domain.account import Account
 from domain.errors import ExceedsReversibleAmount, InvalidAmount, NotReversible, TransferNotPending
 from domain.ledger import Posting, post_transfer
+from domain.metadata import Metadata
 from domain.money import Money
 from domain.transfer import Transfer, TransferKind, TransferStatus
 
@@ -22,6 +23,9 @@ def reverse_transfer(
     amount: int | None,
     description: str | None,
     now: datetime,
+    created_by: UUID | None = None,
+    reference: str | None = None,
+    metadata: Metadata | None = None,
 ) -> Posting:
     """A reversal moves money from the original's destination back to its source; several
     partial ones may follow each other up to what was posted."""
@@ -49,6 +53,9 @@ def reverse_transfer(
         now=now,
         kind=TransferKind.REVERSAL,
         reversal_of=original.id,
+        created_by=created_by,
+        reference=reference,
+        metadata=metadata,
     )
     amended = replace(original, reversed_amount=original.reversed_amount + reversed_now)
     return replace(posting, amends=amended)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
 from domain.errors import InvalidAmount, InvalidDescription
+from domain.metadata import Metadata
 from domain.money import MAX_MINOR_UNITS
 
 DESCRIPTION_MAX_LENGTH = 140
@@ -60,6 +61,11 @@ class Transfer:
     """What was posted: the amount of a plain movement, at most the amount of a hold."""
     reversed_amount: int = 0
     reversal_of: UUID | None = None
+    reference: str | None = None
+    """The creator's own name for it, unique among the transfers that user created."""
+    metadata: Metadata = field(default_factory=dict)
+    created_by: UUID | None = None
+    """The user whose request made it (None: the bank's own, or from before this was kept)."""
 
     def status_at(self, now: datetime) -> TransferStatus:
         """A pending hold is expired from its `expires_at` on, whether or not a sweep wrote it."""

@@ -28,10 +28,13 @@ from application.money_movement import MoneyMovement
 from application.ports.attempt_limiter import AttemptPolicy
 from application.throttle import Throttle, ThrottlePolicies
 from application.use_cases.authenticate import Authenticate
+from application.use_cases.close_account import CloseAccount
 from application.use_cases.deposit import Deposit
 from application.use_cases.expire_holds import ExpireHolds
+from application.use_cases.freeze_account import FreezeAccount, UnfreezeAccount
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
+from application.use_cases.get_balance_at import GetBalanceAt
 from application.use_cases.get_current_user import GetCurrentUser
 from application.use_cases.get_statement import GetStatement
 from application.use_cases.get_transfer import GetTransfer
@@ -42,8 +45,10 @@ from application.use_cases.purge_expired import PurgeExpired
 from application.use_cases.reconcile_ledger import ReconcileLedger
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.reverse_transfer import ReverseTransfer
+from application.use_cases.search_transfers import SearchTransfers
 from application.use_cases.transfer_batch import TransferBatch
 from application.use_cases.transfer_funds import TransferFunds
+from application.use_cases.update_account import UpdateAccount
 from application.use_cases.void_hold import VoidHold
 from application.use_cases.withdraw import Withdraw
 from entrypoints.settings import Settings
@@ -207,6 +212,24 @@ class Container(containers.DeclarativeContainer):
     post_hold = providers.Singleton(PostHold, movement=money_movement)
     void_hold = providers.Singleton(VoidHold, movement=money_movement)
     reverse_transfer = providers.Singleton(ReverseTransfer, movement=money_movement)
+    update_account = providers.Singleton(
+        UpdateAccount, uow_factory=unit_of_work.provider, clock=clock
+    )
+    close_account = providers.Singleton(
+        CloseAccount, uow_factory=unit_of_work.provider, clock=clock
+    )
+    freeze_account = providers.Singleton(
+        FreezeAccount, uow_factory=unit_of_work.provider, clock=clock
+    )
+    unfreeze_account = providers.Singleton(
+        UnfreezeAccount, uow_factory=unit_of_work.provider, clock=clock
+    )
+    search_transfers = providers.Singleton(
+        SearchTransfers, uow_factory=read_unit_of_work.provider, clock=clock
+    )
+    get_balance_at = providers.Singleton(
+        GetBalanceAt, uow_factory=report_unit_of_work.provider, clock=clock
+    )
     expire_holds = providers.Singleton(ExpireHolds, uow_factory=unit_of_work.provider, clock=clock)
     reconcile_ledger = providers.Singleton(
         ReconcileLedger, reconciliation=ledger_reconciliation, clock=clock

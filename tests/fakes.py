@@ -15,10 +15,13 @@ from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.tenacity_retry import TenacityTransactionRetry
 from application.money_movement import MoneyMovement
 from application.throttle import Throttle
+from application.use_cases.close_account import CloseAccount
 from application.use_cases.deposit import Deposit
 from application.use_cases.expire_holds import ExpireHolds
+from application.use_cases.freeze_account import FreezeAccount, UnfreezeAccount
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
+from application.use_cases.get_balance_at import GetBalanceAt
 from application.use_cases.get_statement import GetStatement
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.list_accounts import ListAccounts
@@ -27,8 +30,10 @@ from application.use_cases.post_hold import PostHold
 from application.use_cases.reconcile_ledger import ReconcileLedger
 from application.use_cases.register_user import RegisterUser
 from application.use_cases.reverse_transfer import ReverseTransfer
+from application.use_cases.search_transfers import SearchTransfers
 from application.use_cases.transfer_batch import TransferBatch
 from application.use_cases.transfer_funds import TransferFunds
+from application.use_cases.update_account import UpdateAccount
 from application.use_cases.void_hold import VoidHold
 from application.use_cases.withdraw import Withdraw
 from entrypoints.container import throttle_policies
@@ -107,4 +112,10 @@ def use_cases(bank: InMemoryBank) -> SimpleNamespace:
         reverse=ReverseTransfer(bank.movement),
         batch=TransferBatch(bank.movement, DEFAULTS.max_transfer_amount),
         expire_holds=ExpireHolds(bank.uow, bank.clock),
+        update_account=UpdateAccount(bank.uow, bank.clock),
+        close_account=CloseAccount(bank.uow, bank.clock),
+        freeze=FreezeAccount(bank.uow, bank.clock),
+        unfreeze=UnfreezeAccount(bank.uow, bank.clock),
+        search=SearchTransfers(bank.uow, bank.clock),
+        balance_at=GetBalanceAt(bank.uow, bank.clock),
     )

@@ -21,6 +21,13 @@ class InMemoryAccountRepository(AccountRepository):
     async def add(self, account: Account) -> None:
         self._pending.accounts[account.id] = replace(account, held=0)
 
+    async def update(self, account: Account) -> None:
+        stored = self._find(account.id)
+        if stored is not None:
+            self._pending.accounts[account.id] = replace(
+                stored, status=account.status, name=account.name, metadata=dict(account.metadata)
+            )
+
     async def add_if_absent(self, account: Account) -> None:
         if self._find(account.id) is None:
             await self.add(account)
@@ -59,4 +66,4 @@ class InMemoryAccountRepository(AccountRepository):
             if transfer.from_account_id == account.id
             and transfer.status_at(at) is TransferStatus.PENDING
         )
-        return replace(account, held=held)
+        return replace(account, held=held, metadata=dict(account.metadata))

@@ -7,7 +7,7 @@ from itertools import chain
 from uuid import UUID
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
-from application.ports.ledger import AccountTotals, LedgerRepository
+from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
 from domain.errors import AccountNotFound
 from domain.ledger import Posting
 from domain.transfer import LedgerEntry, Transfer, TransferStatus
@@ -38,6 +38,34 @@ class InMemoryLedgerRepository(LedgerRepository):
         found = {transfer_id: await self.get_transfer(transfer_id) for transfer_id in transfer_ids}
         return {transfer_id: transfer for transfer_id, transfer in found.items() if transfer}
 
+    async def references_taken(self, user_id: UUID, references: Collection[str]) -> set[str]:
+        wanted = set(references)
+        return {
+            transfer.reference
+            for transfer in self._all_transfers().values()
+            if transfer.created_by == user_id and transfer.reference in wanted
+        }
+
+    async def search_transfers(self, query: TransferQuery) -> list[Transfer]:
+        accounts = set(query.account_ids)
+        found = [
+            transfer
+            for transfer in self._all_transfers().values()
+            if (transfer.from_account_id in accounts or transfer.to_account_id in accounts)
+            and _matches(transfer, query)
+        ]
+        found.sort(key=lambda transfer: (transfer.created_at, transfer.id), reverse=True)
+        return found[: query.limit]
+
+    async def balance_at(self, account_id: UUID, at: datetime) -> BalanceAt:
+        before = [
+            e for e in self._all_entries() if e.account_id == account_id and e.created_at <= at
+        ]
+        if not before:
+            return BalanceAt(0, 0)
+        last = max(before, key=lambda entry: entry.sequence)
+        return BalanceAt(last.balance_after, last.sequence)
+
     async def lock_transfer(self, transfer_id: UUID) -> Transfer | None:
         return await self.get_transfer(transfer_id)
 
@@ -53,7 +81,13 @@ class InMemoryLedgerRepository(LedgerRepository):
         return expired
 
     async def entries(
-        self, account_id: UUID, *, before_sequence: int | None, limit: int
+        self,
+        account_id: UUID,
+        *,
+        before_sequence: int | None,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[LedgerEntry]:
         newest_first = sorted(
             (
@@ -61,6 +95,8 @@ class InMemoryLedgerRepository(LedgerRepository):
                 for entry in self._all_entries()
                 if entry.account_id == account_id
                 and (before_sequence is None or entry.sequence < before_sequence)
+                and (since is None or entry.created_at >= since)
+                and (until is None or entry.created_at < until)
             ),
             key=lambda entry: entry.sequence,
             reverse=True,
@@ -80,5 +116,21 @@ class InMemoryLedgerRepository(LedgerRepository):
             count_out=sum(1 for amount in amounts if amount < 0),
         )
 
+    def _all_transfers(self) -> dict[UUID, Transfer]:
+        return {**self._storage.transfers, **self._pending.transfers}
+
     def _all_entries(self) -> chain[LedgerEntry]:
         return chain(chain.from_iterable(self._storage.entries.values()), self._pending.entries)
+
+
+def _matches(transfer: Transfer, query: TransferQuery) -> bool:
+    if query.older_than is not None and (transfer.created_at, transfer.id) >= query.older_than:
+        return False
+    return (
+        (query.kind is None or transfer.kind is query.kind)
+        and (query.status is None or transfer.status_at(query.at) is query.status)
+        and (query.reference is None or transfer.reference == query.reference)
+        and all(transfer.metadata.get(key) == value for key, value in query.metadata.items())
+        and (query.created_after is None or transfer.created_at > query.created_after)
+        and (query.created_before is None or transfer.created_at < query.created_before)
+    )

@@ -5,14 +5,25 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, Uuid, bindparam, cast, func, insert, or_, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Uuid,
+    bindparam,
+    cast,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.sqlalchemy.tables import accounts, transfers
 from application.ports.accounts import AccountRepository
-from domain.account import Account, AccountKind
+from domain.account import Account, AccountKind, AccountStatus
 from domain.transfer import TransferStatus
 
 _at = bindparam("at", type_=DateTime(timezone=True))
@@ -33,6 +44,13 @@ _with_held = select(accounts, cast(_held, BigInteger).label("held"))
 # Built once: executing a prebuilt statement skips construction and most cache-key work.
 _ADD = insert(accounts)
 _ADD_IF_ABSENT = pg_insert(accounts).on_conflict_do_nothing()
+_UPDATE = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"), name=bindparam("b_name"), metadata=bindparam("b_metadata")
+    )
+)
 _GET = _with_held.where(accounts.c.id == bindparam("account_id"))
 _OWNED_BY = _with_held.where(
     accounts.c.owner_id == bindparam("owner_id"),
@@ -60,6 +78,10 @@ def account_from_row(row: Any) -> Account:
         kind=AccountKind(row.kind),
         entry_count=row.entry_count,
         held=row.held,
+        status=AccountStatus(row.status),
+        name=row.name,
+        metadata=dict(row.metadata),
+        last_entry_at=row.last_entry_at,
     )
 
 
@@ -72,6 +94,10 @@ def _values(account: Account) -> dict[str, Any]:
         "balance": account.balance,
         "entry_count": account.entry_count,
         "created_at": account.created_at,
+        "status": account.status.value,
+        "name": account.name,
+        "metadata": account.metadata,
+        "last_entry_at": account.last_entry_at,
     }
 
 
@@ -84,6 +110,17 @@ class SqlAlchemyAccountRepository(AccountRepository):
 
     async def add_if_absent(self, account: Account) -> None:
         await self._session.execute(_ADD_IF_ABSENT, _values(account))
+
+    async def update(self, account: Account) -> None:
+        await self._session.execute(
+            _UPDATE,
+            {
+                "b_id": account.id,
+                "b_status": account.status.value,
+                "b_name": account.name,
+                "b_metadata": account.metadata,
+            },
+        )
 
     async def get(self, account_id: UUID, *, at: datetime) -> Account | None:
         row = (await self._session.execute(_GET, {"account_id": account_id, "at": at})).first()

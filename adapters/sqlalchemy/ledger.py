@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from datetime import datetime
+import json
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,18 +13,27 @@ from sqlalchemy import (
     DateTime,
     Text,
     Uuid,
+    and_,
     bindparam,
     cast,
     func,
+    literal,
+    or_,
     select,
     text,
+    tuple_,
+    union,
     update,
 )
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
+from adapters.sqlalchemy.errors import constraint_name
 from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers
-from application.ports.ledger import AccountTotals, LedgerRepository
+from application.errors import TransientConflict
+from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
 from domain.account import Account
 from domain.errors import AccountNotFound
 from domain.ledger import Posting
@@ -37,11 +48,13 @@ def _statement(*constant_parts: str) -> TextClause:
 
 _TRANSFER_COLUMNS = (
     "id, from_account_id, to_account_id, amount, currency, description, created_at,"
-    " kind, status, expires_at, posted_amount, reversed_amount, reversal_of"
+    " kind, status, expires_at, posted_amount, reversed_amount, reversal_of,"
+    " reference, metadata, created_by"
 )
 _NEW_TRANSFER_VALUES = (
     ":transfer_id, :from_account_id, :to_account_id, :amount, :currency, :description,"
-    " :created_at, :kind, :status, :expires_at, :posted_amount, 0, :reversal_of"
+    " :created_at, :kind, :status, :expires_at, :posted_amount, 0, :reversal_of,"
+    " :reference, :metadata, :created_by"
 )
 # Both entries and both new balances; entry sequence doubles as the account's entry count.
 _MOVE = """
@@ -55,7 +68,7 @@ _MOVE = """
              :credit_balance, :moved_at)
     )
     UPDATE accounts
-    SET balance = moved.balance, entry_count = moved.entry_count
+    SET balance = moved.balance, entry_count = moved.entry_count, last_entry_at = :moved_at
     FROM (VALUES
         (CAST(:from_account_id AS uuid), CAST(:debit_balance AS bigint),
          CAST(:debit_sequence AS bigint)),
@@ -74,6 +87,11 @@ _TYPES = (
 )
 # One statement, one round trip: the transfer, both entries, both new balances. Foreign keys
 # are checked at the end of the statement, so the entries may reference the new transfer.
+_NEW_TRANSFER_TYPES = (
+    bindparam("reference", type_=Text),
+    bindparam("metadata", type_=JSONB),
+    bindparam("created_by", type_=Uuid),
+)
 _RECORD_MOVEMENT = _statement(
     "WITH new_transfer AS (INSERT INTO transfers (",
     _TRANSFER_COLUMNS,
@@ -83,6 +101,7 @@ _RECORD_MOVEMENT = _statement(
     _MOVE,
 ).bindparams(
     *_TYPES,
+    *_NEW_TRANSFER_TYPES,
     bindparam("created_at", type_=DateTime(timezone=True)),
     bindparam("expires_at", type_=DateTime(timezone=True)),
     bindparam("description", type_=Text),
@@ -98,6 +117,7 @@ _RECORD_POSTED_HOLD = _statement(
 _INSERT_HOLD = _statement(
     "INSERT INTO transfers (", _TRANSFER_COLUMNS, ") VALUES (", _NEW_TRANSFER_VALUES, ")"
 ).bindparams(
+    *_NEW_TRANSFER_TYPES,
     bindparam("transfer_id", type_=Uuid),
     bindparam("from_account_id", type_=Uuid),
     bindparam("to_account_id", type_=Uuid),
@@ -129,11 +149,12 @@ _BULK_TRANSFERS = _statement(
     "INSERT INTO transfers (",
     _TRANSFER_COLUMNS,
     ") SELECT id, from_id, to_id, amount, currency, description, created_at, kind, status,"
-    " expires_at, posted_amount, 0, NULL::uuid"
+    " expires_at, posted_amount, 0, NULL::uuid, reference, metadata::jsonb, created_by"
     " FROM unnest(:ids, :from_ids, :to_ids, :amounts, :currencies, :descriptions,"
-    " :created_ats, :kinds, :statuses, :expires_ats, :posted_amounts)"
+    " :created_ats, :kinds, :statuses, :expires_ats, :posted_amounts, :references,"
+    " :metadatas, :created_bys)"
     " AS t(id, from_id, to_id, amount, currency, description, created_at, kind, status,"
-    " expires_at, posted_amount)",
+    " expires_at, posted_amount, reference, metadata, created_by)",
 ).bindparams(
     _array("ids", Uuid),
     _array("from_ids", Uuid),
@@ -146,6 +167,9 @@ _BULK_TRANSFERS = _statement(
     _array("statuses", Text),
     _array("expires_ats", DateTime(timezone=True)),
     _array("posted_amounts", BigInteger),
+    _array("references", Text),
+    _array("metadatas", Text),
+    _array("created_bys", Uuid),
 )
 _BULK_ENTRIES = text(
     "INSERT INTO ledger_entries"
@@ -162,11 +186,16 @@ _BULK_ENTRIES = text(
     _array("created_ats", DateTime(timezone=True)),
 )
 _BULK_BALANCES = text(
-    "UPDATE accounts SET balance = moved.balance, entry_count = moved.entry_count"
-    " FROM unnest(:ids, :balances, :entry_counts) AS moved (id, balance, entry_count)"
+    "UPDATE accounts SET balance = moved.balance, entry_count = moved.entry_count,"
+    " last_entry_at = moved.last_entry_at"
+    " FROM unnest(:ids, :balances, :entry_counts, :last_entry_ats)"
+    " AS moved (id, balance, entry_count, last_entry_at)"
     " WHERE accounts.id = moved.id"
 ).bindparams(
-    _array("ids", Uuid), _array("balances", BigInteger), _array("entry_counts", BigInteger)
+    _array("ids", Uuid),
+    _array("balances", BigInteger),
+    _array("entry_counts", BigInteger),
+    _array("last_entry_ats", DateTime(timezone=True)),
 )
 
 
@@ -185,6 +214,9 @@ def _transfer(row: Any) -> Transfer:
         posted_amount=row.posted_amount,
         reversed_amount=row.reversed_amount,
         reversal_of=row.reversal_of,
+        reference=row.reference,
+        metadata=dict(row.metadata),
+        created_by=row.created_by,
     )
 
 
@@ -230,6 +262,27 @@ _ENTRIES = (
     .order_by(ledger_entries.c.sequence.desc())
     .limit(bindparam("limit"))
 )
+_ENTRIES_BETWEEN = _ENTRIES.where(
+    ledger_entries.c.created_at >= bindparam("since", type_=DateTime(timezone=True)),
+    ledger_entries.c.created_at < bindparam("until", type_=DateTime(timezone=True)),
+)
+_BALANCE_AT = (
+    select(ledger_entries.c.balance_after, ledger_entries.c.sequence)
+    .where(
+        ledger_entries.c.account_id == bindparam("account_id"),
+        ledger_entries.c.created_at <= bindparam("at", type_=DateTime(timezone=True)),
+    )
+    .order_by(ledger_entries.c.created_at.desc(), ledger_entries.c.sequence.desc())
+    .limit(1)
+)
+_REFERENCES_TAKEN = select(transfers.c.reference).where(
+    transfers.c.created_by == bindparam("user_id"),
+    transfers.c.reference == _array("references", Text).any_(),
+)
+_REFERENCE_UNIQUE = "uq_transfers_created_by_reference"
+# Far past and far future for an open window: PostgreSQL's timestamptz takes both.
+_SINCE_EVER = datetime(1, 1, 2, tzinfo=UTC)
+_UNTIL_EVER = datetime(9999, 12, 30, tzinfo=UTC)
 _amount = ledger_entries.c.amount
 _TOTALS = (
     select(
@@ -259,6 +312,9 @@ def _transfer_values(transfer: Transfer) -> dict[str, Any]:
         "expires_at": transfer.expires_at,
         "posted_amount": transfer.posted_amount,
         "reversal_of": transfer.reversal_of,
+        "reference": transfer.reference,
+        "metadata": transfer.metadata,
+        "created_by": transfer.created_by,
     }
 
 
@@ -288,6 +344,10 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
 
     async def record(self, posting: Posting) -> None:
         """One statement per change; a plain movement (the hot path) is one round trip."""
+        async with _reference_race_is_transient():
+            await self._record(posting)
+
+    async def _record(self, posting: Posting) -> None:
         transfer = posting.transfer
         if posting.replaces is None and posting.moves_money:
             await self._session.execute(
@@ -311,11 +371,15 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
             )
 
     async def record_many(self, postings: Sequence[Posting]) -> None:
+        async with _reference_race_is_transient():
+            await self._record_many(postings)
+
+    async def _record_many(self, postings: Sequence[Posting]) -> None:
         if not postings:
             return
         if any(p.replaces is not None or p.amends is not None for p in postings):
             for posting in postings:
-                await self.record(posting)
+                await self._record(posting)
             return
         new = [posting.transfer for posting in postings]
         await self._session.execute(
@@ -332,6 +396,9 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
                 "statuses": [t.status.value for t in new],
                 "expires_ats": [t.expires_at for t in new],
                 "posted_amounts": [t.posted_amount for t in new],
+                "references": [t.reference for t in new],
+                "metadatas": [json.dumps(t.metadata) for t in new],
+                "created_bys": [t.created_by for t in new],
             },
         )
         entries = [
@@ -363,6 +430,7 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
                 "ids": list(final),
                 "balances": [a.balance for a in final.values()],
                 "entry_counts": [a.entry_count for a in final.values()],
+                "last_entry_ats": [a.last_entry_at for a in final.values()],
             },
         )
 
@@ -374,6 +442,22 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         rows = await self._session.execute(_TRANSFERS, {"transfer_ids": list(transfer_ids)})
         return {row.id: _transfer(row) for row in rows}
 
+    async def references_taken(self, user_id: UUID, references: Collection[str]) -> set[str]:
+        rows = await self._session.execute(
+            _REFERENCES_TAKEN, {"user_id": user_id, "references": list(references)}
+        )
+        return {row.reference for row in rows}
+
+    async def search_transfers(self, query: TransferQuery) -> list[Transfer]:
+        rows = await self._session.execute(_search(query))
+        return [_transfer(row) for row in rows]
+
+    async def balance_at(self, account_id: UUID, at: datetime) -> BalanceAt:
+        row = (
+            await self._session.execute(_BALANCE_AT, {"account_id": account_id, "at": at})
+        ).first()
+        return BalanceAt(0, 0) if row is None else BalanceAt(row.balance_after, row.sequence)
+
     async def lock_transfer(self, transfer_id: UUID) -> Transfer | None:
         row = (await self._session.execute(_LOCK_TRANSFER, {"transfer_id": transfer_id})).first()
         return None if row is None else _transfer(row)
@@ -383,15 +467,24 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         return [_transfer(row) for row in rows]
 
     async def entries(
-        self, account_id: UUID, *, before_sequence: int | None, limit: int
+        self,
+        account_id: UUID,
+        *,
+        before_sequence: int | None,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[LedgerEntry]:
+        window = since is not None or until is not None
         rows = await self._session.execute(
-            _ENTRIES,
+            _ENTRIES_BETWEEN if window else _ENTRIES,
             {
                 "account_id": account_id,
                 # Sequences start at 1: "below the maximum" means the newest page.
                 "before_sequence": _NEWEST if before_sequence is None else before_sequence,
                 "limit": limit,
+                "since": since or _SINCE_EVER,
+                "until": until or _UNTIL_EVER,
             },
         )
         return [_entry(row) for row in rows]
@@ -407,3 +500,68 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
             count_in=row.count_in,
             count_out=row.count_out,
         )
+
+
+@asynccontextmanager
+async def _reference_race_is_transient() -> AsyncIterator[None]:
+    """Two requests with one new reference both found it free; the store's unique index let
+    one through. The other runs again, sees the twin, and is refused `DuplicateReference`."""
+    try:
+        yield
+    except IntegrityError as error:
+        if constraint_name(error) == _REFERENCE_UNIQUE:
+            raise TransientConflict("A concurrent transfer took the same reference.") from error
+        raise
+
+
+def _search(query: TransferQuery) -> Any:
+    """Newest first among the transfers touching the accounts. Each side (debited,
+    credited) is its own index-ordered scan, cut at the page size, then merged: no sort of
+    everything an account ever did."""
+    conditions = []
+    if query.kind is not None:
+        conditions.append(transfers.c.kind == query.kind.value)
+    if query.status is not None:
+        conditions.append(_status_is(query.status, query.at))
+    if query.reference is not None:
+        conditions.append(transfers.c.reference == query.reference)
+    if query.metadata:
+        conditions.append(transfers.c.metadata.contains(dict(query.metadata)))
+    if query.created_after is not None:
+        conditions.append(transfers.c.created_at > query.created_after)
+    if query.created_before is not None:
+        conditions.append(transfers.c.created_at < query.created_before)
+    if query.older_than is not None:
+        moment, transfer_id = query.older_than
+        conditions.append(
+            tuple_(transfers.c.created_at, transfers.c.id)
+            < tuple_(literal(moment), literal(transfer_id))
+        )
+    newest = (transfers.c.created_at.desc(), transfers.c.id.desc())
+
+    def touching(side: Any) -> Any:
+        # One account (the usual search) is an equality, so the (account, created_at) index
+        # is read in order and stops at the page size: no sort at all.
+        if len(query.account_ids) == 1:
+            return side == literal(query.account_ids[0], Uuid)
+        return side == literal(list(query.account_ids), ARRAY(Uuid)).any_()
+
+    sides = [
+        select(transfers).where(touching(side), *conditions).order_by(*newest).limit(query.limit)
+        for side in (transfers.c.from_account_id, transfers.c.to_account_id)
+    ]
+    merged = union(*sides).subquery()
+    return (
+        select(merged).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(query.limit)
+    )
+
+
+def _status_is(status: TransferStatus, at: datetime) -> Any:
+    """Statuses as a reader sees them at `at`: a pending hold past its expiry is expired."""
+    pending = transfers.c.status == TransferStatus.PENDING.value
+    overdue = and_(pending, transfers.c.expires_at <= at)
+    if status is TransferStatus.PENDING:
+        return and_(pending, or_(transfers.c.expires_at.is_(None), transfers.c.expires_at > at))
+    if status is TransferStatus.EXPIRED:
+        return or_(transfers.c.status == TransferStatus.EXPIRED.value, overdue)
+    return transfers.c.status == status.value

@@ -56,7 +56,14 @@ accounts = Table(
     Column("balance", BigInteger, nullable=False),
     Column("entry_count", BigInteger, nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    Column("status", Text, nullable=False, server_default="active"),
+    Column("name", Text, nullable=True),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("last_entry_at", Timestamp, nullable=True),
     CheckConstraint("kind IN ('customer', 'funding')", name="kind_known"),
+    CheckConstraint("status IN ('active', 'frozen', 'closed')", name="status_known"),
+    CheckConstraint("char_length(name) BETWEEN 1 AND 80", name="name_length"),
+    CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
     CheckConstraint("(kind = 'customer') = (owner_id IS NOT NULL)", name="owner_matches_kind"),
     CheckConstraint("kind = 'funding' OR balance >= 0", name="customer_balance_non_negative"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
@@ -80,7 +87,12 @@ transfers = Table(
     Column("posted_amount", BigInteger, nullable=True),
     Column("reversed_amount", BigInteger, nullable=False, server_default="0"),
     Column("reversal_of", Uuid, ForeignKey("transfers.id"), nullable=True),
+    Column("reference", Text, nullable=True),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("created_by", Uuid, ForeignKey("users.id"), nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
+    CheckConstraint("reference ~ '^[\\x21-\\x7E]{1,64}$'", name="reference_visible_ascii"),
+    CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
     CheckConstraint("from_account_id <> to_account_id", name="distinct_accounts"),
     CheckConstraint("char_length(description) <= 140", name="description_length"),
     CheckConstraint("kind IN ('transfer', 'deposit', 'withdrawal', 'reversal')", name="kind_known"),
@@ -112,6 +124,24 @@ transfers = Table(
         postgresql_where=text("status = 'pending' AND expires_at IS NOT NULL"),
     ),
     Index(None, "reversal_of", postgresql_where=text("reversal_of IS NOT NULL")),
+    # A reference names one transfer among those its user created (and is found by it).
+    Index(
+        "uq_transfers_created_by_reference",
+        "created_by",
+        "reference",
+        unique=True,
+        postgresql_where=text("reference IS NOT NULL"),
+    ),
+    Index("ix_transfers_reference", "reference", postgresql_where=text("reference IS NOT NULL")),
+    # Searching: newest first among the transfers touching an account, from either side.
+    Index("ix_transfers_from_account_id_created_at", "from_account_id", "created_at", "id"),
+    Index("ix_transfers_to_account_id_created_at", "to_account_id", "created_at", "id"),
+    Index(
+        "ix_transfers_metadata",
+        "metadata",
+        postgresql_using="gin",
+        postgresql_ops={"metadata": "jsonb_path_ops"},
+    ),
 )
 
 ledger_entries = Table(
@@ -129,6 +159,9 @@ ledger_entries = Table(
     CheckConstraint("amount <> 0", name="amount_non_zero"),
     CheckConstraint("sequence > 0", name="sequence_positive"),
     Index(None, "transfer_id"),
+    # Balance at a moment, statements between two moments: entries are in time order along
+    # their sequence, so the time index reads the same rows in the same order.
+    Index(None, "account_id", "created_at"),
 )
 
 idempotency_keys = Table(

@@ -14,6 +14,10 @@ class AccountRepository(Protocol):
 
     async def add(self, account: Account) -> None: ...
 
+    async def update(self, account: Account) -> None:
+        """Write what may change of an account besides money: status, name, metadata."""
+        ...
+
     async def add_if_absent(self, account: Account) -> None:
         """Store the account unless one with its id exists (for the shared funding accounts)."""
         ...

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from domain.ledger import Posting
-from domain.transfer import LedgerEntry, Transfer
+from domain.transfer import LedgerEntry, Transfer, TransferKind, TransferStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,31 @@ class AccountTotals:
     total_out: int
     count_in: int
     count_out: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransferQuery:
+    """A page of transfers touching `account_ids`, newest first, every filter optional."""
+
+    account_ids: tuple[UUID, ...]
+    at: datetime
+    """The moment status filters are judged at (a hold past its expiry is expired)."""
+    limit: int
+    kind: TransferKind | None = None
+    status: TransferStatus | None = None
+    reference: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    older_than: tuple[datetime, UUID] | None = None
+    """Keyset: only transfers strictly before this (created_at, id) in the newest-first order."""
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceAt:
+    balance: int
+    sequence: int
+    """The sequence of the last entry at or before the moment asked; 0 before the first."""
 
 
 class LedgerRepository(Protocol):
@@ -39,6 +64,12 @@ class LedgerRepository(Protocol):
 
     async def get_transfers(self, transfer_ids: Collection[UUID]) -> dict[UUID, Transfer]: ...
 
+    async def references_taken(self, user_id: UUID, references: Collection[str]) -> set[str]:
+        """Which of `references` name a transfer `user_id` created already. The store also
+        guards uniqueness itself: a race lost to a concurrent twin is a `TransientConflict`
+        (the retry then sees the twin and refuses properly)."""
+        ...
+
     async def lock_transfer(self, transfer_id: UUID) -> Transfer | None:
         """Load the transfer and hold it until the unit of work ends, so a hold is posted
         or voided once and a transfer's reversals are counted one at a time. Taken before
@@ -52,10 +83,23 @@ class LedgerRepository(Protocol):
         ...
 
     async def entries(
-        self, account_id: UUID, *, before_sequence: int | None, limit: int
+        self,
+        account_id: UUID,
+        *,
+        before_sequence: int | None,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> list[LedgerEntry]:
-        """The account's entries, newest first, below `before_sequence` when given."""
+        """The account's entries, newest first, below `before_sequence` when given, written
+        at or after `since` and before `until` when given."""
         ...
+
+    async def balance_at(self, account_id: UUID, at: datetime) -> BalanceAt:
+        """The posted balance after the account's last entry written at or before `at`."""
+        ...
+
+    async def search_transfers(self, query: TransferQuery) -> list[Transfer]: ...
 
     async def totals(self, account_id: UUID) -> AccountTotals:
         """Money in and out of one account, computed by the store, not by loading entries."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from application.cursors import decode_cursor, encode_cursor, int_field, uuid_field
@@ -31,14 +32,24 @@ class GetStatement:
         self._clock = clock
 
     async def __call__(
-        self, owner_id: UUID, account_id: UUID, *, limit: int = 50, cursor: str | None = None
+        self,
+        owner_id: UUID,
+        account_id: UUID,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
     ) -> StatementPage:
+        """`since` inclusive, `until` exclusive: consecutive windows never share an entry."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidPage(f"A page holds 1 to {MAX_PAGE_SIZE} entries.")
         before = None if cursor is None else _decode(cursor, account_id)
         async with self._uow_factory() as uow:
             await owned_account(uow, account_id, owner_id, at=self._clock.now())
-            entries = await uow.ledger.entries(account_id, before_sequence=before, limit=limit + 1)
+            entries = await uow.ledger.entries(
+                account_id, before_sequence=before, limit=limit + 1, since=since, until=until
+            )
         if len(entries) <= limit:
             return StatementPage(entries, None)
         page = entries[:limit]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from uuid import UUID
 
 from application.ports.clock import Clock
@@ -12,8 +13,21 @@ class OpenAccount:
         self._uow_factory = uow_factory
         self._clock = clock
 
-    async def __call__(self, owner_id: UUID, currency: str) -> Account:
-        account = Account.open(owner_id=owner_id, currency=currency, now=self._clock.now())
+    async def __call__(
+        self,
+        owner_id: UUID,
+        currency: str,
+        *,
+        name: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Account:
+        account = Account.open(
+            owner_id=owner_id,
+            currency=currency,
+            now=self._clock.now(),
+            name=name,
+            metadata=dict(metadata) if metadata is not None else None,
+        )
         async with self._uow_factory() as uow:
             await uow.accounts.add(account)
             await uow.commit()

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID, uuid4
 
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
 from application.transfer_access import locked_transfer, require_payee
+from application.transfer_requests import metadata_fingerprint, refuse_taken_reference
 from domain.ledger import Posting
+from domain.metadata import require_metadata, require_reference
 from domain.reversals import reverse_transfer
 from domain.transfer import normalize_description, require_valid_amount
 
@@ -24,12 +27,18 @@ class ReverseTransfer:
         amount: int | None = None,
         description: str | None = None,
         idempotency_key: str | None = None,
+        *,
+        reference: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> TransferReceipt:
         if amount is not None:
             require_valid_amount(amount)
         note = normalize_description(description)
+        reference = require_reference(reference)
+        labels = require_metadata(metadata)
 
         async def post(uow: UnitOfWork, now: datetime) -> Posting:
+            await refuse_taken_reference(uow, user_id, reference)
             original, payer, payee = await locked_transfer(uow, transfer_id, at=now)
             require_payee(original, payer, payee, user_id)
             return reverse_transfer(
@@ -40,11 +49,21 @@ class ReverseTransfer:
                 amount=amount,
                 description=note,
                 now=now,
+                created_by=user_id,
+                reference=reference,
+                metadata=labels,
             )
 
         return await self._movement.run(
             post,
             user_id=user_id,
             idempotency_key=idempotency_key,
-            request=("reversal", transfer_id, amount, note),
+            request=(
+                "reversal",
+                transfer_id,
+                amount,
+                note,
+                reference,
+                metadata_fingerprint(labels),
+            ),
         )

@@ -17,6 +17,7 @@ from application.transfer_requests import (
     TransferRequest,
     check_transfer,
     decide_transfer,
+    refuse_taken_references,
 )
 from domain.errors import DomainError, InvalidBatch
 from domain.ledger import Posting
@@ -64,12 +65,19 @@ class TransferBatch:
                 for account_id in (item.source_id, item.destination_id)
             }
             locked = await uow.accounts.lock(ids, at=now) if ids else {}
+            taken = await refuse_taken_references(
+                uow,
+                user_id,
+                [item.reference if isinstance(item, CheckedTransfer) else None for item in checked],
+            )
             postings: list[Posting] = []
             results: list[ItemResult] = []
             for index, item in enumerate(checked):
                 try:
                     if isinstance(item, DomainError):
                         raise item
+                    if (duplicate := taken[index]) is not None:
+                        raise duplicate
                     posting = decide_transfer(item, locked, user_id, now)
                 except DomainError as refusal:
                     if atomic:

@@ -5,7 +5,12 @@ from uuid import UUID
 
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
-from application.transfer_requests import TransferRequest, check_transfer, decide_transfer
+from application.transfer_requests import (
+    TransferRequest,
+    check_transfer,
+    decide_transfer,
+    refuse_taken_reference,
+)
 from domain.ledger import Posting
 from domain.money import MAX_MINOR_UNITS
 
@@ -24,6 +29,7 @@ class TransferFunds:
         checked = check_transfer(request, self._max_amount)
 
         async def post(uow: UnitOfWork, now: datetime) -> Posting:
+            await refuse_taken_reference(uow, user_id, checked.reference)
             locked = await uow.accounts.lock((checked.source_id, checked.destination_id), at=now)
             return decide_transfer(checked, locked, user_id, now)
 

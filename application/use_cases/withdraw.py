@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import UUID, uuid4
 
 from application.funding import lock_with_funding
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
+from application.transfer_requests import metadata_fingerprint, refuse_taken_reference
 from domain.ledger import Posting, post_transfer
+from domain.metadata import require_metadata, require_reference
 from domain.money import MAX_MINOR_UNITS, Money
 from domain.transfer import TransferKind, normalize_description, require_valid_amount
 
@@ -26,11 +29,17 @@ class Withdraw:
         amount: int,
         description: str | None = None,
         idempotency_key: str | None = None,
+        *,
+        reference: str | None = None,
+        metadata: Mapping[str, str] | None = None,
     ) -> TransferReceipt:
         require_valid_amount(amount, self._max_amount)
         note = normalize_description(description)
+        reference = require_reference(reference)
+        labels = require_metadata(metadata)
 
         async def post(uow: UnitOfWork, now: datetime) -> Posting:
+            await refuse_taken_reference(uow, user_id, reference)
             account, funding = await lock_with_funding(uow, account_id, user_id, at=now)
             return post_transfer(
                 transfer_id=uuid4(),
@@ -40,11 +49,21 @@ class Withdraw:
                 description=note,
                 now=now,
                 kind=TransferKind.WITHDRAWAL,
+                created_by=user_id,
+                reference=reference,
+                metadata=labels,
             )
 
         return await self._movement.run(
             post,
             user_id=user_id,
             idempotency_key=idempotency_key,
-            request=("withdrawal", account_id, amount, note),
+            request=(
+                "withdrawal",
+                account_id,
+                amount,
+                note,
+                reference,
+                metadata_fingerprint(labels),
+            ),
         )

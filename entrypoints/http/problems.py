@@ -31,6 +31,8 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.EmailAlreadyRegistered: 409,
     domain_errors.IdempotencyKeyInFlight: 409,
     domain_errors.TransferNotPending: 409,
+    domain_errors.DuplicateReference: 409,
+    domain_errors.AccountNotEmpty: 409,
     domain_errors.NotPayer: 403,
     domain_errors.NotPayee: 403,
     domain_errors.AccountNotFound: 404,

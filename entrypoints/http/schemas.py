@@ -7,19 +7,37 @@ see. `explain` turns a refused field into a sentence built from the same constan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+)
 
 from application.money_movement import ItemResult, TransferReceipt
 from application.use_cases.get_account_summary import AccountSummary
 from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
-from domain.account import Account
+from domain.account import ACCOUNT_NAME_MAX_LENGTH, Account, AccountStatus
 from domain.currency import MINOR_UNITS
+from domain.metadata import (
+    METADATA_KEY_MAX_LENGTH,
+    METADATA_KEY_PATTERN,
+    METADATA_MAX_KEYS,
+    METADATA_VALUE_MAX_LENGTH,
+    REFERENCE_MAX_LENGTH,
+    REFERENCE_PATTERN,
+)
 from domain.money import MAX_MINOR_UNITS
 from domain.transfer import (
     DESCRIPTION_MAX_LENGTH,
@@ -102,6 +120,74 @@ HoldTimeout = Annotated[
 ]
 
 
+MetadataKey = Annotated[str, StringConstraints(pattern=METADATA_KEY_PATTERN)]
+MetadataValue = Annotated[
+    str,
+    StringConstraints(max_length=METADATA_VALUE_MAX_LENGTH, pattern=NO_CONTROL_CHARACTERS),
+    AfterValidator(_encodable),
+]
+MetadataIn = Annotated[
+    dict[MetadataKey, MetadataValue],
+    Field(
+        max_length=METADATA_MAX_KEYS,
+        description=f"Your own labels: at most {METADATA_MAX_KEYS} keys of 1 to "
+        f"{METADATA_KEY_MAX_LENGTH} characters (A-Z a-z 0-9 _ . -), text values of at most "
+        f"{METADATA_VALUE_MAX_LENGTH} characters. Returned exactly as given.",
+        examples=[{"order_id": "A-1042"}],
+    ),
+]
+MetadataPatch = Annotated[
+    dict[MetadataKey, MetadataValue | None],
+    Field(
+        max_length=METADATA_MAX_KEYS,
+        description="Merged into the metadata: a key with a value sets it, with null removes it.",
+    ),
+]
+Reference = Annotated[
+    str,
+    StringConstraints(pattern=REFERENCE_PATTERN),
+    Field(
+        description=f"Your own id for it, 1 to {REFERENCE_MAX_LENGTH} visible ASCII characters, "
+        "unique among the transfers you created.",
+        examples=["invoice-2026-0042"],
+    ),
+]
+AccountName = Annotated[
+    str,
+    StringConstraints(
+        min_length=1, max_length=ACCOUNT_NAME_MAX_LENGTH, pattern=NO_CONTROL_CHARACTERS
+    ),
+    AfterValidator(_encodable),
+    Field(examples=["Rent"]),
+]
+
+
+def _storable(moment: datetime) -> datetime:
+    """Any instant the database stores; the far edges of the calendar would overflow on the
+    way to UTC."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError("The time is out of range.") from error
+
+
+_RFC_3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+def _rfc_3339(value: object) -> object:
+    """Only the RFC 3339 form, with its offset: not a bare number of seconds, not a date."""
+    if not isinstance(value, str) or not _RFC_3339.fullmatch(value):
+        raise ValueError(
+            "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z."
+        )
+    return value
+
+
+Moment = Annotated[AwareDatetime, BeforeValidator(_rfc_3339), AfterValidator(_storable)]
+
+
 def _active_currency(code: str) -> str:
     if code not in MINOR_UNITS:
         raise ValueError(f"{code!r} is not an active ISO 4217 currency code.")
@@ -135,6 +221,21 @@ _FIELD_RULES: dict[str, str] = {
     "pending": "`pending` is true (a hold) or false.",
     "atomic": "`atomic` is true (all or nothing) or false.",
     "transfers": f"A batch holds 1 to {MAX_BATCH_SIZE} transfers.",
+    "metadata": f"Metadata is an object of at most {METADATA_MAX_KEYS} keys of 1 to "
+    f"{METADATA_KEY_MAX_LENGTH} characters (A-Z a-z 0-9 _ . -) with text values of at most "
+    f"{METADATA_VALUE_MAX_LENGTH} characters and no control characters.",
+    "reference": f"A reference is 1 to {REFERENCE_MAX_LENGTH} visible ASCII characters, "
+    "with no spaces.",
+    "name": f"An account name is 1 to {ACCOUNT_NAME_MAX_LENGTH} characters long, with no "
+    "control characters.",
+    "at": "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z.",
+    "from": "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z.",
+    "to": "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z.",
+    "created_after": "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z.",
+    "created_before": "A time is an RFC 3339 instant with its offset, such as "
+    "2026-01-01T00:00:00Z.",
+    "kind": "A kind is one of transfer, deposit, withdrawal, reversal.",
+    "status": "A status is one of posted, pending, voided, expired.",
     "account_id": "An account id is a UUID.",
     "from_account_id": "An account id is a UUID.",
     "to_account_id": "An account id is a UUID.",
@@ -164,6 +265,8 @@ def explain(loc: Sequence[str | int], kind: str, fallback: str) -> str:
         return fallback.removeprefix(_OUR_VALIDATOR)
     if field is None and kind in _BODY_NOT_AN_OBJECT:
         return "The body must be a JSON object."
+    if "metadata" in loc[1:]:  # a key or a value inside metadata: the keys are the user's
+        return _FIELD_RULES["metadata"]
     if isinstance(field, str) and field in _FIELD_RULES:
         return _FIELD_RULES[field]
     return fallback
@@ -217,6 +320,15 @@ class TokenOut(BaseModel):
 
 class OpenAccountIn(Request):
     currency: CurrencyCode
+    name: AccountName | None = None
+    metadata: MetadataIn | None = None
+
+
+class AccountPatchIn(Request):
+    """Only the name and the metadata change; money fields are not accepted here."""
+
+    name: AccountName | None = Field(default=None, description="null removes the name.")
+    metadata: MetadataPatch | None = None
 
 
 class AccountOut(BaseModel):
@@ -226,6 +338,9 @@ class AccountOut(BaseModel):
     balance: int = Field(description="The posted balance, in minor units.")
     held: int = Field(description="Reserved by open holds on this account.")
     available: int = Field(description="What may be spent: balance - held.")
+    status: AccountStatus
+    name: str | None
+    metadata: dict[str, str]
     created_at: datetime
 
     @classmethod
@@ -239,6 +354,9 @@ class AccountOut(BaseModel):
             balance=account.balance,
             held=account.held,
             available=account.available,
+            status=account.status,
+            name=account.name,
+            metadata=account.metadata,
             created_at=account.created_at,
         )
 
@@ -272,6 +390,8 @@ class AccountSummaryOut(BaseModel):
 
 class DepositIn(Request):
     amount: Amount
+    reference: Reference | None = None
+    metadata: MetadataIn | None = None
 
 
 class DepositOut(BaseModel):
@@ -281,6 +401,8 @@ class DepositOut(BaseModel):
     currency: str
     kind: TransferKind
     status: TransferStatus
+    reference: str | None
+    metadata: dict[str, str]
     created_at: datetime
 
     @classmethod
@@ -293,6 +415,8 @@ class DepositOut(BaseModel):
             currency=transfer.currency,
             kind=transfer.kind,
             status=transfer.status,
+            reference=transfer.reference,
+            metadata=transfer.metadata,
             created_at=transfer.created_at,
         )
 
@@ -300,6 +424,8 @@ class DepositOut(BaseModel):
 class WithdrawalIn(Request):
     amount: Amount
     description: Description | None = None
+    reference: Reference | None = None
+    metadata: MetadataIn | None = None
 
 
 class TransferIn(Request):
@@ -312,6 +438,8 @@ class TransferIn(Request):
         default=False, description="Place a hold: reserve the amount, post or void it later."
     )
     timeout_seconds: HoldTimeout | None = None
+    reference: Reference | None = None
+    metadata: MetadataIn | None = None
 
 
 class PostHoldIn(Request):
@@ -321,6 +449,8 @@ class PostHoldIn(Request):
 class ReversalIn(Request):
     amount: Amount | None = Field(default=None, description="Default: all still reversible.")
     description: Description | None = None
+    reference: Reference | None = None
+    metadata: MetadataIn | None = None
 
 
 class BatchIn(Request):
@@ -343,6 +473,8 @@ class TransferOut(BaseModel):
     posted_amount: int | None = Field(description="What was posted; null until posted.")
     reversed_amount: int = Field(description="What has been reversed of it so far.")
     reversal_of: UUID | None = Field(description="For a reversal: the transfer it reverses.")
+    reference: str | None
+    metadata: dict[str, str]
     created_at: datetime
 
     @classmethod
@@ -360,6 +492,8 @@ class TransferOut(BaseModel):
             posted_amount=transfer.posted_amount,
             reversed_amount=transfer.reversed_amount,
             reversal_of=transfer.reversal_of,
+            reference=transfer.reference,
+            metadata=transfer.metadata,
             created_at=transfer.created_at,
         )
 
@@ -410,6 +544,17 @@ class EntryOut(BaseModel):
 class StatementOut(BaseModel):
     items: list[EntryOut]
     next_cursor: str | None
+
+
+class TransferListOut(BaseModel):
+    items: list[TransferOut]
+    next_cursor: str | None
+
+
+class BalanceOut(BaseModel):
+    balance: int = Field(description="The posted balance after the last entry at or before `at`.")
+    at: datetime
+    sequence: int = Field(description="That entry's sequence; 0 before the first entry.")
 
 
 class ProblemOut(BaseModel):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from application.ports.idempotency import IdempotencyKey, Outcome
+from application.ports.ledger import BalanceAt, TransferQuery
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, funding_account_id
 from domain.errors import EmailAlreadyRegistered, InsufficientFunds
@@ -15,7 +17,7 @@ from domain.holds import place_hold, post_hold, void_hold
 from domain.ledger import post_transfer
 from domain.money import Money
 from domain.reversals import reverse_transfer
-from domain.transfer import TransferStatus
+from domain.transfer import TransferKind, TransferStatus
 from domain.user import User
 from tests.contract.conftest import Persistence
 
@@ -426,3 +428,95 @@ async def test_a_batch_outcome_round_trips(uow_factory: UnitOfWorkFactory) -> No
         stored = await uow.idempotency.claim(refused, now=NOW, expired_before=NOW - timedelta(1))
         assert stored is not None
         assert stored.outcome.error_index == 3
+
+
+async def test_accounts_change_status_name_and_metadata_not_money(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada = await saved_user(uow_factory)
+    account = await saved_account(uow_factory, ada)
+    async with uow_factory() as uow:
+        locked = (await uow.accounts.lock([account.id], at=NOW))[account.id]
+        locked.name, locked.metadata = "Rent", {"a": "1"}
+        locked.freeze()
+        locked.balance = 10**6  # not what update writes
+        await uow.accounts.update(locked)
+        await uow.commit()
+    async with uow_factory() as uow:
+        stored = await uow.accounts.get(account.id, at=NOW)
+        assert stored is not None
+        assert (stored.name, stored.metadata, stored.status.value, stored.balance) == (
+            "Rent",
+            {"a": "1"},
+            "frozen",
+            0,
+        )
+
+
+async def test_references_search_and_balances_at_a_moment(persistence: Persistence) -> None:
+    uow_factory = persistence.uow_factory
+    source, destination = await funded_pair(uow_factory, 1_000)
+    owner = source.owner_id
+    assert owner is not None
+    made = []
+    for minute, (amount, reference, labels) in enumerate(
+        ((100, "r-1", {"order": "1"}), (200, None, {"order": "2"}), (300, "r-3", {}))
+    ):
+        async with uow_factory() as uow:
+            at = NOW + timedelta(minutes=minute + 1)
+            locked = await uow.accounts.lock([source.id, destination.id], at=at)
+            posting = post_transfer(
+                transfer_id=uuid4(),
+                source=locked[source.id],
+                destination=locked[destination.id],
+                amount=Money(amount, "EUR"),
+                description=None,
+                now=at,
+                created_by=owner,
+                reference=reference,
+                metadata=labels,
+            )
+            await uow.ledger.record(posting)
+            await uow.commit()
+            made.append(posting.transfer)
+    async with uow_factory() as uow:
+        assert await uow.ledger.references_taken(owner, ["r-1", "r-2", "r-3"]) == {"r-1", "r-3"}
+        assert await uow.ledger.references_taken(uuid4(), ["r-1"]) == set()
+
+        def query(**filters: Any) -> TransferQuery:
+            return TransferQuery(account_ids=(source.id,), at=NOW, limit=10, **filters)
+
+        newest_first = await uow.ledger.search_transfers(query())
+        assert [t.id for t in newest_first[:3]] == [t.id for t in reversed(made)]
+        assert len(newest_first) == 4  # and the deposit
+        by_reference = await uow.ledger.search_transfers(query(reference="r-3"))
+        assert [t.id for t in by_reference] == [made[2].id]
+        assert by_reference[0] == made[2]
+        by_label = await uow.ledger.search_transfers(query(metadata={"order": "2"}))
+        assert [t.id for t in by_label] == [made[1].id]
+        assert await uow.ledger.search_transfers(query(kind=TransferKind.WITHDRAWAL)) == []
+        assert len(await uow.ledger.search_transfers(query(kind=TransferKind.TRANSFER))) == 4
+        page = await uow.ledger.search_transfers(query(older_than=(made[1].created_at, made[1].id)))
+        assert [t.id for t in page][:1] == [made[0].id]
+        window = await uow.ledger.search_transfers(
+            query(created_after=made[0].created_at, created_before=made[2].created_at)
+        )
+        assert [t.id for t in window] == [made[1].id]
+        from_payee = await uow.ledger.search_transfers(
+            TransferQuery(account_ids=(destination.id,), at=NOW, limit=2)
+        )
+        assert [t.id for t in from_payee] == [made[2].id, made[1].id]
+
+        assert await uow.ledger.balance_at(source.id, NOW - timedelta(days=1)) == BalanceAt(0, 0)
+        assert await uow.ledger.balance_at(source.id, NOW) == BalanceAt(1_000, 1)
+        assert await uow.ledger.balance_at(
+            source.id, NOW + timedelta(minutes=2, seconds=30)
+        ) == BalanceAt(700, 3)
+        between = await uow.ledger.entries(
+            source.id,
+            before_sequence=None,
+            limit=10,
+            since=NOW + timedelta(minutes=2),
+            until=NOW + timedelta(minutes=3),
+        )
+        assert [e.sequence for e in between] == [3]

@@ -28,6 +28,9 @@ async def test_accounts_are_opened_listed_and_read_by_their_owner_only(
         "balance",
         "held",
         "available",
+        "status",
+        "name",
+        "metadata",
         "created_at",
     }
     assert (account["currency"], account["balance"]) == ("EUR", 0)
@@ -74,6 +77,8 @@ async def test_deposit_transfer_statement_and_summary(client: AsyncClient) -> No
         "currency",
         "kind",
         "status",
+        "reference",
+        "metadata",
         "created_at",
     }
     assert (deposit.json()["kind"], deposit.json()["status"]) == ("deposit", "posted")

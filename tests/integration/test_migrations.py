@@ -75,6 +75,9 @@ def test_an_existing_database_with_data_upgrades_without_loss(postgres_url: str)
             ("deposit", "posted", 1_000, 1_000, 0, None),
             ("transfer", "posted", 300, 300, 0, None),
         ]
+        accounts = asyncio.run(_accounts(url))
+        # Every account is active, unnamed, unlabelled, and knows its newest entry's time.
+        assert accounts == [("active", None, "{}", True)] * 3
         report = asyncio.run(_reconcile(url))
         assert report.is_clean, report
     finally:
@@ -127,6 +130,17 @@ async def _read(url: str) -> list[tuple[object, ...]]:
         rows = await connection.fetch(
             "SELECT kind, status, amount, posted_amount, reversed_amount, reversal_of"
             " FROM transfers ORDER BY created_at"
+        )
+    finally:
+        await connection.close()
+    return [tuple(row) for row in rows]
+
+
+async def _accounts(url: str) -> list[tuple[object, ...]]:
+    connection = await connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT status, name, metadata::text, last_entry_at IS NOT NULL FROM accounts"
         )
     finally:
         await connection.close()

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
 import pytest
+from dependency_injector import providers
 
 from application.transfer_requests import TransferRequest
 from domain.errors import (
@@ -22,6 +24,7 @@ from domain.errors import (
 from domain.transfer import TransferStatus
 from entrypoints.container import Container
 from tests.integration.test_concurrency import ATTEMPTS, customers, running
+from tests.postgres import connect
 
 pytestmark = pytest.mark.integration
 
@@ -150,5 +153,52 @@ async def test_a_mixed_workload_on_two_instances_keeps_every_invariant(
         balances = [(await first.get_account()(o, a)) for o, a in accounts]
         assert sum(a.balance for a in balances) == money_in - withdrawn
         assert all(a.available >= 0 for a in balances)
+        report = await first.reconcile_ledger()()
+        assert report.is_clean, report
+
+
+class _SlowClock:
+    """An instance whose clock runs behind the others', as real hosts' clocks do."""
+
+    def __init__(self, behind: timedelta) -> None:
+        self._behind = behind
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) - self._behind
+
+
+async def test_an_accounts_entries_are_in_time_order_along_their_sequence(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Contended accounts, two instances, one of them with a clock two seconds behind: the
+    entries of every account still carry times that never go back as the sequence goes up,
+    so `balance at a moment` is true."""
+    async with running(database_url, tmp_path) as first, running(database_url, tmp_path) as second:
+        second.clock.override(providers.Object(_SlowClock(timedelta(seconds=2))))
+        accounts = await customers(first, 4, 100_000)
+        rng = random.Random(5)
+
+        async def one(n: int) -> None:
+            (payer, source), (_, destination) = rng.sample(accounts, 2)
+            instance = (first, second)[n % 2]
+            await instance.transfer_funds()(
+                payer, TransferRequest(source, destination, rng.randint(1, 50), "EUR")
+            )
+
+        await asyncio.gather(*(one(n) for n in range(160)))
+        connection = await connect(database_url)
+        try:
+            backwards = await connection.fetchval(
+                """
+                SELECT count(*) FROM (
+                    SELECT created_at < lag(created_at) OVER (
+                        PARTITION BY account_id ORDER BY sequence) AS earlier
+                    FROM ledger_entries
+                ) AS steps WHERE earlier
+                """
+            )
+        finally:
+            await connection.close()
+        assert backwards == 0
         report = await first.reconcile_ledger()()
         assert report.is_clean, report

@@ -5,22 +5,28 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from application.use_cases.close_account import CloseAccount
 from application.use_cases.deposit import Deposit
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
+from application.use_cases.get_balance_at import GetBalanceAt
 from application.use_cases.get_statement import MAX_PAGE_SIZE, GetStatement
 from application.use_cases.list_accounts import ListAccounts
 from application.use_cases.open_account import OpenAccount
+from application.use_cases.update_account import AccountChanges, UpdateAccount
 from application.use_cases.withdraw import Withdraw
 from entrypoints.http.dependencies import AppMetrics, CurrentUser, IdempotencyKeyHeader, provided
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import (
     AccountListOut,
     AccountOut,
+    AccountPatchIn,
     AccountSummaryOut,
+    BalanceOut,
     DepositIn,
     DepositOut,
     EntryOut,
+    Moment,
     OpenAccountIn,
     StatementOut,
     TransferOut,
@@ -38,7 +44,9 @@ async def open_account(
     user: CurrentUser,
     open_account: Annotated[OpenAccount, provided(lambda c: c.open_account)],
 ) -> AccountOut:
-    return AccountOut.of(await open_account(user.id, body.currency))
+    return AccountOut.of(
+        await open_account(user.id, body.currency, name=body.name, metadata=body.metadata)
+    )
 
 
 @router.get("", response_model=AccountListOut, responses=problem_responses(401))
@@ -58,6 +66,54 @@ async def get_account(
     get_account: Annotated[GetAccount, provided(lambda c: c.get_account)],
 ) -> AccountOut:
     return AccountOut.of(await get_account(user.id, account_id))
+
+
+@router.patch(
+    "/{account_id}", response_model=AccountOut, responses=problem_responses(401, 404, 413, 422)
+)
+async def update_account(
+    account_id: UUID,
+    body: AccountPatchIn,
+    user: CurrentUser,
+    update: Annotated[UpdateAccount, provided(lambda c: c.update_account)],
+) -> AccountOut:
+    """Change the name and the metadata only (merge: a key set to null is removed); money
+    fields are not accepted here."""
+    given = body.model_fields_set
+    changes = AccountChanges(
+        **({"name": body.name} if "name" in given else {}),
+        metadata=body.metadata if "metadata" in given else None,
+    )
+    return AccountOut.of(await update(user.id, account_id, changes))
+
+
+@router.post(
+    "/{account_id}/close",
+    response_model=AccountOut,
+    responses=problem_responses(401, 404, 409, 422),
+)
+async def close_account(
+    account_id: UUID,
+    user: CurrentUser,
+    close: Annotated[CloseAccount, provided(lambda c: c.close_account)],
+) -> AccountOut:
+    """Close an account with a zero balance and no open holds; it refuses every movement
+    afterwards (422 `account-closed`) and stays readable with its history."""
+    return AccountOut.of(await close(user.id, account_id))
+
+
+@router.get(
+    "/{account_id}/balance", response_model=BalanceOut, responses=problem_responses(401, 404, 422)
+)
+async def balance_at(
+    account_id: UUID,
+    user: CurrentUser,
+    balance_at: Annotated[GetBalanceAt, provided(lambda c: c.get_balance_at)],
+    at: Annotated[Moment | None, Query(description="RFC 3339 instant; default: now.")] = None,
+) -> BalanceOut:
+    """The posted balance after the account's last entry at or before `at`."""
+    found = await balance_at(user.id, account_id, at)
+    return BalanceOut(balance=found.balance, at=found.at, sequence=found.sequence)
 
 
 @router.get(
@@ -88,7 +144,14 @@ async def deposit(
     metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> DepositOut:
-    receipt = await deposit(user.id, account_id, body.amount, idempotency_key)
+    receipt = await deposit(
+        user.id,
+        account_id,
+        body.amount,
+        idempotency_key,
+        reference=body.reference,
+        metadata=body.metadata,
+    )
     metrics.money_moved(receipt)
     if receipt.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -111,7 +174,15 @@ async def withdraw(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> TransferOut:
     """Money leaves the bank: it goes back to the funding account of the currency."""
-    receipt = await withdraw(user.id, account_id, body.amount, body.description, idempotency_key)
+    receipt = await withdraw(
+        user.id,
+        account_id,
+        body.amount,
+        body.description,
+        idempotency_key,
+        reference=body.reference,
+        metadata=body.metadata,
+    )
     metrics.money_moved(receipt)
     if receipt.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -129,9 +200,18 @@ async def list_entries(
     get_statement: Annotated[GetStatement, provided(lambda c: c.get_statement)],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
+    since: Annotated[
+        Moment | None, Query(alias="from", description="RFC 3339; entries at or after it.")
+    ] = None,
+    until: Annotated[
+        Moment | None, Query(alias="to", description="RFC 3339; entries before it.")
+    ] = None,
 ) -> StatementOut:
-    """The account's ledger entries, newest first; pass `next_cursor` back for the next page."""
-    page = await get_statement(user.id, account_id, limit=limit, cursor=cursor)
+    """The account's ledger entries, newest first; pass `next_cursor` back for the next page
+    (with the same `from` and `to`)."""
+    page = await get_statement(
+        user.id, account_id, limit=limit, cursor=cursor, since=since, until=until
+    )
     return StatementOut(
         items=[EntryOut.of(entry) for entry in page.entries], next_cursor=page.next_cursor
     )

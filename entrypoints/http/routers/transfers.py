@@ -3,16 +3,19 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from application.transfer_requests import TransferRequest
+from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.post_hold import PostHold
 from application.use_cases.reverse_transfer import ReverseTransfer
+from application.use_cases.search_transfers import SearchTransfers, TransferFilters
 from application.use_cases.transfer_batch import TransferBatch
 from application.use_cases.transfer_funds import TransferFunds
 from application.use_cases.void_hold import VoidHold
+from domain.transfer import TransferKind, TransferStatus
 from entrypoints.http.dependencies import AppMetrics, CurrentUser, IdempotencyKeyHeader, provided
 from entrypoints.http.problems import problem_responses, refusal_details
 from entrypoints.http.schemas import (
@@ -20,9 +23,12 @@ from entrypoints.http.schemas import (
     BatchIn,
     BatchItemOut,
     BatchOut,
+    Moment,
     PostHoldIn,
+    Reference,
     ReversalIn,
     TransferIn,
+    TransferListOut,
     TransferOut,
     transfers_of,
 )
@@ -41,6 +47,8 @@ def _request(body: TransferIn) -> TransferRequest:
         description=body.description,
         pending=body.pending,
         timeout_seconds=body.timeout_seconds,
+        reference=body.reference,
+        metadata=body.metadata,
     )
 
 
@@ -113,6 +121,47 @@ async def transfer_batch(
     return BatchOut(results=items)
 
 
+@router.get("", response_model=TransferListOut, responses=problem_responses(401, 404, 422))
+async def search_transfers(
+    request: Request,
+    user: CurrentUser,
+    search: Annotated[SearchTransfers, provided(lambda c: c.search_transfers)],
+    account_id: UUID | None = None,
+    kind: TransferKind | None = None,
+    status: TransferStatus | None = None,
+    reference: Annotated[Reference | None, Query()] = None,
+    created_after: Annotated[Moment | None, Query()] = None,
+    created_before: Annotated[Moment | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> TransferListOut:
+    """The transfers touching your accounts, newest first, every filter optional and
+    combinable; `metadata[KEY]=VALUE` (repeatable) keeps those whose metadata has that pair.
+    Pass `next_cursor` back, with the same filters, for the next page."""
+    filters = TransferFilters(
+        account_id=account_id,
+        kind=kind,
+        status=status,
+        reference=reference,
+        metadata=metadata_filters(request),
+        created_after=created_after,
+        created_before=created_before,
+    )
+    page = await search(user.id, filters, limit=limit, cursor=cursor)
+    return TransferListOut(
+        items=[TransferOut.of(transfer) for transfer in page.items], next_cursor=page.next_cursor
+    )
+
+
+def metadata_filters(request: Request) -> dict[str, str]:
+    """`metadata[KEY]=VALUE` query parameters (OpenAPI has no name for such a family)."""
+    filters = {}
+    for name, value in request.query_params.multi_items():
+        if name.startswith("metadata[") and name.endswith("]"):
+            filters[name[len("metadata[") : -1]] = value
+    return filters
+
+
 @router.get(
     "/{transfer_id:uuid}", response_model=TransferOut, responses=problem_responses(401, 404, 422)
 )
@@ -183,9 +232,16 @@ async def reverse_transfer(
 ) -> TransferOut:
     """The payee sends back all (default) or part of a posted transfer: a new transfer of
     kind `reversal`; the original's `reversed_amount` grows."""
-    amount = None if body is None else body.amount
-    description = None if body is None else body.description
-    receipt = await reverse(user.id, transfer_id, amount, description, idempotency_key)
+    body = body or ReversalIn()
+    receipt = await reverse(
+        user.id,
+        transfer_id,
+        body.amount,
+        body.description,
+        idempotency_key,
+        reference=body.reference,
+        metadata=body.metadata,
+    )
     metrics.money_moved(receipt)
     if receipt.replayed:
         response.headers[REPLAYED] = "true"

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.account import Account
+from domain.errors import AccountNotFound
+
+
+class CloseAccount:
+    """The owner closes an empty account for good: it refuses every movement afterwards and
+    stays readable with its history. Checked under the account's lock, so no movement can
+    slip in between the check and the close."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+
+    async def __call__(self, owner_id: UUID, account_id: UUID) -> Account:
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            account = (await uow.accounts.lock((account_id,), at=now)).get(account_id)
+            if account is None or not account.is_owned_by(owner_id):
+                raise AccountNotFound(f"Account {account_id} not found.")
+            account.close()
+            await uow.accounts.update(account)
+            await uow.commit()
+        return account

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from uuid import UUID
+
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWorkFactory
+from domain.account import Account, normalize_account_name
+from domain.errors import AccountNotFound
+from domain.metadata import merge_metadata
+
+_UNCHANGED = object()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChanges:
+    """What a PATCH may change: the name (None removes it) and metadata, merged key by key
+    (a key set to None is removed). Money is never among them."""
+
+    name: str | object | None = _UNCHANGED
+    metadata: Mapping[str, str | None] | None = None
+
+    @property
+    def renames(self) -> bool:
+        return self.name is not _UNCHANGED
+
+
+class UpdateAccount:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+
+    async def __call__(self, owner_id: UUID, account_id: UUID, changes: AccountChanges) -> Account:
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            locked = await uow.accounts.lock((account_id,), at=now)
+            account = locked.get(account_id)
+            if account is None or not account.is_owned_by(owner_id):
+                raise AccountNotFound(f"Account {account_id} not found.")
+            if changes.renames:
+                name = changes.name
+                account.name = normalize_account_name(name if isinstance(name, str) else None)
+            if changes.metadata is not None:
+                account.metadata = merge_metadata(account.metadata, changes.metadata)
+            await uow.accounts.update(account)
+            await uow.commit()
+        return account
