@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
+from application.events import posting_events
 from application.ports.clock import Clock
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
 from application.ports.retry import TransactionRetry
@@ -123,6 +124,7 @@ class MoneyMovement:
         async def work(uow: UnitOfWork, now: datetime) -> tuple[TransferReceipt, Outcome]:
             posting = await post(uow, now)
             await uow.ledger.record(posting)
+            await uow.outbox.add(posting_events(posting, now))
             return TransferReceipt(posting.transfer), Outcome(transfer_id=posting.transfer.id)
 
         key = self._key(user_id, idempotency_key, request)
@@ -141,6 +143,9 @@ class MoneyMovement:
         async def work(uow: UnitOfWork, now: datetime) -> tuple[BatchReceipt, Outcome]:
             decision = await decide(uow, now)
             await uow.ledger.record_many(decision.postings)
+            await uow.outbox.add(
+                [event for posting in decision.postings for event in posting_events(posting, now)]
+            )
             items = tuple(_item_outcome(result) for result in decision.results)
             return BatchReceipt(tuple(decision.results)), Outcome(items=items)
 

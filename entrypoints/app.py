@@ -12,10 +12,12 @@ from entrypoints.container import Container
 from entrypoints.http.body_limit import BodySizeLimit
 from entrypoints.http.docs import install_docs
 from entrypoints.http.problems import install_problem_handlers
-from entrypoints.http.routers import accounts, health, metrics, transfers, users
+from entrypoints.http.routers import accounts, events, health, metrics, transfers, users
 from entrypoints.observability.logging import configure_structlog
 from entrypoints.observability.metrics import Metrics
+from entrypoints.observability.relay_metrics import RelayMetrics
 from entrypoints.observability.request_context import RequestContext
+from entrypoints.relay import delivering_events
 
 
 def create_app(container: Container) -> FastAPI:
@@ -24,7 +26,8 @@ def create_app(container: Container) -> FastAPI:
         # Started and stopped here, not through on_shutdown, so async resources are awaited.
         await container.init_resources()  # type: ignore[misc]
         try:
-            yield
+            async with delivering_events(container, app.state.relay_metrics):
+                yield
         finally:
             await container.shutdown_resources()  # type: ignore[misc]
 
@@ -40,6 +43,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.metrics = Metrics()
     app.state.metrics.watch(container)
+    app.state.relay_metrics = RelayMetrics(app.state.metrics.registry)
     install_problem_handlers(app)
     settings = container.settings()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -47,7 +51,14 @@ def create_app(container: Container) -> FastAPI:
         # Only a configured proxy may name the client (X-Forwarded-For): throttles key on it.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     app.add_middleware(RequestContext, metrics=app.state.metrics)  # outermost: sees it all
-    for router in (users.router, accounts.router, transfers.router, health.router, metrics.router):
+    for router in (
+        users.router,
+        accounts.router,
+        transfers.router,
+        events.router,
+        health.router,
+        metrics.router,
+    ):
         app.include_router(router)
     install_docs(app)
     return app

@@ -19,4 +19,5 @@ def create() -> FastAPI:
     if settings.database_url is None:
         raise RuntimeError("Worker processes need DATABASE_URL; the embedded server serves one.")
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(build_container(settings, settings.database_url))
+    nats = None if settings.events == "off" else settings.nats_url
+    return create_app(build_container(settings, settings.database_url, nats))

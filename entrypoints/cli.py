@@ -24,6 +24,7 @@ from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
 from domain.errors import DomainError, EmailAlreadyRegistered
 from entrypoints.app import create_app
+from entrypoints.broker import broker_url
 from entrypoints.container import Container, build_container
 from entrypoints.database import database_url
 from entrypoints.observability.logging import configure_logging
@@ -115,23 +116,21 @@ def serve(
             )
         with _one_line_errors(), _usable_database(settings):
             pass
-        uvicorn.run(
-            "entrypoints.asgi:create",
-            factory=True,
-            workers=workers,
-            host=bind_host,
-            port=bind_port,
-            log_config=None,
-            access_log=False,
-            # Forwarded headers are the app's business (HEXBANK_TRUSTED_PROXIES), not
-            # uvicorn's, which would believe them from 127.0.0.1 by default.
-            proxy_headers=False,
-        )
+        with _stopped_by_signals(), _one_line_errors(), broker_url(settings) as nats:
+            if nats is not None:  # every worker delivers to the one broker started here
+                os.environ["HEXBANK_NATS_URL"] = nats
+            _serve_workers(workers, bind_host, bind_port)
         return
-    with _stopped_by_signals(), _one_line_errors(), _usable_database(settings) as url:
-        app = create_app(build_container(settings, url))
+    with (
+        _stopped_by_signals(),
+        _one_line_errors(),
+        _usable_database(settings) as url,
+        broker_url(settings) as nats,
+    ):
+        app = create_app(build_container(settings, url, nats))
         # uvicorn turns SIGINT/SIGTERM into a graceful shutdown: in-flight requests finish,
-        # the lifespan disposes the engine, then the embedded server stops on the way out.
+        # the lifespan stops the relay and disposes the engine, then the embedded servers
+        # stop on the way out.
         uvicorn.run(
             app,
             host=bind_host,
@@ -140,6 +139,21 @@ def serve(
             access_log=False,
             proxy_headers=False,
         )
+
+
+def _serve_workers(workers: int, host: str, port: int) -> None:
+    uvicorn.run(
+        "entrypoints.asgi:create",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        # Forwarded headers are the app's business (HEXBANK_TRUSTED_PROXIES), not
+        # uvicorn's, which would believe them from 127.0.0.1 by default.
+        proxy_headers=False,
+    )
 
 
 @cli.command()

@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.email_normalizer import EmailValidatorNormalizer
 from adapters.jwt_tokens import JwtTokenIssuer
+from adapters.nats_publisher import NatsJetStreamPublisher
 from adapters.sqlalchemy.attempt_limiter import SqlAlchemyAttemptLimiter
 from adapters.sqlalchemy.engine import (
     EngineOptions,
@@ -42,8 +43,10 @@ from application.use_cases.list_accounts import ListAccounts
 from application.use_cases.open_account import OpenAccount
 from application.use_cases.post_hold import PostHold
 from application.use_cases.purge_expired import PurgeExpired
+from application.use_cases.read_event_feed import ReadEventFeed
 from application.use_cases.reconcile_ledger import ReconcileLedger
 from application.use_cases.register_user import RegisterUser
+from application.use_cases.relay_events import RelayEvents
 from application.use_cases.reverse_transfer import ReverseTransfer
 from application.use_cases.search_transfers import SearchTransfers
 from application.use_cases.transfer_batch import TransferBatch
@@ -69,6 +72,8 @@ def throttle_policies(settings: Settings) -> ThrottlePolicies:
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
     database_url = providers.Dependency(instance_of=str)
+    nats_url: providers.Object[str | None] = providers.Object(None)
+    """The broker events are delivered to; None: no delivery (the outbox and feed stay)."""
     # Resolved on first use: commands that issue no token (migrate, reconcile) need no secret.
     jwt_secret = providers.Singleton(Settings.resolved_jwt_secret, settings)
 
@@ -230,6 +235,17 @@ class Container(containers.DeclarativeContainer):
     get_balance_at = providers.Singleton(
         GetBalanceAt, uow_factory=report_unit_of_work.provider, clock=clock
     )
+    read_event_feed = providers.Singleton(
+        ReadEventFeed, uow_factory=read_unit_of_work.provider, clock=clock
+    )
+    event_publisher = providers.Singleton(NatsJetStreamPublisher, url=nats_url)
+    relay_events = providers.Singleton(
+        RelayEvents,
+        uow_factory=unit_of_work.provider,
+        publisher=event_publisher,
+        clock=clock,
+        batch_size=settings.provided.relay_batch_size,
+    )
     expire_holds = providers.Singleton(ExpireHolds, uow_factory=unit_of_work.provider, clock=clock)
     reconcile_ledger = providers.Singleton(
         ReconcileLedger, reconciliation=ledger_reconciliation, clock=clock
@@ -239,6 +255,11 @@ class Container(containers.DeclarativeContainer):
     )
 
 
-def build_container(settings: Settings, database_url: str) -> Container:
-    """A container for one database; nothing is built or connected until first asked for."""
-    return Container(settings=settings, database_url=database_url)
+def build_container(
+    settings: Settings, database_url: str, nats_url: str | None = None
+) -> Container:
+    """A container for one database (and a broker, if events are delivered); nothing is
+    built or connected until first asked for."""
+    container = Container(settings=settings, database_url=database_url)
+    container.nats_url.override(providers.Object(nats_url))
+    return container

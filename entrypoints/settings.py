@@ -115,6 +115,23 @@ class Settings(BaseSettings):
     )
     health_timeout_s: float = 2.0
 
+    events: Literal["on", "off"] = Field(
+        default="on",
+        description="off: no delivery to a broker (the outbox and the feed stay).",
+    )
+    nats_url: str | None = Field(
+        default=None,
+        description="nats://host:port of a NATS server with JetStream; unset: an embedded "
+        "nats-server under data_dir/nats.",
+    )
+    relay_batch_size: int = Field(default=100, ge=1, le=10_000)
+    relay_idle_s: float = Field(
+        default=0.2, gt=0, description="How long the relay waits when nothing is waiting."
+    )
+    relay_retry_s: float = Field(
+        default=2.0, gt=0, description="How long the relay waits after the broker failed."
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,10 @@ from tests.postgres import (
     unique_name,
     with_database,
 )
+
+# The suite's apps and `hexbank` processes write events to the outbox but deliver none, unless
+# a test says otherwise: no broker is started behind every test.
+os.environ.setdefault("HEXBANK_EVENTS", "off")
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from application.events import Event
 from application.ports.idempotency import StoredRequest
+from application.ports.outbox import FeedPosition, StoredEvent
 from domain.account import Account
 from domain.transfer import LedgerEntry, Transfer
 from domain.user import User
@@ -22,6 +24,11 @@ class InMemoryStorage:
     requests: dict[tuple[UUID, str], tuple[StoredRequest, datetime]] = field(default_factory=dict)
     claimed_keys: set[tuple[UUID, str]] = field(default_factory=set)
     """Keys held by a unit of work that has not ended yet."""
+    events: list[StoredEvent] = field(default_factory=list)
+    """Committed events in commit order (one transaction at a time here)."""
+    delivered: set[UUID] = field(default_factory=set)
+    claimed_events: set[UUID] = field(default_factory=set)
+    commits: int = 0
 
 
 @dataclass
@@ -33,6 +40,9 @@ class PendingChanges:
     transfers: dict[UUID, Transfer] = field(default_factory=dict)
     entries: list[LedgerEntry] = field(default_factory=list)
     claims: dict[tuple[UUID, str], tuple[StoredRequest, datetime]] = field(default_factory=dict)
+    events: list[Event] = field(default_factory=list)
+    delivered: set[UUID] = field(default_factory=set)
+    claimed_events: set[UUID] = field(default_factory=set)
 
     def apply_to(self, storage: InMemoryStorage) -> None:
         storage.users.update(self.users)
@@ -41,11 +51,21 @@ class PendingChanges:
         for entry in self.entries:
             storage.entries.setdefault(entry.account_id, []).append(entry)
         storage.requests.update(self.claims)
+        storage.commits += 1
+        storage.events.extend(
+            StoredEvent(event, FeedPosition(storage.commits, n))
+            for n, event in enumerate(self.events, start=1)
+        )
+        storage.delivered.update(self.delivered)
         self.release(storage)
 
     def release(self, storage: InMemoryStorage) -> None:
         """Free the claimed keys and forget every change."""
         storage.claimed_keys.difference_update(self.claims)
+        storage.claimed_events.difference_update(self.claimed_events)
         for changes in (self.users, self.accounts, self.transfers, self.claims):
             changes.clear()
-        self.entries.clear()
+        for added in (self.entries, self.events):
+            added.clear()
+        self.delivered.clear()
+        self.claimed_events.clear()

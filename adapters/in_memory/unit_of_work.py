@@ -6,6 +6,7 @@ from typing import Self
 from adapters.in_memory.accounts import InMemoryAccountRepository
 from adapters.in_memory.idempotency import InMemoryIdempotencyStore
 from adapters.in_memory.ledger import InMemoryLedgerRepository
+from adapters.in_memory.outbox import InMemoryOutbox
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from adapters.in_memory.users import InMemoryUserRepository
 from application.ports.unit_of_work import UnitOfWork
@@ -21,6 +22,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.accounts = InMemoryAccountRepository(storage, self._pending)
         self.ledger = InMemoryLedgerRepository(storage, self._pending)
         self.idempotency = InMemoryIdempotencyStore(storage, self._pending)
+        self.outbox = InMemoryOutbox(storage, self._pending)
 
     async def __aenter__(self) -> Self:
         return self

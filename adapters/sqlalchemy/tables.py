@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -20,7 +21,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData(
     naming_convention={
@@ -189,4 +190,36 @@ attempt_counters = Table(
     Column("window_started_at", Timestamp, nullable=False),
     Column("blocked_until", Timestamp, nullable=True),
     CheckConstraint("count > 0", name="count_positive"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    # Commit order for readers: the writing transaction's id, then the order within it. A
+    # reader reads only below the oldest transaction still running (see the outbox adapter).
+    Column("position", BigInteger, Identity(), primary_key=True),
+    Column(
+        "transaction_id",
+        BigInteger,
+        nullable=False,
+        server_default=text("(pg_current_xact_id()::text)::bigint"),
+    ),
+    Column("id", Uuid, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("occurred_at", Timestamp, nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("data", JSONB, nullable=False),
+    Column("accounts", JSONB, nullable=False),
+    Column("user_ids", ARRAY(Uuid), nullable=False),
+    Column("traceparent", Text, nullable=True),
+    Column("delivered_at", Timestamp, nullable=True),
+    UniqueConstraint("id"),
+    Index("ix_events_user_ids", "user_ids", postgresql_using="gin"),
+    Index("ix_events_transaction_id_position", "transaction_id", "position"),
+    Index(
+        "ix_events_undelivered",
+        "transaction_id",
+        "position",
+        postgresql_where=text("delivered_at IS NULL"),
+    ),
 )

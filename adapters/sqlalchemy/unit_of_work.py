@@ -9,6 +9,7 @@ from adapters.sqlalchemy.accounts import SqlAlchemyAccountRepository
 from adapters.sqlalchemy.errors import translate
 from adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStore
 from adapters.sqlalchemy.ledger import SqlAlchemyLedgerRepository
+from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.ports.unit_of_work import UnitOfWork
 
@@ -29,6 +30,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.accounts = SqlAlchemyAccountRepository(self._session)
         self.ledger = SqlAlchemyLedgerRepository(self._session)
         self.idempotency = SqlAlchemyIdempotencyStore(self._session)
+        self.outbox = SqlAlchemyOutbox(self._session)
         return self
 
     async def __aexit__(

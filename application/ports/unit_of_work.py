@@ -7,6 +7,7 @@ from typing import Protocol, Self
 from application.ports.accounts import AccountRepository
 from application.ports.idempotency import IdempotencyStore
 from application.ports.ledger import LedgerRepository
+from application.ports.outbox import Outbox
 from application.ports.users import UserRepository
 
 
@@ -20,6 +21,7 @@ class UnitOfWork(Protocol):
     accounts: AccountRepository
     ledger: LedgerRepository
     idempotency: IdempotencyStore
+    outbox: Outbox
 
     async def __aenter__(self) -> Self: ...
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from application.events import account_event
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account
@@ -25,5 +26,6 @@ class CloseAccount:
                 raise AccountNotFound(f"Account {account_id} not found.")
             account.close()
             await uow.accounts.update(account)
+            await uow.outbox.add([account_event("closed", account, now)])
             await uow.commit()
         return account

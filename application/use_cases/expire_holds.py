@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from application.events import expired_events
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.transfer import Transfer
@@ -14,7 +15,12 @@ class ExpireHolds:
         self._clock = clock
 
     async def __call__(self) -> list[Transfer]:
+        now = self._clock.now()
         async with self._uow_factory() as uow:
-            expired = await uow.ledger.expire_overdue_holds(self._clock.now())
+            expired = await uow.ledger.expire_overdue_holds(now)
+            if expired:
+                touched = {t.from_account_id for t in expired} | {t.to_account_id for t in expired}
+                accounts = await uow.accounts.get_many(touched, at=now)
+                await uow.outbox.add(expired_events(expired, accounts, now))
             await uow.commit()
         return expired

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
+from application.events import account_event
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, AccountKind
@@ -18,7 +19,7 @@ class FreezeAccount:
         self._clock = clock
 
     async def __call__(self, account_id: UUID) -> Account:
-        return await _change(self._uow_factory, self._clock, account_id, Account.freeze)
+        return await _change(self._uow_factory, self._clock, account_id, Account.freeze, "frozen")
 
 
 class UnfreezeAccount:
@@ -29,7 +30,9 @@ class UnfreezeAccount:
         self._clock = clock
 
     async def __call__(self, account_id: UUID) -> Account:
-        return await _change(self._uow_factory, self._clock, account_id, Account.unfreeze)
+        return await _change(
+            self._uow_factory, self._clock, account_id, Account.unfreeze, "unfrozen"
+        )
 
 
 async def _change(
@@ -37,12 +40,15 @@ async def _change(
     clock: Clock,
     account_id: UUID,
     change: Callable[[Account], None],
+    event: str,
 ) -> Account:
+    now = clock.now()
     async with uow_factory() as uow:
-        account = (await uow.accounts.lock((account_id,), at=clock.now())).get(account_id)
+        account = (await uow.accounts.lock((account_id,), at=now)).get(account_id)
         if account is None or account.kind is not AccountKind.CUSTOMER:
             raise AccountNotFound(f"Account {account_id} not found.")
         change(account)
         await uow.accounts.update(account)
+        await uow.outbox.add([account_event(event, account, now)])
         await uow.commit()
     return account

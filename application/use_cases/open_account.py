@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from uuid import UUID
 
+from application.events import account_event
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account
@@ -21,14 +22,16 @@ class OpenAccount:
         name: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> Account:
+        now = self._clock.now()
         account = Account.open(
             owner_id=owner_id,
             currency=currency,
-            now=self._clock.now(),
+            now=now,
             name=name,
             metadata=dict(metadata) if metadata is not None else None,
         )
         async with self._uow_factory() as uow:
             await uow.accounts.add(account)
+            await uow.outbox.add([account_event("opened", account, now)])
             await uow.commit()
         return account

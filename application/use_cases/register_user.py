@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.events import user_registered
 from application.ports.clock import Clock
 from application.ports.email_normalizer import EmailNormalizer
 from application.ports.password_hasher import PasswordHasher
@@ -57,6 +58,7 @@ class RegisterUser:
         async def store() -> None:
             async with self._uow_factory() as uow:
                 await uow.users.add(user)
+                await uow.outbox.add([user_registered(user, user.created_at)])
                 await uow.commit()
 
         await self._retry.run(store)

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
+from application.events import account_event
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, normalize_account_name
@@ -44,5 +45,6 @@ class UpdateAccount:
             if changes.metadata is not None:
                 account.metadata = merge_metadata(account.metadata, changes.metadata)
             await uow.accounts.update(account)
+            await uow.outbox.add([account_event("updated", account, now)])
             await uow.commit()
         return account

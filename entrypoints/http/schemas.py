@@ -573,3 +573,6 @@ class ProblemOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+    events: dict[str, float] | None = Field(
+        default=None, description="The outbox: events waiting for the broker, oldest age (s)."
+    )

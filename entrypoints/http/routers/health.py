@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from adapters.sqlalchemy.health import DatabaseHealth
 from entrypoints.http.dependencies import provided
@@ -12,7 +12,7 @@ from entrypoints.http.schemas import HealthOut
 router = APIRouter(prefix="/health", tags=["health"])
 
 
-@router.get("/live", response_model=HealthOut)
+@router.get("/live", response_model=HealthOut, response_model_exclude_none=True)
 async def live() -> HealthOut:
     """The process answers; says nothing of the database, so a restart cannot fix it."""
     return HealthOut(status="ok")
@@ -20,8 +20,15 @@ async def live() -> HealthOut:
 
 @router.get("/ready", response_model=HealthOut, responses=problem_responses(503))
 async def ready(
+    request: Request,
     health: Annotated[DatabaseHealth, provided(lambda c: c.database_health)],
 ) -> HealthOut | Response:
+    """Ready when the database answers. A broker outage does not make the service unready:
+    events wait in the outbox; `events` reports how many and how old the oldest is."""
     if await health.is_ready():
-        return HealthOut(status="ok")
+        relay = request.app.state.relay_metrics
+        return HealthOut(
+            status="ok",
+            events={"backlog": relay.backlog, "oldest_undelivered_s": relay.oldest_age_s},
+        )
     return problem(503, "not-ready", "The database does not answer.", headers={"Retry-After": "2"})

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from adapters.in_memory.storage import InMemoryStorage, PendingChanges
+from application.events import Event
+from application.ports.outbox import FeedPosition, Outbox, OutboxBacklog, StoredEvent
+
+
+class InMemoryOutbox(Outbox):
+    """Events reach the shared storage on commit, in commit order (one at a time here)."""
+
+    def __init__(self, storage: InMemoryStorage, pending: PendingChanges) -> None:
+        self._storage = storage
+        self._pending = pending
+
+    async def add(self, events: Sequence[Event]) -> None:
+        self._pending.events.extend(events)
+
+    async def feed(
+        self,
+        user_id: UUID,
+        *,
+        after: FeedPosition | None,
+        types: Collection[str],
+        limit: int,
+    ) -> list[StoredEvent]:
+        start = after or FeedPosition(0, 0)
+        found = [
+            stored
+            for stored in self._storage.events
+            if user_id in stored.event.user_ids
+            and (stored.position.transaction, stored.position.position)
+            > (start.transaction, start.position)
+            and (not types or stored.event.type in types)
+        ]
+        return found[:limit]
+
+    async def claim_undelivered(self, limit: int) -> list[StoredEvent]:
+        taken = self._storage.delivered | self._storage.claimed_events
+        claimed = [stored for stored in self._storage.events if stored.event.id not in taken]
+        claimed = claimed[:limit]
+        ids = {stored.event.id for stored in claimed}
+        self._storage.claimed_events.update(ids)
+        self._pending.claimed_events.update(ids)
+        return claimed
+
+    async def mark_delivered(self, event_ids: Collection[UUID], at: datetime) -> None:
+        self._pending.delivered.update(event_ids)
+
+    async def backlog(self) -> OutboxBacklog:
+        waiting = [s for s in self._storage.events if s.event.id not in self._storage.delivered]
+        return OutboxBacklog(
+            len(waiting), min((s.event.occurred_at for s in waiting), default=None)
+        )

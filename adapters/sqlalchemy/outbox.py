@@ -1,0 +1,150 @@
+"""The outbox in PostgreSQL: one INSERT per unit of work, whatever the number of events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import ARRAY, DateTime, Integer, Text, Uuid, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.trace_context import current_traceparent
+from application.events import AccountState, Event
+from application.ports.outbox import FeedPosition, Outbox, OutboxBacklog, StoredEvent
+
+_ADD = text(
+    "INSERT INTO events (id, type, occurred_at, schema_version, data, accounts, user_ids,"
+    " traceparent)"
+    " SELECT id, type, occurred_at, schema_version, data::jsonb, accounts::jsonb,"
+    " string_to_array(user_ids, ',')::uuid[], traceparent"
+    " FROM unnest(:ids, :types, :occurred_ats, :versions, :datas, :accounts, :user_ids,"
+    " :traceparents)"
+    " AS e(id, type, occurred_at, schema_version, data, accounts, user_ids, traceparent)"
+).bindparams(
+    bindparam("ids", type_=ARRAY(Uuid)),
+    bindparam("types", type_=ARRAY(Text)),
+    bindparam("occurred_ats", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("versions", type_=ARRAY(Integer)),
+    bindparam("datas", type_=ARRAY(Text)),
+    bindparam("accounts", type_=ARRAY(Text)),
+    bindparam("user_ids", type_=ARRAY(Text)),
+    bindparam("traceparents", type_=ARRAY(Text)),
+)
+# Only below the oldest transaction still running: everything there has committed (or
+# never will), so no event can later appear behind a position already handed out.
+_FEED = text(
+    "SELECT position, transaction_id, id, type, occurred_at, schema_version, data, accounts,"
+    " user_ids, traceparent FROM events"
+    " WHERE user_ids @> ARRAY[CAST(:user_id AS uuid)]"
+    " AND (transaction_id, position) > (:after_transaction, :after_position)"
+    " AND transaction_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint"
+    " AND (cardinality(CAST(:types AS text[])) = 0 OR type = ANY(CAST(:types AS text[])))"
+    " ORDER BY transaction_id, position LIMIT :limit"
+).bindparams(bindparam("user_id", type_=Uuid), bindparam("types", type_=ARRAY(Text)))
+_CLAIM = text(
+    "SELECT position, transaction_id, id, type, occurred_at, schema_version, data, accounts,"
+    " user_ids, traceparent FROM events WHERE delivered_at IS NULL"
+    " ORDER BY transaction_id, position LIMIT :limit FOR UPDATE SKIP LOCKED"
+)
+_MARK = text("UPDATE events SET delivered_at = :at WHERE id = ANY(:ids)").bindparams(
+    bindparam("ids", type_=ARRAY(Uuid)), bindparam("at", type_=DateTime(timezone=True))
+)
+_BACKLOG = text(
+    "SELECT count(*) AS undelivered, min(occurred_at) AS oldest"
+    " FROM events WHERE delivered_at IS NULL"
+)
+
+
+def _state(document: dict[str, Any]) -> AccountState:
+    owner = document.get("owner_id")
+    return AccountState(
+        id=UUID(document["id"]),
+        sequence=document["sequence"],
+        balance=document["balance"],
+        available=document["available"],
+        owner_id=None if owner is None else UUID(owner),
+    )
+
+
+def _stored(row: Any) -> StoredEvent:
+    event = Event(
+        id=row.id,
+        type=row.type,
+        occurred_at=row.occurred_at,
+        data=row.data,
+        accounts=tuple(_state(state) for state in row.accounts),
+        user_ids=tuple(row.user_ids),
+        schema_version=row.schema_version,
+    )
+    return StoredEvent(event, FeedPosition(row.transaction_id, row.position), row.traceparent)
+
+
+def _accounts_json(event: Event) -> str:
+    return json.dumps(
+        [
+            {
+                **state.document(),
+                "owner_id": None if state.owner_id is None else str(state.owner_id),
+            }
+            for state in event.accounts
+        ]
+    )
+
+
+class SqlAlchemyOutbox(Outbox):
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        traceparent = current_traceparent()
+        await self._session.execute(
+            _ADD,
+            {
+                "ids": [e.id for e in events],
+                "types": [e.type for e in events],
+                "occurred_ats": [e.occurred_at for e in events],
+                "versions": [e.schema_version for e in events],
+                "datas": [json.dumps(e.data) for e in events],
+                "accounts": [_accounts_json(e) for e in events],
+                "user_ids": [",".join(str(u) for u in e.user_ids) for e in events],
+                "traceparents": [traceparent] * len(events),
+            },
+        )
+
+    async def feed(
+        self,
+        user_id: UUID,
+        *,
+        after: FeedPosition | None,
+        types: Collection[str],
+        limit: int,
+    ) -> list[StoredEvent]:
+        start = after or FeedPosition(0, 0)
+        rows = await self._session.execute(
+            _FEED,
+            {
+                "user_id": user_id,
+                "after_transaction": start.transaction,
+                "after_position": start.position,
+                "types": list(types),
+                "limit": limit,
+            },
+        )
+        return [_stored(row) for row in rows]
+
+    async def claim_undelivered(self, limit: int) -> list[StoredEvent]:
+        rows = await self._session.execute(_CLAIM, {"limit": limit})
+        return [_stored(row) for row in rows]
+
+    async def mark_delivered(self, event_ids: Collection[UUID], at: datetime) -> None:
+        if event_ids:
+            await self._session.execute(_MARK, {"ids": list(event_ids), "at": at})
+
+    async def backlog(self) -> OutboxBacklog:
+        row = (await self._session.execute(_BACKLOG)).one()
+        return OutboxBacklog(row.undelivered, row.oldest)

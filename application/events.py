@@ -1,0 +1,212 @@
+"""The events the bank emits when state that matters changes, built in the same unit of work
+as the change (the outbox): no event without its change, no change without its event.
+
+An event's `data` is the resource as the API shows it; money events also carry, for every
+account they touched, its sequence, balance and available after the change, so a consumer can
+order and de-duplicate per account without asking back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from domain.account import Account
+from domain.ledger import Posting
+from domain.transfer import Transfer, TransferKind, TransferStatus
+from domain.user import User
+
+SCHEMA_VERSION = 1
+EVENT_TYPES = frozenset(
+    {
+        "transfer.posted",
+        "transfer.pending",
+        "transfer.voided",
+        "transfer.expired",
+        "transfer.reversed",
+        "deposit.posted",
+        "withdrawal.posted",
+        "account.opened",
+        "account.updated",
+        "account.frozen",
+        "account.unfrozen",
+        "account.closed",
+        "user.registered",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """An account right after the change; `owner_id` decides whose feed may show it."""
+
+    id: UUID
+    sequence: int
+    balance: int
+    available: int
+    owner_id: UUID | None
+
+    @classmethod
+    def of(cls, account: Account) -> AccountState:
+        return cls(
+            account.id, account.entry_count, account.balance, account.available, account.owner_id
+        )
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "sequence": self.sequence,
+            "balance": self.balance,
+            "available": self.available,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: UUID
+    type: str
+    occurred_at: datetime
+    data: dict[str, Any]
+    accounts: tuple[AccountState, ...]
+    user_ids: tuple[UUID, ...]
+    """The users whose feed shows it: the owners of the accounts it touched, its author."""
+    schema_version: int = SCHEMA_VERSION
+
+    def document(self, visible_accounts: Collection[UUID] | None = None) -> dict[str, Any]:
+        """The event as consumers read it; with `visible_accounts`, a customer's view that
+        names only those accounts (a payee never learns the payer's balance)."""
+        accounts = [
+            state.document()
+            for state in self.accounts
+            if visible_accounts is None or state.id in visible_accounts
+        ]
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "occurred_at": self.occurred_at.isoformat(),
+            "schema_version": self.schema_version,
+            "data": self.data,
+            "accounts": accounts,
+        }
+
+
+def transfer_document(transfer: Transfer) -> dict[str, Any]:
+    """A transfer as the API shows it (the HTTP schema is built from this)."""
+    return {
+        "id": str(transfer.id),
+        "from_account_id": str(transfer.from_account_id),
+        "to_account_id": str(transfer.to_account_id),
+        "amount": transfer.amount,
+        "currency": transfer.currency,
+        "description": transfer.description,
+        "kind": transfer.kind.value,
+        "status": transfer.status.value,
+        "expires_at": None if transfer.expires_at is None else transfer.expires_at.isoformat(),
+        "posted_amount": transfer.posted_amount,
+        "reversed_amount": transfer.reversed_amount,
+        "reversal_of": None if transfer.reversal_of is None else str(transfer.reversal_of),
+        "reference": transfer.reference,
+        "metadata": dict(transfer.metadata),
+        "created_at": transfer.created_at.isoformat(),
+    }
+
+
+def account_document(account: Account) -> dict[str, Any]:
+    """A customer account as the API shows it."""
+    return {
+        "id": str(account.id),
+        "owner_id": str(account.owner_id),
+        "currency": account.currency,
+        "balance": account.balance,
+        "held": account.held,
+        "available": account.available,
+        "status": account.status.value,
+        "name": account.name,
+        "metadata": dict(account.metadata),
+        "created_at": account.created_at.isoformat(),
+    }
+
+
+def posting_events(posting: Posting, now: datetime) -> list[Event]:
+    """What a posting tells the world: the transfer's new state, and a reversed original."""
+    transfer = posting.transfer
+    accounts = (AccountState.of(posting.source), AccountState.of(posting.destination))
+    users = _users(accounts, transfer.created_by)
+    events = [Event(uuid4(), _type_of(posting), now, transfer_document(transfer), accounts, users)]
+    if posting.amends is not None:
+        events.append(
+            Event(
+                uuid4(),
+                "transfer.reversed",
+                now,
+                transfer_document(posting.amends),
+                accounts,
+                users,
+            )
+        )
+    return events
+
+
+def expired_events(
+    holds: Iterable[Transfer], accounts: dict[UUID, Account], now: datetime
+) -> list[Event]:
+    events = []
+    for hold in holds:
+        states = tuple(
+            AccountState.of(accounts[account_id])
+            for account_id in (hold.from_account_id, hold.to_account_id)
+            if account_id in accounts
+        )
+        events.append(
+            Event(
+                uuid4(),
+                "transfer.expired",
+                now,
+                transfer_document(hold),
+                states,
+                _users(states, hold.created_by),
+            )
+        )
+    return events
+
+
+def account_event(kind: str, account: Account, now: datetime) -> Event:
+    """`account.opened`, `.updated`, `.frozen`, `.unfrozen`, `.closed`."""
+    state = AccountState.of(account)
+    users = () if account.owner_id is None else (account.owner_id,)
+    return Event(uuid4(), f"account.{kind}", now, account_document(account), (state,), users)
+
+
+def user_registered(user: User, now: datetime) -> Event:
+    data = {
+        "id": str(user.id),
+        "email": user.email,
+        "full_name": user.full_name,
+        "created_at": user.created_at.isoformat(),
+    }
+    return Event(uuid4(), "user.registered", now, data, (), (user.id,))
+
+
+def _type_of(posting: Posting) -> str:
+    transfer = posting.transfer
+    if transfer.status is TransferStatus.PENDING:
+        return "transfer.pending"
+    if transfer.status is TransferStatus.VOIDED:
+        return "transfer.voided"
+    if transfer.status is TransferStatus.EXPIRED:
+        return "transfer.expired"
+    if transfer.kind is TransferKind.DEPOSIT:
+        return "deposit.posted"
+    if transfer.kind is TransferKind.WITHDRAWAL:
+        return "withdrawal.posted"
+    return "transfer.posted"
+
+
+def _users(accounts: Iterable[AccountState], author: UUID | None) -> tuple[UUID, ...]:
+    owners = [state.owner_id for state in accounts if state.owner_id is not None]
+    if author is not None:
+        owners.append(author)
+    return tuple(dict.fromkeys(owners))

@@ -1,0 +1,61 @@
+"""The outbox: events written in the same transaction as the change they report."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from application.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPosition:
+    """Where an event stands in commit order: (transaction, position within it). Readers only
+    read below the oldest transaction still running, so no later commit can land behind a
+    position already handed out."""
+
+    transaction: int
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    event: Event
+    position: FeedPosition
+    traceparent: str | None = None
+    """The W3C trace context of the request that made it, to continue the trace downstream."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBacklog:
+    undelivered: int
+    oldest: datetime | None
+
+
+class Outbox(Protocol):
+    async def add(self, events: Sequence[Event]) -> None:
+        """Write the events in this unit of work; they exist once it commits."""
+        ...
+
+    async def feed(
+        self,
+        user_id: UUID,
+        *,
+        after: FeedPosition | None,
+        types: Collection[str],
+        limit: int,
+    ) -> list[StoredEvent]:
+        """The user's committed events after `after`, oldest first (optionally of `types`)."""
+        ...
+
+    async def claim_undelivered(self, limit: int) -> list[StoredEvent]:
+        """The oldest events not yet delivered, locked for this unit of work; events another
+        relay holds are skipped, so relays share the work."""
+        ...
+
+    async def mark_delivered(self, event_ids: Collection[UUID], at: datetime) -> None: ...
+
+    async def backlog(self) -> OutboxBacklog: ...

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from application.ports.clock import Clock
+from application.ports.event_publisher import EventNotDelivered, EventPublisher, OutgoingEvent
+from application.ports.outbox import OutboxBacklog, StoredEvent
+from application.ports.unit_of_work import UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class RelayPass:
+    published: int
+    failed: bool
+    """The broker refused or did not answer: the rest waits for the next pass."""
+    backlog: OutboxBacklog
+
+
+class RelayEvents:
+    """One pass of the relay: claim the oldest undelivered events (skipping those another
+    relay holds), publish them in order, and mark as delivered those the broker acknowledged,
+    in the same transaction. A crash after a publish and before the mark publishes the event
+    again: the broker drops the duplicate by its id. The relay never touches the money path."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        publisher: EventPublisher,
+        clock: Clock,
+        batch_size: int,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._publisher = publisher
+        self._clock = clock
+        self._batch_size = batch_size
+        self._stream_ready = False
+
+    async def __call__(self) -> RelayPass:
+        published: list[StoredEvent] = []
+        failed = False
+        async with self._uow_factory() as uow:
+            claimed = await uow.outbox.claim_undelivered(self._batch_size)
+            if claimed:
+                try:
+                    if not self._stream_ready:  # on start, and again after any failure
+                        await self._publisher.ensure_stream()
+                        self._stream_ready = True
+                    for stored in claimed:
+                        await self._publisher.publish(outgoing(stored))
+                        published.append(stored)
+                except EventNotDelivered:
+                    failed, self._stream_ready = True, False
+                await uow.outbox.mark_delivered(
+                    [stored.event.id for stored in published], self._clock.now()
+                )
+            backlog = await uow.outbox.backlog()
+            await uow.commit()
+        return RelayPass(len(published), failed, backlog)
+
+
+def outgoing(stored: StoredEvent) -> OutgoingEvent:
+    """The broker's copy: every touched account listed (the bank's own consumers)."""
+    headers = {} if stored.traceparent is None else {"traceparent": stored.traceparent}
+    payload = json.dumps(stored.event.document(), separators=(",", ":")).encode()
+    return OutgoingEvent(stored.event.id, stored.event.type, payload, headers)

@@ -1,0 +1,70 @@
+"""What every outbox must do, in memory and in PostgreSQL: events become visible with their
+unit of work, in commit order, to the users they concern; the relay claims, marks, counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from application.events import AccountState, Event
+from application.ports.unit_of_work import UnitOfWorkFactory
+from tests.contract.test_persistence_contract import saved_user
+
+NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def an_event(user_ids: tuple[object, ...], type_: str = "transfer.posted") -> Event:
+    state = AccountState(uuid4(), 3, 500, 400, None)
+    return Event(uuid4(), type_, NOW, {"amount": 1}, (state,), user_ids)  # type: ignore[arg-type]
+
+
+async def test_events_are_seen_after_commit_in_order_by_their_users(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada, bob = await saved_user(uow_factory), await saved_user(uow_factory, "bob@example.com")
+    first = [an_event((ada.id,)), an_event((ada.id, bob.id), "deposit.posted")]
+    async with uow_factory() as uow:
+        await uow.outbox.add(first)
+        assert await uow.outbox.feed(ada.id, after=None, types=(), limit=10) == []
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.outbox.add([an_event((bob.id,))])
+        # rolled back: never seen
+    second = an_event((ada.id,), "account.updated")
+    async with uow_factory() as uow:
+        await uow.outbox.add([second])
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        seen = await uow.outbox.feed(ada.id, after=None, types=(), limit=10)
+        assert [s.event for s in seen] == [*first, second]
+        assert seen[0].event.accounts == first[0].accounts
+        after_first = await uow.outbox.feed(ada.id, after=seen[0].position, types=(), limit=10)
+        assert [s.event.id for s in after_first] == [first[1].id, second.id]
+        only = await uow.outbox.feed(ada.id, after=None, types=("account.updated",), limit=10)
+        assert [s.event.id for s in only] == [second.id]
+        bobs = await uow.outbox.feed(bob.id, after=None, types=(), limit=10)
+        assert [s.event.id for s in bobs] == [first[1].id]
+        assert await uow.outbox.feed(ada.id, after=None, types=(), limit=1) == seen[:1]
+
+
+async def test_the_relay_claims_marks_and_counts(uow_factory: UnitOfWorkFactory) -> None:
+    ada = await saved_user(uow_factory)
+    events = [an_event((ada.id,)) for _ in range(3)]
+    async with uow_factory() as uow:
+        await uow.outbox.add(events)
+        await uow.commit()
+    async with uow_factory() as uow:
+        backlog = await uow.outbox.backlog()
+        assert (backlog.undelivered, backlog.oldest) == (3, NOW)
+        claimed = await uow.outbox.claim_undelivered(2)
+        assert [s.event.id for s in claimed] == [e.id for e in events[:2]]
+        await uow.outbox.mark_delivered([claimed[0].event.id], NOW)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (await uow.outbox.backlog()).undelivered == 2
+        again = await uow.outbox.claim_undelivered(10)
+        assert [s.event.id for s in again] == [e.id for e in events[1:]]
+        # not marked, not committed: still waiting for the next relay
+    async with uow_factory() as uow:
+        assert (await uow.outbox.backlog()).undelivered == 2

@@ -1,0 +1,260 @@
+"""The outbox, the feed and delivery to NATS JetStream, end to end on PostgreSQL: no event
+without its movement, no movement without its event, at least once, de-duplicated by the
+broker, and a broker outage that costs the API nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from dependency_injector import providers
+from httpx import ASGITransport, AsyncClient
+from prometheus_client import CollectorRegistry
+from sqlalchemy import text
+
+from adapters.embedded_nats import EmbeddedNats
+from adapters.in_memory.event_publisher import InMemoryEventPublisher
+from application.ports.event_publisher import EventPublisher, OutgoingEvent
+from application.transfer_requests import TransferRequest
+from domain.errors import InsufficientFunds
+from entrypoints.app import create_app
+from entrypoints.container import Container, build_container
+from entrypoints.observability.relay_metrics import RelayMetrics
+from entrypoints.relay import RelayLoop
+from tests.conftest import make_settings
+from tests.http.helpers import assert_problem, payer_and_payee
+from tests.http.test_movements_api import transfer_body
+from tests.integration.test_concurrency import customers
+from tests.nats_server import private_nats_server, read_stream
+from tests.waiting import eventually
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def nats() -> Iterator[EmbeddedNats]:
+    with private_nats_server() as server:
+        yield server
+
+
+@asynccontextmanager
+async def instance(
+    database_url: str, data_dir: Path, nats_url: str | None, **settings: object
+) -> AsyncIterator[Container]:
+    container = build_container(
+        make_settings(database_url, data_dir, events="on", relay_idle_s=0.05, **settings),
+        database_url,
+        nats_url,
+    )
+    await container.init_resources()  # type: ignore[misc]
+    try:
+        yield container
+    finally:
+        await container.event_publisher().close()
+        await container.shutdown_resources()  # type: ignore[misc]
+
+
+@asynccontextmanager
+async def relaying(container: Container) -> AsyncIterator[RelayLoop]:
+    loop = RelayLoop(
+        container.relay_events(),
+        RelayMetrics(CollectorRegistry()),
+        container.clock(),
+        idle_s=0.05,
+        retry_s=0.1,
+    )
+    task = asyncio.create_task(loop.run())
+    try:
+        yield loop
+    finally:
+        loop.stop()
+        await task
+
+
+async def drained(container: Container) -> None:
+    left = -1
+
+    async def nothing_waits() -> bool:
+        nonlocal left
+        async with container.unit_of_work() as uow:
+            left = (await uow.outbox.backlog()).undelivered
+        return left == 0
+
+    await eventually(nothing_waits, lambda: f"the outbox to drain ({left} events waiting)")
+
+
+async def test_the_feed_shows_each_user_their_own_events_in_commit_order(
+    client: AsyncClient,
+) -> None:
+    ada, bob, source, destination = await payer_and_payee(client, funds=1_000)
+    paid = await client.post(
+        "/api/v1/transfers", json=transfer_body(source, destination, 300), headers=ada
+    )
+    refused = await client.post(
+        "/api/v1/transfers", json=transfer_body(source, destination, 10**6), headers=ada
+    )
+    assert_problem(refused, 422, "insufficient-funds")
+
+    feed = await client.get("/api/v1/events", headers=ada)
+    assert feed.status_code == 200, feed.text
+    types = [item["type"] for item in feed.json()["items"]]
+    assert types == ["user.registered", "account.opened", "deposit.posted", "transfer.posted"]
+    posted = feed.json()["items"][-1]
+    assert set(posted) == {"id", "type", "occurred_at", "schema_version", "data", "accounts"}
+    assert posted["data"]["id"] == paid.json()["id"]
+    assert posted["accounts"] == [{"id": source, "sequence": 2, "balance": 700, "available": 700}]
+    bobs = await client.get("/api/v1/events", params={"type": "transfer.posted"}, headers=bob)
+    [seen] = bobs.json()["items"]
+    assert seen["id"] == posted["id"]
+    assert [a["id"] for a in seen["accounts"]] == [destination]  # never the payer's balance
+
+    cursor = feed.json()["next_cursor"]
+    nothing_new = await client.get("/api/v1/events", params={"after": cursor}, headers=ada)
+    assert nothing_new.json() == {"items": [], "next_cursor": cursor}
+    await client.post("/api/v1/transfers", json=transfer_body(source, destination, 1), headers=ada)
+    later = await client.get("/api/v1/events", params={"after": cursor}, headers=ada)
+    assert [item["type"] for item in later.json()["items"]] == ["transfer.posted"]
+    for bad, slug in (
+        ({"after": "x"}, "invalid-page"),
+        ({"type": "money.gone"}, "invalid-page"),
+        ({"limit": "101"}, "validation-error"),
+    ):
+        response = await client.get("/api/v1/events", params=bad, headers=ada)
+        assert_problem(response, 422, slug)
+
+
+async def test_concurrent_transfers_on_two_instances_give_exactly_one_event_each(
+    database_url: str, tmp_path: Path, nats: EmbeddedNats
+) -> None:
+    async with (
+        instance(database_url, tmp_path, nats.url) as first,
+        instance(database_url, tmp_path, nats.url) as second,
+    ):
+        accounts = await customers(first, 6, 1_000)
+        async with relaying(first), relaying(second):
+            outcomes = await asyncio.gather(
+                *(
+                    (first, second)[n % 2].transfer_funds()(
+                        payer,
+                        TransferRequest(source, accounts[(n + 1) % 6][1], 1 + n % 400, "EUR"),
+                    )
+                    for n, (payer, source) in enumerate(accounts * 10)
+                ),
+                return_exceptions=True,
+            )
+            posted = [o for o in outcomes if not isinstance(o, BaseException)]
+            assert all(
+                isinstance(o, InsufficientFunds) for o in outcomes if isinstance(o, BaseException)
+            )
+            await drained(first)
+        stored = [
+            message
+            for message in await read_stream(nats.url, "HEXBANK_EVENTS", "hexbank.events.>")
+            if message.subject == "hexbank.events.transfer.posted"
+        ]
+        ours = {str(account) for _, account in accounts}
+        delivered = [
+            document
+            for document in (json.loads(message.payload) for message in stored)
+            if document["data"]["from_account_id"] in ours
+        ]
+        assert len(posted) > 30  # the test moved real money
+        assert sorted(d["data"]["id"] for d in delivered) == sorted(
+            str(receipt.transfer.id) for receipt in posted
+        )
+        assert all(m.headers["Nats-Msg-Id"] == json.loads(m.payload)["id"] for m in stored)
+
+
+class _CrashAfterPublishing(EventPublisher):
+    """Publishes, then dies before the relay can mark anything: the process crash case."""
+
+    def __init__(self, inner: EventPublisher, crash_after: int) -> None:
+        self._inner = inner
+        self._left = crash_after
+
+    async def ensure_stream(self) -> None:
+        await self._inner.ensure_stream()
+
+    async def publish(self, event: OutgoingEvent) -> None:
+        await self._inner.publish(event)
+        self._left -= 1
+        if self._left == 0:
+            raise RuntimeError("the relay died after publishing, before marking")
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+async def test_a_relay_that_dies_after_publishing_publishes_again_and_the_broker_drops_it(
+    database_url: str, tmp_path: Path, nats: EmbeddedNats
+) -> None:
+    async with instance(database_url, tmp_path, nats.url) as bank:
+        accounts = await customers(bank, 2, 1_000)  # 2 registrations, 2 openings, 2 deposits
+        dying = _CrashAfterPublishing(bank.event_publisher(), crash_after=3)
+        bank.event_publisher.override(providers.Object(dying))
+        bank.relay_events.reset()
+        with pytest.raises(RuntimeError):
+            await bank.relay_events()()
+        bank.event_publisher.reset_override()
+        bank.relay_events.reset()
+        again = await bank.relay_events()()
+        assert again.published == 6  # all of them, the 3 already published included
+        stored = await read_stream(nats.url, "HEXBANK_EVENTS", "hexbank.events.>")
+        ids = [json.loads(m.payload)["id"] for m in stored]
+        mine = [i for i in ids if i in {str(e) for e in await _event_ids(bank)}]
+        assert len(mine) == 6  # each once: the second copies were dropped by the broker
+        assert len(set(mine)) == 6
+        assert len(accounts) == 2
+
+
+async def _event_ids(bank: Container) -> list[UUID]:
+    async with bank.engine().connect() as connection:
+        result = await connection.execute(text("SELECT id FROM events"))
+        return [row.id for row in result]
+
+
+async def test_a_broker_outage_costs_the_api_nothing_and_the_backlog_drains_after(
+    database_url: str, tmp_path: Path
+) -> None:
+    broker = InMemoryEventPublisher()
+    broker.broker_down = True
+    settings = make_settings(
+        database_url, tmp_path, events="on", relay_idle_s=0.05, relay_retry_s=0.1
+    )
+    container = build_container(settings, database_url, "nats://unused:4222")
+    container.event_publisher.override(providers.Object(broker))
+    app = create_app(container)
+    async with (
+        app.router.lifespan_context(app),
+        AsyncClient(transport=ASGITransport(app=app), base_url="http://hexbank.test") as client,
+    ):
+        ada, _, source, destination = await payer_and_payee(client, funds=1_000)
+        for n in range(10):
+            response = await client.post(
+                "/api/v1/transfers", json=transfer_body(source, destination, 1 + n), headers=ada
+            )
+            assert response.status_code == 201, response.text
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200
+        await asyncio.sleep(0.3)
+        waiting = (await client.get("/health/ready")).json()["events"]
+        assert waiting["backlog"] >= 10
+        metrics = (await client.get("/metrics")).text
+        assert "hexbank_events_backlog" in metrics
+        assert "hexbank_events_publish_failures_total" in metrics
+        assert broker.events == ()
+
+        broker.broker_down = False
+        await drained(container)
+        delivered: list[OutgoingEvent] = list(broker.events)
+        posted = [event for event in delivered if event.type == "transfer.posted"]
+        assert len(posted) == 10
+        amounts = [json.loads(event.payload)["data"]["amount"] for event in posted]
+        assert amounts == list(range(1, 11))  # in order
+        after = (await client.get("/health/ready")).json()["events"]
+        assert after["backlog"] == 0
