@@ -123,8 +123,7 @@ class MoneyMovement:
 
         async def work(uow: UnitOfWork, now: datetime) -> tuple[TransferReceipt, Outcome]:
             posting = await post(uow, now)
-            await uow.ledger.record(posting)
-            await uow.outbox.add(posting_events(posting, now))
+            await uow.ledger.record(posting, posting_events(posting, now))
             return TransferReceipt(posting.transfer), Outcome(transfer_id=posting.transfer.id)
 
         key = self._key(user_id, idempotency_key, request)
@@ -142,10 +141,8 @@ class MoneyMovement:
 
         async def work(uow: UnitOfWork, now: datetime) -> tuple[BatchReceipt, Outcome]:
             decision = await decide(uow, now)
-            await uow.ledger.record_many(decision.postings)
-            await uow.outbox.add(
-                [event for posting in decision.postings for event in posting_events(posting, now)]
-            )
+            events = [e for posting in decision.postings for e in posting_events(posting, now)]
+            await uow.ledger.record_many(decision.postings, events)
             items = tuple(_item_outcome(result) for result in decision.results)
             return BatchReceipt(tuple(decision.results)), Outcome(items=items)
 

@@ -7,6 +7,7 @@ from itertools import chain
 from uuid import UUID
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
+from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
 from domain.errors import AccountNotFound
 from domain.ledger import Posting
@@ -18,7 +19,8 @@ class InMemoryLedgerRepository(LedgerRepository):
         self._storage = storage
         self._pending = pending
 
-    async def record(self, posting: Posting) -> None:
+    async def record(self, posting: Posting, events: Sequence[Event] = ()) -> None:
+        self._pending.events.extend(events)
         self._pending.transfers[posting.transfer.id] = posting.transfer
         if posting.amends is not None:
             self._pending.transfers[posting.amends.id] = posting.amends
@@ -27,9 +29,10 @@ class InMemoryLedgerRepository(LedgerRepository):
             for account in (posting.source, posting.destination):
                 self._pending.accounts[account.id] = replace(account, held=0)
 
-    async def record_many(self, postings: Sequence[Posting]) -> None:
+    async def record_many(self, postings: Sequence[Posting], events: Sequence[Event] = ()) -> None:
         for posting in postings:
             await self.record(posting)
+        self._pending.events.extend(events)
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
         return self._pending.transfers.get(transfer_id) or self._storage.transfers.get(transfer_id)

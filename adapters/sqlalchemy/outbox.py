@@ -15,24 +15,50 @@ from adapters.trace_context import current_traceparent
 from application.events import AccountState, Event
 from application.ports.outbox import FeedPosition, Outbox, OutboxBacklog, StoredEvent
 
-_ADD = text(
+# The events of a unit of work, as one INSERT from arrays; also a CTE of the posting's own
+# statement (see the ledger), so a money movement and its events are one round trip.
+EVENTS_INSERT = (
     "INSERT INTO events (id, type, occurred_at, schema_version, data, accounts, user_ids,"
     " traceparent)"
     " SELECT id, type, occurred_at, schema_version, data::jsonb, accounts::jsonb,"
     " string_to_array(user_ids, ',')::uuid[], traceparent"
-    " FROM unnest(:ids, :types, :occurred_ats, :versions, :datas, :accounts, :user_ids,"
-    " :traceparents)"
+    " FROM unnest(:e_ids, :e_types, :e_occurred_ats, :e_versions, :e_datas, :e_accounts,"
+    " :e_user_ids, :e_traceparents)"
     " AS e(id, type, occurred_at, schema_version, data, accounts, user_ids, traceparent)"
-).bindparams(
-    bindparam("ids", type_=ARRAY(Uuid)),
-    bindparam("types", type_=ARRAY(Text)),
-    bindparam("occurred_ats", type_=ARRAY(DateTime(timezone=True))),
-    bindparam("versions", type_=ARRAY(Integer)),
-    bindparam("datas", type_=ARRAY(Text)),
-    bindparam("accounts", type_=ARRAY(Text)),
-    bindparam("user_ids", type_=ARRAY(Text)),
-    bindparam("traceparents", type_=ARRAY(Text)),
 )
+EVENTS_TYPES = (
+    bindparam("e_ids", type_=ARRAY(Uuid)),
+    bindparam("e_types", type_=ARRAY(Text)),
+    bindparam("e_occurred_ats", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("e_versions", type_=ARRAY(Integer)),
+    bindparam("e_datas", type_=ARRAY(Text)),
+    bindparam("e_accounts", type_=ARRAY(Text)),
+    bindparam("e_user_ids", type_=ARRAY(Text)),
+    bindparam("e_traceparents", type_=ARRAY(Text)),
+)
+_ADD = text(EVENTS_INSERT).bindparams(*EVENTS_TYPES)
+
+
+def event_values(events: Sequence[Event]) -> dict[str, Any]:
+    """The bound values of `EVENTS_INSERT`; the request's trace context rides along."""
+    traceparent = current_traceparent()
+    return {
+        "e_ids": [e.id for e in events],
+        "e_types": [e.type for e in events],
+        "e_occurred_ats": [e.occurred_at for e in events],
+        "e_versions": [e.schema_version for e in events],
+        "e_datas": [json.dumps(e.data) for e in events],
+        "e_accounts": [_accounts_json(e) for e in events],
+        "e_user_ids": [",".join(str(u) for u in e.user_ids) for e in events],
+        "e_traceparents": [traceparent] * len(events),
+    }
+
+
+async def insert_events(session: AsyncSession, events: Sequence[Event]) -> None:
+    if events:
+        await session.execute(_ADD, event_values(events))
+
+
 # Only below the oldest transaction still running: everything there has committed (or
 # never will), so no event can later appear behind a position already handed out.
 _FEED = text(
@@ -99,22 +125,7 @@ class SqlAlchemyOutbox(Outbox):
         self._session = session
 
     async def add(self, events: Sequence[Event]) -> None:
-        if not events:
-            return
-        traceparent = current_traceparent()
-        await self._session.execute(
-            _ADD,
-            {
-                "ids": [e.id for e in events],
-                "types": [e.type for e in events],
-                "occurred_ats": [e.occurred_at for e in events],
-                "versions": [e.schema_version for e in events],
-                "datas": [json.dumps(e.data) for e in events],
-                "accounts": [_accounts_json(e) for e in events],
-                "user_ids": [",".join(str(u) for u in e.user_ids) for e in events],
-                "traceparents": [traceparent] * len(events),
-            },
-        )
+        await insert_events(self._session, events)
 
     async def feed(
         self,

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from application.events import Event
 from domain.ledger import Posting
 from domain.transfer import LedgerEntry, Transfer, TransferKind, TransferStatus
 
@@ -47,14 +48,15 @@ class BalanceAt:
 
 
 class LedgerRepository(Protocol):
-    async def record(self, posting: Posting) -> None:
+    async def record(self, posting: Posting, events: Sequence[Event] = ()) -> None:
         """Write what the posting changes: the transfer (new, or its new state), the two
-        entries and both new balances when money moves, and the transfer it amends."""
+        entries and both new balances when money moves, the transfer it amends, and the
+        events that report it (into the outbox, in the same statement where the store can)."""
         ...
 
-    async def record_many(self, postings: Sequence[Posting]) -> None:
+    async def record_many(self, postings: Sequence[Posting], events: Sequence[Event] = ()) -> None:
         """Write postings decided one after the other in this unit of work, in bulk: the
-        store sees the same result as recording them one by one, in order."""
+        store sees the same result as recording them one by one, in order; and their events."""
         ...
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
