@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS baseline_transfers (
 """
 
 
+ACCOUNT_COLUMNS = ("id", "owner_id", "kind", "currency", "balance", "entry_count", "created_at")
 TRANSFER_COLUMNS = (
     "id",
     "from_account_id",
@@ -93,7 +94,7 @@ async def seed(
         await connection.execute(BASELINE_SCHEMA)
         for table, rows, columns in (
             ("users", user_rows, None),
-            ("accounts", account_rows, None),
+            ("accounts", account_rows, ACCOUNT_COLUMNS),
             ("transfers", transfer_rows, TRANSFER_COLUMNS),
             ("ledger_entries", entry_rows, None),
             ("baseline_accounts", [(a.id, balance) for a in accounts], None),

@@ -86,6 +86,7 @@ def upgrade() -> None:
         ["metadata"],
         postgresql_using="gin",
         postgresql_ops={"metadata": "jsonb_path_ops"},
+        postgresql_where=sa.text("metadata <> '{}'::jsonb"),
     )
     op.create_index(
         op.f("ix_ledger_entries_account_id_created_at"),
