@@ -66,6 +66,25 @@ class CheckedTransfer:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """What a client attaches to a movement to find it again: its own reference (unique among
+    the transfers the user created) and metadata."""
+
+    reference: str | None
+    metadata: Metadata
+
+    @classmethod
+    def checked(cls, reference: str | None, metadata: Mapping[str, str] | None) -> Labels:
+        return cls(require_reference(reference), require_metadata(metadata))
+
+    def fingerprint(self) -> tuple[FingerprintPart, ...]:
+        return (self.reference, metadata_fingerprint(self.metadata))
+
+    async def refuse_if_taken(self, uow: UnitOfWork, user_id: UUID) -> None:
+        await refuse_taken_reference(uow, user_id, self.reference)
+
+
 def metadata_fingerprint(metadata: Metadata) -> tuple[FingerprintPart, ...]:
     """Key order is not part of a request: the same pairs give the same fingerprint."""
     return tuple((key, value) for key, value in sorted(metadata.items()))

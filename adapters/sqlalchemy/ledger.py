@@ -90,57 +90,6 @@ _TYPES = (
 # One statement, one round trip: the transfer, both entries, both new balances. Foreign keys
 # are checked at the end of the statement, so the entries may reference the new transfer.
 _NEW_TRANSFER_TYPES = (
-    bindparam("reference", type_=Text),
-    bindparam("metadata", type_=JSONB),
-    bindparam("created_by", type_=Uuid),
-)
-_RECORD_MOVEMENT = _statement(
-    "WITH new_transfer AS (INSERT INTO transfers (",
-    _TRANSFER_COLUMNS,
-    ") VALUES (",
-    _NEW_TRANSFER_VALUES,
-    ")), ",
-    _MOVE,
-).bindparams(
-    *_TYPES,
-    *_NEW_TRANSFER_TYPES,
-    bindparam("created_at", type_=DateTime(timezone=True)),
-    bindparam("expires_at", type_=DateTime(timezone=True)),
-    bindparam("description", type_=Text),
-    bindparam("reversal_of", type_=Uuid),
-    bindparam("posted_amount", type_=BigInteger),
-)
-# The hot path: a movement and the events that report it, one statement, one round trip,
-# taken while the accounts are locked.
-_RECORD_MOVEMENT_AND_EVENTS = _statement(
-    "WITH new_transfer AS (INSERT INTO transfers (",
-    _TRANSFER_COLUMNS,
-    ") VALUES (",
-    _NEW_TRANSFER_VALUES,
-    ")), new_events AS (",
-    EVENTS_INSERT,
-    "), ",
-    _MOVE,
-).bindparams(
-    *_TYPES,
-    *_NEW_TRANSFER_TYPES,
-    *EVENTS_TYPES,
-    bindparam("created_at", type_=DateTime(timezone=True)),
-    bindparam("expires_at", type_=DateTime(timezone=True)),
-    bindparam("description", type_=Text),
-    bindparam("reversal_of", type_=Uuid),
-    bindparam("posted_amount", type_=BigInteger),
-)
-# A hold being posted: its new state, its entries (under its own id) and the balances.
-_RECORD_POSTED_HOLD = _statement(
-    "WITH posted AS (UPDATE transfers SET status = 'posted', posted_amount = :posted_amount",
-    " WHERE id = :transfer_id AND status = 'pending'), ",
-    _MOVE,
-).bindparams(*_TYPES, bindparam("posted_amount", type_=BigInteger))
-_INSERT_HOLD = _statement(
-    "INSERT INTO transfers (", _TRANSFER_COLUMNS, ") VALUES (", _NEW_TRANSFER_VALUES, ")"
-).bindparams(
-    *_NEW_TRANSFER_TYPES,
     bindparam("transfer_id", type_=Uuid),
     bindparam("from_account_id", type_=Uuid),
     bindparam("to_account_id", type_=Uuid),
@@ -149,7 +98,41 @@ _INSERT_HOLD = _statement(
     bindparam("description", type_=Text),
     bindparam("reversal_of", type_=Uuid),
     bindparam("posted_amount", type_=BigInteger),
+    bindparam("reference", type_=Text),
+    bindparam("metadata", type_=JSONB),
+    bindparam("created_by", type_=Uuid),
 )
+
+
+def _movement(*, with_events: bool) -> TextClause:
+    """A new transfer with its entries and balances, one statement, one round trip; with
+    its events too on the hot path, all taken while the accounts are locked."""
+    events = ("new_events AS (", EVENTS_INSERT, "), ") if with_events else ()
+    statement = _statement(
+        "WITH new_transfer AS (INSERT INTO transfers (",
+        _TRANSFER_COLUMNS,
+        ") VALUES (",
+        _NEW_TRANSFER_VALUES,
+        ")), ",
+        *events,
+        _MOVE,
+    )
+    return statement.bindparams(
+        *_TYPES, *_NEW_TRANSFER_TYPES, *(EVENTS_TYPES if with_events else ())
+    )
+
+
+_RECORD_MOVEMENT = _movement(with_events=False)
+_RECORD_MOVEMENT_AND_EVENTS = _movement(with_events=True)
+# A hold being posted: its new state, its entries (under its own id) and the balances.
+_RECORD_POSTED_HOLD = _statement(
+    "WITH posted AS (UPDATE transfers SET status = 'posted', posted_amount = :posted_amount",
+    " WHERE id = :transfer_id AND status = 'pending'), ",
+    _MOVE,
+).bindparams(*_TYPES, bindparam("posted_amount", type_=BigInteger))
+_INSERT_HOLD = _statement(
+    "INSERT INTO transfers (", _TRANSFER_COLUMNS, ") VALUES (", _NEW_TRANSFER_VALUES, ")"
+).bindparams(*_NEW_TRANSFER_TYPES)
 _SET_STATUS = (
     update(transfers)
     .where(transfers.c.id == bindparam("b_id"), transfers.c.status == "pending")

@@ -7,9 +7,8 @@ from uuid import UUID, uuid4
 from application.funding import lock_with_funding
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
-from application.transfer_requests import metadata_fingerprint, refuse_taken_reference
+from application.transfer_requests import Labels
 from domain.ledger import Posting, post_transfer
-from domain.metadata import require_metadata, require_reference
 from domain.money import MAX_MINOR_UNITS, Money
 from domain.transfer import TransferKind, require_valid_amount
 
@@ -36,11 +35,10 @@ class Deposit:
         metadata: Mapping[str, str] | None = None,
     ) -> TransferReceipt:
         require_valid_amount(amount, self._max_amount)
-        reference = require_reference(reference)
-        labels = require_metadata(metadata)
+        labels = Labels.checked(reference, metadata)
 
         async def post(uow: UnitOfWork, now: datetime) -> Posting:
-            await refuse_taken_reference(uow, user_id, reference)
+            await labels.refuse_if_taken(uow, user_id)
             account, funding = await lock_with_funding(uow, account_id, user_id, at=now)
             return post_transfer(
                 transfer_id=uuid4(),
@@ -51,13 +49,13 @@ class Deposit:
                 now=now,
                 kind=TransferKind.DEPOSIT,
                 created_by=user_id,
-                reference=reference,
-                metadata=labels,
+                reference=labels.reference,
+                metadata=labels.metadata,
             )
 
         return await self._movement.run(
             post,
             user_id=user_id,
             idempotency_key=idempotency_key,
-            request=("deposit", account_id, amount, reference, metadata_fingerprint(labels)),
+            request=("deposit", account_id, amount, *labels.fingerprint()),
         )

@@ -7,9 +7,8 @@ from uuid import UUID, uuid4
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
 from application.transfer_access import locked_transfer, require_payee
-from application.transfer_requests import metadata_fingerprint, refuse_taken_reference
+from application.transfer_requests import Labels
 from domain.ledger import Posting
-from domain.metadata import require_metadata, require_reference
 from domain.reversals import reverse_transfer
 from domain.transfer import normalize_description, require_valid_amount
 
@@ -34,11 +33,10 @@ class ReverseTransfer:
         if amount is not None:
             require_valid_amount(amount)
         note = normalize_description(description)
-        reference = require_reference(reference)
-        labels = require_metadata(metadata)
+        labels = Labels.checked(reference, metadata)
 
         async def post(uow: UnitOfWork, now: datetime) -> Posting:
-            await refuse_taken_reference(uow, user_id, reference)
+            await labels.refuse_if_taken(uow, user_id)
             original, payer, payee = await locked_transfer(uow, transfer_id, at=now)
             require_payee(original, payer, payee, user_id)
             return reverse_transfer(
@@ -50,20 +48,13 @@ class ReverseTransfer:
                 description=note,
                 now=now,
                 created_by=user_id,
-                reference=reference,
-                metadata=labels,
+                reference=labels.reference,
+                metadata=labels.metadata,
             )
 
         return await self._movement.run(
             post,
             user_id=user_id,
             idempotency_key=idempotency_key,
-            request=(
-                "reversal",
-                transfer_id,
-                amount,
-                note,
-                reference,
-                metadata_fingerprint(labels),
-            ),
+            request=("reversal", transfer_id, amount, note, *labels.fingerprint()),
         )
