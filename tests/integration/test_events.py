@@ -168,6 +168,18 @@ async def test_concurrent_transfers_on_two_instances_give_exactly_one_event_each
             str(receipt.transfer.id) for receipt in posted
         )
         assert all(m.headers["Nats-Msg-Id"] == json.loads(m.payload)["id"] for m in stored)
+        in_feeds: set[str] = set()
+        for user, _ in accounts:
+            cursor = None
+            while True:
+                page = await first.read_event_feed()(
+                    user, after=cursor, types=("transfer.posted",), limit=100
+                )
+                in_feeds |= {item["data"]["id"] for item in page.items}
+                if not page.items:
+                    break
+                cursor = page.next_cursor
+        assert in_feeds == {str(receipt.transfer.id) for receipt in posted}
 
 
 class _CrashAfterPublishing(EventPublisher):
