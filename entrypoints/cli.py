@@ -12,9 +12,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import Annotated, NoReturn, TypeVar
+from uuid import UUID
 
 import typer
 import uvicorn
+from prometheus_client import CollectorRegistry
 
 from adapters.embedded_postgres import EmbeddedPostgresError
 from adapters.sqlalchemy import migrations
@@ -28,6 +30,8 @@ from entrypoints.broker import broker_url
 from entrypoints.container import Container, build_container
 from entrypoints.database import database_url
 from entrypoints.observability.logging import configure_logging
+from entrypoints.observability.relay_metrics import RelayMetrics
+from entrypoints.relay import RelayLoop
 from entrypoints.settings import ConfigurationError, Settings, load_settings
 
 T = TypeVar("T")
@@ -228,15 +232,66 @@ def reconcile() -> None:
     the check could not run at all)."""
     report = _run(lambda container: container.reconcile_ledger()())
     typer.echo(f"totals by currency: {report.totals_by_currency}")
-    for difference in (
-        *report.balance_mismatches,
-        *report.broken_chains,
-        *report.unbalanced_transfers,
-    ):
+    for difference in report.differences:
         typer.echo(f"difference: {difference}")
     if not report.is_clean:
         raise typer.Exit(1)
     typer.echo("the ledger balances")
+
+
+@cli.command("expire-holds")
+def expire_holds() -> None:
+    """Write `expired` (and its event) on every hold past its expiry; reads already say so."""
+    expired = _run(lambda container: container.expire_holds()())
+    typer.echo(f"expired {len(expired)} holds")
+
+
+@cli.command("freeze-account")
+def freeze_account(account_id: UUID) -> None:
+    """Freeze an account: it takes no debit and no credit until unfrozen."""
+    account = _run(lambda container: container.freeze_account()(account_id))
+    typer.echo(f"account {account.id} is {account.status.value}")
+
+
+@cli.command("unfreeze-account")
+def unfreeze_account(account_id: UUID) -> None:
+    """Lift a freeze: the account takes debits and credits again."""
+    account = _run(lambda container: container.unfreeze_account()(account_id))
+    typer.echo(f"account {account.id} is {account.status.value}")
+
+
+@cli.command()
+def relay() -> None:
+    """Deliver outbox events to NATS JetStream until Ctrl-C or SIGTERM (besides, or instead
+    of, the relay inside each `hexbank serve`)."""
+    with _one_line_errors():
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format)
+    if settings.events == "off":
+        _cannot_run("HEXBANK_EVENTS is off: there is nothing to relay")
+
+    async def deliver(url: str, nats: str) -> None:
+        container = build_container(settings, url, nats)
+        await container.init_resources()  # type: ignore[misc]
+        relay_loop = RelayLoop(
+            container.relay_events(),
+            RelayMetrics(CollectorRegistry()),
+            container.clock(),
+            idle_s=settings.relay_idle_s,
+            retry_s=settings.relay_retry_s,
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, relay_loop.stop)
+        try:
+            await relay_loop.run()
+        finally:
+            await container.event_publisher().close()
+            await container.shutdown_resources()  # type: ignore[misc]
+
+    with _one_line_errors(), _usable_database(settings) as url, broker_url(settings) as nats:
+        if nats is not None:
+            asyncio.run(deliver(url, nats))
 
 
 @cli.command()

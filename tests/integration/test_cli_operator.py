@@ -1,0 +1,53 @@
+"""The operator's commands over a real database: freezing, unfreezing, sweeping holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from application.transfer_requests import TransferRequest
+from application.use_cases.register_user import Registration
+from domain.account import AccountStatus
+from entrypoints.container import Container
+from tests.integration.test_cli import hexbank
+
+pytestmark = pytest.mark.integration
+
+
+async def test_an_operator_freezes_unfreezes_and_sweeps(
+    database_url: str, tmp_path: Path, container: Container
+) -> None:
+    user = await container.register_user()(Registration("op@example.com", "password1", "Op"))
+    account = await container.open_account()(user.id, "EUR")
+    other = await container.open_account()(user.id, "EUR")
+    await container.deposit()(user.id, account.id, 100)
+    await container.transfer_funds()(
+        user.id, TransferRequest(account.id, other.id, 10, "EUR", pending=True, timeout_seconds=1)
+    )
+
+    frozen = hexbank(database_url, tmp_path, "freeze-account", str(account.id))
+    assert frozen.returncode == 0, frozen.stderr
+    assert f"account {account.id} is frozen" in frozen.stdout
+    assert (await container.get_account()(user.id, account.id)).status is AccountStatus.FROZEN
+    unfrozen = hexbank(database_url, tmp_path, "unfreeze-account", str(account.id))
+    assert unfrozen.returncode == 0, unfrozen.stderr
+    assert (await container.get_account()(user.id, account.id)).status is AccountStatus.ACTIVE
+
+    unknown = hexbank(
+        database_url, tmp_path, "freeze-account", "00000000-0000-0000-0000-000000000000"
+    )
+    assert unknown.returncode == 2
+    assert "not found" in unknown.stderr
+
+    swept = hexbank(database_url, tmp_path, "expire-holds")
+    assert swept.returncode == 0, swept.stderr
+    assert swept.stdout.strip() in {"expired 0 holds", "expired 1 holds"}
+    report = hexbank(database_url, tmp_path, "reconcile")
+    assert report.returncode == 0, report.stdout
+
+
+def test_relay_needs_events_on(database_url: str, tmp_path: Path) -> None:
+    result = hexbank(database_url, tmp_path, "relay")  # the suite runs with HEXBANK_EVENTS=off
+    assert result.returncode == 2
+    assert "HEXBANK_EVENTS is off" in result.stderr
