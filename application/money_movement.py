@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
-from application.events import posting_events
+from application.events import Event, posting_events
 from application.ports.clock import Clock
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
 from application.ports.retry import TransactionRetry
@@ -46,10 +46,13 @@ class ItemResult:
 
 @dataclass(frozen=True, slots=True)
 class BatchDecision:
-    """What a batch decided: the postings to write, and one result per item, in order."""
+    """What a batch decided: the postings to write, one result per item, in order, and the
+    events that report them, each built as its posting was decided (later items move the
+    same accounts again)."""
 
     postings: Sequence[Posting]
     results: Sequence[ItemResult]
+    events: Sequence[Event]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +144,7 @@ class MoneyMovement:
 
         async def work(uow: UnitOfWork, now: datetime) -> tuple[BatchReceipt, Outcome]:
             decision = await decide(uow, now)
-            events = [e for posting in decision.postings for e in posting_events(posting, now)]
-            await uow.ledger.record_many(decision.postings, events)
+            await uow.ledger.record_many(decision.postings, decision.events)
             items = tuple(_item_outcome(result) for result in decision.results)
             return BatchReceipt(tuple(decision.results)), Outcome(items=items)
 

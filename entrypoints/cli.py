@@ -279,6 +279,7 @@ def relay() -> None:
             container.clock(),
             idle_s=settings.relay_idle_s,
             retry_s=settings.relay_retry_s,
+            sweep=container.expire_holds(),
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import structlog
@@ -30,12 +30,17 @@ class RelayLoop:
         *,
         idle_s: float,
         retry_s: float,
+        sweep: Callable[[], Awaitable[object]] | None = None,
+        sweep_every_s: float = 30.0,
     ) -> None:
         self._relay = relay
         self._metrics = metrics
         self._clock = clock
         self._idle_s = idle_s
         self._retry_s = retry_s
+        self._sweep = sweep
+        self._sweep_every_s = sweep_every_s
+        self._next_sweep = 0.0
         self._stop = asyncio.Event()
 
     def stop(self) -> None:
@@ -46,6 +51,7 @@ class RelayLoop:
         or database outage only slows the relay down; it never ends it."""
         while not self._stop.is_set():
             try:
+                await self._sweep_when_due()
                 result = await self._relay()
             except ApplicationError as error:  # the database is away: try again later
                 logger.warning("relay pass failed", code=error.code, detail=error.detail)
@@ -60,6 +66,15 @@ class RelayLoop:
                 await self._pause(self._retry_s)
             elif result.published == 0:
                 await self._pause(self._idle_s)
+
+    async def _sweep_when_due(self) -> None:
+        """Write down the holds that expired (their `transfer.expired` events), now and then:
+        reads already treat them as expired; this keeps the outbox telling it."""
+        now = asyncio.get_running_loop().time()
+        if self._sweep is None or now < self._next_sweep:
+            return
+        self._next_sweep = now + self._sweep_every_s
+        await self._sweep()
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -80,6 +95,7 @@ async def delivering_events(container: Container, metrics: RelayMetrics) -> Asyn
         container.clock(),
         idle_s=settings.relay_idle_s,
         retry_s=settings.relay_retry_s,
+        sweep=container.expire_holds(),
     )
     task = asyncio.create_task(loop.run(), name="events-relay")
     try:

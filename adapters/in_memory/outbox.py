@@ -38,17 +38,24 @@ class InMemoryOutbox(Outbox):
         ]
         return found[:limit]
 
-    async def claim_undelivered(self, limit: int) -> list[StoredEvent]:
-        taken = self._storage.delivered | self._storage.claimed_events
-        claimed = [stored for stored in self._storage.events if stored.event.id not in taken]
-        claimed = claimed[:limit]
-        ids = {stored.event.id for stored in claimed}
-        self._storage.claimed_events.update(ids)
-        self._pending.claimed_events.update(ids)
+    async def claim_undelivered(
+        self, limit: int, *, now: datetime, until: datetime
+    ) -> list[StoredEvent]:
+        leases = self._storage.leases
+        claimed = [
+            stored
+            for stored in self._storage.events
+            if stored.event.id not in self._storage.delivered
+            and leases.get(stored.event.id, now) <= now
+        ][:limit]
+        self._pending.leases.update((stored.event.id, until) for stored in claimed)
         return claimed
 
     async def mark_delivered(self, event_ids: Collection[UUID], at: datetime) -> None:
         self._pending.delivered.update(event_ids)
+
+    async def release(self, event_ids: Collection[UUID]) -> None:
+        self._pending.released.update(event_ids)
 
     async def backlog(self) -> OutboxBacklog:
         waiting = [s for s in self._storage.events if s.event.id not in self._storage.delivered]

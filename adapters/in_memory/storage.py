@@ -27,7 +27,8 @@ class InMemoryStorage:
     events: list[StoredEvent] = field(default_factory=list)
     """Committed events in commit order (one transaction at a time here)."""
     delivered: set[UUID] = field(default_factory=set)
-    claimed_events: set[UUID] = field(default_factory=set)
+    leases: dict[UUID, datetime] = field(default_factory=dict)
+    """Events a relay is publishing, until when."""
     commits: int = 0
 
 
@@ -42,7 +43,8 @@ class PendingChanges:
     claims: dict[tuple[UUID, str], tuple[StoredRequest, datetime]] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     delivered: set[UUID] = field(default_factory=set)
-    claimed_events: set[UUID] = field(default_factory=set)
+    leases: dict[UUID, datetime] = field(default_factory=dict)
+    released: set[UUID] = field(default_factory=set)
 
     def apply_to(self, storage: InMemoryStorage) -> None:
         storage.users.update(self.users)
@@ -57,15 +59,18 @@ class PendingChanges:
             for n, event in enumerate(self.events, start=1)
         )
         storage.delivered.update(self.delivered)
+        storage.leases.update(self.leases)
+        for event_id in self.released:
+            storage.leases.pop(event_id, None)
         self.release(storage)
 
     def release(self, storage: InMemoryStorage) -> None:
         """Free the claimed keys and forget every change."""
         storage.claimed_keys.difference_update(self.claims)
-        storage.claimed_events.difference_update(self.claimed_events)
         for changes in (self.users, self.accounts, self.transfers, self.claims):
             changes.clear()
         for added in (self.entries, self.events):
             added.clear()
-        self.delivered.clear()
-        self.claimed_events.clear()
+        for changed in (self.delivered, self.released):
+            changed.clear()
+        self.leases.clear()

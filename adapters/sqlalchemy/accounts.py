@@ -58,13 +58,13 @@ _OWNED_BY = _with_held.where(
 ).order_by(accounts.c.created_at, accounts.c.id)
 _ids = bindparam("account_ids", type_=ARRAY(Uuid))
 _MANY = _with_held.where(accounts.c.id == _ids.any_())
-# One round trip; PostgreSQL locks the rows as they come out of the sort, that is in id
-# order, so two transfers in opposite directions queue instead of deadlocking. The held sum
-# is read after the lock: a hold placed on the account by anyone else has committed.
+# PostgreSQL locks the rows as they come out of the sort, that is in id order, so two
+# transfers in opposite directions queue instead of deadlocking.
 _LOCK = (
-    _with_held.where(accounts.c.id == _ids.any_())
+    select(accounts.c.id)
+    .where(accounts.c.id == _ids.any_())
     .order_by(accounts.c.id)
-    .with_for_update(of=accounts)
+    .with_for_update()
 )
 
 
@@ -135,5 +135,11 @@ class SqlAlchemyAccountRepository(AccountRepository):
         return [account_from_row(row) for row in rows]
 
     async def lock(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:
-        rows = await self._session.execute(_LOCK, {"account_ids": list(account_ids), "at": at})
-        return {row.id: account_from_row(row) for row in rows}
+        """Lock, then read. Placing a hold writes no account row, so a statement that waited
+        for the lock would still sum the holds as its own (older) snapshot saw them: at READ
+        COMMITTED the read after the lock takes a new snapshot and sees every hold committed
+        meanwhile. (At SERIALIZABLE the transaction keeps one snapshot, and PostgreSQL's
+        serializable checks abort one side of such a race; it is retried.)"""
+        ids = list(account_ids)
+        await self._session.execute(_LOCK, {"account_ids": ids})
+        return await self.get_many(ids, at=at)

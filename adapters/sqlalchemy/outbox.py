@@ -70,10 +70,21 @@ _FEED = text(
     " AND (cardinality(CAST(:types AS text[])) = 0 OR type = ANY(CAST(:types AS text[])))"
     " ORDER BY transaction_id, position LIMIT :limit"
 ).bindparams(bindparam("user_id", type_=Uuid), bindparam("types", type_=ARRAY(Text)))
+# A lease, committed at once: several relays share the work (SKIP LOCKED while choosing),
+# and none holds a lock while it talks to the broker.
 _CLAIM = text(
-    "SELECT position, transaction_id, id, type, occurred_at, schema_version, data, accounts,"
-    " user_ids, traceparent FROM events WHERE delivered_at IS NULL"
-    " ORDER BY transaction_id, position LIMIT :limit FOR UPDATE SKIP LOCKED"
+    "UPDATE events SET claimed_until = :until WHERE position IN ("
+    " SELECT position FROM events WHERE delivered_at IS NULL"
+    " AND (claimed_until IS NULL OR claimed_until <= :now)"
+    " ORDER BY transaction_id, position LIMIT :limit FOR UPDATE SKIP LOCKED)"
+    " RETURNING position, transaction_id, id, type, occurred_at, schema_version, data,"
+    " accounts, user_ids, traceparent"
+).bindparams(
+    bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("until", type_=DateTime(timezone=True)),
+)
+_RELEASE = text("UPDATE events SET claimed_until = NULL WHERE id = ANY(:ids)").bindparams(
+    bindparam("ids", type_=ARRAY(Uuid))
 )
 _MARK = text("UPDATE events SET delivered_at = :at WHERE id = ANY(:ids)").bindparams(
     bindparam("ids", type_=ARRAY(Uuid)), bindparam("at", type_=DateTime(timezone=True))
@@ -148,13 +159,20 @@ class SqlAlchemyOutbox(Outbox):
         )
         return [_stored(row) for row in rows]
 
-    async def claim_undelivered(self, limit: int) -> list[StoredEvent]:
-        rows = await self._session.execute(_CLAIM, {"limit": limit})
-        return [_stored(row) for row in rows]
+    async def claim_undelivered(
+        self, limit: int, *, now: datetime, until: datetime
+    ) -> list[StoredEvent]:
+        rows = await self._session.execute(_CLAIM, {"limit": limit, "now": now, "until": until})
+        claimed = [_stored(row) for row in rows]
+        return sorted(claimed, key=lambda s: (s.position.transaction, s.position.position))
 
     async def mark_delivered(self, event_ids: Collection[UUID], at: datetime) -> None:
         if event_ids:
             await self._session.execute(_MARK, {"ids": list(event_ids), "at": at})
+
+    async def release(self, event_ids: Collection[UUID]) -> None:
+        if event_ids:
+            await self._session.execute(_RELEASE, {"ids": list(event_ids)})
 
     async def backlog(self) -> OutboxBacklog:
         row = (await self._session.execute(_BACKLOG)).one()

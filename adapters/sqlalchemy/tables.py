@@ -215,6 +215,8 @@ events = Table(
     Column("user_ids", ARRAY(Uuid), nullable=False),
     Column("traceparent", Text, nullable=True),
     Column("delivered_at", Timestamp, nullable=True),
+    # A relay is publishing it until then: a lease, so a crashed relay's events come back.
+    Column("claimed_until", Timestamp, nullable=True),
     UniqueConstraint("id"),
     Index("ix_events_user_ids", "user_ids", postgresql_using="gin"),
     Index("ix_events_transaction_id_position", "transaction_id", "position"),

@@ -51,11 +51,18 @@ class Outbox(Protocol):
         """The user's committed events after `after`, oldest first (optionally of `types`)."""
         ...
 
-    async def claim_undelivered(self, limit: int) -> list[StoredEvent]:
-        """The oldest events not yet delivered, locked for this unit of work; events another
-        relay holds are skipped, so relays share the work."""
+    async def claim_undelivered(
+        self, limit: int, *, now: datetime, until: datetime
+    ) -> list[StoredEvent]:
+        """Lease the oldest events not yet delivered (and not leased by another relay) until
+        `until`, in this unit of work. Commit it at once: the relay publishes outside any
+        transaction, so no lock is held across the network and the feed is never held up."""
         ...
 
     async def mark_delivered(self, event_ids: Collection[UUID], at: datetime) -> None: ...
+
+    async def release(self, event_ids: Collection[UUID]) -> None:
+        """End the lease of events not published, so the next pass takes them at once."""
+        ...
 
     async def backlog(self) -> OutboxBacklog: ...

@@ -2,11 +2,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventNotDelivered, EventPublisher, OutgoingEvent
 from application.ports.outbox import OutboxBacklog, StoredEvent
 from application.ports.unit_of_work import UnitOfWorkFactory
+
+LEASE = timedelta(minutes=1)
+"""How long a relay may take to publish what it claimed before another relay takes it over
+(after a crash); well inside the broker's de-duplication window for the copies that makes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,10 +23,11 @@ class RelayPass:
 
 
 class RelayEvents:
-    """One pass of the relay: claim the oldest undelivered events (skipping those another
-    relay holds), publish them in order, and mark as delivered those the broker acknowledged,
-    in the same transaction. A crash after a publish and before the mark publishes the event
-    again: the broker drops the duplicate by its id. The relay never touches the money path."""
+    """One pass of the relay: lease the oldest undelivered events (relays share the work),
+    publish them in order outside any transaction, then mark as delivered those the broker
+    acknowledged and release the rest. A crash after a publish and before the mark publishes
+    the event again once the lease runs out: the broker drops the copy by its id. The relay
+    never touches the money path, and holds no lock while it talks to the broker."""
 
     def __init__(
         self,
@@ -37,23 +43,28 @@ class RelayEvents:
         self._stream_ready = False
 
     async def __call__(self) -> RelayPass:
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            claimed = await uow.outbox.claim_undelivered(
+                self._batch_size, now=now, until=now + LEASE
+            )
+            await uow.commit()
         published: list[StoredEvent] = []
         failed = False
+        if claimed:
+            try:
+                if not self._stream_ready:  # on start, and again after any failure
+                    await self._publisher.ensure_stream()
+                    self._stream_ready = True
+                for stored in claimed:
+                    await self._publisher.publish(outgoing(stored))
+                    published.append(stored)
+            except EventNotDelivered:
+                failed, self._stream_ready = True, False
         async with self._uow_factory() as uow:
-            claimed = await uow.outbox.claim_undelivered(self._batch_size)
-            if claimed:
-                try:
-                    if not self._stream_ready:  # on start, and again after any failure
-                        await self._publisher.ensure_stream()
-                        self._stream_ready = True
-                    for stored in claimed:
-                        await self._publisher.publish(outgoing(stored))
-                        published.append(stored)
-                except EventNotDelivered:
-                    failed, self._stream_ready = True, False
-                await uow.outbox.mark_delivered(
-                    [stored.event.id for stored in published], self._clock.now()
-                )
+            delivered = {stored.event.id for stored in published}
+            await uow.outbox.mark_delivered(delivered, self._clock.now())
+            await uow.outbox.release([s.event.id for s in claimed if s.event.id not in delivered])
             backlog = await uow.outbox.backlog()
             await uow.commit()
         return RelayPass(len(published), failed, backlog)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from application.cursors import decode_cursor, encode_cursor, uuid_field
@@ -102,8 +102,11 @@ def _decode(cursor: str) -> tuple[datetime, UUID]:
         raise InvalidPage("The cursor is malformed.")
     try:
         created_at = datetime.fromisoformat(moment)
-    except ValueError as error:
+        # Aware, and an instant the store can hold: the calendar's far edges overflow on the
+        # way to UTC, and that must be a 422 here, not a failure in the database driver.
+        if created_at.tzinfo is None:
+            raise ValueError("a cursor's time carries its offset")
+        created_at = created_at.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
         raise InvalidPage("The cursor is malformed.") from error
-    if created_at.tzinfo is None:
-        raise InvalidPage("The cursor is malformed.")
     return created_at, uuid_field(fields, "i")

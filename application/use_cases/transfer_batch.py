@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
+from application.events import Event, posting_events
 from application.money_movement import (
     BatchDecision,
     BatchReceipt,
@@ -49,12 +50,10 @@ class TransferBatch:
         if not 1 <= len(requests) <= MAX_BATCH_SIZE:
             raise InvalidBatch(f"A batch holds 1 to {MAX_BATCH_SIZE} transfers.")
         checked: list[CheckedTransfer | DomainError] = []
-        for index, request in enumerate(requests):
+        for request in requests:
             try:
                 checked.append(check_transfer(request, self._max_amount))
-            except DomainError as refusal:
-                if atomic:
-                    raise BatchRefused(index, refusal) from None
+            except DomainError as refusal:  # answered in order, with the others, below
                 checked.append(refusal)
 
         async def decide(uow: UnitOfWork, now: datetime) -> BatchDecision:
@@ -72,6 +71,7 @@ class TransferBatch:
             )
             postings: list[Posting] = []
             results: list[ItemResult] = []
+            events: list[Event] = []
             for index, item in enumerate(checked):
                 try:
                     if isinstance(item, DomainError):
@@ -86,7 +86,9 @@ class TransferBatch:
                     continue
                 postings.append(posting)
                 results.append(ItemResult(transfer=posting.transfer))
-            return BatchDecision(postings, results)
+                # Now, before a later item moves the same accounts again.
+                events.extend(posting_events(posting, now))
+            return BatchDecision(postings, results, events)
 
         fingerprint = tuple(
             item.fingerprint() if isinstance(item, CheckedTransfer) else (item.code, item.detail)

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("user_ids", postgresql.ARRAY(sa.Uuid()), nullable=False),
         sa.Column("traceparent", sa.Text(), nullable=True),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("position", name=op.f("pk_events")),
         sa.UniqueConstraint("id", name=op.f("uq_events_id")),
     )

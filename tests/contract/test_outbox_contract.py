@@ -3,7 +3,7 @@ unit of work, in commit order, to the users they concern; the relay claims, mark
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from application.events import AccountState, Event
@@ -11,6 +11,7 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from tests.contract.test_persistence_contract import saved_user
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+LEASED = NOW + timedelta(minutes=1)
 
 
 def an_event(user_ids: tuple[object, ...], type_: str = "transfer.posted") -> Event:
@@ -57,14 +58,23 @@ async def test_the_relay_claims_marks_and_counts(uow_factory: UnitOfWorkFactory)
     async with uow_factory() as uow:
         backlog = await uow.outbox.backlog()
         assert (backlog.undelivered, backlog.oldest) == (3, NOW)
-        claimed = await uow.outbox.claim_undelivered(2)
+        claimed = await uow.outbox.claim_undelivered(2, now=NOW, until=LEASED)
         assert [s.event.id for s in claimed] == [e.id for e in events[:2]]
+        await uow.commit()
+    async with uow_factory() as uow:
+        # Leased: another relay gets only what is left.
+        other = await uow.outbox.claim_undelivered(10, now=NOW, until=LEASED)
+        assert [s.event.id for s in other] == [events[2].id]
+        await uow.commit()
+    async with uow_factory() as uow:
         await uow.outbox.mark_delivered([claimed[0].event.id], NOW)
+        await uow.outbox.release([claimed[1].event.id])
         await uow.commit()
     async with uow_factory() as uow:
         assert (await uow.outbox.backlog()).undelivered == 2
-        again = await uow.outbox.claim_undelivered(10)
-        assert [s.event.id for s in again] == [e.id for e in events[1:]]
-        # not marked, not committed: still waiting for the next relay
+        released = await uow.outbox.claim_undelivered(10, now=NOW, until=LEASED)
+        assert [s.event.id for s in released] == [events[1].id]
+        # Not committed: the lease is not taken.
     async with uow_factory() as uow:
-        assert (await uow.outbox.backlog()).undelivered == 2
+        after_the_lease = await uow.outbox.claim_undelivered(10, now=LEASED, until=LEASED)
+        assert [s.event.id for s in after_the_lease] == [events[1].id, events[2].id]

@@ -175,3 +175,15 @@ async def test_login_and_registration_answer_503_while_the_database_is_away(
         )
         assert_problem(login, 503, "storage-unavailable")
         assert int(login.headers["retry-after"]) > 0
+
+
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "2026-01-01T00:00:00"]
+)
+async def test_a_search_cursor_at_the_edge_of_the_calendar_is_422(
+    client: AsyncClient, moment: str
+) -> None:
+    auth = await signed_up(client)
+    cursor = cursor_of({"t": moment, "i": "00000000-0000-0000-0000-000000000001"})
+    response = await client.get("/api/v1/transfers", params={"cursor": cursor}, headers=auth)
+    assert_problem(response, 422, "invalid-page")

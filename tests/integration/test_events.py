@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
 
@@ -182,6 +183,14 @@ async def test_concurrent_transfers_on_two_instances_give_exactly_one_event_each
         assert in_feeds == {str(receipt.transfer.id) for receipt in posted}
 
 
+class _Later:
+    def __init__(self, ahead: timedelta) -> None:
+        self._ahead = ahead
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._ahead
+
+
 class _CrashAfterPublishing(EventPublisher):
     """Publishes, then dies before the relay can mark anything: the process crash case."""
 
@@ -213,6 +222,8 @@ async def test_a_relay_that_dies_after_publishing_publishes_again_and_the_broker
         with pytest.raises(RuntimeError):
             await bank.relay_events()()
         bank.event_publisher.reset_override()
+        # The dead relay's lease runs out (a minute); the next pass takes its events over.
+        bank.clock.override(providers.Object(_Later(timedelta(minutes=1, seconds=1))))
         bank.relay_events.reset()
         again = await bank.relay_events()()
         assert again.published == 6  # all of them, the 3 already published included
@@ -270,3 +281,38 @@ async def test_a_broker_outage_costs_the_api_nothing_and_the_backlog_drains_afte
         assert amounts == list(range(1, 11))  # in order
         after = (await client.get("/health/ready")).json()["events"]
         assert after["backlog"] == 0
+
+
+class _SlowBroker(EventPublisher):
+    """Takes its time to acknowledge, as a broker on a bad day does."""
+
+    def __init__(self) -> None:
+        self.publishing = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def ensure_stream(self) -> None:
+        return None
+
+    async def publish(self, event: OutgoingEvent) -> None:
+        self.publishing.set()
+        await self.go_on.wait()
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_the_feed_moves_on_while_the_relay_waits_for_the_broker(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with instance(database_url, tmp_path, "nats://unused:4222") as bank:
+        [(payer, source), (_, destination)] = await customers(bank, 2, 1_000)
+        broker = _SlowBroker()
+        bank.event_publisher.override(providers.Object(broker))
+        bank.relay_events.reset()
+        relay_pass = asyncio.create_task(bank.relay_events()())
+        await asyncio.wait_for(broker.publishing.wait(), timeout=10)
+        paid = await bank.transfer_funds()(payer, TransferRequest(source, destination, 5, "EUR"))
+        page = await bank.read_event_feed()(payer, types=("transfer.posted",))
+        assert [item["data"]["id"] for item in page.items] == [str(paid.transfer.id)]
+        broker.go_on.set()
+        await relay_pass

@@ -8,7 +8,7 @@ import random
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from dependency_injector import providers
@@ -25,6 +25,7 @@ from domain.transfer import TransferStatus
 from entrypoints.container import Container
 from tests.integration.test_concurrency import ATTEMPTS, customers, running
 from tests.postgres import connect
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -201,4 +202,54 @@ async def test_an_accounts_entries_are_in_time_order_along_their_sequence(
             await connection.close()
         assert backwards == 0
         report = await first.reconcile_ledger()()
+        assert report.is_clean, report
+
+
+@pytest.mark.parametrize("isolation", ["READ COMMITTED", "SERIALIZABLE"])
+async def test_a_hold_committed_while_a_debit_waits_for_the_lock_is_counted(
+    database_url: str, tmp_path: Path, isolation: str
+) -> None:
+    """A hold writes no account row; a debit that waited on the account's lock must still see
+    it once the lock is granted, or the account is spent twice (available below zero)."""
+    async with running(
+        database_url, tmp_path, db_isolation_level=isolation, transfer_retry_attempts=10
+    ) as app:
+        [(payer, source), (_, destination)] = await customers(app, 2, 100)
+        holder = await connect(database_url)
+        try:
+            transaction = holder.transaction(isolation=isolation.lower().replace(" ", "_"))
+            await transaction.start()
+            await holder.execute(
+                "SELECT 1 FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+                [source, destination],
+            )
+            await holder.execute(
+                "INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency,"
+                " created_at, kind, status, created_by)"
+                " VALUES ($1, $2, $3, 100, 'EUR', now(), 'transfer', 'pending', $4)",
+                uuid4(),
+                source,
+                destination,
+                payer,
+            )
+            debit = asyncio.create_task(
+                app.transfer_funds()(payer, TransferRequest(source, destination, 100, "EUR"))
+            )
+
+            async def debit_waits() -> bool:
+                waiting = await holder.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()"
+                )
+                return bool(waiting)
+
+            await eventually(debit_waits, "the debit to wait for the account lock")
+            await transaction.commit()
+        finally:
+            await holder.close()
+        with pytest.raises(InsufficientFunds):
+            await debit
+        account = await app.get_account()(payer, source)
+        assert (account.balance, account.held, account.available) == (100, 100, 0)
+        report = await app.reconcile_ledger()()
         assert report.is_clean, report

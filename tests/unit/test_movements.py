@@ -206,3 +206,32 @@ async def test_strangers_learn_nothing_of_a_transfer(uc: SimpleNamespace) -> Non
     for action in (uc.post_hold, uc.void_hold, uc.reverse):
         with pytest.raises(TransferNotFound):
             await action(eve.id, hold.id)
+
+
+async def test_each_batch_event_carries_the_accounts_as_that_item_left_them(
+    bank: InMemoryBank, uc: SimpleNamespace
+) -> None:
+    ada, _, source, destination = await people(uc, funds=100)
+    requests = [
+        TransferRequest(source, destination, 10, "EUR"),
+        TransferRequest(source, destination, 20, "EUR"),
+    ]
+    await uc.batch(ada, requests, atomic=False)
+    posted = [s.event for s in bank.storage.events if s.event.type == "transfer.posted"]
+    states = [
+        [(a.sequence, a.balance) for a in event.accounts if a.id == source] for event in posted
+    ]
+    assert states == [[(2, 90)], [(3, 70)]]
+
+
+async def test_an_atomic_batch_names_its_first_refused_item(uc: SimpleNamespace) -> None:
+    ada, bob, source, destination = await people(uc, funds=100)
+    bobs = (await uc.open_account(bob, "EUR")).id
+    requests = [
+        TransferRequest(bobs, destination, 1, "EUR"),  # not Ada's: refused once locked
+        TransferRequest(source, destination, 1, "EUR", timeout_seconds=5),  # refused at once
+    ]
+    with pytest.raises(BatchRefused) as refused:
+        await uc.batch(ada, requests, atomic=True)
+    assert refused.value.index == 0
+    assert isinstance(refused.value.refusal, AccountNotFound)
