@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SpanExporter
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from entrypoints.container import Container
@@ -17,10 +18,11 @@ from entrypoints.observability.logging import configure_structlog
 from entrypoints.observability.metrics import Metrics
 from entrypoints.observability.relay_metrics import RelayMetrics
 from entrypoints.observability.request_context import RequestContext
+from entrypoints.observability.tracing import configure_tracing
 from entrypoints.relay import delivering_events
 
 
-def create_app(container: Container) -> FastAPI:
+def create_app(container: Container, span_exporter: SpanExporter | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Started and stopped here, not through on_shutdown, so async resources are awaited.
@@ -29,6 +31,7 @@ def create_app(container: Container) -> FastAPI:
             async with delivering_events(container, app.state.relay_metrics):
                 yield
         finally:
+            await tracing.close()
             await container.shutdown_resources()  # type: ignore[misc]
 
     app = FastAPI(
@@ -61,4 +64,8 @@ def create_app(container: Container) -> FastAPI:
     ):
         app.include_router(router)
     install_docs(app)
+    # Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set or an exporter is given (tests).
+    tracing = configure_tracing(
+        app, container.engine, container.replica_engine, exporter=span_exporter
+    )
     return app
