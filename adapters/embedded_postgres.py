@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
 import shutil
+import subprocess  # nosec B404: only its error type, for initdb failures
 import warnings
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+import psutil
 
 with warnings.catch_warnings():
     # platformdirs warns, at import time, that XDG_RUNTIME_DIR is unset (always so for root
@@ -86,14 +90,36 @@ def _initialise_aside(pgdata: Path) -> None:
     `pgdata` is either absent or whole. A folder without PG_VERSION (an interrupted start
     of an older version) holds no data and is rebuilt too."""
     aside = pgdata.with_name(pgdata.name + ".initializing")
+    _stop_leftovers(aside)  # an initdb interrupted with its parent may still be writing there
     shutil.rmtree(aside, ignore_errors=True)
     aside.mkdir(parents=True)
     server = PostgresServer(aside, cleanup_mode=None)
-    server.ensure_pgdata_inited()
+    try:
+        server.ensure_pgdata_inited()
+    except subprocess.CalledProcessError as error:
+        raise EmbeddedPostgresError(
+            f"initdb failed in {aside} (exit status {error.returncode}): {_last_line(error)}"
+        ) from None
     if pgdata.exists():
         shutil.rmtree(pgdata)
     aside.rename(pgdata)
     logger.info("initialised a new embedded PostgreSQL cluster in %s", pgdata)
+
+
+def _stop_leftovers(folder: Path) -> None:
+    """End the processes (initdb, postgres) still working in `folder`, and wait for them."""
+    leftovers = []
+    for process in psutil.process_iter(["cmdline"]):
+        if str(folder) in " ".join(process.info["cmdline"] or []):
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+                leftovers.append(process)
+    psutil.wait_procs(leftovers, timeout=10)
+
+
+def _last_line(error: subprocess.CalledProcessError) -> str:
+    text = f"{error.stderr or ''}{error.stdout or ''}".strip().splitlines()
+    return text[-1] if text else "no output"
 
 
 def _forget_dead_handles(pgdata: Path) -> None:

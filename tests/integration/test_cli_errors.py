@@ -120,6 +120,8 @@ def test_an_interrupted_first_start_leaves_nothing_half_made(tmp_path: Path) -> 
     assert aside.exists(), "initdb never began"
     os.killpg(first.pid, signal.SIGINT)
     first.wait(timeout=30)
+    # The terminal's Ctrl-C ends the whole group; whatever initdb left behind is the next
+    # start's to clean up (it may even still be running: the next start stops it).
     assert not (tmp_path / "pg").exists() or (tmp_path / "pg" / "PG_VERSION").exists()
 
     again = run_cli("migrate", env=env)
