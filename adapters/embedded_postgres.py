@@ -8,13 +8,15 @@ import logging
 import os
 import re
 import shutil
-import subprocess  # nosec B404: only its error type, for initdb failures
+import subprocess  # nosec B404
 import warnings
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import psutil
+
+# subprocess: only its error type, to report an initdb failure in one line.
 
 with warnings.catch_warnings():
     # platformdirs warns, at import time, that XDG_RUNTIME_DIR is unset (always so for root
