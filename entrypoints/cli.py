@@ -30,6 +30,7 @@ from entrypoints.broker import broker_url
 from entrypoints.container import Container, build_container
 from entrypoints.database import database_url
 from entrypoints.observability.logging import configure_logging
+from entrypoints.observability.multiprocess import metrics_shared_by_workers
 from entrypoints.observability.relay_metrics import RelayMetrics
 from entrypoints.relay import RelayLoop
 from entrypoints.settings import ConfigurationError, Settings, load_settings
@@ -120,7 +121,12 @@ def serve(
             )
         with _one_line_errors(), _usable_database(settings):
             pass
-        with _stopped_by_signals(), _one_line_errors(), broker_url(settings) as nats:
+        with (
+            _stopped_by_signals(),
+            _one_line_errors(),
+            broker_url(settings) as nats,
+            metrics_shared_by_workers(workers),
+        ):
             if nats is not None:  # every worker delivers to the one broker started here
                 os.environ["HEXBANK_NATS_URL"] = nats
             _serve_workers(workers, bind_host, bind_port)
@@ -130,6 +136,7 @@ def serve(
         _one_line_errors(),
         _usable_database(settings) as url,
         broker_url(settings) as nats,
+        metrics_shared_by_workers(1),
     ):
         app = create_app(build_container(settings, url, nats))
         # uvicorn turns SIGINT/SIGTERM into a graceful shutdown: in-flight requests finish,

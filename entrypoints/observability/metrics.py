@@ -1,11 +1,13 @@
 """Prometheus metrics, on a registry of the app's own (two apps in one process stay apart).
 
-Served at /metrics. Each worker process keeps its own numbers: scrape every worker (one
-worker per container, the usual way), or see docs/scaling.md.
+Served at /metrics. Under `hexbank serve --workers N` the workers share their numbers
+(entrypoints/observability/multiprocess.py): one scrape, whichever worker answers it,
+covers them all.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -21,17 +24,22 @@ from prometheus_client.registry import Collector
 
 from application.money_movement import TransferReceipt
 from domain.transfer import Transfer, TransferStatus
+from entrypoints.observability.multiprocess import render_shared, shared_directory
 
 if TYPE_CHECKING:
     from entrypoints.container import Container
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+_SHARED_REFRESH_S = 1.0
+"""How often a worker copies its pool state and retry count to the shared files."""
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._shared = shared_directory()
+        self._container_state: _SharedContainerState | None = None
         self._requests = Counter(
             "hexbank_http_requests",
             "HTTP requests answered.",
@@ -73,6 +81,8 @@ class Metrics:
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self._requests.labels(method, route, str(status)).inc()
         self._latency.labels(method, route).observe(seconds)
+        if self._container_state is not None:
+            self._container_state.refresh(at_most_every_s=_SHARED_REFRESH_S)
 
     def money_moved(self, receipt: TransferReceipt) -> None:
         """Count a write's answer: a replay, or money that moved (a hold placed or voided
@@ -95,12 +105,30 @@ class Metrics:
         self._refusals.labels(code).inc()
 
     def watch(self, container: Container) -> None:
-        """Read the pool and the retry count at scrape time, from the app's own container."""
-        self.registry.register(_ContainerCollector(container))
+        """Report the pool and the retry count of the app's own container: read at scrape
+        time; with shared metrics, also copied to the shared files as requests end, so a
+        scrape answered by one worker sees every worker's (each as of its last request)."""
+        if self._shared is None:
+            self.registry.register(_ContainerCollector(container))
+        else:
+            self._container_state = _SharedContainerState(container, self.registry)
 
     def render(self) -> bytes:
-        exposition: bytes = generate_latest(self.registry)
-        return exposition
+        if self._shared is None:
+            exposition: bytes = generate_latest(self.registry)
+            return exposition
+        if self._container_state is not None:
+            self._container_state.refresh(at_most_every_s=0)
+        return render_shared(self._shared)
+
+
+def _pool_state(container: Container) -> tuple[tuple[str, int], ...]:
+    pool = container.engine().pool
+    return (
+        ("in_use", getattr(pool, "checkedout", lambda: 0)()),
+        ("idle", getattr(pool, "checkedin", lambda: 0)()),
+        ("overflow", max(0, getattr(pool, "overflow", lambda: 0)())),
+    )
 
 
 class _ContainerCollector(Collector):
@@ -108,15 +136,10 @@ class _ContainerCollector(Collector):
         self._container = container
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        pool = self._container.engine().pool
         connections = GaugeMetricFamily(
             "hexbank_db_pool_connections", "Pooled database connections by state.", labels=["state"]
         )
-        for state, value in (
-            ("in_use", getattr(pool, "checkedout", lambda: 0)()),
-            ("idle", getattr(pool, "checkedin", lambda: 0)()),
-            ("overflow", max(0, getattr(pool, "overflow", lambda: 0)())),
-        ):
+        for state, value in _pool_state(self._container):
             connections.add_metric([state], value)
         yield connections
         yield CounterMetricFamily(
@@ -124,3 +147,38 @@ class _ContainerCollector(Collector):
             "Units of work run again after a serialization failure or deadlock.",
             value=self._container.transaction_retry().retries,
         )
+
+
+class _SharedContainerState:
+    """The same two metrics as `_ContainerCollector`, for shared (multiprocess) metrics: a
+    collector's values would be the scraped worker's alone, so each worker writes its own
+    to the shared files; the pool gauge is summed over the live workers."""
+
+    def __init__(self, container: Container, registry: CollectorRegistry) -> None:
+        self._container = container
+        self._connections = Gauge(
+            "hexbank_db_pool_connections",
+            "Pooled database connections by state.",
+            ["state"],
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self._retries = Counter(
+            "hexbank_transaction_retries",
+            "Units of work run again after a serialization failure or deadlock.",
+            registry=registry,
+        )
+        self._retries_seen = 0
+        self._refreshed_at = float("-inf")
+
+    def refresh(self, *, at_most_every_s: float) -> None:
+        now = time.monotonic()
+        if now - self._refreshed_at < at_most_every_s:
+            return
+        self._refreshed_at = now
+        for state, value in _pool_state(self._container):
+            self._connections.labels(state).set(value)
+        retries = self._container.transaction_retry().retries
+        if retries > self._retries_seen:
+            self._retries.inc(retries - self._retries_seen)
+            self._retries_seen = retries
