@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from application.ports.unit_of_work import UnitOfWork
+from application.transfer_requests import Labels
 from domain.account import Account, funding_account_id
 from domain.errors import AccountNotFound
+from domain.ledger import Posting, post_transfer
+from domain.money import Money
+from domain.transfer import TransferKind
 
 
 async def lock_with_funding(
@@ -30,3 +34,33 @@ async def lock_with_funding(
     if customer is None or not customer.is_owned_by(owner_id):
         raise AccountNotFound(f"Account {account_id} not found.")
     return customer, locked[funding_id]
+
+
+async def post_with_funding(
+    uow: UnitOfWork,
+    *,
+    user_id: UUID,
+    account_id: UUID,
+    amount: int,
+    kind: TransferKind,
+    description: str | None,
+    labels: Labels,
+    now: datetime,
+) -> Posting:
+    """A deposit (from the funding account) or a withdrawal (back to it) of the caller's
+    account: the same locks, checks and labels, in opposite directions."""
+    await labels.refuse_if_taken(uow, user_id)
+    account, funding = await lock_with_funding(uow, account_id, user_id, at=now)
+    source, destination = (funding, account) if kind is TransferKind.DEPOSIT else (account, funding)
+    return post_transfer(
+        transfer_id=uuid4(),
+        source=source,
+        destination=destination,
+        amount=Money(amount, account.currency),
+        description=description,
+        now=now,
+        kind=kind,
+        created_by=user_id,
+        reference=labels.reference,
+        metadata=labels.metadata,
+    )

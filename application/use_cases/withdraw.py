@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from application.funding import lock_with_funding
+from application.funding import post_with_funding
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
 from application.transfer_requests import Labels
-from domain.ledger import Posting, post_transfer
-from domain.money import MAX_MINOR_UNITS, Money
+from domain.ledger import Posting
+from domain.money import MAX_MINOR_UNITS
 from domain.transfer import TransferKind, normalize_description, require_valid_amount
 
 
@@ -37,19 +37,15 @@ class Withdraw:
         labels = Labels.checked(reference, metadata)
 
         async def post(uow: UnitOfWork, now: datetime) -> Posting:
-            await labels.refuse_if_taken(uow, user_id)
-            account, funding = await lock_with_funding(uow, account_id, user_id, at=now)
-            return post_transfer(
-                transfer_id=uuid4(),
-                source=account,
-                destination=funding,
-                amount=Money(amount, account.currency),
-                description=note,
-                now=now,
+            return await post_with_funding(
+                uow,
+                user_id=user_id,
+                account_id=account_id,
+                amount=amount,
                 kind=TransferKind.WITHDRAWAL,
-                created_by=user_id,
-                reference=labels.reference,
-                metadata=labels.metadata,
+                description=note,
+                labels=labels,
+                now=now,
             )
 
         return await self._movement.run(
