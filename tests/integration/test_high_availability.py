@@ -137,6 +137,12 @@ class Answer:
     body: str
 
 
+# Idle connections are dropped by the client before uvicorn's own keep-alive timeout (5 s)
+# closes them: otherwise a request sent on a connection the server is closing at that very
+# moment dies as a ReadError, a race of HTTP keep-alive, not of the failover under test.
+KEEP_ALIVE = httpx.Limits(keepalive_expiry=1.0)
+
+
 class TransferLoad:
     """`clients` loops, each sending at most `rate_per_client` transfers a second between
     random pairs of `people`, until stopped or `max_requests` were sent. Amounts are small
@@ -388,7 +394,7 @@ async def bank_on(
     database = await fresh_database(cluster)
     url = cluster.url(database)
     with serving(url, data_dir, **env) as (process, base):
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, limits=KEEP_ALIVE) as http:
             people = [await customer(http, base, f"c{n}", FUNDS) for n in range(customers)]
             yield Bank(database, url, process, base, http, people)
 
@@ -617,7 +623,7 @@ async def test_statements_and_summaries_read_a_streaming_replica(
         serving(url, tmp_path, HEXBANK_READ_REPLICA_URL=only_replica) as (_, direct),
         serving(url, tmp_path, HEXBANK_READ_REPLICA_URL=then_primary) as (_, fallback),
     ):
-        async with httpx.AsyncClient(timeout=30) as http:
+        async with httpx.AsyncClient(timeout=30, limits=KEEP_ALIVE) as http:
             (auth, source), (_, destination) = [
                 await customer(http, direct, name, FUNDS if name == "payer" else 0)
                 for name in ("payer", "payee")
