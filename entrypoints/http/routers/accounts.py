@@ -17,6 +17,7 @@ from application.use_cases.update_account import AccountChanges, UpdateAccount
 from application.use_cases.withdraw import Withdraw
 from entrypoints.http.dependencies import AppMetrics, CurrentUser, IdempotencyKeyHeader, provided
 from entrypoints.http.problems import problem_responses
+from entrypoints.http.receipts import note_receipt
 from entrypoints.http.schemas import (
     AccountListOut,
     AccountOut,
@@ -152,9 +153,7 @@ async def deposit(
         reference=body.reference,
         metadata=body.metadata,
     )
-    metrics.money_moved(receipt)
-    if receipt.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    note_receipt(receipt, response, metrics)
     return DepositOut.of(receipt)
 
 
@@ -183,9 +182,7 @@ async def withdraw(
         reference=body.reference,
         metadata=body.metadata,
     )
-    metrics.money_moved(receipt)
-    if receipt.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    note_receipt(receipt, response, metrics)
     return TransferOut.of(receipt.transfer)
 
 

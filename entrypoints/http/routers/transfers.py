@@ -18,6 +18,7 @@ from application.use_cases.void_hold import VoidHold
 from domain.transfer import TransferKind, TransferStatus
 from entrypoints.http.dependencies import AppMetrics, CurrentUser, IdempotencyKeyHeader, provided
 from entrypoints.http.problems import problem_responses, refusal_details
+from entrypoints.http.receipts import REPLAYED, note_receipt
 from entrypoints.http.schemas import (
     AtomicBatchOut,
     BatchIn,
@@ -34,8 +35,6 @@ from entrypoints.http.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/transfers", tags=["transfers"])
-
-REPLAYED = "Idempotent-Replayed"
 
 
 def _request(body: TransferIn) -> TransferRequest:
@@ -69,9 +68,7 @@ async def transfer_funds(
     """Move money now, or with `pending: true` place a hold (a two-phase transfer): the
     amount is reserved on the source until the hold is posted, voided or expires."""
     receipt = await transfer(user.id, _request(body), idempotency_key)
-    metrics.money_moved(receipt)
-    if receipt.replayed:
-        response.headers[REPLAYED] = "true"
+    note_receipt(receipt, response, metrics)
     return TransferOut.of(receipt.transfer)
 
 
@@ -190,9 +187,7 @@ async def post_hold(
     """The payer posts a pending hold, all of it or `amount`; the rest is released."""
     amount = None if body is None else body.amount
     receipt = await post(user.id, transfer_id, amount, idempotency_key)
-    metrics.money_moved(receipt)
-    if receipt.replayed:
-        response.headers[REPLAYED] = "true"
+    note_receipt(receipt, response, metrics)
     return TransferOut.of(receipt.transfer)
 
 
@@ -206,12 +201,12 @@ async def void_hold(
     user: CurrentUser,
     response: Response,
     void: Annotated[VoidHold, provided(lambda c: c.void_hold)],
+    metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> TransferOut:
     """The payer cancels a pending hold: the whole amount is available again."""
     receipt = await void(user.id, transfer_id, idempotency_key)
-    if receipt.replayed:
-        response.headers[REPLAYED] = "true"
+    note_receipt(receipt, response, metrics)
     return TransferOut.of(receipt.transfer)
 
 
@@ -242,7 +237,5 @@ async def reverse_transfer(
         reference=body.reference,
         metadata=body.metadata,
     )
-    metrics.money_moved(receipt)
-    if receipt.replayed:
-        response.headers[REPLAYED] = "true"
+    note_receipt(receipt, response, metrics)
     return TransferOut.of(receipt.transfer)

@@ -1,0 +1,17 @@
+"""What every money write does with its receipt before answering: count it, and say when it
+is the replay of an earlier request with the same Idempotency-Key."""
+
+from __future__ import annotations
+
+from fastapi import Response
+
+from application.money_movement import TransferReceipt
+from entrypoints.observability.metrics import Metrics
+
+REPLAYED = "Idempotent-Replayed"
+
+
+def note_receipt(receipt: TransferReceipt, response: Response, metrics: Metrics) -> None:
+    metrics.money_moved(receipt)
+    if receipt.replayed:
+        response.headers[REPLAYED] = "true"
