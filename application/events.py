@@ -74,6 +74,9 @@ class Event:
     user_ids: tuple[UUID, ...]
     """The users whose feed shows it: the owners of the accounts it touched, its author."""
     schema_version: int = SCHEMA_VERSION
+    traceparent: str | None = None
+    """The trace of the request it reports, when written away from that request (a group
+    commit writes many requests' events); None: the trace current where it is written."""
 
     def document(self, visible_accounts: Collection[UUID] | None = None) -> dict[str, Any]:
         """The event as consumers read it; with `visible_accounts`, a customer's view that

@@ -129,7 +129,7 @@ class MoneyMovement:
             await uow.ledger.record(posting, posting_events(posting, now))
             return TransferReceipt(posting.transfer), Outcome(transfer_id=posting.transfer.id)
 
-        key = self._key(user_id, idempotency_key, request)
+        key = scoped_key(user_id, idempotency_key, request)
         return await self._retry.run(lambda: self._attempt(key, work, _replay_transfer))
 
     async def run_batch(
@@ -148,15 +148,8 @@ class MoneyMovement:
             items = tuple(_item_outcome(result) for result in decision.results)
             return BatchReceipt(tuple(decision.results)), Outcome(items=items)
 
-        key = self._key(user_id, idempotency_key, request)
+        key = scoped_key(user_id, idempotency_key, request)
         return await self._retry.run(lambda: self._attempt(key, work, _replay_batch))
-
-    def _key(
-        self, user_id: UUID, idempotency_key: str | None, request: tuple[FingerprintPart, ...]
-    ) -> IdempotencyKey | None:
-        if idempotency_key is None:
-            return None
-        return IdempotencyKey(user_id, idempotency_key, fingerprint(*request))
 
     async def _attempt(
         self,
@@ -171,7 +164,7 @@ class MoneyMovement:
                     key, now=now, expired_before=now - self._key_ttl
                 )
                 if stored is not None:
-                    return await replay(uow, _reusable(key, stored), now)
+                    return await replay(uow, reusable(key, stored), now)
             try:
                 result, outcome = await work(uow, now)
             except DomainError as refusal:
@@ -197,7 +190,17 @@ class MoneyMovement:
         await uow.commit()
 
 
-def _reusable(key: IdempotencyKey, stored: StoredRequest) -> Outcome:
+def scoped_key(
+    user_id: UUID, idempotency_key: str | None, request: tuple[FingerprintPart, ...]
+) -> IdempotencyKey | None:
+    """The client's key scoped to its user, with the fingerprint of what it asks for."""
+    if idempotency_key is None:
+        return None
+    return IdempotencyKey(user_id, idempotency_key, fingerprint(*request))
+
+
+def reusable(key: IdempotencyKey, stored: StoredRequest) -> Outcome:
+    """The outcome to answer a retry with; a refusal is raised again, marked replayed."""
     if stored.fingerprint != key.fingerprint:
         raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
     outcome = stored.outcome

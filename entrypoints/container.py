@@ -25,6 +25,8 @@ from adapters.sqlalchemy.reconciliation import SqlAlchemyLedgerReconciliation
 from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system_clock import SystemClock
 from adapters.tenacity_retry import TenacityTransactionRetry
+from adapters.trace_context import current_traceparent
+from application.group_commit import GroupCommit
 from application.money_movement import MoneyMovement
 from application.ports.attempt_limiter import AttemptPolicy
 from application.throttle import Throttle, ThrottlePolicies
@@ -205,8 +207,20 @@ class Container(containers.DeclarativeContainer):
     deposit = providers.Singleton(
         Deposit, movement=money_movement, max_amount=settings.provided.max_transfer_amount
     )
+    group_commit = providers.Singleton(
+        GroupCommit,
+        movement=money_movement,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        enabled=providers.Callable(lambda mode: mode == "on", settings.provided.group_commit),
+        slots=settings.provided.group_commit_slots,
+        max_group=settings.provided.group_commit_max_size,
+        current_trace=providers.Object(current_traceparent),
+    )
     transfer_funds = providers.Singleton(
-        TransferFunds, movement=money_movement, max_amount=settings.provided.max_transfer_amount
+        TransferFunds,
+        group_commit=group_commit,
+        max_amount=settings.provided.max_transfer_amount,
     )
     withdraw = providers.Singleton(
         Withdraw, movement=money_movement, max_amount=settings.provided.max_transfer_amount

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from adapters.argon2_hasher import default_workers
+from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.money import MAX_MINOR_UNITS
 
 MIN_JWT_SECRET_BYTES = 32
@@ -114,6 +115,22 @@ class Settings(BaseSettings):
         "(25 holds a 24-way hot spot) when running SERIALIZABLE.",
     )
     health_timeout_s: float = 2.0
+
+    group_commit: Literal["on", "off"] = Field(
+        default="on",
+        description="on: transfers that arrive while the slots are busy are decided and "
+        "written together, one transaction per group; off: one transaction per transfer.",
+    )
+    group_commit_slots: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Transactions of transfers in flight at once; a transfer that finds one "
+        "free runs at once, alone.",
+    )
+    group_commit_max_size: int = Field(
+        default=MAX_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE, description="Transfers per group, at most."
+    )
 
     events: Literal["on", "off"] = Field(
         default="on",

@@ -13,6 +13,7 @@ from adapters.in_memory.storage import InMemoryStorage
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.tenacity_retry import TenacityTransactionRetry
+from application.group_commit import GroupCommit
 from application.money_movement import MoneyMovement
 from application.throttle import Throttle
 from application.use_cases.close_account import CloseAccount
@@ -85,6 +86,14 @@ class InMemoryBank:
     def __post_init__(self) -> None:
         self.tokens = JwtTokenIssuer(TEST_SECRET, timedelta(minutes=15), self.clock)
         self.movement = MoneyMovement(self.uow, self.clock, self.retry)
+        self.group_commit = GroupCommit(
+            self.movement,
+            self.uow,
+            self.clock,
+            enabled=True,
+            slots=DEFAULTS.group_commit_slots,
+            max_group=DEFAULTS.group_commit_max_size,
+        )
         self.throttle = Throttle(InMemoryAttemptLimiter(), self.clock, throttle_policies(DEFAULTS))
 
     def uow(self) -> InMemoryUnitOfWork:
@@ -101,7 +110,7 @@ def use_cases(bank: InMemoryBank) -> SimpleNamespace:
         get_account=GetAccount(bank.uow, bank.clock),
         list_accounts=ListAccounts(bank.uow, bank.clock),
         deposit=Deposit(bank.movement, DEFAULTS.max_transfer_amount),
-        transfer=TransferFunds(bank.movement, DEFAULTS.max_transfer_amount),
+        transfer=TransferFunds(bank.group_commit, DEFAULTS.max_transfer_amount),
         get_transfer=GetTransfer(bank.uow, bank.clock),
         statement=GetStatement(bank.uow, bank.clock),
         summary=GetAccountSummary(bank.uow, bank.clock),

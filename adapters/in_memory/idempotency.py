@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from uuid import UUID
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from application.ports.idempotency import IdempotencyKey, IdempotencyStore, Outcome, StoredRequest
@@ -29,6 +31,20 @@ class InMemoryIdempotencyStore(IdempotencyStore):
         scoped = (key.user_id, key.key)
         _, claimed_at = self._pending.claims[scoped]
         self._pending.claims[scoped] = (StoredRequest(key.fingerprint, outcome), claimed_at)
+
+    async def claim_many(
+        self, keys: Sequence[IdempotencyKey], *, now: datetime, expired_before: datetime
+    ) -> dict[tuple[UUID, str], StoredRequest]:
+        stored = {}
+        for key in keys:
+            found = await self.claim(key, now=now, expired_before=expired_before)
+            if found is not None:
+                stored[key.user_id, key.key] = found
+        return stored
+
+    async def complete_many(self, outcomes: Sequence[tuple[IdempotencyKey, Outcome]]) -> None:
+        for key, outcome in outcomes:
+            await self.complete(key, outcome)
 
     async def purge(self, expired_before: datetime) -> int:
         expired = [k for k, (_, at) in self._storage.requests.items() if at < expired_before]

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import ARRAY, DateTime, Integer, Text, Uuid, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +44,48 @@ _COMPLETE = (
         error_index=bindparam("b_error_index"),
         items=bindparam("b_items"),
     )
+)
+
+
+_keys = (
+    bindparam("user_ids", type_=ARRAY(Uuid)),
+    bindparam("keys", type_=ARRAY(Text)),
+)
+# Many keys, one statement each way. Inserted in key order, so two bulk claims that share
+# keys wait on each other in one order and cannot deadlock.
+_CLAIM_MANY = text(
+    "INSERT INTO idempotency_keys AS taken (user_id, key, fingerprint, created_at)"
+    " SELECT user_id, key, fingerprint, :now FROM unnest(:user_ids, :keys, :fingerprints)"
+    " AS k(user_id, key, fingerprint) ORDER BY user_id, key"
+    " ON CONFLICT (user_id, key) DO UPDATE SET fingerprint = excluded.fingerprint,"
+    " created_at = excluded.created_at, transfer_id = NULL, error_code = NULL,"
+    " error_detail = NULL, error_index = NULL, items = NULL"
+    " WHERE taken.created_at < :expired_before"
+    " RETURNING user_id, key"
+).bindparams(
+    *_keys,
+    bindparam("fingerprints", type_=ARRAY(Text)),
+    bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("expired_before", type_=DateTime(timezone=True)),
+)
+_STORED_MANY = text(
+    "SELECT * FROM idempotency_keys WHERE (user_id, key) IN"
+    " (SELECT * FROM unnest(:user_ids, :keys))"
+).bindparams(*_keys)
+_COMPLETE_MANY = text(
+    "UPDATE idempotency_keys AS k SET transfer_id = c.transfer_id, error_code = c.error_code,"
+    " error_detail = c.error_detail, error_index = c.error_index, items = c.items::jsonb"
+    " FROM unnest(:user_ids, :keys, :transfer_ids, :error_codes, :error_details,"
+    " :error_indexes, :items) AS c(user_id, key, transfer_id, error_code, error_detail,"
+    " error_index, items)"
+    " WHERE k.user_id = c.user_id AND k.key = c.key"
+).bindparams(
+    *_keys,
+    bindparam("transfer_ids", type_=ARRAY(Uuid)),
+    bindparam("error_codes", type_=ARRAY(Text)),
+    bindparam("error_details", type_=ARRAY(Text)),
+    bindparam("error_indexes", type_=ARRAY(Integer)),
+    bindparam("items", type_=ARRAY(Text)),
 )
 
 
@@ -96,6 +140,60 @@ class SqlAlchemyIdempotencyStore(IdempotencyStore):
                 "b_error_detail": outcome.error_detail,
                 "b_error_index": outcome.error_index,
                 "b_items": None if outcome.items is None else [_item(i) for i in outcome.items],
+            },
+        )
+
+    async def claim_many(
+        self, keys: Sequence[IdempotencyKey], *, now: datetime, expired_before: datetime
+    ) -> dict[tuple[UUID, str], StoredRequest]:
+        if not keys:
+            return {}
+        values = {"user_ids": [k.user_id for k in keys], "keys": [k.key for k in keys]}
+        try:
+            claimed = await self._session.execute(
+                _CLAIM_MANY,
+                {
+                    **values,
+                    "fingerprints": [k.fingerprint for k in keys],
+                    "now": now,
+                    "expired_before": expired_before,
+                },
+            )
+        except DBAPIError as error:
+            if sqlstate(error) == LOCK_NOT_AVAILABLE:
+                raise IdempotencyKeyInFlight(
+                    "A request with one of these Idempotency-Keys is still in progress."
+                ) from None
+            raise
+        free = {(row.user_id, row.key) for row in claimed}
+        if len(free) == len(keys):
+            return {}
+        taken = [k for k in keys if (k.user_id, k.key) not in free]
+        rows = await self._session.execute(
+            _STORED_MANY,
+            {"user_ids": [k.user_id for k in taken], "keys": [k.key for k in taken]},
+        )
+        return {
+            (row.user_id, row.key): StoredRequest(row.fingerprint, _outcome_from_row(row))
+            for row in rows
+        }
+
+    async def complete_many(self, outcomes: Sequence[tuple[IdempotencyKey, Outcome]]) -> None:
+        if not outcomes:
+            return
+        await self._session.execute(
+            _COMPLETE_MANY,
+            {
+                "user_ids": [key.user_id for key, _ in outcomes],
+                "keys": [key.key for key, _ in outcomes],
+                "transfer_ids": [outcome.transfer_id for _, outcome in outcomes],
+                "error_codes": [outcome.error_code for _, outcome in outcomes],
+                "error_details": [outcome.error_detail for _, outcome in outcomes],
+                "error_indexes": [outcome.error_index for _, outcome in outcomes],
+                "items": [
+                    None if o.items is None else json.dumps([_item(i) for i in o.items])
+                    for _, o in outcomes
+                ],
             },
         )
 

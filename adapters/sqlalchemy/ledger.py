@@ -149,10 +149,11 @@ def _array(name: str, of: Any) -> Any:
     return bindparam(name, type_=ARRAY(of))
 
 
-# A batch: every new transfer, every entry and every account's final balance, three
-# statements whatever the size (arrays unnested by the server, not one row per round trip).
-_BULK_TRANSFERS = _statement(
-    "INSERT INTO transfers (",
+# A batch: every new transfer, every entry, the events and every account's final balance,
+# one statement whatever the size (arrays unnested by the server, not a row per round trip).
+# Foreign keys are checked at the end of the statement, so entries may name new transfers.
+_RECORD_MANY = _statement(
+    "WITH new_transfers AS (INSERT INTO transfers (",
     _TRANSFER_COLUMNS,
     ") SELECT id, from_id, to_id, amount, currency, description, created_at, kind, status,"
     " expires_at, posted_amount, 0, NULL::uuid, reference, metadata::jsonb, created_by"
@@ -160,7 +161,18 @@ _BULK_TRANSFERS = _statement(
     " :created_ats, :kinds, :statuses, :expires_ats, :posted_amounts, :references,"
     " :metadatas, :created_bys)"
     " AS t(id, from_id, to_id, amount, currency, description, created_at, kind, status,"
-    " expires_at, posted_amount, reference, metadata, created_by)",
+    " expires_at, posted_amount, reference, metadata, created_by)), ",
+    "new_entries AS (INSERT INTO ledger_entries"
+    " (id, account_id, transfer_id, sequence, amount, balance_after, created_at)"
+    " SELECT * FROM unnest(:entry_ids, :entry_account_ids, :entry_transfer_ids,"
+    " :entry_sequences, :entry_amounts, :entry_balances, :entry_created_ats)), ",
+    "new_events AS (",
+    EVENTS_INSERT,
+    ") UPDATE accounts SET balance = moved.balance, entry_count = moved.entry_count,"
+    " last_entry_at = moved.last_entry_at"
+    " FROM unnest(:account_ids, :balances, :entry_counts, :last_entry_ats)"
+    " AS moved (id, balance, entry_count, last_entry_at)"
+    " WHERE accounts.id = moved.id",
 ).bindparams(
     _array("ids", Uuid),
     _array("from_ids", Uuid),
@@ -176,29 +188,15 @@ _BULK_TRANSFERS = _statement(
     _array("references", Text),
     _array("metadatas", Text),
     _array("created_bys", Uuid),
-)
-_BULK_ENTRIES = text(
-    "INSERT INTO ledger_entries"
-    " (id, account_id, transfer_id, sequence, amount, balance_after, created_at)"
-    " SELECT * FROM unnest(:ids, :account_ids, :transfer_ids, :sequences, :amounts,"
-    " :balances, :created_ats)"
-).bindparams(
-    _array("ids", Uuid),
+    _array("entry_ids", Uuid),
+    _array("entry_account_ids", Uuid),
+    _array("entry_transfer_ids", Uuid),
+    _array("entry_sequences", BigInteger),
+    _array("entry_amounts", BigInteger),
+    _array("entry_balances", BigInteger),
+    _array("entry_created_ats", DateTime(timezone=True)),
+    *EVENTS_TYPES,
     _array("account_ids", Uuid),
-    _array("transfer_ids", Uuid),
-    _array("sequences", BigInteger),
-    _array("amounts", BigInteger),
-    _array("balances", BigInteger),
-    _array("created_ats", DateTime(timezone=True)),
-)
-_BULK_BALANCES = text(
-    "UPDATE accounts SET balance = moved.balance, entry_count = moved.entry_count,"
-    " last_entry_at = moved.last_entry_at"
-    " FROM unnest(:ids, :balances, :entry_counts, :last_entry_ats)"
-    " AS moved (id, balance, entry_count, last_entry_at)"
-    " WHERE accounts.id = moved.id"
-).bindparams(
-    _array("ids", Uuid),
     _array("balances", BigInteger),
     _array("entry_counts", BigInteger),
     _array("last_entry_ats", DateTime(timezone=True)),
@@ -344,6 +342,45 @@ def _move_values(posting: Posting) -> dict[str, Any]:
     }
 
 
+def _many_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict[str, Any]:
+    new = [posting.transfer for posting in postings]
+    entries = [entry for posting in postings for entry in (posting.debit, posting.credit) if entry]
+    # The same Account objects went through every posting: each holds its final state.
+    final: dict[UUID, Account] = {}
+    for posting in postings:
+        if posting.moves_money:
+            final[posting.source.id] = posting.source
+            final[posting.destination.id] = posting.destination
+    return {
+        "ids": [t.id for t in new],
+        "from_ids": [t.from_account_id for t in new],
+        "to_ids": [t.to_account_id for t in new],
+        "amounts": [t.amount for t in new],
+        "currencies": [t.currency for t in new],
+        "descriptions": [t.description for t in new],
+        "created_ats": [t.created_at for t in new],
+        "kinds": [t.kind.value for t in new],
+        "statuses": [t.status.value for t in new],
+        "expires_ats": [t.expires_at for t in new],
+        "posted_amounts": [t.posted_amount for t in new],
+        "references": [t.reference for t in new],
+        "metadatas": [json.dumps(t.metadata) for t in new],
+        "created_bys": [t.created_by for t in new],
+        "entry_ids": [e.id for e in entries],
+        "entry_account_ids": [e.account_id for e in entries],
+        "entry_transfer_ids": [e.transfer_id for e in entries],
+        "entry_sequences": [e.sequence for e in entries],
+        "entry_amounts": [e.amount for e in entries],
+        "entry_balances": [e.balance_after for e in entries],
+        "entry_created_ats": [e.created_at for e in entries],
+        **event_values(events),
+        "account_ids": list(final),
+        "balances": [a.balance for a in final.values()],
+        "entry_counts": [a.entry_count for a in final.values()],
+        "last_entry_ats": [a.last_entry_at for a in final.values()],
+    }
+
+
 class SqlAlchemyLedgerRepository(LedgerRepository):
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -390,70 +427,16 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
             )
 
     async def record_many(self, postings: Sequence[Posting], events: Sequence[Event] = ()) -> None:
+        """New transfers (the batch endpoint, group commit) in one round trip; postings that
+        change earlier transfers one statement each, in order."""
         async with _reference_race_is_transient():
-            await self._record_many(postings)
-            await insert_events(self._session, events)
-
-    async def _record_many(self, postings: Sequence[Posting]) -> None:
-        if not postings:
-            return
-        if any(p.replaces is not None or p.amends is not None for p in postings):
-            for posting in postings:
-                await self._record(posting)
-                await self._amend(posting)
-            return
-        new = [posting.transfer for posting in postings]
-        await self._session.execute(
-            _BULK_TRANSFERS,
-            {
-                "ids": [t.id for t in new],
-                "from_ids": [t.from_account_id for t in new],
-                "to_ids": [t.to_account_id for t in new],
-                "amounts": [t.amount for t in new],
-                "currencies": [t.currency for t in new],
-                "descriptions": [t.description for t in new],
-                "created_ats": [t.created_at for t in new],
-                "kinds": [t.kind.value for t in new],
-                "statuses": [t.status.value for t in new],
-                "expires_ats": [t.expires_at for t in new],
-                "posted_amounts": [t.posted_amount for t in new],
-                "references": [t.reference for t in new],
-                "metadatas": [json.dumps(t.metadata) for t in new],
-                "created_bys": [t.created_by for t in new],
-            },
-        )
-        entries = [
-            entry for posting in postings for entry in (posting.debit, posting.credit) if entry
-        ]
-        if not entries:
-            return
-        await self._session.execute(
-            _BULK_ENTRIES,
-            {
-                "ids": [e.id for e in entries],
-                "account_ids": [e.account_id for e in entries],
-                "transfer_ids": [e.transfer_id for e in entries],
-                "sequences": [e.sequence for e in entries],
-                "amounts": [e.amount for e in entries],
-                "balances": [e.balance_after for e in entries],
-                "created_ats": [e.created_at for e in entries],
-            },
-        )
-        # The same Account objects went through every posting: each holds its final state.
-        final: dict[UUID, Account] = {}
-        for posting in postings:
-            if posting.moves_money:
-                final[posting.source.id] = posting.source
-                final[posting.destination.id] = posting.destination
-        await self._session.execute(
-            _BULK_BALANCES,
-            {
-                "ids": list(final),
-                "balances": [a.balance for a in final.values()],
-                "entry_counts": [a.entry_count for a in final.values()],
-                "last_entry_ats": [a.last_entry_at for a in final.values()],
-            },
-        )
+            if any(p.replaces is not None or p.amends is not None for p in postings):
+                for posting in postings:
+                    await self._record(posting)
+                    await self._amend(posting)
+                await insert_events(self._session, events)
+            elif postings or events:
+                await self._session.execute(_RECORD_MANY, _many_values(postings, events))
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
         row = (await self._session.execute(_TRANSFER, {"transfer_id": transfer_id})).first()

@@ -50,7 +50,7 @@ def event_values(events: Sequence[Event]) -> dict[str, Any]:
         "e_datas": [json.dumps(e.data) for e in events],
         "e_accounts": [_accounts_json(e) for e in events],
         "e_user_ids": [",".join(str(u) for u in e.user_ids) for e in events],
-        "e_traceparents": [traceparent] * len(events),
+        "e_traceparents": [e.traceparent or traceparent for e in events],
     }
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -53,6 +54,17 @@ class IdempotencyStore(Protocol):
 
     async def complete(self, key: IdempotencyKey, outcome: Outcome) -> None:
         """Store the outcome under the claimed key; it becomes visible on commit."""
+        ...
+
+    async def claim_many(
+        self, keys: Sequence[IdempotencyKey], *, now: datetime, expired_before: datetime
+    ) -> dict[tuple[UUID, str], StoredRequest]:
+        """`claim` for many keys (distinct (user, key) pairs) at once: reserve the free ones,
+        return the stored request of each taken one, by (user_id, key)."""
+        ...
+
+    async def complete_many(self, outcomes: Sequence[tuple[IdempotencyKey, Outcome]]) -> None:
+        """`complete` for many claimed keys at once."""
         ...
 
     async def purge(self, expired_before: datetime) -> int:

@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from application.ports.idempotency import IdempotencyKey, Outcome
+from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
 from application.ports.ledger import BalanceAt, TransferQuery
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, funding_account_id
@@ -216,6 +216,49 @@ async def test_expired_idempotency_keys_are_purged(uow_factory: UnitOfWorkFactor
             IdempotencyKey(ada.id, "new", "f"), now=NOW, expired_before=NOW - timedelta(1)
         )
         assert kept is not None
+
+
+async def test_many_keys_are_claimed_and_completed_at_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada, bob = await saved_user(uow_factory), await saved_user(uow_factory, "bob@example.com")
+    old = IdempotencyKey(ada.id, "old", "f-old")
+    async with uow_factory() as uow:
+        await uow.idempotency.claim(old, now=NOW, expired_before=NOW - timedelta(1))
+        await uow.idempotency.complete(old, Outcome(error_code="x", error_detail="y"))
+        await uow.commit()
+    fresh = [IdempotencyKey(ada.id, "new", "f-1"), IdempotencyKey(bob.id, "old", "f-2")]
+    retried = IdempotencyKey(ada.id, "old", "f-other")
+    items = (Outcome(error_code="a", error_detail="b"),)
+
+    async with uow_factory() as uow:
+        stored = await uow.idempotency.claim_many(
+            [*fresh, retried], now=NOW, expired_before=NOW - timedelta(1)
+        )
+        assert stored == {
+            (ada.id, "old"): StoredRequest("f-old", Outcome(error_code="x", error_detail="y"))
+        }
+        assert await uow.idempotency.claim_many([], now=NOW, expired_before=NOW) == {}
+        await uow.idempotency.complete_many(
+            [
+                (fresh[0], Outcome(error_code="c", error_detail="d")),
+                (fresh[1], Outcome(items=items)),
+            ]
+        )
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.idempotency.claim_many(fresh, now=NOW, expired_before=NOW - timedelta(1))
+    assert stored == {
+        (ada.id, "new"): StoredRequest("f-1", Outcome(error_code="c", error_detail="d")),
+        (bob.id, "old"): StoredRequest("f-2", Outcome(items=items)),
+    }
+    later = NOW + timedelta(days=2)
+    async with uow_factory() as uow:  # expired keys are free again
+        assert (
+            await uow.idempotency.claim_many(fresh, now=later, expired_before=later - timedelta(1))
+            == {}
+        )
 
 
 async def funded_pair(uow_factory: UnitOfWorkFactory, funds: int) -> tuple[Account, Account]:
