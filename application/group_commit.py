@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from uuid import UUID
 
 from application.errors import TransientConflict
@@ -87,6 +88,8 @@ class GroupCommit:
         self._current_trace = current_trace
         self._key_ttl = key_ttl
         self._busy = 0
+        self._moving: Counter[UUID] = Counter()
+        """How many running transactions hold each account."""
         self._queue: deque[_Waiting] = deque()
         self._groups: set[asyncio.Task[None]] = set()
 
@@ -95,11 +98,15 @@ class GroupCommit:
     ) -> TransferReceipt:
         if not self._enabled:
             return await self._alone(user_id, checked, idempotency_key)
-        if self._busy < self._slots and not self._queue:
-            self._busy += 1  # a free slot: run now, in the caller's own task
+        accounts = (checked.source_id, checked.destination_id)
+        free = self._busy < self._slots and not self._queue
+        if free and self._moving.keys().isdisjoint(accounts):
+            self._busy += 1  # a free slot, nothing to wait for: run now, in the caller's task
+            self._moving.update(accounts)
             try:
                 return await self._alone(user_id, checked, idempotency_key)
             finally:
+                self._release(accounts)
                 self._busy -= 1
                 self._start_groups()
         key = scoped_key(user_id, idempotency_key, ("transfer", *checked.fingerprint()))
@@ -111,32 +118,48 @@ class GroupCommit:
     def _start_groups(self) -> None:
         while self._busy < self._slots and (group := self._next_group()):
             self._busy += 1
+            accounts = [a for w in group for a in (w.checked.source_id, w.checked.destination_id)]
+            self._moving.update(accounts)
             # A fresh context: the group's work belongs to no single caller.
             task = asyncio.create_task(self._run(group), context=contextvars.Context())
             self._groups.add(task)
-            task.add_done_callback(self._group_done)
+            task.add_done_callback(partial(self._group_done, accounts))
 
-    def _group_done(self, task: asyncio.Task[None]) -> None:
+    def _group_done(self, accounts: list[UUID], task: asyncio.Task[None]) -> None:
         self._groups.discard(task)
+        self._release(accounts)
         self._busy -= 1
         self._start_groups()
 
+    def _release(self, accounts: Sequence[UUID]) -> None:
+        for account in accounts:
+            self._moving[account] -= 1
+            if self._moving[account] <= 0:
+                del self._moving[account]
+
     def _next_group(self) -> list[_Waiting]:
-        """Everything queued, in arrival order, up to the group size. A second transfer
-        under an idempotency key already in the group waits for the next one, where it
-        meets the first one's stored outcome, as it would have arriving after it."""
+        """What is queued, in arrival order, up to the group size, leaving for later every
+        transfer that would wait: one touching an account a running transaction holds
+        (groups in flight never wait on each other's locks; a hot spot becomes one group at a
+        time), and everything queued behind it on the same accounts, so no transfer overtakes
+        an earlier one on an account they share. A second transfer under an idempotency key
+        already in the group waits too: in the next one it meets the first one's outcome, as
+        it would have arriving after it."""
         group: list[_Waiting] = []
         later: list[_Waiting] = []
         keys: set[tuple[UUID, str]] = set()
+        blocked = set(self._moving)
         while self._queue and len(group) < self._max_group:
             waiting = self._queue.popleft()
             if waiting.answer.done():  # its caller went away before it ran
                 continue
-            if waiting.key is not None:
-                scope = (waiting.key.user_id, waiting.key.key)
-                if scope in keys:
-                    later.append(waiting)
-                    continue
+            accounts = (waiting.checked.source_id, waiting.checked.destination_id)
+            scope = None if waiting.key is None else (waiting.key.user_id, waiting.key.key)
+            if scope in keys or not blocked.isdisjoint(accounts):
+                later.append(waiting)
+                blocked.update(accounts)
+                continue
+            if scope is not None:
                 keys.add(scope)
             group.append(waiting)
         self._queue.extendleft(reversed(later))

@@ -42,13 +42,16 @@ class Gate:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.opened = asyncio.Event()
         self.groups: list[int] = []
+        self.locks = 0
         lock = SqlAlchemyAccountRepository.lock
         record_many = SqlAlchemyLedgerRepository.record_many
 
         async def gated_lock(
             repository: SqlAlchemyAccountRepository, ids: Collection[UUID], *, at: datetime
         ) -> dict[UUID, Account]:
-            await self.opened.wait()
+            self.locks += 1
+            if self.locks == 1:
+                await self.opened.wait()
             return await lock(repository, ids, at=at)
 
         async def counted(
@@ -266,3 +269,25 @@ async def test_group_commit_off_runs_every_transfer_alone(
 
     assert all(isinstance(a, TransferReceipt) for a in answers)
     assert gate.groups == []  # every one its own movement, none a bulk write
+
+
+async def test_groups_in_flight_never_share_an_account_and_none_overtakes_on_one(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (ada, a), (_, b), (carol, c), (_, d), (eve, e), (_, f) = await customers(container, 6, 100)
+    gate = Gate(monkeypatch)
+    transfer = transfers(container, slots=2)
+    first = asyncio.ensure_future(transfer(ada, TransferRequest(a, b, 1, "EUR")))
+    await asyncio.sleep(0)
+    waits = asyncio.ensure_future(transfer(ada, TransferRequest(a, c, 2, "EUR")))  # a is moving
+    behind = asyncio.ensure_future(transfer(carol, TransferRequest(c, d, 3, "EUR")))  # c: after
+    free = asyncio.ensure_future(transfer(eve, TransferRequest(e, f, 4, "EUR")))
+
+    await asyncio.wait_for(free, timeout=10)  # the second slot runs it meanwhile
+
+    assert not waits.done()
+    assert not behind.done()
+    gate.opened.set()
+    await asyncio.gather(first, waits, behind)
+    assert gate.groups == [2]  # the two that waited, together, in arrival order
+    assert (await container.get_account()(carol, c)).balance == 100 + 2 - 3
