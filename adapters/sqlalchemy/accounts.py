@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adapters.sqlalchemy.tables import accounts, transfers
+from adapters.sqlalchemy.tables import accounts, transfers, written_in
 from application.ports.accounts import AccountRepository
 from domain.account import Account, AccountKind, AccountStatus
 from domain.transfer import TransferStatus
@@ -34,7 +34,7 @@ _held = (
     select(func.coalesce(func.sum(transfers.c.amount), 0))
     .where(
         transfers.c.from_account_id == accounts.c.id,
-        transfers.c.status == TransferStatus.PENDING.value,
+        transfers.c.status == written_in(TransferStatus.PENDING.value),
         or_(transfers.c.expires_at.is_(None), transfers.c.expires_at > _at),
     )
     .scalar_subquery()
@@ -54,7 +54,7 @@ _UPDATE = (
 _GET = _with_held.where(accounts.c.id == bindparam("account_id"))
 _OWNED_BY = _with_held.where(
     accounts.c.owner_id == bindparam("owner_id"),
-    accounts.c.kind == AccountKind.CUSTOMER.value,
+    accounts.c.kind == written_in(AccountKind.CUSTOMER.value),
 ).order_by(accounts.c.created_at, accounts.c.id)
 _ids = bindparam("account_ids", type_=ARRAY(Uuid))
 _MANY = _with_held.where(accounts.c.id == _ids.any_())

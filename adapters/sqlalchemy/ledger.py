@@ -32,7 +32,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from adapters.sqlalchemy.errors import constraint_name
 from adapters.sqlalchemy.outbox import EVENTS_INSERT, EVENTS_TYPES, event_values, insert_events
-from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers
+from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers, written_in
 from application.errors import TransientConflict
 from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
@@ -250,7 +250,7 @@ _LOCK_TRANSFER = _TRANSFER.with_for_update(key_share=True)  # FOR NO KEY UPDATE
 _EXPIRE_OVERDUE = (
     update(transfers)
     .where(
-        transfers.c.status == TransferStatus.PENDING.value,
+        transfers.c.status == written_in(TransferStatus.PENDING.value),
         transfers.c.expires_at <= bindparam("now", type_=DateTime(timezone=True)),
     )
     .values(status=TransferStatus.EXPIRED.value)
@@ -565,10 +565,10 @@ def _search(query: TransferQuery) -> Any:
 
 def _status_is(status: TransferStatus, at: datetime) -> Any:
     """Statuses as a reader sees them at `at`: a pending hold past its expiry is expired."""
-    pending = transfers.c.status == TransferStatus.PENDING.value
+    pending = transfers.c.status == written_in(TransferStatus.PENDING.value)
     overdue = and_(pending, transfers.c.expires_at <= at)
     if status is TransferStatus.PENDING:
         return and_(pending, or_(transfers.c.expires_at.is_(None), transfers.c.expires_at > at))
     if status is TransferStatus.EXPIRED:
-        return or_(transfers.c.status == TransferStatus.EXPIRED.value, overdue)
+        return or_(transfers.c.status == written_in(TransferStatus.EXPIRED.value), overdue)
     return transfers.c.status == status.value

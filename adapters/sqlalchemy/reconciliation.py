@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.errors import translated_errors
 from adapters.sqlalchemy.ledger import sum_as_bigint
-from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers
+from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers, written_in
 from application.ports.reconciliation import (
     BalanceMismatch,
     BrokenChain,
@@ -147,7 +147,7 @@ async def _overdrawn_accounts(session: AsyncSession, at: datetime) -> list[Overd
     pending = (
         select(transfers.c.from_account_id, held.label("held"))
         .where(
-            transfers.c.status == TransferStatus.PENDING.value,
+            transfers.c.status == written_in(TransferStatus.PENDING.value),
             or_(transfers.c.expires_at.is_(None), transfers.c.expires_at > at),
         )
         .group_by(transfers.c.from_account_id)
