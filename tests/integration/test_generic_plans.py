@@ -20,8 +20,8 @@ pytestmark = pytest.mark.integration
 
 def as_prepared(statement: Any) -> str:
     """The statement as asyncpg prepares it: $1, $2... for its bound values."""
-    compiled = statement.compile(dialect=postgresql.asyncpg.dialect())
-    return str(compiled)
+    dialect = postgresql.asyncpg.dialect()  # type: ignore[no-untyped-call]
+    return str(statement.compile(dialect=dialect))
 
 
 @pytest.mark.parametrize(
