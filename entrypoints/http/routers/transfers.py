@@ -100,9 +100,7 @@ async def transfer_batch(
     )
     headers = {REPLAYED: "true"} if receipt.replayed else {}
     if not receipt.replayed:
-        for result in receipt.results:
-            if result.transfer is not None:
-                metrics.posted(result.transfer)
+        metrics.posted(*(result.transfer for result in receipt.results if result.transfer))
     if body.atomic:
         made = AtomicBatchOut(transfers=transfers_of(receipt.results))
         return JSONResponse(made.model_dump(mode="json"), status_code=201, headers=headers)
