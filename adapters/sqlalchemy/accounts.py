@@ -15,6 +15,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -58,13 +59,12 @@ _OWNED_BY = _with_held.where(
 ).order_by(accounts.c.created_at, accounts.c.id)
 _ids = bindparam("account_ids", type_=ARRAY(Uuid))
 _MANY = _with_held.where(accounts.c.id == _ids.any_())
-# PostgreSQL locks the rows as they come out of the sort, that is in id order, so two
-# transfers in opposite directions queue instead of deadlocking.
+# Locks in id order (two transfers in opposite directions queue instead of deadlocking), then
+# reads with a fresh snapshot, in one round trip: see migrations/versions/0006_lock_accounts.py.
 _LOCK = (
-    select(accounts.c.id)
-    .where(accounts.c.id == _ids.any_())
-    .order_by(accounts.c.id)
-    .with_for_update()
+    text("SELECT (locked.account).*, locked.held FROM lock_accounts(:account_ids, :at) AS locked")
+    .bindparams(_ids, _at)
+    .columns(*accounts.c, held=BigInteger)
 )
 
 
@@ -135,11 +135,11 @@ class SqlAlchemyAccountRepository(AccountRepository):
         return [account_from_row(row) for row in rows]
 
     async def lock(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:
-        """Lock, then read. Placing a hold writes no account row, so a statement that waited
-        for the lock would still sum the holds as its own (older) snapshot saw them: at READ
-        COMMITTED the read after the lock takes a new snapshot and sees every hold committed
-        meanwhile. (At SERIALIZABLE the transaction keeps one snapshot, and PostgreSQL's
-        serializable checks abort one side of such a race; it is retried.)"""
-        ids = list(account_ids)
-        await self._session.execute(_LOCK, {"account_ids": ids})
-        return await self.get_many(ids, at=at)
+        """Lock, then read, in one call. Placing a hold writes no account row, so a statement
+        that waited for the lock would still sum the holds as its own (older) snapshot saw
+        them: the read inside `lock_accounts` is a statement of its own, which at READ
+        COMMITTED takes a new snapshot and sees every hold committed meanwhile. (At
+        SERIALIZABLE the transaction keeps one snapshot, and PostgreSQL's serializable checks
+        abort one side of such a race; it is retried.)"""
+        rows = await self._session.execute(_LOCK, {"account_ids": list(account_ids), "at": at})
+        return {row.id: account_from_row(row) for row in rows}
