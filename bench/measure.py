@@ -3,6 +3,7 @@ soak in rounds with its memory, and the database limit as its own process."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -114,6 +115,16 @@ def _merged(first: LoadResult, second: LoadResult) -> LoadResult:
     )
 
 
+def halves_averaged(first: LoadResult, second: LoadResult) -> LoadResult:
+    """Two halves of one measurement taken apart in time: counts added, p50 the mean of the
+    halves' (a comparison of medians stays fair), p99 the worse of the two (conservative)."""
+    return dataclasses.replace(
+        _merged(first, second),
+        p50_ms=(first.p50_ms + second.p50_ms) / 2,
+        p99_ms=max(first.p99_ms, second.p99_ms),
+    )
+
+
 def database_limit(
     scenario: str,
     database_url: str,
@@ -121,8 +132,10 @@ def database_limit(
     connections: int,
     profile: Profile,
     log: Path,
+    note: str = "raw SQL, no HTTP",
 ) -> Row:
-    """bench.db_limit run twice (warm-up, then measured); its stderr goes to `log`."""
+    """bench.db_limit run twice (warm-up, then measured) over `accounts` with `connections`
+    asyncpg tasks; its stderr goes to `log`."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(str(a.id) for a in accounts))
     command = [
@@ -152,5 +165,5 @@ def database_limit(
         data["requests"],
         data["errors"],
         0,
-        note="raw SQL, no HTTP",
+        note=note,
     )
