@@ -4,8 +4,10 @@ soak in rounds with its memory, and the database limit as its own process."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,13 +117,14 @@ def _merged(first: LoadResult, second: LoadResult) -> LoadResult:
     )
 
 
-def halves_averaged(first: LoadResult, second: LoadResult) -> LoadResult:
-    """Two halves of one measurement taken apart in time: counts added, p50 the mean of the
-    halves' (a comparison of medians stays fair), p99 the worse of the two (conservative)."""
+def segments_merged(segments: list[LoadResult]) -> LoadResult:
+    """Segments of one measurement taken apart in time: counts added, p50 the median of the
+    segments' (one disturbed segment, a vacuum say, moves it little), p99 the worst."""
+    merged = functools.reduce(_merged, segments)
     return dataclasses.replace(
-        _merged(first, second),
-        p50_ms=(first.p50_ms + second.p50_ms) / 2,
-        p99_ms=max(first.p99_ms, second.p99_ms),
+        merged,
+        p50_ms=statistics.median(segment.p50_ms for segment in segments),
+        p99_ms=max(segment.p99_ms for segment in segments),
     )
 
 

@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 import random
+import statistics
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import LoadResult, Request, probe_latency, run_load
-from bench.measure import Profile, database_limit, halves_averaged, measure, soak
+from bench.measure import Profile, database_limit, measure, segments_merged, soak
 from bench.progress import begin, end, say, summary
 from bench.report import Bar, Check, Goal, Outcome, Panel, Row, as_row
 from bench.request_pools import (
@@ -60,6 +61,9 @@ TRANSFER_AT = {
 ACCOUNT_AT = {"hexbank": ("/api/v1/accounts", True), "baseline": ("/accounts", False)}
 BATCH_AT = "/api/v1/transfers/batch"
 TRANSFERS_PER_S = "transfers per second (higher is better)"
+# e)'s two servers take turns in this many segments (a multiple of 4: A B B A ...), each
+# server measured as long in all as one contender elsewhere.
+ALTERNATION = 8
 
 
 @dataclass
@@ -239,7 +243,7 @@ def transfer_latency(bench: Bench, at_64: list[Row]) -> Outcome:
     """e) Latency: batching commits must not cost a lone client. hexbank's p99 at 64
     connections (a's rows) against the baseline's, and p50 at one connection against
     today's hexbank, the same server with group commit off."""
-    say("e) transfer latency at one connection, each server measured in two halves (A B B A)")
+    say("e) transfer latency at one connection, the two servers alternated (A B B A A B B A)")
     gc_off, ours = _alternated(bench, ONE_CONNECTION, ("hexbank-gc-off", "hexbank"), 1)
     by_name = {row.contender: row for row in at_64}
     ours_64, gc_off_64, base_64 = (
@@ -377,26 +381,27 @@ def _contender(
 def _alternated(
     bench: Bench, scenario: str, pair: tuple[str, str], connections: int
 ) -> tuple[Row, Row]:
-    """Two servers compared within 10%: each measured for half the time twice, in the order
-    A B B A, so a drift of the machine over the scenario (the database growing, a vacuum,
-    the other server's relay) weighs on both alike."""
+    """Two servers compared within 10%: the measuring time cut into ALTERNATION segments, run
+    A B B A A B B A, so a drift of the machine (the database growing, a vacuum, the relays)
+    weighs on both alike; p50 is the median of a server's segments."""
     requests = {name: _transfers(bench, bench.accounts, 5000, name) for name in pair}
-    halves: dict[str, list[tuple[LoadResult, float]]] = {name: [] for name in pair}
+    segments: dict[str, list[tuple[LoadResult, float]]] = {name: [] for name in pair}
     first, second = pair
-    for name in (first, second, second, first):
-        halves[name].append(
+    order = [first, second, second, first] * (ALTERNATION // 4)
+    for name in order:
+        segments[name].append(
             measure(
                 bench.servers[name],
                 requests[name],
                 connections,
                 bench.profile,
-                duration_s=bench.profile.measure_s / 2,
+                duration_s=2 * bench.profile.measure_s / ALTERNATION,
             )
         )
     rows = []
     for name in pair:
-        (one, one_cpu), (other, other_cpu) = halves[name]
-        row = as_row(scenario, NAMES[name], halves_averaged(one, other), (one_cpu + other_cpu) / 2)
+        results, cpus = zip(*segments[name], strict=True)
+        row = as_row(scenario, NAMES[name], segments_merged(list(results)), statistics.mean(cpus))
         begin(row.contender)
         end(summary(row))
         rows.append(row)
