@@ -94,7 +94,15 @@ def _draw(ax: Axes, panel: Panel) -> None:
     right = max([*values, *(goal.value for goal in panel.goals), 1e-9]) * 1.3
     ax.set_xlim(0, right)
     for position, value in zip(positions, values, strict=True):
-        ax.text(value + right * 0.01, position, _figure(value), va="center", fontsize=8)
+        ax.text(
+            value + right * 0.01,
+            position,
+            _figure(value),
+            va="center",
+            fontsize=8,
+            zorder=3,  # over a goal line drawn through it
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.3, "alpha": 0.8},
+        )
     for n, goal in enumerate(panel.goals):
         ax.axvline(goal.value, color=GOAL, linestyle="--", linewidth=1.4)
         left_of_line = goal.value > right * 0.55
