@@ -84,3 +84,20 @@ def ledger_after_the_run(url: str, log: Path) -> str:
     )
     log.write_text(reconcile.stdout + reconcile.stderr)
     return "reconciles" if reconcile.returncode == 0 else f"DIFFERENCES:\n{reconcile.stdout}"
+
+
+def outbox_after_the_run(url: str) -> str:
+    """How many events the run's money movements wrote to the outbox, and how many the
+    servers' relays delivered: the bench ran the path that writes them."""
+    return asyncio.run(_outbox(dsn(url)))
+
+
+async def _outbox(dsn: str) -> str:
+    connection = await asyncpg.connect(dsn)
+    try:
+        written, delivered = await connection.fetchrow(
+            "SELECT count(*), count(delivered_at) FROM events"
+        )
+        return f"{written:,} events written, {delivered:,} delivered to NATS"
+    finally:
+        await connection.close()

@@ -3,8 +3,11 @@ soak in rounds with its memory, and the database limit as its own process."""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,6 +117,17 @@ def _merged(first: LoadResult, second: LoadResult) -> LoadResult:
     )
 
 
+def segments_merged(segments: list[LoadResult]) -> LoadResult:
+    """Segments of one measurement taken apart in time: counts added, p50 the median of the
+    segments' (one disturbed segment, a vacuum say, moves it little), p99 the worst."""
+    merged = functools.reduce(_merged, segments)
+    return dataclasses.replace(
+        merged,
+        p50_ms=statistics.median(segment.p50_ms for segment in segments),
+        p99_ms=max(segment.p99_ms for segment in segments),
+    )
+
+
 def database_limit(
     scenario: str,
     database_url: str,
@@ -121,8 +135,10 @@ def database_limit(
     connections: int,
     profile: Profile,
     log: Path,
+    note: str = "raw SQL, no HTTP",
 ) -> Row:
-    """bench.db_limit run twice (warm-up, then measured); its stderr goes to `log`."""
+    """bench.db_limit run twice (warm-up, then measured) over `accounts` with `connections`
+    asyncpg tasks; its stderr goes to `log`."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(str(a.id) for a in accounts))
     command = [
@@ -152,5 +168,5 @@ def database_limit(
         data["requests"],
         data["errors"],
         0,
-        note="raw SQL, no HTTP",
+        note=note,
     )

@@ -39,7 +39,7 @@ def end(text: str) -> None:
 def summary(row: Row) -> str:
     """A row in one line: throughput, latency, failures, and its note."""
     line = (
-        f"{row.ok_per_s:>7,.0f} 2xx/s  p50 {row.p50_ms:7.1f} ms  p99 {row.p99_ms:7.1f} ms  "
+        f"{row.ok_per_s:>7,.0f} {row.unit}/s  p50 {row.p50_ms:7.1f} ms  p99 {row.p99_ms:7.1f} ms  "
         f"non-2xx {row.non_2xx:,}  5xx {row.server_errors:,}"
     )
     return f"{line}  ({row.note})" if row.note else line

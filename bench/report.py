@@ -1,5 +1,6 @@
 """The benchmark's findings: one row per scenario and contender, the targets checked against
-them, the facts that make the numbers comparable, and the Markdown report built from them."""
+them, the chart panels that show both, the facts that make the numbers comparable, and the
+Markdown report built from them."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ class Row:
     server_cpu: float | None = None
     generator_cpu: float | None = None
     note: str = ""
+    # What ok_per_s counts: 2xx answers, or for the batch endpoint the transfers they made.
+    unit: str = "2xx"
 
 
 def as_row(
@@ -56,13 +59,39 @@ class Check(NamedTuple):
     met: bool
 
 
+class Bar(NamedTuple):
+    """One bar of a chart panel; `contender` picks its colour, `label` names it."""
+
+    label: str
+    contender: str
+    value: float
+
+
+class Goal(NamedTuple):
+    """A target drawn where it sits on its panel's scale."""
+
+    value: float
+    label: str
+
+
+@dataclass
+class Panel:
+    """One scenario's small chart, on its own scale: throughputs differ a hundredfold."""
+
+    title: str
+    axis: str
+    bars: list[Bar]
+    goals: list[Goal] = field(default_factory=list)
+
+
 @dataclass
 class Outcome:
-    """What one scenario found: its rows, its targets, and facts worth stating."""
+    """What one scenario found: its rows, its targets, its chart panels, and facts."""
 
     rows: list[Row]
     checks: list[Check]
     facts: dict[str, str] = field(default_factory=dict)
+    panels: list[Panel] = field(default_factory=list)
 
 
 @dataclass
@@ -70,11 +99,13 @@ class Report:
     rows: list[Row] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
+    panels: list[Panel] = field(default_factory=list)
 
     def add(self, outcome: Outcome) -> None:
         self.rows += outcome.rows
         self.checks += outcome.checks
         self.facts.update(outcome.facts)
+        self.panels += outcome.panels
 
 
 def machine_facts(profile: str) -> dict[str, str]:
@@ -117,8 +148,9 @@ def markdown(report: Report) -> str:
     for r in report.rows:
         cpu = f"{r.server_cpu:.0%}" if r.server_cpu is not None else ""
         gen = f"{r.generator_cpu:.0%}" if r.generator_cpu is not None else ""
+        per_s = f"{r.ok_per_s:,.0f}" + ("" if r.unit == "2xx" else f" {r.unit}/s")
         lines.append(
-            f"| {r.scenario} | {r.contender} | {r.ok_per_s:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.requests:,} | {r.non_2xx:,} | {r.server_errors:,} | {cpu} | {gen} | {r.note} |"
+            f"| {r.scenario} | {r.contender} | {per_s} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.requests:,} | {r.non_2xx:,} | {r.server_errors:,} | {cpu} | {gen} | {r.note} |"
         )
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     lines += [

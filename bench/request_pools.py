@@ -1,11 +1,12 @@
-"""Pools of pre-rendered requests the load generator replays: transfers, account reads and
-registrations, built from the seeded accounts with a seeded random generator."""
+"""Pools of pre-rendered requests the load generator replays: transfers, batches of transfers,
+account reads and registrations, built from the seeded accounts with a seeded random generator."""
 
 from __future__ import annotations
 
 import json
 import random
 import secrets
+import uuid
 
 from bench.load import Request
 from bench.seed import BenchAccount
@@ -27,6 +28,39 @@ def transfer_requests(
         ).encode()
         headers = {"Authorization": f"Bearer {source.token}"} if auth else {}
         requests.append(Request("POST", path, body, headers))
+    return requests
+
+
+def batch_requests(
+    accounts: list[BenchAccount], batches: int, size: int, path: str, rng: random.Random
+) -> list[Request]:
+    """`batches` non-atomic batches of `size` transfers. A batch may only move money from its
+    caller's accounts, so each is one user's (users in turn), sent with that user's token;
+    destinations are any other account. Amounts of 1..100 from balances seeded at 10**9 keep
+    every item accepted, so a 2xx batch made `size` transfers."""
+    by_owner: dict[uuid.UUID, list[BenchAccount]] = {}
+    for account in accounts:
+        by_owner.setdefault(account.owner_id, []).append(account)
+    owners = list(by_owner.values())
+    requests = []
+    for n in range(batches):
+        own = owners[n % len(owners)]
+        items = []
+        for _ in range(size):
+            source = rng.choice(own)
+            destination = rng.choice(accounts)
+            while destination.id == source.id:
+                destination = rng.choice(accounts)
+            items.append(
+                {
+                    "from_account_id": str(source.id),
+                    "to_account_id": str(destination.id),
+                    "amount": rng.randint(1, 100),
+                    "currency": "EUR",
+                }
+            )
+        body = json.dumps({"transfers": items, "atomic": False}).encode()
+        requests.append(Request("POST", path, body, {"Authorization": f"Bearer {own[0].token}"}))
     return requests
 
 

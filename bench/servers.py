@@ -18,7 +18,13 @@ import psutil
 from bench.runs import ROOT, shown
 
 HOST = "127.0.0.1"
-CONTENDERS = ("hexbank", "baseline", "http-limit")
+# hexbank-gc-off: hexbank's own command with group commit switched off, so one run shows
+# what batching commits moved (issue 13's latency target compares the two).
+CONTENDERS = ("hexbank", "hexbank-gc-off", "baseline", "http-limit")
+GROUP_COMMIT = "HEXBANK_GROUP_COMMIT"
+# Each hexbank server keeps its embedded NATS under its own data directory: two servers on
+# one directory would refuse to share it (and `make run` in this checkout uses .data/).
+SERVER_DATA = ROOT / ".data" / "bench" / "servers"
 PORT_ENV = {name: f"BENCH_{name.upper().replace('-', '_')}_PORT" for name in CONTENDERS}
 
 
@@ -94,9 +100,11 @@ def _refuse_busy(name: str, port: int) -> None:
 
 
 def server_env(database_url: str, secret: str) -> dict[str, str]:
-    """The environment every served contender (and the profiled server) starts with."""
+    """The environment every served contender (and the profiled server) starts with: hexbank's
+    defaults for group commit (whatever the shell says), events on."""
+    inherited = {name: value for name, value in os.environ.items() if name != GROUP_COMMIT}
     return {
-        **os.environ,
+        **inherited,
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": secret,
         "HEXBANK_LOG_LEVEL": "warning",
@@ -105,7 +113,21 @@ def server_env(database_url: str, secret: str) -> dict[str, str]:
         # The baseline reads the same two, so both get hexbank's default pool.
         "HEXBANK_DB_POOL_SIZE": os.environ.get("HEXBANK_DB_POOL_SIZE", "20"),
         "HEXBANK_DB_MAX_OVERFLOW": os.environ.get("HEXBANK_DB_MAX_OVERFLOW", "0"),
+        # The full-featured path: every money transaction writes its outbox rows and the
+        # server's relay delivers them to NATS.
+        "HEXBANK_EVENTS": "on",
     }
+
+
+def contender_env(name: str, database_url: str, secret: str) -> dict[str, str]:
+    """`server_env`, plus per hexbank server its own data directory and, for the
+    group-commit-off contender, the one setting that tells the two apart."""
+    env = server_env(database_url, secret)
+    if name.startswith("hexbank"):
+        env["HEXBANK_DATA_DIR"] = str(SERVER_DATA / name)
+    if name == "hexbank-gc-off":
+        env[GROUP_COMMIT] = "off"
+    return env
 
 
 def hexbank_command(port: int) -> list[str]:
@@ -117,6 +139,7 @@ def _commands(ports: Mapping[str, int]) -> dict[str, list[str]]:
     uvicorn += ["--host", HOST]
     return {
         "hexbank": hexbank_command(ports["hexbank"]),
+        "hexbank-gc-off": hexbank_command(ports["hexbank-gc-off"]),
         "baseline": [*uvicorn, "bench.baseline.app:app", "--port", str(ports["baseline"])],
         "http-limit": [*uvicorn, "bench.http_limit:app", "--port", str(ports["http-limit"])],
     }
@@ -136,10 +159,10 @@ def servers(
     database_url: str, secret: str, ports: Mapping[str, int], logs: Path
 ) -> Iterator[dict[str, Server]]:
     """Every contender, started together and ready; stopped on the way out."""
-    env = server_env(database_url, secret)
     started: dict[str, Server] = {}
     try:
         for name, command in _commands(ports).items():
+            env = contender_env(name, database_url, secret)
             started[name] = start(name, command, env, ports[name], logs / f"{name}.log")
         for server in started.values():
             wait_until_listening(server)
