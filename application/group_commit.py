@@ -120,8 +120,10 @@ class GroupCommit:
             self._busy += 1
             accounts = [a for w in group for a in (w.checked.source_id, w.checked.destination_id)]
             self._moving.update(accounts)
-            # A fresh context: the group's work belongs to no single caller.
-            task = asyncio.create_task(self._run(group), context=contextvars.Context())
+            # A lone transfer runs in its caller's context (its trace, its log fields); a
+            # group's work belongs to no single caller.
+            context = group[0].context if len(group) == 1 else contextvars.Context()
+            task = asyncio.create_task(self._run(group), context=context)
             self._groups.add(task)
             task.add_done_callback(partial(self._group_done, accounts))
 
@@ -166,6 +168,14 @@ class GroupCommit:
         return group
 
     async def _run(self, group: list[_Waiting]) -> None:
+        try:
+            await self._answer(group)
+        finally:  # cancelled on the way (shutdown): nobody waits forever
+            for waiting in group:
+                if not waiting.answer.done():
+                    waiting.answer.cancel()
+
+    async def _answer(self, group: list[_Waiting]) -> None:
         if len(group) == 1:
             await self._answer_alone(group[0])
             return

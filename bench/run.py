@@ -26,6 +26,7 @@ from bench.database import (
     dsn,
     ledger_after_the_run,
     outbox_after_the_run,
+    settle,
 )
 from bench.measure import FULL, QUICK, Profile
 from bench.progress import say
@@ -83,6 +84,8 @@ def run(profile: Profile, ports: Mapping[str, int], folder: RunFolder) -> Report
         limits = transfers_at_the_database_limit(
             database_url, accounts, profile, folder.log("db-limit")
         )
+        say("database: VACUUM ANALYZE before the servers start")
+        settle(database_url)
         say("servers: " + ", ".join(f"{name} on {port}" for name, port in ports.items()))
         with servers(database_url, secret, ports, folder.logs) as running:
             bench = Bench(running, accounts, profile, random.Random(2026))
