@@ -22,7 +22,7 @@ from adapters.sqlalchemy.engine import (
 )
 from adapters.sqlalchemy.health import DatabaseHealth
 from adapters.sqlalchemy.reconciliation import SqlAlchemyLedgerReconciliation
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyReadUnitOfWork, SqlAlchemyUnitOfWork
 from adapters.system_clock import SystemClock
 from adapters.tenacity_retry import TenacityTransactionRetry
 from adapters.trace_context import current_traceparent
@@ -111,10 +111,8 @@ class Container(containers.DeclarativeContainer):
     autocommit_engine = providers.Singleton(
         autocommit, engine=engine, pgbouncer=settings.provided.db_pgbouncer
     )
-    read_session_factory = providers.Singleton(make_session_factory, engine=autocommit_engine)
-    read_unit_of_work = providers.Factory(
-        SqlAlchemyUnitOfWork, session_factory=read_session_factory
-    )
+    # On a connection of its own, without an ORM Session (see SqlAlchemyReadUnitOfWork).
+    read_unit_of_work = providers.Factory(SqlAlchemyReadUnitOfWork, engine=autocommit_engine)
     # Statements and summaries tolerate replica lag; every other read uses the primary.
     report_session_factory = providers.Singleton(
         make_session_factory,

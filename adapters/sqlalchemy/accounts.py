@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from adapters.sqlalchemy.tables import accounts, transfers, written_in
 from application.ports.accounts import AccountRepository
@@ -102,7 +102,7 @@ def _values(account: Account) -> dict[str, Any]:
 
 
 class SqlAlchemyAccountRepository(AccountRepository):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession | AsyncConnection) -> None:
         self._session = session
 
     async def add(self, account: Account) -> None:

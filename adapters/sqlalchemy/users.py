@@ -5,7 +5,7 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from adapters.sqlalchemy.errors import constraint_name
 from adapters.sqlalchemy.tables import users
@@ -32,7 +32,7 @@ def _user(row: Any) -> User:
 
 
 class SqlAlchemyUserRepository(UserRepository):
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession | AsyncConnection) -> None:
         self._session = session
 
     async def add(self, user: User) -> None:

@@ -78,10 +78,20 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        # The labelled series of each (method, route, status), found once: `labels()` takes a
+        # lock and builds its key on every call, on every request.
+        self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self._requests.labels(method, route, str(status)).inc()
-        self._latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = self._request_series[key] = (
+                self._requests.labels(method, route, str(status)),
+                self._latency.labels(method, route),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
         if self._container_state is not None:
             self._container_state.refresh(at_most_every_s=_SHARED_REFRESH_S)
 

@@ -112,6 +112,42 @@ async def test_expired_tampered_and_unsigned_tokens_are_refused(bank: InMemoryBa
         await current_user(token)
 
 
+async def test_a_token_verified_once_still_expires_and_its_forgeries_stay_refused(
+    bank: InMemoryBank,
+) -> None:
+    """The issuer remembers tokens it verified: the clock still decides on every call, and
+    only the exact token string is remembered, never a look-alike."""
+    user = await register(bank)(Registration("ada@example.com", "correct horse", "Ada"))
+    current_user = GetCurrentUser(bank.uow, bank.tokens, bank.clock, timedelta(0))
+    token = bank.tokens.issue(user.id).token
+    assert (await current_user(token)).id == user.id
+    assert (await current_user(token)).id == user.id  # the remembered verification
+
+    tampered = token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    with pytest.raises(InvalidToken):
+        await current_user(tampered)
+
+    bank.clock.advance(minutes=16)
+    with pytest.raises(InvalidToken):
+        await current_user(token)
+
+
+def test_the_remembered_tokens_are_bounded() -> None:
+    from uuid import uuid4
+
+    from adapters.jwt_tokens import JwtTokenIssuer
+    from tests.fakes import ManualClock
+
+    clock = ManualClock()
+    tokens = JwtTokenIssuer(TEST_SECRET, timedelta(minutes=15), clock, verified_capacity=3)
+    issued = {tokens.issue(user_id).token: user_id for user_id in [uuid4() for _ in range(5)]}
+    for token, user_id in issued.items():
+        assert tokens.subject_of(token) == user_id
+    assert len(tokens._verified) == 3
+    for token, user_id in issued.items():  # the forgotten ones are verified again
+        assert tokens.subject_of(token) == user_id
+
+
 async def test_a_token_for_a_user_that_does_not_exist_is_refused(bank: InMemoryBank) -> None:
     from uuid import uuid4
 
