@@ -22,7 +22,7 @@ from adapters.sqlalchemy.engine import (
 )
 from adapters.sqlalchemy.health import DatabaseHealth
 from adapters.sqlalchemy.reconciliation import SqlAlchemyLedgerReconciliation
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyReadUnitOfWork, SqlAlchemyUnitOfWork
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system_clock import SystemClock
 from adapters.tenacity_retry import TenacityTransactionRetry
 from adapters.trace_context import current_traceparent
@@ -104,18 +104,16 @@ class Container(containers.DeclarativeContainer):
     )
     replica_lifetime = providers.Resource(disposed_on_shutdown, engine=replica_engine)
 
-    # Writes: one transaction per unit of work.
-    session_factory = providers.Singleton(make_session_factory, engine=engine)
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, session_factory=session_factory)
+    # Writes: one transaction per unit of work, on a pooled connection (no ORM Session).
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
     # Reads that need no transaction: autocommit on the primary, no BEGIN/ROLLBACK.
     autocommit_engine = providers.Singleton(
         autocommit, engine=engine, pgbouncer=settings.provided.db_pgbouncer
     )
-    # On a connection of its own, without an ORM Session (see SqlAlchemyReadUnitOfWork).
-    read_unit_of_work = providers.Factory(SqlAlchemyReadUnitOfWork, engine=autocommit_engine)
+    read_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=autocommit_engine)
     # Statements and summaries tolerate replica lag; every other read uses the primary.
-    report_session_factory = providers.Singleton(
-        make_session_factory,
+    report_unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork,
         engine=providers.Singleton(
             reporting_engine,
             read_engine=autocommit_engine,
@@ -123,9 +121,7 @@ class Container(containers.DeclarativeContainer):
             pgbouncer=settings.provided.db_pgbouncer,
         ),
     )
-    report_unit_of_work = providers.Factory(
-        SqlAlchemyUnitOfWork, session_factory=report_session_factory
-    )
+    session_factory = providers.Singleton(make_session_factory, engine=engine)
     ledger_reconciliation = providers.Singleton(
         SqlAlchemyLedgerReconciliation, session_factory=session_factory
     )

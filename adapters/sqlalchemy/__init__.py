@@ -1,1 +1,1 @@
-"""PostgreSQL persistence with SQLAlchemy 2 (Core statements in an AsyncSession, asyncpg)."""
+"""PostgreSQL persistence with SQLAlchemy 2 (Core statements on an AsyncConnection, asyncpg)."""

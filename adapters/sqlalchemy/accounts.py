@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.tables import accounts, transfers, written_in
 from application.ports.accounts import AccountRepository
@@ -102,17 +102,17 @@ def _values(account: Account) -> dict[str, Any]:
 
 
 class SqlAlchemyAccountRepository(AccountRepository):
-    def __init__(self, session: AsyncSession | AsyncConnection) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def add(self, account: Account) -> None:
-        await self._session.execute(_ADD, _values(account))
+        await self._connection.execute(_ADD, _values(account))
 
     async def add_if_absent(self, account: Account) -> None:
-        await self._session.execute(_ADD_IF_ABSENT, _values(account))
+        await self._connection.execute(_ADD_IF_ABSENT, _values(account))
 
     async def update(self, account: Account) -> None:
-        await self._session.execute(
+        await self._connection.execute(
             _UPDATE,
             {
                 "b_id": account.id,
@@ -123,15 +123,15 @@ class SqlAlchemyAccountRepository(AccountRepository):
         )
 
     async def get(self, account_id: UUID, *, at: datetime) -> Account | None:
-        row = (await self._session.execute(_GET, {"account_id": account_id, "at": at})).first()
+        row = (await self._connection.execute(_GET, {"account_id": account_id, "at": at})).first()
         return None if row is None else account_from_row(row)
 
     async def get_many(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:
-        rows = await self._session.execute(_MANY, {"account_ids": list(account_ids), "at": at})
+        rows = await self._connection.execute(_MANY, {"account_ids": list(account_ids), "at": at})
         return {row.id: account_from_row(row) for row in rows}
 
     async def list_owned_by(self, owner_id: UUID, *, at: datetime) -> list[Account]:
-        rows = await self._session.execute(_OWNED_BY, {"owner_id": owner_id, "at": at})
+        rows = await self._connection.execute(_OWNED_BY, {"owner_id": owner_id, "at": at})
         return [account_from_row(row) for row in rows]
 
     async def lock(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:
@@ -141,5 +141,5 @@ class SqlAlchemyAccountRepository(AccountRepository):
         COMMITTED takes a new snapshot and sees every hold committed meanwhile. (At
         SERIALIZABLE the transaction keeps one snapshot, and PostgreSQL's serializable checks
         abort one side of such a race; it is retried.)"""
-        rows = await self._session.execute(_LOCK, {"account_ids": list(account_ids), "at": at})
+        rows = await self._connection.execute(_LOCK, {"account_ids": list(account_ids), "at": at})
         return {row.id: account_from_row(row) for row in rows}

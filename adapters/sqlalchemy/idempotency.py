@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy import ARRAY, DateTime, Integer, Text, Uuid, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import LOCK_NOT_AVAILABLE, sqlstate
 from adapters.sqlalchemy.tables import idempotency_keys
@@ -97,15 +97,15 @@ class SqlAlchemyIdempotencyStore(IdempotencyStore):
     back). A wait longer than the lock timeout answers `IdempotencyKeyInFlight`.
     """
 
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def claim(
         self, key: IdempotencyKey, *, now: datetime, expired_before: datetime
     ) -> StoredRequest | None:
         try:
             claimed = (
-                await self._session.execute(
+                await self._connection.execute(
                     _CLAIM,
                     {
                         "user_id": key.user_id,
@@ -125,12 +125,12 @@ class SqlAlchemyIdempotencyStore(IdempotencyStore):
         if claimed is not None:
             return None
         row = (
-            await self._session.execute(_STORED, {"b_user_id": key.user_id, "b_key": key.key})
+            await self._connection.execute(_STORED, {"b_user_id": key.user_id, "b_key": key.key})
         ).one()
         return StoredRequest(fingerprint=row.fingerprint, outcome=_outcome_from_row(row))
 
     async def complete(self, key: IdempotencyKey, outcome: Outcome) -> None:
-        await self._session.execute(
+        await self._connection.execute(
             _COMPLETE,
             {
                 "b_user_id": key.user_id,
@@ -150,7 +150,7 @@ class SqlAlchemyIdempotencyStore(IdempotencyStore):
             return {}
         values = {"user_ids": [k.user_id for k in keys], "keys": [k.key for k in keys]}
         try:
-            claimed = await self._session.execute(
+            claimed = await self._connection.execute(
                 _CLAIM_MANY,
                 {
                     **values,
@@ -169,7 +169,7 @@ class SqlAlchemyIdempotencyStore(IdempotencyStore):
         if len(free) == len(keys):
             return {}
         taken = [k for k in keys if (k.user_id, k.key) not in free]
-        rows = await self._session.execute(
+        rows = await self._connection.execute(
             _STORED_MANY,
             {"user_ids": [k.user_id for k in taken], "keys": [k.key for k in taken]},
         )
@@ -181,7 +181,7 @@ class SqlAlchemyIdempotencyStore(IdempotencyStore):
     async def complete_many(self, outcomes: Sequence[tuple[IdempotencyKey, Outcome]]) -> None:
         if not outcomes:
             return
-        await self._session.execute(
+        await self._connection.execute(
             _COMPLETE_MANY,
             {
                 "user_ids": [key.user_id for key, _ in outcomes],
@@ -198,8 +198,8 @@ class SqlAlchemyIdempotencyStore(IdempotencyStore):
         )
 
     async def purge(self, expired_before: datetime) -> int:
-        result = await self._session.execute(_PURGE, {"expired_before": expired_before})
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        result = await self._connection.execute(_PURGE, {"expired_before": expired_before})
+        return int(result.rowcount)
 
 
 def _item(outcome: Outcome) -> dict[str, str | None]:

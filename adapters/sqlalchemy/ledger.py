@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import TextClause
 
 from adapters.sqlalchemy.errors import constraint_name
@@ -382,8 +382,8 @@ def _many_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict[s
 
 
 class SqlAlchemyLedgerRepository(LedgerRepository):
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def record(self, posting: Posting, events: Sequence[Event] = ()) -> None:
         """One statement per change; a plain movement with its events (the hot path) is one
@@ -395,33 +395,33 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
                     **_move_values(posting),
                     **event_values(events),
                 }
-                await self._session.execute(_RECORD_MOVEMENT_AND_EVENTS, values)
+                await self._connection.execute(_RECORD_MOVEMENT_AND_EVENTS, values)
             else:
                 await self._record(posting)
-                await insert_events(self._session, events)
+                await insert_events(self._connection, events)
             await self._amend(posting)
 
     async def _record(self, posting: Posting) -> None:
         transfer = posting.transfer
         if posting.replaces is None and posting.moves_money:
-            await self._session.execute(
+            await self._connection.execute(
                 _RECORD_MOVEMENT, {**_transfer_values(transfer), **_move_values(posting)}
             )
         elif posting.replaces is None:
-            await self._session.execute(_INSERT_HOLD, _transfer_values(transfer))
+            await self._connection.execute(_INSERT_HOLD, _transfer_values(transfer))
         elif posting.moves_money:
-            await self._session.execute(
+            await self._connection.execute(
                 _RECORD_POSTED_HOLD,
                 {**_move_values(posting), "posted_amount": transfer.posted_amount},
             )
         else:
-            await self._session.execute(
+            await self._connection.execute(
                 _SET_STATUS, {"b_id": transfer.id, "b_status": transfer.status.value}
             )
 
     async def _amend(self, posting: Posting) -> None:
         if posting.amends is not None:
-            await self._session.execute(
+            await self._connection.execute(
                 _AMEND_REVERSED,
                 {"b_id": posting.amends.id, "b_reversed_amount": posting.amends.reversed_amount},
             )
@@ -434,40 +434,40 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
                 for posting in postings:
                     await self._record(posting)
                     await self._amend(posting)
-                await insert_events(self._session, events)
+                await insert_events(self._connection, events)
             elif postings or events:
-                await self._session.execute(_RECORD_MANY, _many_values(postings, events))
+                await self._connection.execute(_RECORD_MANY, _many_values(postings, events))
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
-        row = (await self._session.execute(_TRANSFER, {"transfer_id": transfer_id})).first()
+        row = (await self._connection.execute(_TRANSFER, {"transfer_id": transfer_id})).first()
         return None if row is None else _transfer(row)
 
     async def get_transfers(self, transfer_ids: Collection[UUID]) -> dict[UUID, Transfer]:
-        rows = await self._session.execute(_TRANSFERS, {"transfer_ids": list(transfer_ids)})
+        rows = await self._connection.execute(_TRANSFERS, {"transfer_ids": list(transfer_ids)})
         return {row.id: _transfer(row) for row in rows}
 
     async def references_taken(self, user_id: UUID, references: Collection[str]) -> set[str]:
-        rows = await self._session.execute(
+        rows = await self._connection.execute(
             _REFERENCES_TAKEN, {"user_id": user_id, "references": list(references)}
         )
         return {row.reference for row in rows}
 
     async def search_transfers(self, query: TransferQuery) -> list[Transfer]:
-        rows = await self._session.execute(_search(query))
+        rows = await self._connection.execute(_search(query))
         return [_transfer(row) for row in rows]
 
     async def balance_at(self, account_id: UUID, at: datetime) -> BalanceAt:
         row = (
-            await self._session.execute(_BALANCE_AT, {"account_id": account_id, "at": at})
+            await self._connection.execute(_BALANCE_AT, {"account_id": account_id, "at": at})
         ).first()
         return BalanceAt(0, 0) if row is None else BalanceAt(row.balance_after, row.sequence)
 
     async def lock_transfer(self, transfer_id: UUID) -> Transfer | None:
-        row = (await self._session.execute(_LOCK_TRANSFER, {"transfer_id": transfer_id})).first()
+        row = (await self._connection.execute(_LOCK_TRANSFER, {"transfer_id": transfer_id})).first()
         return None if row is None else _transfer(row)
 
     async def expire_overdue_holds(self, now: datetime) -> list[Transfer]:
-        rows = await self._session.execute(_EXPIRE_OVERDUE, {"now": now})
+        rows = await self._connection.execute(_EXPIRE_OVERDUE, {"now": now})
         return [_transfer(row) for row in rows]
 
     async def entries(
@@ -480,7 +480,7 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         until: datetime | None = None,
     ) -> list[LedgerEntry]:
         window = since is not None or until is not None
-        rows = await self._session.execute(
+        rows = await self._connection.execute(
             _ENTRIES_BETWEEN if window else _ENTRIES,
             {
                 "account_id": account_id,
@@ -494,7 +494,7 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         return [_entry(row) for row in rows]
 
     async def totals(self, account_id: UUID) -> AccountTotals:
-        row = (await self._session.execute(_TOTALS, {"account_id": account_id})).first()
+        row = (await self._connection.execute(_TOTALS, {"account_id": account_id})).first()
         if row is None:
             raise AccountNotFound(f"Account {account_id} not found.")
         return AccountTotals(

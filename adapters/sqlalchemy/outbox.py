@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ARRAY, DateTime, Integer, Text, Uuid, bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.trace_context import current_traceparent
 from application.events import AccountState, Event
@@ -54,9 +54,9 @@ def event_values(events: Sequence[Event]) -> dict[str, Any]:
     }
 
 
-async def insert_events(session: AsyncSession, events: Sequence[Event]) -> None:
+async def insert_events(connection: AsyncConnection, events: Sequence[Event]) -> None:
     if events:
-        await session.execute(_ADD, event_values(events))
+        await connection.execute(_ADD, event_values(events))
 
 
 # Only below the oldest transaction still running: everything there has committed (or
@@ -132,11 +132,11 @@ def _accounts_json(event: Event) -> str:
 
 
 class SqlAlchemyOutbox(Outbox):
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def add(self, events: Sequence[Event]) -> None:
-        await insert_events(self._session, events)
+        await insert_events(self._connection, events)
 
     async def feed(
         self,
@@ -147,7 +147,7 @@ class SqlAlchemyOutbox(Outbox):
         limit: int,
     ) -> list[StoredEvent]:
         start = after or FeedPosition(0, 0)
-        rows = await self._session.execute(
+        rows = await self._connection.execute(
             _FEED,
             {
                 "user_id": user_id,
@@ -162,18 +162,18 @@ class SqlAlchemyOutbox(Outbox):
     async def claim_undelivered(
         self, limit: int, *, now: datetime, until: datetime
     ) -> list[StoredEvent]:
-        rows = await self._session.execute(_CLAIM, {"limit": limit, "now": now, "until": until})
+        rows = await self._connection.execute(_CLAIM, {"limit": limit, "now": now, "until": until})
         claimed = [_stored(row) for row in rows]
         return sorted(claimed, key=lambda s: (s.position.transaction, s.position.position))
 
     async def mark_delivered(self, event_ids: Collection[UUID], at: datetime) -> None:
         if event_ids:
-            await self._session.execute(_MARK, {"ids": list(event_ids), "at": at})
+            await self._connection.execute(_MARK, {"ids": list(event_ids), "at": at})
 
     async def release(self, event_ids: Collection[UUID]) -> None:
         if event_ids:
-            await self._session.execute(_RELEASE, {"ids": list(event_ids)})
+            await self._connection.execute(_RELEASE, {"ids": list(event_ids)})
 
     async def backlog(self) -> OutboxBacklog:
-        row = (await self._session.execute(_BACKLOG)).one()
+        row = (await self._connection.execute(_BACKLOG)).one()
         return OutboxBacklog(row.undelivered, row.oldest)

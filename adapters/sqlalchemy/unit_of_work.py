@@ -3,7 +3,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.accounts import SqlAlchemyAccountRepository
 from adapters.sqlalchemy.errors import translate, translated_errors
@@ -15,22 +15,29 @@ from application.ports.unit_of_work import UnitOfWork
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
-    """One AsyncSession, hence one transaction, per unit of work.
+    """One pooled connection, hence one transaction, per unit of work; no ORM Session.
+
+    Every statement is Core (tables mapped to domain objects by hand), so a Session's
+    bookkeeping (identity map, autobegin, flush checks) would only cost CPU: more than a
+    short statement's own. The connection begins on its first statement and commits on
+    `commit()`; leaving without it rolls back as the connection goes back to the pool. On
+    the autocommit engine (reads) nothing wraps the statements at all.
 
     Database failures leave it as application errors (`TransientConflict`,
     `StorageUnavailable`), so use cases can retry or report them without knowing SQL.
     """
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._session_factory = session_factory
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
 
     async def __aenter__(self) -> Self:
-        self._session = self._session_factory()
-        self.users = SqlAlchemyUserRepository(self._session)
-        self.accounts = SqlAlchemyAccountRepository(self._session)
-        self.ledger = SqlAlchemyLedgerRepository(self._session)
-        self.idempotency = SqlAlchemyIdempotencyStore(self._session)
-        self.outbox = SqlAlchemyOutbox(self._session)
+        async with translated_errors():  # a pool timeout here is a 503, as in a statement
+            self._connection: AsyncConnection = await self._engine.connect().start()
+        self.users = SqlAlchemyUserRepository(self._connection)
+        self.accounts = SqlAlchemyAccountRepository(self._connection)
+        self.ledger = SqlAlchemyLedgerRepository(self._connection)
+        self.idempotency = SqlAlchemyIdempotencyStore(self._connection)
+        self.outbox = SqlAlchemyOutbox(self._connection)
         return self
 
     async def __aexit__(
@@ -40,7 +47,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         traceback: TracebackType | None,
     ) -> None:
         try:
-            await self._session.close()  # rolls back whatever was not committed
+            await self._connection.close()  # rolls back whatever was not committed
         except Exception as close_error:
             # A failure while closing matters only when nothing failed before it.
             if exc is None:
@@ -52,64 +59,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             raise translated from exc
 
     async def commit(self) -> None:
-        await self._session.commit()
+        await self._connection.commit()
 
     async def rollback(self) -> None:
-        await self._session.rollback()
-
-
-class SqlAlchemyReadUnitOfWork(UnitOfWork):
-    """For use cases that only read: one pooled connection, no ORM Session.
-
-    A Session's transaction bookkeeping (identity map, snapshots, autobegin) costs more CPU
-    than a short read's statement. Users and accounts run their Core statements on the
-    connection itself; the ledger, idempotency and outbox repositories get a Session bound
-    to the same connection, which begins only if one of them is used. On the autocommit
-    engine nothing wraps the statements; on a transactional one (PgBouncer) the first
-    statement begins a transaction and leaving rolls it back, as the Session did.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-
-    async def __aenter__(self) -> Self:
-        async with translated_errors():  # a pool timeout here is a 503, as in a statement
-            self._connection = await self._engine.connect().start()
-        self._session = AsyncSession(bind=self._connection)
-        self.users = SqlAlchemyUserRepository(self._connection)
-        self.accounts = SqlAlchemyAccountRepository(self._connection)
-        self.ledger = SqlAlchemyLedgerRepository(self._session)
-        self.idempotency = SqlAlchemyIdempotencyStore(self._session)
-        self.outbox = SqlAlchemyOutbox(self._session)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        try:
-            if self._session.in_transaction():  # unused, it holds nothing to release
-                await self._session.close()
-            await self._connection.close()  # back to the pool, rolled back if need be
-        except Exception as close_error:
-            if exc is None:
-                translated = translate(close_error)
-                if translated is not None:
-                    raise translated from close_error
-                raise
-        if exc is not None and (translated := translate(exc)) is not None:
-            raise translated from exc
-
-    async def commit(self) -> None:
-        if self._session.in_transaction():
-            await self._session.commit()
-        if self._connection.in_transaction():
-            await self._connection.commit()
-
-    async def rollback(self) -> None:
-        if self._session.in_transaction():
-            await self._session.rollback()
-        if self._connection.in_transaction():
-            await self._connection.rollback()
+        await self._connection.rollback()

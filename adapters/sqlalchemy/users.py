@@ -5,7 +5,7 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.errors import constraint_name
 from adapters.sqlalchemy.tables import users
@@ -32,12 +32,12 @@ def _user(row: Any) -> User:
 
 
 class SqlAlchemyUserRepository(UserRepository):
-    def __init__(self, session: AsyncSession | AsyncConnection) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def add(self, user: User) -> None:
         try:
-            await self._session.execute(
+            await self._connection.execute(
                 _ADD,
                 {
                     "id": user.id,
@@ -54,9 +54,9 @@ class SqlAlchemyUserRepository(UserRepository):
             raise
 
     async def get(self, user_id: UUID) -> User | None:
-        row = (await self._session.execute(_GET, {"user_id": user_id})).first()
+        row = (await self._connection.execute(_GET, {"user_id": user_id})).first()
         return None if row is None else _user(row)
 
     async def get_by_email(self, email: str) -> User | None:
-        row = (await self._session.execute(_BY_EMAIL, {"email": email})).first()
+        row = (await self._connection.execute(_BY_EMAIL, {"email": email})).first()
         return None if row is None else _user(row)

@@ -1,5 +1,6 @@
-"""The read unit of work (a connection, no ORM Session) reads what the writing one wrote,
-through every repository, and gives its connection back however it is left."""
+"""The unit of work (a pooled connection, no ORM Session), here on the autocommit engine for
+reads: it reads what the writing one wrote, through every repository, and gives its
+connection back however it is left."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sqlalchemy.unit_of_work import SqlAlchemyReadUnitOfWork
+from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import StorageUnavailable
 from application.use_cases.register_user import Registration
 from entrypoints.container import Container, build_container
@@ -24,14 +25,13 @@ async def test_it_reads_users_accounts_ledger_and_outbox(container: Container) -
     pool = container.engine().pool
 
     uow = container.read_unit_of_work()
-    assert isinstance(uow, SqlAlchemyReadUnitOfWork)
+    assert isinstance(uow, SqlAlchemyUnitOfWork)
     async with uow:
         assert await uow.users.get(user.id) == user
         assert await uow.users.get_by_email("ada@example.com") == user
         read = await uow.accounts.get(account.id, at=datetime.now(UTC))
         assert read is not None
         assert read.balance == 5_000
-        # The Session-based repositories share the unit of work's connection.
         assert await uow.ledger.get_transfer(receipt.transfer.id) == receipt.transfer
         assert [
             e.amount for e in await uow.ledger.entries(account.id, before_sequence=None, limit=10)
