@@ -81,14 +81,16 @@ def run(profile: Profile, ports: Mapping[str, int], folder: RunFolder) -> Report
             f"{len(accounts)} accounts of {profile.users} users, seeded through real deposits"
         )
         report.facts["full-featured path"] = FULL_FEATURED_PATH
+        say("database: VACUUM ANALYZE and CHECKPOINT after the seed")
+        settle(database_url)
         limits = transfers_at_the_database_limit(
             database_url, accounts, profile, folder.log("db-limit")
         )
-        say("database: VACUUM ANALYZE before the servers start")
+        say("database: VACUUM ANALYZE and CHECKPOINT before the servers start")
         settle(database_url)
         say("servers: " + ", ".join(f"{name} on {port}" for name, port in ports.items()))
         with servers(database_url, secret, ports, folder.logs) as running:
-            bench = Bench(running, accounts, profile, random.Random(2026))
+            bench = Bench(running, accounts, profile, random.Random(2026), database_url)
             many_accounts = transfers_over_many_accounts(bench, limits.many_accounts)
             report.add(many_accounts)
             report.add(hot_spot_transfers(bench, limits.hot_spot))

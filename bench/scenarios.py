@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.database import calm
 from bench.load import LoadResult, Request, probe_latency, run_load
 from bench.measure import Profile, database_limit, measure, segments_merged, soak
 from bench.progress import begin, end, say, summary
@@ -74,6 +75,7 @@ class Bench:
     accounts: list[BenchAccount]
     profile: Profile
     rng: random.Random
+    database_url: str
 
 
 @dataclass
@@ -97,10 +99,12 @@ def transfers_at_the_database_limit(
     connections would pass max_connections=100."""
     say("a) transfers over many accounts: the database limit, before any server holds a pool")
     begin("database limit (asyncpg)")
+    calm(database_url)
     many = database_limit(MANY_ACCOUNTS, database_url, accounts, 64, profile, log)
     end(summary(many))
     say("b) hot-spot transfers among 10 accounts: the database limit, 32 asyncpg tasks")
     begin("database limit (asyncpg)")
+    calm(database_url)
     hot = database_limit(
         HOT_SPOT,
         database_url,
@@ -186,6 +190,7 @@ def batched_transfers(bench: Bench) -> Outcome:
     batches = batch_requests(bench.accounts, 40, BATCH_SIZE, BATCH_AT, bench.rng)
     begin("hexbank")
     _every_item_made(server, batches[0])
+    calm(bench.database_url)
     result, cpu = measure(server, batches, BATCH_CONNECTIONS, bench.profile)
     row = as_row(BATCHES, "hexbank", result, cpu)
     row = dataclasses.replace(
@@ -372,6 +377,7 @@ def _contender(
     bench: Bench, scenario: str, server: str, requests: list[Request], connections: int
 ) -> Row:
     begin(NAMES[server])
+    calm(bench.database_url)
     result, cpu = measure(bench.servers[server], requests, connections, bench.profile)
     row = as_row(scenario, NAMES[server], result, cpu)
     end(summary(row))
@@ -389,6 +395,7 @@ def _alternated(
     first, second = pair
     order = [first, second, second, first] * (ALTERNATION // 4)
     for name in order:
+        calm(bench.database_url)
         segments[name].append(
             measure(
                 bench.servers[name],
