@@ -109,7 +109,9 @@ class GroupCommit:
                 self._release(accounts)
                 self._busy -= 1
                 self._start_groups()
-        key = scoped_key(user_id, idempotency_key, ("transfer", *checked.fingerprint()))
+        key = None  # the fingerprint (a digest) only when there is a key to compare it with
+        if idempotency_key is not None:
+            key = scoped_key(user_id, idempotency_key, ("transfer", *checked.fingerprint()))
         answer: asyncio.Future[TransferReceipt] = asyncio.get_running_loop().create_future()
         self._queue.append(_Waiting(user_id, checked, idempotency_key, key, answer))
         self._start_groups()
