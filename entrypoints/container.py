@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from datetime import timedelta
 
 from dependency_injector import containers, providers
@@ -109,8 +110,13 @@ class Container(containers.DeclarativeContainer):
     autocommit_engine = providers.Singleton(
         autocommit, engine=engine, pgbouncer=settings.provided.db_pgbouncer
     )
-    # On a connection of its own, without an ORM Session (see SqlAlchemyReadUnitOfWork).
-    read_unit_of_work = providers.Factory(SqlAlchemyReadUnitOfWork, engine=autocommit_engine)
+    # On a connection of its own, without an ORM Session, autocommit unless behind PgBouncer
+    # (see SqlAlchemyReadUnitOfWork and `autocommit`).
+    read_unit_of_work = providers.Factory(
+        SqlAlchemyReadUnitOfWork,
+        engine=engine,
+        autocommit=providers.Callable(operator.not_, settings.provided.db_pgbouncer),
+    )
     # Statements and summaries tolerate replica lag; every other read uses the primary.
     report_session_factory = providers.Singleton(
         make_session_factory,

@@ -64,17 +64,28 @@ class SqlAlchemyReadUnitOfWork(UnitOfWork):
     A Session's transaction bookkeeping (identity map, snapshots, autobegin) costs more CPU
     than a short read's statement. Users and accounts run their Core statements on the
     connection itself; the ledger, idempotency and outbox repositories get a Session bound
-    to the same connection, which begins only if one of them is used. On the autocommit
-    engine nothing wraps the statements; on a transactional one (PgBouncer) the first
-    statement begins a transaction and leaving rolls it back, as the Session did.
+    to the same connection, which begins only if one of them is used.
+
+    With `autocommit` nothing wraps the statements (no BEGIN/ROLLBACK round trips): the
+    connection is switched to AUTOCOMMIT for this unit of work alone and the pool switches it
+    back on return. That is SQLAlchemy's own mechanism, as on an autocommit engine view
+    (`engine.execution_options(...)`), whose per-statement event dispatch costs more.
+    Without it (PgBouncer) the first statement begins a transaction and leaving rolls it back.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, autocommit: bool) -> None:
         self._engine = engine
+        self._autocommit = autocommit
 
     async def __aenter__(self) -> Self:
         async with translated_errors():  # a pool timeout here is a 503, as in a statement
             self._connection = await self._engine.connect().start()
+            if self._autocommit:
+                try:
+                    await self._connection.execution_options(isolation_level="AUTOCOMMIT")
+                except BaseException:
+                    await self._connection.close()
+                    raise
         self._session = AsyncSession(bind=self._connection)
         self.users = SqlAlchemyUserRepository(self._connection)
         self.accounts = SqlAlchemyAccountRepository(self._connection)
