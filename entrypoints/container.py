@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from datetime import timedelta
 
 from dependency_injector import containers, providers
@@ -110,7 +111,12 @@ class Container(containers.DeclarativeContainer):
     autocommit_engine = providers.Singleton(
         autocommit, engine=engine, pgbouncer=settings.provided.db_pgbouncer
     )
-    read_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=autocommit_engine)
+    # Autocommit per connection (see SqlAlchemyUnitOfWork), unless behind PgBouncer.
+    read_unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork,
+        engine=engine,
+        autocommit=providers.Callable(operator.not_, settings.provided.db_pgbouncer),
+    )
     # Statements and summaries tolerate replica lag; every other read uses the primary.
     report_unit_of_work = providers.Factory(
         SqlAlchemyUnitOfWork,

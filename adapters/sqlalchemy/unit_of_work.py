@@ -20,19 +20,31 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
     Every statement is Core (tables mapped to domain objects by hand), so a Session's
     bookkeeping (identity map, autobegin, flush checks) would only cost CPU: more than a
     short statement's own. The connection begins on its first statement and commits on
-    `commit()`; leaving without it rolls back as the connection goes back to the pool. On
-    the autocommit engine (reads) nothing wraps the statements at all.
+    `commit()`; leaving without it rolls back as the connection goes back to the pool.
+
+    With `autocommit` (reads) nothing wraps the statements, no BEGIN/ROLLBACK round trips:
+    the connection is switched to AUTOCOMMIT for this unit of work alone and the pool
+    switches it back on return. That is SQLAlchemy's own mechanism, as on an autocommit
+    engine view (`engine.execution_options(...)`), whose per-statement event dispatch costs
+    more. Behind PgBouncer reads stay in a transaction (only a transaction pins a server).
 
     Database failures leave it as application errors (`TransientConflict`,
     `StorageUnavailable`), so use cases can retry or report them without knowing SQL.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, autocommit: bool = False) -> None:
         self._engine = engine
+        self._autocommit = autocommit
 
     async def __aenter__(self) -> Self:
         async with translated_errors():  # a pool timeout here is a 503, as in a statement
             self._connection: AsyncConnection = await self._engine.connect().start()
+            if self._autocommit:
+                try:
+                    await self._connection.execution_options(isolation_level="AUTOCOMMIT")
+                except BaseException:
+                    await self._connection.close()
+                    raise
         self.users = SqlAlchemyUserRepository(self._connection)
         self.accounts = SqlAlchemyAccountRepository(self._connection)
         self.ledger = SqlAlchemyLedgerRepository(self._connection)
