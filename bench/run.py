@@ -59,9 +59,10 @@ REPORT, CHART = "report.md", "chart.png"
 # Issue 13's f) is a statement, not a measurement: the numbers are those of the whole path.
 FULL_FEATURED_PATH = (
     "hexbank serve, 1 worker, its defaults: events on (every money transaction writes its "
-    "outbox rows; each server's relay delivers them to its own embedded NATS), and every "
-    "account lock reads the account's held sum of open holds; `hexbank, group commit off` "
-    "is the same command with HEXBANK_GROUP_COMMIT=off"
+    "outbox rows; hexbank's relay delivers them to its embedded NATS), and every account lock "
+    "reads the account's held sum of open holds; `hexbank, group commit off` is the same "
+    "command with HEXBANK_GROUP_COMMIT=off, writing the same outbox rows, without a relay of "
+    "its own (one relay per outbox: hexbank's delivers both servers' events)"
 )
 PUBLISHED = {REPORT: RESULTS / "latest.md", CHART: RESULTS / "latest.png"}
 

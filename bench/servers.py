@@ -127,6 +127,9 @@ def contender_env(name: str, database_url: str, secret: str) -> dict[str, str]:
         env["HEXBANK_DATA_DIR"] = str(SERVER_DATA / name)
     if name == "hexbank-gc-off":
         env[GROUP_COMMIT] = "off"
+        # One relay per outbox, as deployed: hexbank's delivers what both servers write. A
+        # second relay racing it would take CPU from whichever server is being measured.
+        env["HEXBANK_EVENTS"] = "off"
     return env
 
 
