@@ -36,6 +36,9 @@ _SHARED_REFRESH_S = 1.0
 """How often a worker copies its pool state and retry count to the shared files."""
 
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -83,6 +86,8 @@ class Metrics:
         self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        # Any token is a method to HTTP: a client inventing them must not invent series.
+        method = method if method in _METHODS else "other"
         key = (method, route, status)
         series = self._request_series.get(key)
         if series is None:

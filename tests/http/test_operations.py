@@ -104,3 +104,18 @@ async def test_a_transfer_moves_the_right_counters(client: AsyncClient) -> None:
     assert "hexbank_http_request_duration_seconds_bucket" in after
     assert 'hexbank_db_pool_connections{state="idle"}' in after
     assert "hexbank_transaction_retries_total" in after
+
+
+async def test_invented_methods_share_one_series(client: AsyncClient) -> None:
+    """Any token is an HTTP method; a client inventing them must not grow the metrics."""
+    for n in range(5):
+        await client.request(f"BREW{n}", "/health/live")
+    text = (await client.get("/metrics")).text
+    assert "BREW" not in text
+    invented = [
+        line
+        for line in text.splitlines()
+        if line.startswith('hexbank_http_requests_total{method="other"')
+    ]
+    assert len(invented) == 1, invented
+    assert invented[0].endswith(" 5.0")
