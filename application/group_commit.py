@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import copy
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from uuid import UUID
 
-from application.errors import TransientConflict
+from application.errors import StorageUnavailable, TransientConflict
 from application.events import Event, posting_events
 from application.money_movement import (
     IDEMPOTENCY_KEY_TTL,
@@ -127,10 +128,15 @@ class GroupCommit:
             context = group[0].context if len(group) == 1 else contextvars.Context()
             task = asyncio.create_task(self._run(group), context=context)
             self._groups.add(task)
-            task.add_done_callback(partial(self._group_done, accounts))
+            task.add_done_callback(partial(self._group_done, group, accounts))
 
-    def _group_done(self, accounts: list[UUID], task: asyncio.Task[None]) -> None:
+    def _group_done(
+        self, group: list[_Waiting], accounts: list[UUID], task: asyncio.Task[None]
+    ) -> None:
         self._groups.discard(task)
+        for waiting in group:  # a task cancelled before its first step ran no `finally`
+            if not waiting.answer.done():
+                waiting.answer.cancel()
         self._release(accounts)
         self._busy -= 1
         self._start_groups()
@@ -185,15 +191,18 @@ class GroupCommit:
             answers = await self._together(group)
         except _FateUnknown as unknown:
             for waiting in group:
-                _settle(waiting.answer, unknown.error)
+                _settle(waiting.answer, copy.copy(unknown.error))
             return
-        except Exception:  # the group's transaction failed and rolled back: one by one
-            await asyncio.gather(
-                *(
-                    asyncio.create_task(self._answer_alone(waiting), context=waiting.context)
-                    for waiting in group
-                )
-            )
+        except StorageUnavailable as unavailable:
+            # No connection, or the database away: alone, each would wait for the same.
+            for waiting in group:
+                _settle(waiting.answer, copy.copy(unavailable))
+            return
+        except Exception:
+            # The group's transaction failed and rolled back: one by one, in arrival order,
+            # each in its caller's context, so each answers as it would have alone.
+            for waiting in group:
+                await asyncio.create_task(self._answer_alone(waiting), context=waiting.context)
             return
         for waiting, answer in zip(group, answers, strict=True):
             _settle(waiting.answer, answer)

@@ -291,3 +291,58 @@ async def test_groups_in_flight_never_share_an_account_and_none_overtakes_on_one
     await asyncio.gather(first, waits, behind)
     assert gate.groups == [2]  # the two that waited, together, in arrival order
     assert (await container.get_account()(carol, c)).balance == 100 + 2 - 3
+
+
+async def test_a_failed_group_runs_again_in_arrival_order(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (ada, source), (_, destination) = await customers(container, 2, 1_000)
+    gate = Gate(monkeypatch)
+    counted = SqlAlchemyLedgerRepository.record_many
+
+    async def conflicted(
+        repository: SqlAlchemyLedgerRepository,
+        postings: Sequence[Posting],
+        events: Sequence[Event] = (),
+    ) -> None:
+        await counted(repository, postings, events)
+        raise TransientConflict("a serialization failure, as PostgreSQL may answer")
+
+    monkeypatch.setattr(SqlAlchemyLedgerRepository, "record_many", conflicted)
+    transfer = transfers(container)
+    request = TransferRequest(source, destination, 100, "EUR")
+
+    answers = await queued_behind_a_busy_slot(gate, [lambda: transfer(ada, request)] * 12)
+
+    # 100 alone, then the group of 11 fails and runs again one by one: 9 fit, in order.
+    made = [isinstance(answer, TransferReceipt) for answer in answers]
+    assert made == [True] * 10 + [False] * 2, answers
+    assert all(isinstance(answer, InsufficientFunds) for answer in answers[10:])
+    assert gate.groups == [9]  # the group decided 9 (and refused 2) before its write failed
+
+
+async def test_a_group_without_a_database_answers_503_to_all_without_trying_each(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (ada, source), (_, destination) = await customers(container, 2, 1_000)
+    gate = Gate(monkeypatch)
+    lock = SqlAlchemyAccountRepository.lock
+    calls: list[int] = []
+
+    async def away(
+        repository: SqlAlchemyAccountRepository, ids: Collection[UUID], *, at: datetime
+    ) -> dict[UUID, Account]:
+        calls.append(len(ids))
+        if len(calls) > 1:
+            raise StorageUnavailable("the database did not answer in time")
+        return await lock(repository, ids, at=at)
+
+    monkeypatch.setattr(SqlAlchemyAccountRepository, "lock", away)
+    transfer = transfers(container)
+    request = TransferRequest(source, destination, 10, "EUR")
+
+    answers = await queued_behind_a_busy_slot(gate, [lambda: transfer(ada, request)] * 5)
+
+    assert isinstance(answers[0], TransferReceipt)
+    assert all(isinstance(answer, StorageUnavailable) for answer in answers[1:]), answers
+    assert len(calls) == 2  # the lone one, the group: nobody was tried again alone
