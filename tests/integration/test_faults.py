@@ -92,12 +92,11 @@ async def test_a_cut_under_load_answers_503_and_leaves_no_half_transfer(
         def unanswered() -> int:
             return sum(not task.done() for task in in_flight)
 
+        # Those that took a slot wait on the hung database; the rest queue behind them in the
+        # group commit, holding no connection.
         await eventually(
-            lambda: proxy.held >= unanswered(),
-            lambda: (
-                f"every unanswered transfer to wait on the hung database: {unanswered()} "
-                f"unanswered, {proxy.held} held in the proxy"
-            ),
+            lambda: proxy.held > 0,
+            lambda: f"a transfer to wait on the hung database: {unanswered()} unanswered",
         )
         assert unanswered() > 0, "every transfer was answered before the cut"
         proxy.cut()  # ...and loses its connection
