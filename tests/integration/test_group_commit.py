@@ -66,6 +66,22 @@ class Gate:
         monkeypatch.setattr(SqlAlchemyLedgerRepository, "record_many", counted)
 
 
+def group_writes_conflict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every group's write fails after it is counted, as a serialization failure would; a
+    transfer running alone writes through `record`, not `record_many`, and is untouched."""
+    counted = SqlAlchemyLedgerRepository.record_many
+
+    async def conflicted(
+        repository: SqlAlchemyLedgerRepository,
+        postings: Sequence[Posting],
+        events: Sequence[Event] = (),
+    ) -> None:
+        await counted(repository, postings, events)
+        raise TransientConflict("a serialization failure, as PostgreSQL may answer")
+
+    monkeypatch.setattr(SqlAlchemyLedgerRepository, "record_many", conflicted)
+
+
 def transfers(container: Container, **options: Any) -> TransferFunds:
     group_commit = GroupCommit(
         container.money_movement(),
@@ -149,18 +165,7 @@ async def test_a_group_whose_transaction_fails_runs_again_one_by_one(
 ) -> None:
     pairs = await customers(container, 4, 1_000)
     gate = Gate(monkeypatch)
-    counted = SqlAlchemyLedgerRepository.record_many
-
-    async def conflicted(
-        repository: SqlAlchemyLedgerRepository,
-        postings: Sequence[Posting],
-        events: Sequence[Event] = (),
-    ) -> None:
-        await counted(repository, postings, events)
-        if len(postings) > 1:
-            raise TransientConflict("a serialization failure, as PostgreSQL may answer")
-
-    monkeypatch.setattr(SqlAlchemyLedgerRepository, "record_many", conflicted)
+    group_writes_conflict(monkeypatch)
     transfer = transfers(container)
     calls = [
         lambda n=n: transfer(
@@ -298,17 +303,7 @@ async def test_a_failed_group_runs_again_in_arrival_order(
 ) -> None:
     (ada, source), (_, destination) = await customers(container, 2, 1_000)
     gate = Gate(monkeypatch)
-    counted = SqlAlchemyLedgerRepository.record_many
-
-    async def conflicted(
-        repository: SqlAlchemyLedgerRepository,
-        postings: Sequence[Posting],
-        events: Sequence[Event] = (),
-    ) -> None:
-        await counted(repository, postings, events)
-        raise TransientConflict("a serialization failure, as PostgreSQL may answer")
-
-    monkeypatch.setattr(SqlAlchemyLedgerRepository, "record_many", conflicted)
+    group_writes_conflict(monkeypatch)
     transfer = transfers(container)
     request = TransferRequest(source, destination, 100, "EUR")
 
