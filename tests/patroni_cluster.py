@@ -23,7 +23,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -35,6 +34,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.ports import free_port
 from tests.waiting import wait_until
 
 SCOPE = "hexbank"
@@ -44,12 +44,6 @@ LOOP_WAIT_S = 1
 RETRY_TIMEOUT_S = 2
 RUN_AS = "postgres"
 """initdb refuses root: as root the nodes run as this user."""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def postgres_bin_dir() -> Path | None:
@@ -171,10 +165,10 @@ class PatroniCluster:
         assert patroni is not None, missing_binaries()
         self.root = root
         self.bin_dir, self.etcd_binary, self.patroni_binary = bin_dir, etcd, patroni
-        self.etcd_port, self.etcd_peer_port = _free_port(), _free_port()
+        self.etcd_port, self.etcd_peer_port = free_port(), free_port()
         self.etcd: subprocess.Popen[bytes] | None = None
         self.nodes = [
-            Node(f"node{n}", root / f"node{n}", _free_port(), _free_port())
+            Node(f"node{n}", root / f"node{n}", free_port(), free_port())
             for n in range(1, size + 1)
         ]
         self._user = pwd.getpwnam(RUN_AS) if os.geteuid() == 0 else None

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from tests.fakes import TEST_SECRET
-from tests.integration.test_processes import answers_ready, free_port
+from tests.integration.test_processes import answers_ready
+from tests.ports import free_port
 from tests.postgres import connect
 from tests.waiting import wait_until
 

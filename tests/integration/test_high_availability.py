@@ -36,12 +36,13 @@ import httpx
 import pytest
 
 from tests.fakes import TEST_SECRET
-from tests.integration.test_processes import answers_ready, customer, free_port
+from tests.integration.test_processes import answers_ready, customer
 from tests.patroni_cluster import (  # noqa: F401  (a fixture: pytest finds it by its name)
     Node,
     PatroniCluster,
     patroni_cluster_fixture,
 )
+from tests.ports import free_port
 from tests.postgres import create_database, unique_name
 from tests.waiting import eventually, wait_until
 

@@ -18,7 +18,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakes import TEST_SECRET
 from tests.integration.test_cli import children, socket_inodes, tcp_inode, worker_serving
-from tests.integration.test_processes import answers_ready, free_port
+from tests.integration.test_processes import answers_ready
+from tests.ports import free_port
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration

@@ -17,14 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.ports import free_port
+
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _target(server_url: str) -> tuple[str, str]:
@@ -46,7 +42,7 @@ def test_http_and_concurrency_suites_pass_through_pgbouncer(postgres_url: str) -
     if os.environ.get("TEST_PGBOUNCER"):
         pytest.skip("already running through PgBouncer")
     target, run_as = _target(postgres_url)
-    port = _free_port()
+    port = free_port()
     user = make_url(postgres_url).username or "postgres"
     folder = Path(tempfile.mkdtemp(prefix="hexbank-pgbouncer-"))
     folder.chmod(0o755)

@@ -6,7 +6,6 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,17 +16,12 @@ import httpx
 import pytest
 
 from tests.fakes import TEST_SECRET
+from tests.ports import free_port
 from tests.postgres import connect
 from tests.waiting import eventually, wait_until
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def answers_ready(process: subprocess.Popen[bytes] | subprocess.Popen[str], base: str) -> bool:

@@ -12,7 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.integration.test_processes import answers_ready, free_port
+from tests.integration.test_processes import answers_ready
+from tests.ports import free_port
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -37,16 +38,21 @@ def test_a_signal_stops_the_service_and_every_embedded_server(
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("HEXBANK_", "DATABASE_URL"))}
     env = {**clean, "HEXBANK_DATA_DIR": str(data), "PORT": str(port), "HEXBANK_LOG_FORMAT": "json"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "entrypoints.cli", "serve"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = tmp_path / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints.cli", "serve"],
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_until(lambda: answers_ready(server, base), "the service to be ready", within_s=60)
+        try:
+            wait_until(lambda: answers_ready(server, base), "the service to be ready", within_s=60)
+        except AssertionError as failure:  # say why it did not start
+            raise AssertionError(f"{failure}\n{log.read_text()[-4000:]}") from None
         assert any("nats-server" in line for line in running_under(data))
         assert any("postgres" in line for line in running_under(data))
         server.send_signal(sig)
