@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 import nats
@@ -20,7 +21,7 @@ import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
+from nats.js.api import PubAck, StorageType, StreamConfig
 
 from application.ports.event_publisher import (
     DUPLICATE_WINDOW,
@@ -64,6 +65,8 @@ class NatsJetStreamPublisher(EventPublisher):
         self._reconnect_wait_s = reconnect_wait_s
         self._name = name
         self._client: Client | None = None
+        self._js: tuple[Client, JetStreamContext] | None = None
+        """The client's JetStream context, kept: its reply subscription for acks is made once."""
         self._connecting: asyncio.Task[None] | None = None
         self._last_error: str | None = None
 
@@ -131,9 +134,62 @@ class NatsJetStreamPublisher(EventPublisher):
         if ack.duplicate:
             logger.debug("event %s was already in stream %s", event.id, ack.stream)
 
+    async def publish_all(self, events: Sequence[OutgoingEvent]) -> list[EventNotDelivered | None]:
+        if not events:
+            return []
+        try:
+            js = await self._jetstream()
+        except EventNotDelivered as failure:
+            return [failure] * len(events)
+        results: list[EventNotDelivered | None] = [None] * len(events)
+        acks: dict[asyncio.Future[PubAck], int] = {}
+        for index, event in enumerate(events):
+            try:
+                # Written to the client's buffer in this order; its flusher sends them together.
+                ack = await js.publish_async(
+                    event_subject(event.type, self._subject_prefix),
+                    event.payload,
+                    stream=self._stream,
+                    headers={**event.headers, MESSAGE_ID_HEADER: str(event.id)},
+                    wait_stall=self._publish_timeout_s,  # past the client's cap on pending acks
+                )
+            except _BROKER_FAILURES as failure:
+                not_sent = EventNotDelivered(f"event {event.id} not sent: {_describe(failure)}")
+                results[index:] = [not_sent] * (len(events) - index)
+                break
+            acks[ack] = index
+        if acks:
+            _, late = await asyncio.wait(acks, timeout=self._publish_timeout_s)
+            for ack in late:
+                ack.cancel()  # frees its place in the client's table of pending acks
+        for ack, index in acks.items():
+            results[index] = self._acknowledged(events[index], ack)
+        return results
+
+    def _acknowledged(
+        self, event: OutgoingEvent, ack: asyncio.Future[PubAck]
+    ) -> EventNotDelivered | None:
+        if ack.cancelled():
+            return EventNotDelivered(
+                f"event {event.id} not acknowledged within {self._publish_timeout_s} s"
+            )
+        failure = ack.exception()
+        if isinstance(failure, nats.js.errors.NoStreamResponseError):
+            return EventNotDelivered(
+                f"no stream takes {event.type} events (ensure_stream not run?)"
+            )
+        if isinstance(failure, nats.js.errors.APIError):
+            return EventNotDelivered(f"JetStream refused event {event.id}: {failure.description}")
+        if failure is not None:
+            raise failure  # anything else is a bug here, not an outage
+        if ack.result().duplicate:
+            logger.debug("event %s was already in stream %s", event.id, self._stream)
+        return None
+
     async def close(self) -> None:
         connecting, self._connecting = self._connecting, None
         client, self._client = self._client, None
+        self._js = None
         if connecting is not None and not connecting.done():
             connecting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -167,7 +223,9 @@ class NatsJetStreamPublisher(EventPublisher):
                 ) from failure
         if not client.is_connected:
             raise EventNotDelivered(f"not connected to NATS at {self._url}: {self._reason()}")
-        return client.jetstream(timeout=self._publish_timeout_s)
+        if self._js is None or self._js[0] is not client:
+            self._js = (client, client.jetstream(timeout=self._publish_timeout_s))
+        return self._js[1]
 
     async def _connect(self, client: Client) -> None:
         await client.connect(

@@ -93,6 +93,20 @@ class InMemoryEventPublisher(EventPublisher):
             )
         )
 
+    async def publish_all(self, events: Sequence[OutgoingEvent]) -> list[EventNotDelivered | None]:
+        results: list[EventNotDelivered | None] = []
+        for event in events:
+            if results and results[-1] is not None:  # as on a connection: nothing sent after
+                results.append(EventNotDelivered(f"event {event.id} not sent: {results[-1]}"))
+                continue
+            try:
+                await self.publish(event)
+            except EventNotDelivered as failure:
+                results.append(failure)
+            else:
+                results.append(None)
+        return results
+
     async def close(self) -> None:
         self.closed = True
 

@@ -1,15 +1,15 @@
 """The port through which committed events leave the bank for a broker (issue 12).
 
-The relay hands it one outbox row at a time and deletes or marks the row only once `publish`
-has returned: a return means the broker has stored the event (JetStream's PubAck), and
-`EventNotDelivered` means it may not have, so the row stays and is published again later.
-Publishing again is safe: the event's id travels as the broker's de-duplication key.
+The relay hands it the rows it leased, in outbox order, and marks a row delivered only once
+the broker has stored that event (JetStream's PubAck); `EventNotDelivered` means it may not
+have, so the row stays and is published again later. Publishing again is safe: the event's id
+travels as the broker's de-duplication key.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import MappingProxyType
@@ -81,6 +81,15 @@ class EventPublisher(Protocol):
         """Return once the broker has stored the event (or already had its id inside the
         duplicate window); raise `EventNotDelivered` otherwise, never hang past the
         adapter's publish timeout."""
+        ...
+
+    async def publish_all(self, events: Sequence[OutgoingEvent]) -> list[EventNotDelivered | None]:
+        """Send every event in order without waiting for one's acknowledgement before sending
+        the next (one round trip for all, not one each), then wait for the acknowledgements:
+        one entry per event, None where the broker stored it, the failure where it may not
+        have. After a failure to send, the rest are not sent (and fail), so what reaches the
+        broker keeps the given order; an event the broker refuses alone may still be
+        followed by later ones it stored. Never waits past the adapter's publish timeout."""
         ...
 
     async def close(self) -> None:

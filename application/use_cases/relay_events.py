@@ -24,10 +24,11 @@ class RelayPass:
 
 class RelayEvents:
     """One pass of the relay: lease the oldest undelivered events (relays share the work),
-    publish them in order outside any transaction, then mark as delivered those the broker
-    acknowledged and release the rest. A crash after a publish and before the mark publishes
-    the event again once the lease runs out: the broker drops the copy by its id. The relay
-    never touches the money path, and holds no lock while it talks to the broker."""
+    publish them in order outside any transaction, all sent before any acknowledgement is
+    awaited, then mark as delivered those the broker acknowledged and release the rest. A
+    crash after a publish and before the mark publishes the event again once the lease runs
+    out: the broker drops the copy by its id. The relay never touches the money path, and
+    holds no lock while it talks to the broker."""
 
     def __init__(
         self,
@@ -52,14 +53,8 @@ class RelayEvents:
         published: list[StoredEvent] = []
         failed = False
         if claimed:
-            try:
-                if not self._stream_ready:  # on start, and again after any failure
-                    await self._publisher.ensure_stream()
-                    self._stream_ready = True
-                for stored in claimed:
-                    await self._publisher.publish(outgoing(stored))
-                    published.append(stored)
-            except EventNotDelivered:
+            published = await self._publish(claimed)
+            if len(published) < len(claimed):
                 failed, self._stream_ready = True, False
         async with self._uow_factory() as uow:
             delivered = {stored.event.id for stored in published}
@@ -68,6 +63,17 @@ class RelayEvents:
             backlog = await uow.outbox.backlog()
             await uow.commit()
         return RelayPass(len(published), failed, backlog)
+
+    async def _publish(self, claimed: list[StoredEvent]) -> list[StoredEvent]:
+        """Those the broker stored. All are sent at once: one round trip for the lot."""
+        try:
+            if not self._stream_ready:  # on start, and again after any failure
+                await self._publisher.ensure_stream()
+                self._stream_ready = True
+        except EventNotDelivered:
+            return []
+        results = await self._publisher.publish_all([outgoing(stored) for stored in claimed])
+        return [stored for stored, failure in zip(claimed, results, strict=True) if failure is None]
 
 
 def outgoing(stored: StoredEvent) -> OutgoingEvent:

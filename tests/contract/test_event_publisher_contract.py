@@ -257,6 +257,45 @@ async def test_the_same_id_published_twice_is_stored_once(broker: Broker) -> Non
     assert [r.headers[MESSAGE_ID_HEADER] for r in stored] == [str(event.id), str(other.id)]
 
 
+async def test_publish_all_stores_every_event_in_order_and_each_id_once(broker: Broker) -> None:
+    await broker.publisher.ensure_stream()
+    earlier = an_event()
+    await broker.publisher.publish(earlier)
+    events = [an_event(kind) for kind in ("account.opened", "deposit.posted", "transfer.posted")]
+
+    # The relay crashed before marking `earlier`: it comes again, among new ones.
+    results = await broker.publisher.publish_all([events[0], earlier, *events[1:], events[0]])
+
+    assert results == [None] * 5
+    stored = await broker.stored()
+    assert [r.headers[MESSAGE_ID_HEADER] for r in stored] == [str(e.id) for e in (earlier, *events)]
+    assert await broker.publisher.publish_all([]) == []
+
+
+async def test_publish_all_without_a_stream_or_a_broker_fails_each_quickly(
+    broker: Broker,
+) -> None:
+    events = [an_event(), an_event()]
+
+    results = await broker.publisher.publish_all(events)
+
+    assert [type(r) for r in results] == [EventNotDelivered] * 2
+    assert await broker.stored() == []
+    await broker.publisher.ensure_stream()
+    await broker.go_down()
+    started = time.monotonic()
+    results = await broker.publisher.publish_all(events)
+    assert [type(r) for r in results] == [EventNotDelivered] * 2
+    assert time.monotonic() - started < FAIL_WITHIN_S
+    await broker.come_back()
+    deadline = time.monotonic() + BACK_WITHIN_S
+    while (results := await broker.publisher.publish_all(events)) != [None, None]:
+        assert time.monotonic() < deadline, results
+        await asyncio.sleep(0.1)
+    stored = await broker.stored()
+    assert [r.headers[MESSAGE_ID_HEADER] for r in stored] == [str(e.id) for e in events]
+
+
 async def test_an_id_is_stored_again_once_its_duplicate_window_has_passed(
     make_broker: BrokerFactory,
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from adapters.embedded_nats import EmbeddedNats
 from adapters.in_memory.event_publisher import InMemoryEventPublisher
-from application.ports.event_publisher import EventPublisher, OutgoingEvent
+from application.ports.event_publisher import EventNotDelivered, EventPublisher, OutgoingEvent
 from application.transfer_requests import TransferRequest
 from domain.errors import InsufficientFunds
 from entrypoints.app import create_app
@@ -192,20 +192,22 @@ class _Later:
 
 
 class _CrashAfterPublishing(EventPublisher):
-    """Publishes, then dies before the relay can mark anything: the process crash case."""
+    """Publishes the first few, then dies before the relay can mark anything: the process
+    crash case."""
 
     def __init__(self, inner: EventPublisher, crash_after: int) -> None:
         self._inner = inner
-        self._left = crash_after
+        self._crash_after = crash_after
 
     async def ensure_stream(self) -> None:
         await self._inner.ensure_stream()
 
     async def publish(self, event: OutgoingEvent) -> None:
-        await self._inner.publish(event)
-        self._left -= 1
-        if self._left == 0:
-            raise RuntimeError("the relay died after publishing, before marking")
+        raise AssertionError("the relay publishes what it leased together, with publish_all")
+
+    async def publish_all(self, events: Sequence[OutgoingEvent]) -> list[EventNotDelivered | None]:
+        await self._inner.publish_all(events[: self._crash_after])
+        raise RuntimeError("the relay died after publishing, before marking")
 
     async def close(self) -> None:
         await self._inner.close()
@@ -296,6 +298,11 @@ class _SlowBroker(EventPublisher):
     async def publish(self, event: OutgoingEvent) -> None:
         self.publishing.set()
         await self.go_on.wait()
+
+    async def publish_all(self, events: Sequence[OutgoingEvent]) -> list[EventNotDelivered | None]:
+        for event in events:
+            await self.publish(event)
+        return [None] * len(events)
 
     async def close(self) -> None:
         return None
