@@ -2,9 +2,11 @@
 transaction, so the per-transaction cost (BEGIN, the lock round trip, the write, COMMIT and
 its WAL flush) is paid once per group instead of once per transfer.
 
-Natural batching, no timer: a transfer that finds a free slot runs at once, alone, exactly as
-it would without group commit, so a quiet system pays nothing. Only while every slot is busy
-do transfers queue, and each slot that frees takes everything queued as its next group.
+Natural batching, no timer: a transfer that finds nothing in flight runs at once, alone,
+exactly as it would without group commit, so a quiet system pays nothing. Otherwise it queues,
+and a free slot takes everything queued as its next group: at once when nothing else is in
+flight, beside a running transaction only once enough wait to be worth one (`min_overlap`);
+fewer wait for the running one to end, which bounds their wait.
 """
 
 from __future__ import annotations
@@ -75,10 +77,11 @@ class GroupCommit:
         enabled: bool,
         slots: int,
         max_group: int,
+        min_overlap: int,
         current_trace: Callable[[], str | None] = lambda: None,
         key_ttl: timedelta = IDEMPOTENCY_KEY_TTL,
     ) -> None:
-        if slots < 1 or max_group < 1:
+        if slots < 1 or max_group < 1 or min_overlap < 1:
             raise ValueError("group commit needs at least one slot and groups of one")
         self._movement = movement
         self._uow_factory = uow_factory
@@ -86,6 +89,7 @@ class GroupCommit:
         self._enabled = enabled
         self._slots = slots
         self._max_group = max_group
+        self._min_overlap = min_overlap
         self._current_trace = current_trace
         self._key_ttl = key_ttl
         self._busy = 0
@@ -100,7 +104,7 @@ class GroupCommit:
         if not self._enabled:
             return await self._alone(user_id, checked, idempotency_key)
         accounts = (checked.source_id, checked.destination_id)
-        free = self._busy < self._slots and not self._queue
+        free = self._may_start(1) and not self._queue
         if free and self._moving.keys().isdisjoint(accounts):
             self._busy += 1  # a free slot, nothing to wait for: run now, in the caller's task
             self._moving.update(accounts)
@@ -118,8 +122,18 @@ class GroupCommit:
         self._start_groups()
         return await answer
 
+    def _may_start(self, waiting: int) -> bool:
+        """Whether a transaction for `waiting` transfers may start now. Beside a running one
+        it must be worth its own BEGIN, round trips and COMMIT: measured at 64 connections,
+        starting one for every transfer that came while a group ran gave groups of one or two
+        half the time, each as slow as a full one (the event loop is busy with the full
+        group's requests), and 7% fewer transfers per second than waiting for 8."""
+        if self._busy == 0:
+            return True
+        return self._busy < self._slots and waiting >= self._min_overlap
+
     def _start_groups(self) -> None:
-        while self._busy < self._slots and (group := self._next_group()):
+        while self._may_start(len(self._queue)) and (group := self._next_group()):
             self._busy += 1
             accounts = [a for w in group for a in (w.checked.source_id, w.checked.destination_id)]
             self._moving.update(accounts)
@@ -157,12 +171,14 @@ class GroupCommit:
         it would have arriving after it."""
         group: list[_Waiting] = []
         later: list[_Waiting] = []
+        taken: list[_Waiting] = []
         keys: set[tuple[UUID, str]] = set()
         blocked = set(self._moving)
         while self._queue and len(group) < self._max_group:
             waiting = self._queue.popleft()
             if waiting.answer.done():  # its caller went away before it ran
                 continue
+            taken.append(waiting)
             accounts = (waiting.checked.source_id, waiting.checked.destination_id)
             scope = None if waiting.key is None else (waiting.key.user_id, waiting.key.key)
             if scope in keys or not blocked.isdisjoint(accounts):
@@ -172,6 +188,9 @@ class GroupCommit:
             if scope is not None:
                 keys.add(scope)
             group.append(waiting)
+        if not self._may_start(len(group)):  # what may go now is too few to go beside others
+            self._queue.extendleft(reversed(taken))
+            return []
         self._queue.extendleft(reversed(later))
         return group
 

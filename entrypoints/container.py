@@ -215,6 +215,7 @@ class Container(containers.DeclarativeContainer):
         enabled=providers.Callable(lambda mode: mode == "on", settings.provided.group_commit),
         slots=settings.provided.group_commit_slots,
         max_group=settings.provided.group_commit_max_size,
+        min_overlap=settings.provided.group_commit_min_overlap,
         current_trace=providers.Object(current_traceparent),
     )
     transfer_funds = providers.Singleton(

@@ -125,11 +125,18 @@ class Settings(BaseSettings):
         default=2,
         ge=1,
         le=64,
-        description="Transactions of transfers in flight at once; a transfer that finds one "
-        "free runs at once, alone.",
+        description="Transactions of transfers in flight at once; a transfer that finds none "
+        "in flight runs at once, alone.",
     )
     group_commit_max_size: int = Field(
         default=MAX_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE, description="Transfers per group, at most."
+    )
+    group_commit_min_overlap: int = Field(
+        default=8,
+        ge=1,
+        le=MAX_BATCH_SIZE,
+        description="Transfers that must be waiting for a transaction to start beside one "
+        "already in flight; fewer wait for it to end (with nothing in flight, one goes at once).",
     )
 
     events: Literal["on", "off"] = Field(

@@ -93,6 +93,7 @@ class InMemoryBank:
             enabled=True,
             slots=DEFAULTS.group_commit_slots,
             max_group=DEFAULTS.group_commit_max_size,
+            min_overlap=DEFAULTS.group_commit_min_overlap,
         )
         self.throttle = Throttle(InMemoryAttemptLimiter(), self.clock, throttle_policies(DEFAULTS))
 

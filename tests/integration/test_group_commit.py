@@ -90,6 +90,7 @@ def transfers(container: Container, **options: Any) -> TransferFunds:
         enabled=True,
         slots=options.pop("slots", 1),
         max_group=options.pop("max_group", 1000),
+        min_overlap=options.pop("min_overlap", 1),
         current_trace=TRACE.get,
     )
     return TransferFunds(group_commit)
@@ -266,6 +267,7 @@ async def test_group_commit_off_runs_every_transfer_alone(
         enabled=False,
         slots=1,
         max_group=1000,
+        min_overlap=1,
     )
     transfer = TransferFunds(group_commit)
     request = TransferRequest(source, destination, 1, "EUR")
@@ -296,6 +298,49 @@ async def test_groups_in_flight_never_share_an_account_and_none_overtakes_on_one
     await asyncio.gather(first, waits, behind)
     assert gate.groups == [2]  # the two that waited, together, in arrival order
     assert (await container.get_account()(carol, c)).balance == 100 + 2 - 3
+
+
+async def test_beside_a_running_transaction_another_starts_only_for_enough_transfers(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people = await customers(container, 8, 100)
+    (ada, a), (_, b), (carol, c), (_, d), (eve, e), (_, f), (gus, g), (_, h) = people
+    gate = Gate(monkeypatch)
+    transfer = transfers(container, slots=2, min_overlap=3)
+    first = asyncio.ensure_future(transfer(ada, TransferRequest(a, b, 1, "EUR")))
+    await asyncio.sleep(0)
+    one = asyncio.ensure_future(transfer(carol, TransferRequest(c, d, 2, "EUR")))
+    await asyncio.sleep(0.05)
+    assert not one.done()  # a slot is free, but one transfer is not worth a transaction
+
+    two = asyncio.ensure_future(transfer(eve, TransferRequest(e, f, 3, "EUR")))
+    three = asyncio.ensure_future(transfer(gus, TransferRequest(g, h, 4, "EUR")))
+    await asyncio.wait_for(asyncio.gather(one, two, three), timeout=10)  # three are
+
+    assert not first.done()
+    assert gate.groups == [3]
+    gate.opened.set()
+    await first
+    assert gate.groups == [3]  # the first ran alone
+    await assert_books_balance(container, people, 800)
+
+
+async def test_what_waits_behind_a_running_transaction_goes_when_it_ends(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (ada, a), (_, b), (carol, c), (_, d) = await customers(container, 4, 100)
+    gate = Gate(monkeypatch)
+    transfer = transfers(container, slots=2, min_overlap=1000)
+    first = asyncio.ensure_future(transfer(ada, TransferRequest(a, b, 1, "EUR")))
+    await asyncio.sleep(0)
+    waiting = asyncio.ensure_future(transfer(carol, TransferRequest(c, d, 2, "EUR")))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+
+    gate.opened.set()
+
+    await asyncio.wait_for(asyncio.gather(first, waiting), timeout=10)
+    assert (await container.get_account()(carol, c)).balance == 98
 
 
 async def test_a_failed_group_runs_again_in_arrival_order(
