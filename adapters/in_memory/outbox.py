@@ -51,14 +51,15 @@ class InMemoryOutbox(Outbox):
         self._pending.leases.update((stored.event.id, until) for stored in claimed)
         return claimed
 
-    async def mark_delivered(self, event_ids: Collection[UUID], at: datetime) -> None:
+    async def mark_delivered(self, event_ids: Collection[UUID]) -> None:
         self._pending.delivered.update(event_ids)
 
     async def release(self, event_ids: Collection[UUID]) -> None:
         self._pending.released.update(event_ids)
 
     async def backlog(self) -> OutboxBacklog:
-        waiting = [s for s in self._storage.events if s.event.id not in self._storage.delivered]
+        delivered = self._storage.delivered | self._pending.delivered  # its own marks too
+        waiting = [s for s in self._storage.events if s.event.id not in delivered]
         return OutboxBacklog(
             len(waiting), min((s.event.occurred_at for s in waiting), default=None)
         )

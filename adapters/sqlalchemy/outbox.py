@@ -73,25 +73,29 @@ _FEED = text(
 # A lease, committed at once: several relays share the work (SKIP LOCKED while choosing),
 # and none holds a lock while it talks to the broker.
 _CLAIM = text(
-    "UPDATE events SET claimed_until = :until WHERE position IN ("
-    " SELECT position FROM events WHERE delivered_at IS NULL"
-    " AND (claimed_until IS NULL OR claimed_until <= :now)"
+    "WITH claimed AS (UPDATE event_deliveries SET claimed_until = :until WHERE position IN ("
+    " SELECT position FROM event_deliveries"
+    " WHERE claimed_until IS NULL OR claimed_until <= :now"
     " ORDER BY transaction_id, position LIMIT :limit FOR UPDATE SKIP LOCKED)"
-    " RETURNING position, transaction_id, id, type, occurred_at, schema_version, data,"
-    " accounts, user_ids, traceparent"
+    " RETURNING position)"
+    " SELECT e.position, e.transaction_id, e.id, e.type, e.occurred_at, e.schema_version,"
+    " e.data, e.accounts, e.user_ids, e.traceparent"
+    " FROM events AS e JOIN claimed ON claimed.position = e.position"
 ).bindparams(
     bindparam("now", type_=DateTime(timezone=True)),
     bindparam("until", type_=DateTime(timezone=True)),
 )
-_RELEASE = text("UPDATE events SET claimed_until = NULL WHERE id = ANY(:ids)").bindparams(
-    bindparam("ids", type_=ARRAY(Uuid))
-)
-_MARK = text("UPDATE events SET delivered_at = :at WHERE id = ANY(:ids)").bindparams(
-    bindparam("ids", type_=ARRAY(Uuid)), bindparam("at", type_=DateTime(timezone=True))
-)
+_RELEASE = text(
+    "UPDATE event_deliveries AS d SET claimed_until = NULL FROM events AS e"
+    " WHERE d.position = e.position AND e.id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ARRAY(Uuid)))
+_MARK = text(
+    "DELETE FROM event_deliveries AS d USING events AS e"
+    " WHERE d.position = e.position AND e.id = ANY(:ids)"
+).bindparams(bindparam("ids", type_=ARRAY(Uuid)))
 _BACKLOG = text(
-    "SELECT count(*) AS undelivered, min(occurred_at) AS oldest"
-    " FROM events WHERE delivered_at IS NULL"
+    "SELECT count(*) AS undelivered, min(e.occurred_at) AS oldest"
+    " FROM event_deliveries AS d JOIN events AS e ON e.position = d.position"
 )
 
 
@@ -166,9 +170,9 @@ class SqlAlchemyOutbox(Outbox):
         claimed = [_stored(row) for row in rows]
         return sorted(claimed, key=lambda s: (s.position.transaction, s.position.position))
 
-    async def mark_delivered(self, event_ids: Collection[UUID], at: datetime) -> None:
+    async def mark_delivered(self, event_ids: Collection[UUID]) -> None:
         if event_ids:
-            await self._connection.execute(_MARK, {"ids": list(event_ids), "at": at})
+            await self._connection.execute(_MARK, {"ids": list(event_ids)})
 
     async def release(self, event_ids: Collection[UUID]) -> None:
         if event_ids:

@@ -228,16 +228,20 @@ events = Table(
     Column("accounts", JSONB, nullable=False),
     Column("user_ids", ARRAY(Uuid), nullable=False),
     Column("traceparent", Text, nullable=True),
-    Column("delivered_at", Timestamp, nullable=True),
-    # A relay is publishing it until then: a lease, so a crashed relay's events come back.
-    Column("claimed_until", Timestamp, nullable=True),
     UniqueConstraint("id"),
     Index("ix_events_user_ids", "user_ids", postgresql_using="gin"),
     Index("ix_events_transaction_id_position", "transaction_id", "position"),
-    Index(
-        "ix_events_undelivered",
-        "transaction_id",
-        "position",
-        postgresql_where=text("delivered_at IS NULL"),
-    ),
+)
+
+# What the relay has still to deliver: a trigger on events adds a row in the statement that
+# writes the event (migration 0007), the relay deletes it once the broker has it. Events
+# themselves are never updated.
+event_deliveries = Table(
+    "event_deliveries",
+    metadata,
+    Column("position", BigInteger, primary_key=True, autoincrement=False),
+    Column("transaction_id", BigInteger, nullable=False),
+    # A relay is publishing it until then: a lease, so a crashed relay's events come back.
+    Column("claimed_until", Timestamp, nullable=True),
+    Index("ix_event_deliveries_transaction_id_position", "transaction_id", "position"),
 )
