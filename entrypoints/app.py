@@ -22,6 +22,9 @@ from entrypoints.observability.request_context import RequestContext
 from entrypoints.observability.tracing import configure_tracing
 from entrypoints.relay import delivering_events
 
+YOUNG_COLLECTION_EVERY = 10_000
+"""Net allocations between two young garbage collections (CPython's default: 700)."""
+
 
 def create_app(container: Container, span_exporter: SpanExporter | None = None) -> FastAPI:
     @asynccontextmanager
@@ -35,6 +38,11 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
                 # batch cost 100 ms of CPU on average with it walked, 66 ms without.
                 gc.collect()  # garbage of the startup is freed, not kept forever
                 gc.freeze()
+                # A young collection every 10,000 net allocations, not 700: with 64 requests in
+                # flight, 700 promoted their live objects to older generations, whose scans
+                # cost 8% of the server's CPU (gc callbacks, 64 connections of transfers);
+                # with 10,000, 0.5%. Cycles are still collected, only less often.
+                gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
                 yield
         finally:
             await tracing.close()
