@@ -154,3 +154,65 @@ async def _reconcile(url: str) -> ReconciliationReport:
         return await reconciliation.reconcile(datetime.now(UTC))
     finally:
         await engine.dispose()
+
+
+def test_undelivered_events_stay_undelivered_across_0007_both_ways(postgres_url: str) -> None:
+    """The relay's state moves off the event rows into event_deliveries and back: what was
+    delivered stays delivered, what waited (leased or not) still waits, with its lease."""
+    name = unique_name("hexbank_deliveries")
+    asyncio.run(create_database(postgres_url, name))
+    url = with_database(postgres_url, name)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        migrations.upgrade(url, "0006")
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO events (id, type, occurred_at, schema_version, data, accounts,"
+                " user_ids, delivered_at, claimed_until) VALUES"
+                " (gen_random_uuid(), 'delivered', $1, 1, '{}', '[]', '{}', $1, NULL),"
+                " (gen_random_uuid(), 'waiting', $1, 1, '{}', '[]', '{}', NULL, NULL),"
+                " (gen_random_uuid(), 'leased', $1, 1, '{}', '[]', '{}', NULL, $2)",
+                at,
+                at + timedelta(minutes=1),
+            )
+        )
+        migrations.upgrade(url)
+        waiting = asyncio.run(
+            _events(
+                url,
+                "SELECT e.type, d.claimed_until FROM event_deliveries AS d"
+                " JOIN events AS e ON e.position = d.position ORDER BY e.position",
+            )
+        )
+        assert waiting == [("waiting", None), ("leased", at + timedelta(minutes=1))]
+        # A new event, written as every writer writes it, waits too (the trigger).
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO events (id, type, occurred_at, schema_version, data, accounts,"
+                " user_ids) VALUES (gen_random_uuid(), 'new', $1, 1, '{}', '[]', '{}')",
+                at,
+            )
+        )
+        migrations.downgrade(url, "0006")
+        back = asyncio.run(
+            _events(url, "SELECT type, delivered_at, claimed_until FROM events ORDER BY position")
+        )
+        assert back == [
+            ("delivered", at, None),
+            ("waiting", None, None),
+            ("leased", None, at + timedelta(minutes=1)),
+            ("new", None, None),
+        ]
+    finally:
+        asyncio.run(drop_database(postgres_url, name))
+
+
+async def _events(url: str, statement: str, *arguments: object) -> list[tuple[object, ...]]:
+    connection = await connect(url)
+    try:
+        rows = await connection.fetch(statement, *arguments)
+    finally:
+        await connection.close()
+    return [tuple(row) for row in rows]
