@@ -55,6 +55,10 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
         lifespan=lifespan,
         docs_url=None,  # served from local files by install_docs, not from a CDN
         redoc_url=None,
+        # Traced by hexbank's own instrumentation (observability/tracing.py), only when an
+        # exporter is configured. FastAPI's native telemetry would look up OpenTelemetry's
+        # global providers (environment reads) on every request: 2-3% of a transfer's CPU.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     configure_structlog()
     app.state.container = container
