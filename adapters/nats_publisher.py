@@ -143,28 +143,53 @@ class NatsJetStreamPublisher(EventPublisher):
             return [failure] * len(events)
         results: list[EventNotDelivered | None] = [None] * len(events)
         acks: dict[asyncio.Future[PubAck], int] = {}
-        for index, event in enumerate(events):
-            try:
-                # Written to the client's buffer in this order; its flusher sends them together.
-                ack = await js.publish_async(
-                    event_subject(event.type, self._subject_prefix),
-                    event.payload,
-                    stream=self._stream,
-                    headers={**event.headers, MESSAGE_ID_HEADER: str(event.id)},
-                    wait_stall=self._publish_timeout_s,  # past the client's cap on pending acks
-                )
-            except _BROKER_FAILURES as failure:
-                not_sent = EventNotDelivered(f"event {event.id} not sent: {_describe(failure)}")
-                results[index:] = [not_sent] * (len(events) - index)
-                break
-            acks[ack] = index
-        if acks:
-            _, late = await asyncio.wait(acks, timeout=self._publish_timeout_s)
-            for ack in late:
-                ack.cancel()  # frees its place in the client's table of pending acks
+        try:
+            for index, event in enumerate(events):
+                if (not_sent := await self._send(js, event, acks, index)) is not None:
+                    results[index:] = [not_sent] * (len(events) - index)
+                    break
+            if acks:
+                await asyncio.wait(acks, timeout=self._publish_timeout_s)
+        finally:  # also when the pass is cancelled: nothing stays in the client's table
+            for ack in acks:
+                if not ack.done():
+                    ack.cancel()
         for ack, index in acks.items():
             results[index] = self._acknowledged(events[index], ack)
         return results
+
+    async def _send(
+        self,
+        js: JetStreamContext,
+        event: OutgoingEvent,
+        acks: dict[asyncio.Future[PubAck], int],
+        index: int,
+    ) -> EventNotDelivered | None:
+        """Write one event to the client's buffer (its flusher sends what is there together)
+        and keep the future of its PubAck; or say why it was not sent."""
+        client = self._client
+        if client is None or not client.is_connected:
+            return EventNotDelivered(f"event {event.id} not sent: not connected to {self._url}")
+        if len(event.payload) > client.max_payload:
+            return EventNotDelivered(
+                f"event {event.id} not sent: {len(event.payload)} bytes, the broker takes "
+                f"{client.max_payload}"
+            )
+        try:
+            ack = await js.publish_async(
+                event_subject(event.type, self._subject_prefix),
+                event.payload,
+                stream=self._stream,
+                headers={**event.headers, MESSAGE_ID_HEADER: str(event.id)},
+                wait_stall=self._publish_timeout_s,  # past the client's cap on pending acks
+            )
+        except _BROKER_FAILURES as failure:
+            # The context registered a future for this send that nobody will settle: make a
+            # fresh one next time rather than let its table of pending acks fill up.
+            self._js = None
+            return EventNotDelivered(f"event {event.id} not sent: {_describe(failure)}")
+        acks[ack] = index
+        return None
 
     def _acknowledged(
         self, event: OutgoingEvent, ack: asyncio.Future[PubAck]

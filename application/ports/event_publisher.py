@@ -89,7 +89,8 @@ class EventPublisher(Protocol):
         one entry per event, None where the broker stored it, the failure where it may not
         have. After a failure to send, the rest are not sent (and fail), so what reaches the
         broker keeps the given order; an event the broker refuses alone may still be
-        followed by later ones it stored. Never waits past the adapter's publish timeout."""
+        followed by later ones it stored. Waits for acknowledgements no longer than the
+        adapter's publish timeout."""
         ...
 
     async def close(self) -> None:

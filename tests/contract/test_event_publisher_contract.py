@@ -479,6 +479,29 @@ async def test_a_stream_that_cannot_be_brought_to_the_settings_is_reported(
 # -- the event itself ----------------------------------------------------------------------
 
 
+async def test_publish_all_stops_at_an_event_too_large_for_the_broker_and_leaves_nothing_pending(
+    nats_server: EmbeddedNats, jetstream_admin: JetStreamContext
+) -> None:
+    publisher = nats_publisher(nats_server.url, STREAM_NAME, SUBJECT_PREFIX, DUPLICATE_WINDOW)
+    try:
+        await publisher.ensure_stream()
+        first, after = an_event(), an_event()
+        huge = OutgoingEvent(uuid4(), "transfer.posted", b"x" * (2 * 1024 * 1024), {})
+
+        results = await publisher.publish_all([first, huge, after])
+
+        assert results[0] is None
+        assert [type(r) for r in results[1:]] == [EventNotDelivered] * 2
+        assert "bytes, the broker takes" in str(results[1])
+        js = publisher._js  # what the adapter keeps between passes: no ack left waiting
+        assert js is None or js[1].publish_async_pending() == 0
+        assert await publisher.publish_all([after]) == [None]
+    finally:
+        await publisher.close()
+    stored = await read_stream(nats_server.url, STREAM_NAME, f"{SUBJECT_PREFIX}.>")
+    assert [m.headers[MESSAGE_ID_HEADER] for m in stored] == [str(first.id), str(after.id)]
+
+
 @pytest.mark.parametrize("event_type", ["", "transfer posted", "transfer.*", "account.>", "a..b"])
 def test_an_event_type_must_make_a_plain_subject(event_type: str) -> None:
     with pytest.raises(ValueError, match="event type"):
