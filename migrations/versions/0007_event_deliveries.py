@@ -29,6 +29,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # No event may be written between the copy below and the trigger (another instance still
+    # serving): it would be neither copied nor queued, and never delivered. Reads go on.
+    op.execute("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
     op.create_table(
         "event_deliveries",
         sa.Column("position", sa.BigInteger(), nullable=False),
@@ -72,8 +75,8 @@ def downgrade() -> None:
     op.add_column("events", sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
     # When an event went out was not kept: delivered ones read as delivered when they happened.
     op.execute(
-        "UPDATE events SET delivered_at = occurred_at WHERE position NOT IN"
-        " (SELECT position FROM event_deliveries)"
+        "UPDATE events SET delivered_at = occurred_at WHERE NOT EXISTS"
+        " (SELECT FROM event_deliveries AS d WHERE d.position = events.position)"
     )
     op.execute(
         "UPDATE events SET claimed_until = d.claimed_until FROM event_deliveries AS d"
