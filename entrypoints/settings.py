@@ -6,7 +6,14 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -118,8 +125,8 @@ class Settings(BaseSettings):
 
     group_commit: Literal["on", "off"] = Field(
         default="on",
-        description="on: transfers that arrive while the slots are busy are decided and "
-        "written together, one transaction per group; off: one transaction per transfer.",
+        description="on: transfers that arrive while a transaction is in flight are decided "
+        "and written together, one transaction per group; off: one transaction per transfer.",
     )
     group_commit_slots: int = Field(
         default=2,
@@ -177,6 +184,17 @@ class Settings(BaseSettings):
         if parsed.get_backend_name() not in ("postgresql", "postgres"):
             raise ValueError(f"{parsed.drivername}:// is not PostgreSQL (expected postgresql://)")
         return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+
+    @field_validator("group_commit_min_overlap")
+    @classmethod
+    def _within_a_group(cls, value: int, info: ValidationInfo) -> int:
+        largest = info.data.get("group_commit_max_size")
+        if largest is not None and value > largest:
+            raise ValueError(
+                f"at most HEXBANK_GROUP_COMMIT_MAX_SIZE ({largest}): no group could start "
+                "beside another"
+            )
+        return value
 
     @field_validator("jwt_secret")
     @classmethod

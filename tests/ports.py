@@ -17,18 +17,22 @@ _LOWEST = 20_000
 _given: set[int] = set()
 
 
-def _ephemeral_start() -> int:
+def _outside_the_ephemeral_range() -> tuple[int, int]:
+    """Below the kernel's ephemeral range, or above it when it starts too low."""
     try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32_768  # Linux's default
+        start, end = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        start, end = 32_768, 60_999  # Linux's default
+    if start - 1 - _LOWEST >= 1_000:
+        return _LOWEST, start - 1
+    return end + 1, 65_535
 
 
 def free_port() -> int:
     """A loopback port nobody listens on, never handed out twice in this process."""
-    highest = _ephemeral_start() - 1
+    lowest, highest = _outside_the_ephemeral_range()
     for _ in range(1_000):
-        port = random.randint(_LOWEST, highest)  # nosec B311: not a secret
+        port = random.randint(lowest, highest)  # nosec B311: not a secret
         if port in _given:
             continue
         with socket.socket() as probe:
@@ -38,4 +42,4 @@ def free_port() -> int:
                 continue
         _given.add(port)
         return port
-    raise RuntimeError(f"no free loopback port between {_LOWEST} and {highest}")
+    raise RuntimeError(f"no free loopback port between {lowest} and {highest}")

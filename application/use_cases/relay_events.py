@@ -67,7 +67,8 @@ class RelayEvents:
             await uow.outbox.mark_delivered(delivered)
             await uow.outbox.release([s.event.id for s in claimed if s.event.id not in delivered])
             full = len(claimed) == self._batch_size and not failed
-            if self._backlog is None or not full or now - self._counted_at >= COUNT_EVERY:
+            recent = self._counted_at <= now < self._counted_at + COUNT_EVERY  # clock steps too
+            if self._backlog is None or not full or not recent:
                 self._backlog, self._counted_at = await uow.outbox.backlog(), now
             await uow.commit()
         return RelayPass(len(published), failed, self._backlog)
