@@ -12,9 +12,10 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from domain.account import Account
+from domain.ids import new_id
 from domain.ledger import Posting
 from domain.transfer import Transfer, TransferKind, TransferStatus
 from domain.user import User
@@ -138,11 +139,11 @@ def posting_events(posting: Posting, now: datetime) -> list[Event]:
     transfer = posting.transfer
     accounts = (AccountState.of(posting.source), AccountState.of(posting.destination))
     users = _users(accounts, transfer.created_by)
-    events = [Event(uuid4(), _type_of(posting), now, transfer_document(transfer), accounts, users)]
+    events = [Event(new_id(), _type_of(posting), now, transfer_document(transfer), accounts, users)]
     if posting.amends is not None:
         events.append(
             Event(
-                uuid4(),
+                new_id(),
                 "transfer.reversed",
                 now,
                 transfer_document(posting.amends),
@@ -165,7 +166,7 @@ def expired_events(
         )
         events.append(
             Event(
-                uuid4(),
+                new_id(),
                 "transfer.expired",
                 now,
                 transfer_document(hold),
@@ -180,7 +181,7 @@ def account_event(kind: str, account: Account, now: datetime) -> Event:
     """`account.opened`, `.updated`, `.frozen`, `.unfrozen`, `.closed`."""
     state = AccountState.of(account)
     users = () if account.owner_id is None else (account.owner_id,)
-    return Event(uuid4(), f"account.{kind}", now, account_document(account), (state,), users)
+    return Event(new_id(), f"account.{kind}", now, account_document(account), (state,), users)
 
 
 def user_registered(user: User, now: datetime) -> Event:
@@ -190,7 +191,7 @@ def user_registered(user: User, now: datetime) -> Event:
         "full_name": user.full_name,
         "created_at": user.created_at.isoformat(),
     }
-    return Event(uuid4(), "user.registered", now, data, (), (user.id,))
+    return Event(new_id(), "user.registered", now, data, (), (user.id,))
 
 
 def _type_of(posting: Posting) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from application.ports.unit_of_work import UnitOfWork
 from application.transfer_requests import Labels
 from domain.account import Account, funding_account_id
 from domain.errors import AccountNotFound
+from domain.ids import new_id
 from domain.ledger import Posting, post_transfer
 from domain.money import Money
 from domain.transfer import TransferKind
@@ -53,7 +54,7 @@ async def post_with_funding(
     account, funding = await lock_with_funding(uow, account_id, user_id, at=now)
     source, destination = (funding, account) if kind is TransferKind.DEPOSIT else (account, funding)
     return post_transfer(
-        transfer_id=uuid4(),
+        transfer_id=new_id(),
         source=source,
         destination=destination,
         amount=Money(amount, account.currency),

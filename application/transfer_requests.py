@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from application.money_movement import FingerprintPart
 from application.ports.unit_of_work import UnitOfWork
@@ -17,6 +17,7 @@ from domain.errors import (
     SameAccountTransfer,
 )
 from domain.holds import place_hold, require_hold_timeout
+from domain.ids import new_id
 from domain.ledger import Posting, post_transfer
 from domain.metadata import Metadata, require_metadata, require_reference
 from domain.money import Money
@@ -122,7 +123,7 @@ def decide_transfer(
         raise AccountNotFound(f"Account {checked.destination_id} not found.")
     if checked.pending:
         return place_hold(
-            transfer_id=uuid4(),
+            transfer_id=new_id(),
             source=source,
             destination=destination,
             amount=checked.amount,
@@ -134,7 +135,7 @@ def decide_transfer(
             metadata=checked.metadata,
         )
     return post_transfer(
-        transfer_id=uuid4(),
+        transfer_id=new_id(),
         source=source,
         destination=destination,
         amount=checked.amount,

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid5
 
 from domain.currency import require_currency
 from domain.errors import (
@@ -16,6 +16,7 @@ from domain.errors import (
     InsufficientFunds,
     InvalidAccountName,
 )
+from domain.ids import new_id
 from domain.metadata import Metadata, require_metadata
 from domain.money import MAX_MINOR_UNITS
 
@@ -82,7 +83,7 @@ class Account:
         metadata: Metadata | None = None,
     ) -> Account:
         return cls(
-            id=uuid4(),
+            id=new_id(),
             owner_id=owner_id,
             currency=require_currency(currency),
             balance=0,

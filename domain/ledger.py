@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from domain.account import Account
 from domain.errors import CurrencyMismatch, InsufficientFunds, InvalidAmount, SameAccountTransfer
+from domain.ids import new_id
 from domain.metadata import Metadata
 from domain.money import Money
 from domain.transfer import LedgerEntry, Transfer, TransferKind, TransferStatus
@@ -114,7 +115,7 @@ def move(
     source.last_entry_at = destination.last_entry_at = now
     return (
         LedgerEntry(
-            id=uuid4(),
+            id=new_id(),
             account_id=source.id,
             transfer_id=transfer.id,
             sequence=debit_sequence,
@@ -123,7 +124,7 @@ def move(
             created_at=now,
         ),
         LedgerEntry(
-            id=uuid4(),
+            id=new_id(),
             account_id=destination.id,
             transfer_id=transfer.id,
             sequence=credit_sequence,

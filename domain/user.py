@@ -5,9 +5,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from domain.errors import InvalidFullName, InvalidPassword
+from domain.ids import new_id
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -31,7 +32,7 @@ class User:
     @classmethod
     def register(cls, *, email: str, full_name: str, password_hash: str, now: datetime) -> User:
         return cls(
-            id=uuid4(),
+            id=new_id(),
             email=email,
             full_name=normalize_full_name(full_name),
             password_hash=password_hash,

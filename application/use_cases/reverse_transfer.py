@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
 from application.transfer_access import locked_transfer, require_payee
 from application.transfer_requests import Labels
+from domain.ids import new_id
 from domain.ledger import Posting
 from domain.reversals import reverse_transfer
 from domain.transfer import normalize_description, require_valid_amount
@@ -41,7 +42,7 @@ class ReverseTransfer:
             require_payee(original, payer, payee, user_id)
             return reverse_transfer(
                 original,
-                reversal_id=uuid4(),
+                reversal_id=new_id(),
                 payee=payee,
                 payer=payer,
                 amount=amount,
