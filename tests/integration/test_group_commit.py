@@ -300,6 +300,19 @@ async def test_groups_in_flight_never_share_an_account_and_none_overtakes_on_one
     assert (await container.get_account()(carol, c)).balance == 100 + 2 - 3
 
 
+async def held_and_one_behind(
+    held: Callable[[], Awaitable[TransferReceipt]], behind: Callable[[], Awaitable[TransferReceipt]]
+) -> tuple[asyncio.Future[TransferReceipt], asyncio.Future[TransferReceipt]]:
+    """The first takes a slot and waits at the gate; the second, started next, has not run
+    a moment later."""
+    first = asyncio.ensure_future(held())
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(behind())
+    await asyncio.sleep(0.05)
+    assert not second.done()
+    return first, second
+
+
 async def test_beside_a_running_transaction_another_starts_only_for_enough_transfers(
     container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -307,11 +320,11 @@ async def test_beside_a_running_transaction_another_starts_only_for_enough_trans
     (ada, a), (_, b), (carol, c), (_, d), (eve, e), (_, f), (gus, g), (_, h) = people
     gate = Gate(monkeypatch)
     transfer = transfers(container, slots=2, min_overlap=3)
-    first = asyncio.ensure_future(transfer(ada, TransferRequest(a, b, 1, "EUR")))
-    await asyncio.sleep(0)
-    one = asyncio.ensure_future(transfer(carol, TransferRequest(c, d, 2, "EUR")))
-    await asyncio.sleep(0.05)
-    assert not one.done()  # a slot is free, but one transfer is not worth a transaction
+    # A slot is free, but one transfer is not worth a transaction beside the first.
+    first, one = await held_and_one_behind(
+        partial(transfer, ada, TransferRequest(a, b, 1, "EUR")),
+        partial(transfer, carol, TransferRequest(c, d, 2, "EUR")),
+    )
 
     two = asyncio.ensure_future(transfer(eve, TransferRequest(e, f, 3, "EUR")))
     three = asyncio.ensure_future(transfer(gus, TransferRequest(g, h, 4, "EUR")))
@@ -331,11 +344,10 @@ async def test_what_waits_behind_a_running_transaction_goes_when_it_ends(
     (ada, a), (_, b), (carol, c), (_, d) = await customers(container, 4, 100)
     gate = Gate(monkeypatch)
     transfer = transfers(container, slots=2, min_overlap=1000)
-    first = asyncio.ensure_future(transfer(ada, TransferRequest(a, b, 1, "EUR")))
-    await asyncio.sleep(0)
-    waiting = asyncio.ensure_future(transfer(carol, TransferRequest(c, d, 2, "EUR")))
-    await asyncio.sleep(0.05)
-    assert not waiting.done()
+    first, waiting = await held_and_one_behind(
+        partial(transfer, ada, TransferRequest(a, b, 1, "EUR")),
+        partial(transfer, carol, TransferRequest(c, d, 2, "EUR")),
+    )
 
     gate.opened.set()
 
