@@ -51,11 +51,11 @@ class InMemoryOutbox(Outbox):
         self._pending.leases.update((stored.event.id, until) for stored in claimed)
         return claimed
 
-    async def mark_delivered(self, event_ids: Collection[UUID]) -> None:
-        self._pending.delivered.update(event_ids)
+    async def mark_delivered(self, events: Collection[StoredEvent]) -> None:
+        self._pending.delivered.update(stored.event.id for stored in events)
 
-    async def release(self, event_ids: Collection[UUID]) -> None:
-        self._pending.released.update(event_ids)
+    async def release(self, events: Collection[StoredEvent]) -> None:
+        self._pending.released.update(stored.event.id for stored in events)
 
     async def backlog(self) -> OutboxBacklog:
         delivered = self._storage.delivered | self._pending.delivered  # its own marks too

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, DateTime, Integer, Text, Uuid, bindparam, text
+from sqlalchemy import ARRAY, BigInteger, DateTime, Integer, Text, Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.trace_context import current_traceparent
@@ -86,17 +86,20 @@ _CLAIM = text(
     bindparam("until", type_=DateTime(timezone=True)),
 )
 _RELEASE = text(
-    "UPDATE event_deliveries AS d SET claimed_until = NULL FROM events AS e"
-    " WHERE d.position = e.position AND e.id = ANY(:ids)"
-).bindparams(bindparam("ids", type_=ARRAY(Uuid)))
-_MARK = text(
-    "DELETE FROM event_deliveries AS d USING events AS e"
-    " WHERE d.position = e.position AND e.id = ANY(:ids)"
-).bindparams(bindparam("ids", type_=ARRAY(Uuid)))
+    "UPDATE event_deliveries SET claimed_until = NULL WHERE position = ANY(:positions)"
+).bindparams(bindparam("positions", type_=ARRAY(BigInteger)))
+_MARK = text("DELETE FROM event_deliveries WHERE position = ANY(:positions)").bindparams(
+    bindparam("positions", type_=ARRAY(BigInteger))
+)
 _BACKLOG = text(
     "SELECT count(*) AS undelivered, min(e.occurred_at) AS oldest"
     " FROM event_deliveries AS d JOIN events AS e ON e.position = d.position"
 )
+
+
+def _positions(events: Collection[StoredEvent]) -> list[int]:
+    """Where the relay's queue keeps them: no lookup by id."""
+    return [stored.position.position for stored in events]
 
 
 def _state(document: dict[str, Any]) -> AccountState:
@@ -170,13 +173,13 @@ class SqlAlchemyOutbox(Outbox):
         claimed = [_stored(row) for row in rows]
         return sorted(claimed, key=lambda s: (s.position.transaction, s.position.position))
 
-    async def mark_delivered(self, event_ids: Collection[UUID]) -> None:
-        if event_ids:
-            await self._connection.execute(_MARK, {"ids": list(event_ids)})
+    async def mark_delivered(self, events: Collection[StoredEvent]) -> None:
+        if events:
+            await self._connection.execute(_MARK, {"positions": _positions(events)})
 
-    async def release(self, event_ids: Collection[UUID]) -> None:
-        if event_ids:
-            await self._connection.execute(_RELEASE, {"ids": list(event_ids)})
+    async def release(self, events: Collection[StoredEvent]) -> None:
+        if events:
+            await self._connection.execute(_RELEASE, {"positions": _positions(events)})
 
     async def backlog(self) -> OutboxBacklog:
         row = (await self._connection.execute(_BACKLOG)).one()

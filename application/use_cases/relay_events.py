@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventNotDelivered, EventPublisher, OutgoingEvent
@@ -46,8 +46,8 @@ class RelayEvents:
         self._clock = clock
         self._batch_size = batch_size
         self._stream_ready = False
-        self._backlog: OutboxBacklog | None = None
-        self._counted_at = datetime.min.replace(tzinfo=UTC)
+        self._counted: tuple[OutboxBacklog, datetime] | None = None
+        """The last count of the backlog, and when it was made."""
 
     async def __call__(self) -> RelayPass:
         now = self._clock.now()
@@ -64,14 +64,14 @@ class RelayEvents:
                 failed, self._stream_ready = True, False
         async with self._uow_factory() as uow:
             delivered = {stored.event.id for stored in published}
-            await uow.outbox.mark_delivered(delivered)
-            await uow.outbox.release([s.event.id for s in claimed if s.event.id not in delivered])
+            await uow.outbox.mark_delivered(published)
+            await uow.outbox.release([s for s in claimed if s.event.id not in delivered])
             full = len(claimed) == self._batch_size and not failed
-            recent = self._counted_at <= now < self._counted_at + COUNT_EVERY  # clock steps too
-            if self._backlog is None or not full or not recent:
-                self._backlog, self._counted_at = await uow.outbox.backlog(), now
+            counted = self._counted
+            if counted is None or not full or not counted[1] <= now < counted[1] + COUNT_EVERY:
+                counted = self._counted = (await uow.outbox.backlog(), now)  # clock steps too
             await uow.commit()
-        return RelayPass(len(published), failed, self._backlog)
+        return RelayPass(len(published), failed, counted[0])
 
     async def _publish(self, claimed: list[StoredEvent]) -> list[StoredEvent]:
         """Those the broker stored. All are sent at once: one round trip for the lot."""

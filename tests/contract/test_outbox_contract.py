@@ -67,8 +67,8 @@ async def test_the_relay_claims_marks_and_counts(uow_factory: UnitOfWorkFactory)
         assert [s.event.id for s in other] == [events[2].id]
         await uow.commit()
     async with uow_factory() as uow:
-        await uow.outbox.mark_delivered([claimed[0].event.id])
-        await uow.outbox.release([claimed[1].event.id])
+        await uow.outbox.mark_delivered([claimed[0]])
+        await uow.outbox.release([claimed[1]])
         assert (await uow.outbox.backlog()).undelivered == 2  # its own mark counts at once
         await uow.commit()
     async with uow_factory() as uow:
