@@ -109,30 +109,9 @@ class NatsJetStreamPublisher(EventPublisher):
             ) from failure
 
     async def publish(self, event: OutgoingEvent) -> None:
-        js = await self._jetstream()
-        headers = {**event.headers, MESSAGE_ID_HEADER: str(event.id)}
-        try:
-            ack = await js.publish(
-                event_subject(event.type, self._subject_prefix),
-                event.payload,
-                timeout=self._publish_timeout_s,
-                stream=self._stream,
-                headers=headers,
-            )
-        except nats.js.errors.NoStreamResponseError as failure:
-            raise EventNotDelivered(
-                f"no stream takes {event.type} events (ensure_stream not run?)"
-            ) from failure
-        except nats.js.errors.APIError as refusal:
-            raise EventNotDelivered(
-                f"JetStream refused event {event.id}: {refusal.description}"
-            ) from refusal
-        except _BROKER_FAILURES as failure:
-            raise EventNotDelivered(
-                f"event {event.id} not acknowledged: {_describe(failure)}"
-            ) from failure
-        if ack.duplicate:
-            logger.debug("event %s was already in stream %s", event.id, ack.stream)
+        [failure] = await self.publish_all([event])
+        if failure is not None:
+            raise failure
 
     async def publish_all(self, events: Sequence[OutgoingEvent]) -> list[EventNotDelivered | None]:
         if not events:
