@@ -13,7 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from entrypoints.container import Container
 from entrypoints.http.body_limit import BodySizeLimit
 from entrypoints.http.docs import install_docs
-from entrypoints.http.problems import install_problem_handlers
+from entrypoints.http.problems import install_problem_catalogue, install_problem_handlers
 from entrypoints.http.routers import accounts, events, health, metrics, transfers, users
 from entrypoints.observability.logging import configure_structlog
 from entrypoints.observability.metrics import Metrics
@@ -82,6 +82,7 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
     ):
         app.include_router(router)
     install_docs(app)
+    install_problem_catalogue(app)
     # Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set or an exporter is given (tests).
     tracing = configure_tracing(
         app, container.engine, container.replica_engine, exporter=span_exporter

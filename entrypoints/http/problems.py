@@ -65,6 +65,75 @@ _SLUG_BY_STATUS = {
 }
 
 
+PROTOCOL_PROBLEMS: dict[str, tuple[int, str]] = {
+    "bad-request": (400, "The request could not be read (a Content-Length that is no number)."),
+    "unauthorized": (401, "Authentication is missing."),
+    "not-found": (404, "No such route."),
+    "method-not-allowed": (405, "The route exists, but not with this method; see `Allow`."),
+    "payload-too-large": (413, "The request body is larger than HEXBANK_MAX_BODY_BYTES."),
+    "unsupported-media-type": (415, "The body is not of a media type this route reads."),
+    "validation-error": (422, "A field of the request is missing or invalid; see `errors`."),
+    "internal-error": (500, "An unexpected error; nothing was half done."),
+}
+"""Problem types sent without an error class of the domain or the application (by the HTTP
+layer or the server itself): slug -> (status, meaning). Each is listed in the OpenAPI document
+beside those derived from the error classes."""
+
+
+def problem_catalogue() -> dict[str, tuple[int, str]]:
+    """Every problem type the service can answer: slug -> (status, meaning). The error classes
+    give theirs (status from STATUS_BY_ERROR, meaning from the docstring), so a new refusal
+    is declared in the spec by being written."""
+    catalogue = dict(PROTOCOL_PROBLEMS)
+    pending: list[type[Exception]] = [domain_errors.DomainError, app_errors.ApplicationError]
+    while pending:
+        kind = pending.pop()
+        pending.extend(kind.__subclasses__())
+        code = getattr(kind, "code", None)
+        if kind in (domain_errors.DomainError, app_errors.ApplicationError) or not code:
+            continue
+        doc = (kind.__doc__ or "").strip().split("\n\n")[0]
+        meaning = " ".join(doc.split()) or code.replace("-", " ").capitalize() + "."
+        catalogue.setdefault(code, (_status_of_class(kind), meaning))
+    return dict(sorted(catalogue.items()))
+
+
+def _status_of_class(kind: type[Exception]) -> int:
+    for base in kind.__mro__:
+        if base in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[base]
+    return 500
+
+
+def install_problem_catalogue(app: FastAPI) -> None:
+    """Declare every problem type in /openapi.json: a table in `info.description` for people
+    and `x-problem-types` (slug -> status and meaning) for tools."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        catalogue = problem_catalogue()
+        rows = "\n".join(
+            f"| `{slug}` | {status} | {meaning} |" for slug, (status, meaning) in catalogue.items()
+        )
+        table = (
+            f"Every error is `application/problem+json` (RFC 9457) whose `type` ends in one of "
+            f"these slugs:\n\n| slug | status | meaning |\n|---|---|---|\n{rows}"
+        )
+        info = document["info"]
+        info["description"] = f"{info.get('description', '')}\n\n{table}".strip()
+        document["x-problem-types"] = {
+            slug: {"status": status, "meaning": meaning}
+            for slug, (status, meaning) in catalogue.items()
+        }
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 class ProblemResponse(JSONResponse):
     media_type = PROBLEM_MEDIA_TYPE
 

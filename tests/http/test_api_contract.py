@@ -22,7 +22,7 @@ from domain.user import (
     PASSWORD_MAX_LENGTH,
     PASSWORD_MIN_LENGTH,
 )
-from entrypoints.http.problems import install_problem_handlers
+from entrypoints.http.problems import _SLUG_BY_STATUS, install_problem_handlers, problem_catalogue
 from entrypoints.http.schemas import explain
 from entrypoints.observability.metrics import Metrics
 from tests.conftest import make_settings, serving
@@ -398,3 +398,17 @@ async def test_a_replayed_refusal_carries_idempotent_replayed() -> None:
         status, headers, _ = await refusal(replayed=fresh)
         assert status == 422
         assert "idempotent-replayed" not in headers
+
+
+async def test_every_problem_type_is_declared_in_the_spec(client: AsyncClient) -> None:
+    """The spec lists each slug the service can answer with its status: a client can switch
+    on `type` knowing every value it may meet."""
+    document = await openapi(client)
+    declared = document["x-problem-types"]
+    assert declared == {
+        slug: {"status": status, "meaning": meaning}
+        for slug, (status, meaning) in problem_catalogue().items()
+    }
+    for status, slug in _SLUG_BY_STATUS.items():
+        assert declared[slug]["status"] == status
+    assert "| `insufficient-funds` | 422 |" in document["info"]["description"]
