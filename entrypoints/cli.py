@@ -18,13 +18,15 @@ import typer
 import uvicorn
 from prometheus_client import CollectorRegistry
 
+from adapters.email_normalizer import EmailValidatorNormalizer
 from adapters.embedded_postgres import EmbeddedPostgresError
 from adapters.sqlalchemy import migrations
 from adapters.sqlalchemy.preflight import DatabaseUnusable, check_database
-from application.errors import ApplicationError
+from application.errors import ApplicationError, StorageUnavailable, TransientConflict
 from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
 from domain.errors import DomainError, EmailAlreadyRegistered
+from domain.user import normalize_full_name, require_valid_password
 from entrypoints.app import create_app
 from entrypoints.broker import broker_url
 from entrypoints.container import Container, build_container
@@ -32,15 +34,28 @@ from entrypoints.database import database_url
 from entrypoints.observability.logging import configure_logging
 from entrypoints.observability.multiprocess import metrics_shared_by_workers
 from entrypoints.observability.relay_metrics import RelayMetrics
+from entrypoints.reconciliation_report import render_report
 from entrypoints.relay import RelayLoop
 from entrypoints.settings import ConfigurationError, Settings, load_settings
 
 T = TypeVar("T")
-cli = typer.Typer(help="hexbank: accounts, deposits and transfers.", no_args_is_help=True)
+cli = typer.Typer(
+    help="hexbank: accounts, deposits and transfers.",
+    epilog="Exit status: 0 done; 1 refused or not found (reconcile: a difference in the "
+    "books); 2 could not run (bad usage or settings, no database).",
+    no_args_is_help=True,
+    # Markdown joins a docstring's lines into one paragraph and wraps it at the terminal's
+    # width; the default ("rich") keeps the source's line breaks in the list of commands.
+    rich_markup_mode="markdown",
+)
 
 
+REFUSED = 1
+"""Exit status when the command ran and said no: a rule refused it, or what it names does not
+exist (and, for `reconcile`, the books disagree)."""
 CANNOT_RUN = 2
-"""Exit status when a command could not do its work at all (bad settings, no database)."""
+"""Exit status when a command could not do its work at all (bad usage or settings, no
+database)."""
 
 
 class _Shutdown(Exception):
@@ -80,6 +95,12 @@ def _cannot_run(reason: str) -> NoReturn:
     """One line that says what to fix, on stderr, and exit status 2: no traceback."""
     typer.echo(f"hexbank: {reason}", err=True)
     sys.exit(CANNOT_RUN)
+
+
+def _refused(reason: str) -> NoReturn:
+    """One line that says what was refused (or not found), on stderr, and exit status 1."""
+    typer.echo(f"hexbank: {reason}", err=True)
+    sys.exit(REFUSED)
 
 
 @contextmanager
@@ -170,30 +191,77 @@ def _serve_workers(workers: int, host: str, port: int) -> None:
 @cli.command()
 def migrate() -> None:
     """Apply every migration to DATABASE_URL (or the embedded database)."""
-    with _one_line_errors(), _usable_database(load_settings()):
-        pass
+    with _one_line_errors():
+        settings = load_settings()
+        # Not `_usable_database`: this command says which revisions it applied.
+        with database_url(settings) as url:
+            asyncio.run(check_database(url, settings.db_connect_timeout_s))
+            applied = migrations.upgrade(url)
+    where = "the embedded database" if settings.database_url is None else "the database"
+    head = migrations.head_revision()
+    if applied:
+        typer.echo(f"applied {len(applied)} migrations to {where}: {', '.join(applied)}")
+    typer.echo(f"{where} is at migration {head}, the newest")
 
 
 @cli.command()
 def revision(message: str) -> None:
     """Autogenerate a migration from the difference between the tables and the database."""
     with _one_line_errors(), _usable_database(load_settings()) as url:
-        migrations.autogenerate(url, message)
+        written = migrations.autogenerate(url, message)
+    typer.echo(f"wrote {written}: read it before you commit it")
 
 
 @cli.command("create-user")
 def create_user(
     email: str,
-    full_name: Annotated[str, typer.Option("--full-name", prompt=True)],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    full_name: Annotated[
+        str | None, typer.Option("--full-name", help="Asked for when not given.")
+    ] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--password-stdin", help="Read the password from the first line of standard input."
+        ),
+    ] = False,
+    password: Annotated[
+        str | None,
+        typer.Option(help="Seen by anyone who lists processes: prefer --password-stdin."),
+    ] = None,
 ) -> None:
-    """Register a user, as POST /api/v1/users does (the password is asked, never echoed)."""
+    """Register a user, as POST /api/v1/users does.
+
+    The email and the name are checked before the password is asked for (twice, never
+    echoed); `--password-stdin` reads it from a pipe instead.
+    """
+    _refuse_early(lambda: EmailValidatorNormalizer().normalize(email))
+    if full_name is None:
+        if password_stdin:
+            _cannot_run("give --full-name when the password comes from stdin")
+        full_name = typer.prompt("Full name")
+    _refuse_early(lambda: normalize_full_name(full_name))
+    if password_stdin:
+        password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    elif password is None:
+        if not sys.stdin.isatty():  # getpass would read the terminal anyway, and warn
+            _cannot_run("standard input is not a terminal: pipe the password with --password-stdin")
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    chosen = password
+    _refuse_early(lambda: require_valid_password(chosen))
 
     async def register(container: Container) -> str:
-        user = await container.register_user()(Registration(email, password, full_name))
-        return f"created {user.email} ({user.id})"
+        user = await container.register_user()(Registration(email, chosen, full_name))
+        return f"created user {user.email} ({user.id})"
 
     typer.echo(_run(register))
+
+
+def _refuse_early(check: Callable[[], object]) -> None:
+    """Apply a domain rule before the database starts (and before a prompt asks for more)."""
+    try:
+        check()
+    except DomainError as refusal:
+        _refused(refusal.detail)
 
 
 # Published on purpose: the demo users' password, printed by seed-demo and in the README.
@@ -235,22 +303,22 @@ def seed_demo() -> None:
 
 @cli.command()
 def reconcile() -> None:
-    """Check the whole ledger; print every difference and exit 1 when there is any (2 when
-    the check could not run at all)."""
+    """Check the whole ledger in one snapshot and print what each check found.
+
+    Exit status 1 when the books disagree anywhere (every difference is listed), 2 when the
+    check could not run at all.
+    """
     report = _run(lambda container: container.reconcile_ledger()())
-    typer.echo(f"totals by currency: {report.totals_by_currency}")
-    for difference in report.differences:
-        typer.echo(f"difference: {difference}")
+    typer.echo(render_report(report))
     if not report.is_clean:
-        raise typer.Exit(1)
-    typer.echo("the ledger balances")
+        raise typer.Exit(REFUSED)
 
 
 @cli.command("expire-holds")
 def expire_holds() -> None:
     """Write `expired` (and its event) on every hold past its expiry; reads already say so."""
     expired = _run(lambda container: container.expire_holds()())
-    typer.echo(f"expired {len(expired)} holds")
+    typer.echo(f"expired {_count(len(expired), 'hold')}")
 
 
 @cli.command("freeze-account")
@@ -299,7 +367,9 @@ def relay() -> None:
 
     with _one_line_errors(), _usable_database(settings) as url, broker_url(settings) as nats:
         if nats is not None:
+            typer.echo(f"relaying events to {nats} until Ctrl-C or SIGTERM")
             asyncio.run(deliver(url, nats))
+            typer.echo("relay stopped")
 
 
 @cli.command()
@@ -307,15 +377,20 @@ def purge() -> None:
     """Forget idempotency keys older than 24 hours and stale login/registration counts."""
     purged = _run(lambda container: container.purge_expired()())
     typer.echo(
-        f"purged {purged.idempotency_keys} idempotency keys, "
-        f"{purged.attempt_counters} attempt counters"
+        f"purged {_count(purged.idempotency_keys, 'idempotency key')} and "
+        f"{_count(purged.attempt_counters, 'attempt counter')}"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _run(work: Callable[[Container], Awaitable[T]]) -> T:
     """Run one piece of work on a container for DATABASE_URL (or the embedded database).
 
-    A refusal or a database that stops answering ends the command with status 2 and one line.
+    One line ends the command: with status 1 for a refusal (a rule, something not found),
+    2 for a database that stops answering.
     """
 
     async def run(settings: Settings, url: str) -> T:
@@ -332,9 +407,11 @@ def _run(work: Callable[[Container], Awaitable[T]]) -> T:
             try:
                 return asyncio.run(run(settings, url))
             except DomainError as refusal:
-                _cannot_run(f"refused: {refusal.detail}")
-            except ApplicationError as failure:
+                _refused(refusal.detail)
+            except (StorageUnavailable, TransientConflict) as failure:
                 _cannot_run(failure.detail)
+            except ApplicationError as refusal:
+                _refused(refusal.detail)
 
 
 def main() -> None:

@@ -58,11 +58,12 @@ async def test_seed_demo_create_user_and_reconcile(database_url: str, tmp_path: 
         "eve@example.com",
         "--full-name",
         "Eve",
-        "--password",
-        "a-long-password",
+        "--password-stdin",
+        stdin="a long password\n",
     )
     assert created.returncode == 0, created.stderr
-    assert "created eve@example.com" in created.stdout
+    assert created.stderr == ""  # no GetPassWarning, no prompt
+    assert "created user eve@example.com" in created.stdout
     again = hexbank(
         database_url,
         tmp_path,
@@ -73,16 +74,18 @@ async def test_seed_demo_create_user_and_reconcile(database_url: str, tmp_path: 
         "--password",
         "a-long-password",
     )
-    assert again.returncode == 2
-    assert "already registered" in again.stderr
+    assert again.returncode == 1  # refused
+    assert again.stderr.strip() == "hexbank: eve@example.com is already registered."
 
     purged = hexbank(database_url, tmp_path, "purge")
     assert purged.returncode == 0, purged.stderr
-    assert "purged 0 idempotency keys" in purged.stdout
+    assert "purged 0 idempotency keys and" in purged.stdout
 
     clean = hexbank(database_url, tmp_path, "reconcile")
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "the ledger balances" in clean.stdout
+    assert "\nEUR " in clean.stdout  # a table, not a Python dict
+    assert "{" not in clean.stdout
+    assert clean.stdout.rstrip().endswith("the ledger balances")
 
     connection = await connect(database_url)
     try:
@@ -94,7 +97,67 @@ async def test_seed_demo_create_user_and_reconcile(database_url: str, tmp_path: 
         await connection.close()
     broken = hexbank(database_url, tmp_path, "reconcile")
     assert broken.returncode == 1
-    assert "difference: BalanceMismatch" in broken.stdout
+    check = next(line for line in broken.stdout.splitlines() if line.startswith("balance = "))
+    assert check.split()[-1] == "1", broken.stdout  # one difference on that check
+    assert "where not balance = sum of its entries:" in broken.stdout
+    assert "account_id" in broken.stdout
+    assert broken.stdout.rstrip().endswith("the ledger does NOT balance")
+
+
+def test_migrate_says_what_it_applied(database_url: str, tmp_path: Path) -> None:
+    """The test database is migrated already: a fresh one shows the whole list."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    first = subprocess.run(
+        [sys.executable, "-m", "entrypoints.cli", "migrate"],
+        env={**env, "HEXBANK_DATA_DIR": str(tmp_path), "HEXBANK_LOG_FORMAT": "json"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    applied, at_head = first.stdout.splitlines()
+    assert applied.startswith("applied ")
+    assert "migrations to the embedded database: 0001" in applied
+    assert at_head.startswith("the embedded database is at migration ")
+    again = hexbank(database_url, tmp_path, "migrate")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("the database is at migration "), again.stdout
+    assert at_head.split()[-3] == again.stdout.split()[-3]  # the same head
+
+
+def test_create_user_checks_what_it_can_before_asking_or_starting(tmp_path: Path) -> None:
+    """A bad email or name is refused (exit 1) before any prompt and before the database
+    starts; a password from a pipe needs --password-stdin (exit 2, one line, no warning)."""
+    nowhere = "postgresql://nobody@127.0.0.1:1/none"
+    bad_email = hexbank(nowhere, tmp_path, "create-user", "not-an-email", stdin="")
+    assert bad_email.returncode == 1, bad_email.stderr
+    assert bad_email.stdout == ""  # nothing was asked
+    assert bad_email.stderr.startswith("hexbank: ")
+    assert len(bad_email.stderr.splitlines()) == 1, bad_email.stderr
+
+    bad_name = hexbank(nowhere, tmp_path, "create-user", "x@example.com", stdin="\x07\n")
+    assert bad_name.returncode == 1, bad_name.stderr
+    assert "Password" not in bad_name.stdout
+    assert "full name" in bad_name.stderr
+
+    short = hexbank(
+        nowhere, tmp_path, "create-user", "x@example.com", "--full-name", "X",
+        "--password-stdin", stdin="short\n",
+    )  # fmt: skip
+    assert short.returncode == 1, short.stderr
+    assert "8 to 128 characters" in short.stderr
+    assert "Warning" not in short.stderr
+
+    piped = hexbank(
+        nowhere, tmp_path, "create-user", "x@example.com", "--full-name", "X", stdin="pw\n"
+    )
+    assert piped.returncode == 2, piped.stderr
+    assert piped.stderr.splitlines() == [
+        "hexbank: standard input is not a terminal: pipe the password with --password-stdin"
+    ]
+    assert "Warning" not in piped.stderr
+    assert not (tmp_path / "pg").exists()
 
 
 def children(pid: int) -> set[int]:
