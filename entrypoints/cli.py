@@ -200,7 +200,7 @@ def migrate() -> None:
     where = "the embedded database" if settings.database_url is None else "the database"
     head = migrations.head_revision()
     if applied:
-        typer.echo(f"applied {len(applied)} migrations to {where}: {', '.join(applied)}")
+        typer.echo(f"applied {_count(len(applied), 'migration')} to {where}: {', '.join(applied)}")
     typer.echo(f"{where} is at migration {head}, the newest")
 
 

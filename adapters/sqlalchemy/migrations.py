@@ -55,7 +55,8 @@ def current_revision(database_url: str) -> str | None:
 def head_revision() -> str:
     """The newest revision in migrations/versions."""
     head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
-    assert head is not None, "migrations/versions holds no revision"
+    if head is None:
+        raise RuntimeError("migrations/versions holds no revision")
     return head
 
 
@@ -67,5 +68,6 @@ def autogenerate(database_url: str, message: str) -> Path:
     """Write a new revision from the difference between the tables and the database; return
     its file."""
     script = command.revision(alembic_config(database_url), message=message, autogenerate=True)
-    assert isinstance(script, Script), "one revision is written, never several"
+    if not isinstance(script, Script):  # several only with branch heads, which we never use
+        raise RuntimeError("expected one new revision")
     return Path(script.path)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from tests.integration.test_processes import app_process
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
+BASH = shutil.which("bash") or "/bin/bash"
 
 
 def try_it_block() -> str:
@@ -40,7 +42,7 @@ def test_the_try_it_walkthrough_runs_twice_one_json_answer_per_line(
             if run:
                 time.sleep(1.1)  # the block names its user and keys after the current second
             result = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", script],
+                [BASH, "-euo", "pipefail", "-c", script],
                 env=env,
                 capture_output=True,
                 text=True,
