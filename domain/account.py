@@ -121,15 +121,19 @@ class Account:
             )
         self.status = AccountStatus.CLOSED
 
-    def freeze(self) -> None:
-        if self.status is AccountStatus.CLOSED:
-            raise AccountClosed(f"Account {self.id} is closed.")
-        self.status = AccountStatus.FROZEN
+    def freeze(self) -> bool:
+        """Whether it changed: freezing what is frozen is nothing to record."""
+        return self._become(AccountStatus.FROZEN)
 
-    def unfreeze(self) -> None:
+    def unfreeze(self) -> bool:
+        """Whether it changed: unfreezing what is active is nothing to record."""
+        return self._become(AccountStatus.ACTIVE)
+
+    def _become(self, status: AccountStatus) -> bool:
         if self.status is AccountStatus.CLOSED:
             raise AccountClosed(f"Account {self.id} is closed.")
-        self.status = AccountStatus.ACTIVE
+        changed, self.status = self.status is not status, status
+        return changed
 
     def can_pay(self, amount: int) -> bool:
         """TigerBeetle's debits_must_not_exceed_credits (pending debits included), for
