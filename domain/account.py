@@ -15,6 +15,7 @@ from domain.errors import (
     AccountNotEmpty,
     InsufficientFunds,
     InvalidAccountName,
+    PayeeUnavailable,
 )
 from domain.ids import new_id
 from domain.metadata import Metadata, require_metadata
@@ -112,6 +113,16 @@ class Account:
             raise AccountClosed(f"Account {self.id} is closed.")
         if self.status is AccountStatus.FROZEN:
             raise AccountFrozen(f"Account {self.id} is frozen.")
+
+    def require_open_to_receive(self, *, asked_by: UUID | None) -> None:
+        """Every credit asks first. The account's owner hears why it cannot receive; anyone
+        else hears one refusal for every reason, naming nothing: whether a stranger's account
+        is frozen or closed is not the payer's to learn."""
+        if self.status is AccountStatus.ACTIVE:
+            return
+        if asked_by is not None and self.is_owned_by(asked_by):
+            self.require_open_for_movement()
+        raise PayeeUnavailable("The payee cannot receive this payment.")
 
     def close(self) -> None:
         self.require_open_for_movement()

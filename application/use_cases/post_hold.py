@@ -31,7 +31,12 @@ class PostHold:
             hold, source, destination = await locked_transfer(uow, transfer_id, moment)
             require_payer(hold, source, destination, user_id)
             return post_hold(
-                hold, source=source, destination=destination, amount=amount, now=moment.now
+                hold,
+                source=source,
+                destination=destination,
+                amount=amount,
+                now=moment.now,
+                asked_by=user_id,
             )
 
         return await self._movement.run(

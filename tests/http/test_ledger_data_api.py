@@ -328,14 +328,105 @@ async def test_a_frozen_account_takes_no_money_and_its_holds_can_only_be_voided(
     into = await client.post(
         "/api/v1/transfers", json=transfer_body(source, destination, 1), headers=ada
     )
-    assert_problem(into, 422, "account-frozen")
+    assert_problem(into, 422, "payee-unavailable")  # Bob's account: Ada learns no more
     posting = await client.post(f"/api/v1/transfers/{hold['id']}/post", headers=ada)
-    assert_problem(posting, 422, "account-frozen")
+    assert_problem(posting, 422, "payee-unavailable")
+    own = await client.post(
+        f"/api/v1/accounts/{destination}/deposits", json={"amount": 1}, headers=bob
+    )
+    assert_problem(own, 422, "account-frozen")  # Bob's own account: he hears why
     voided = await client.post(f"/api/v1/transfers/{hold['id']}/void", headers=ada)
     assert voided.status_code == 200
     assert (await account(client, bob, destination))["status"] == "frozen"
     await container.unfreeze_account()(_uuid(destination))
     assert (await pay(client, ada, source, destination, 1))["status"] == "posted"
+
+
+@pytest.mark.parametrize("status", ["frozen", "closed"])
+async def test_a_payee_that_cannot_receive_is_one_refusal_that_names_nothing(
+    client: AsyncClient, container: Container, status: str
+) -> None:
+    """Whether a stranger's account is frozen or closed is not the payer's to learn: every
+    movement into it (a transfer, a hold, posting an earlier hold, a batch item, a refund by
+    the payee to a payer whose account no longer receives) answers `payee-unavailable`, with
+    no account id, and so does its replay. The payer's own accounts still say why."""
+    ada, bob, source, destination = await payer_and_payee(client, funds=100)
+    hold = await pay(client, ada, source, destination, 10, pending=True)
+    await pay(client, ada, source, destination, 20)
+    spare = await opened(client, ada)
+    if status == "frozen":
+        await container.freeze_account()(_uuid(destination))
+        await container.freeze_account()(_uuid(spare))
+    else:  # Bob moves his 20 out, then closes; Ada closes her spare
+        await pay(client, bob, destination, await opened(client, bob), 20)
+        await client.post(f"/api/v1/transfers/{hold['id']}/void", headers=ada)
+        hold = await pay(client, ada, source, spare, 10, pending=True)
+        for owner, closing in ((bob, destination), (ada, spare)):
+            closed = await client.post(f"/api/v1/accounts/{closing}/close", headers=owner)
+            assert closed.status_code == 200, closed.text
+
+    keyed = {**ada, "Idempotency-Key": f"into-{status}"}
+    refusals = [
+        await client.post(
+            "/api/v1/transfers", json=transfer_body(source, destination, 1), headers=keyed
+        ),
+        await client.post(
+            "/api/v1/transfers", json=transfer_body(source, destination, 1), headers=keyed
+        ),  # the replay
+        await client.post(
+            "/api/v1/transfers",
+            json=transfer_body(source, destination, 1, pending=True),
+            headers=ada,
+        ),
+    ]
+    if status == "frozen":  # a hold placed before the freeze
+        refusals.append(await client.post(f"/api/v1/transfers/{hold['id']}/post", headers=ada))
+    for response in refusals:
+        body = assert_problem(response, 422, "payee-unavailable")
+        assert destination not in response.text
+        assert "frozen" not in body["detail"]
+        assert "closed" not in body["detail"]
+    assert refusals[1].headers["idempotent-replayed"] == "true"
+
+    batch = await client.post(
+        "/api/v1/transfers/batch",
+        json={"transfers": [transfer_body(source, destination, 1)]},
+        headers=ada,
+    )
+    [item] = batch.json()["results"]
+    assert (item["status"], item["problem"]["type"].rsplit("/", 1)[-1]) == (
+        422,
+        "payee-unavailable",
+    )
+    assert destination not in batch.text
+    atomic = await client.post(
+        "/api/v1/transfers/batch",
+        json={"transfers": [transfer_body(source, destination, 1)], "atomic": True},
+        headers=ada,
+    )
+    assert assert_problem(atomic, 422, "payee-unavailable")["index"] == 0
+
+    # Ada's own spare account: she hears why, whether she pays into it or posts a hold to it.
+    own = await client.post("/api/v1/transfers", json=transfer_body(source, spare, 1), headers=ada)
+    assert_problem(own, 422, f"account-{status}")
+    if status == "closed":
+        own_hold = await client.post(f"/api/v1/transfers/{hold['id']}/post", headers=ada)
+        assert_problem(own_hold, 422, "account-closed")
+
+    # Carol refunds what Ada paid her after Ada's account stopped receiving: Ada is her payee.
+    carol = await signed_up(client, "carol@example.com")
+    carols = await opened(client, carol)
+    refunded = await pay(client, ada, source, carols, 5)
+    if status == "frozen":
+        await container.freeze_account()(_uuid(source))
+    else:
+        await client.post(f"/api/v1/transfers/{hold['id']}/void", headers=ada)
+        rest = (await account(client, ada, source))["balance"]
+        await pay(client, ada, source, carols, rest)
+        assert (await client.post(f"/api/v1/accounts/{source}/close", headers=ada)).is_success
+    refund = await client.post(f"/api/v1/transfers/{refunded['id']}/reversals", headers=carol)
+    assert_problem(refund, 422, "payee-unavailable")
+    assert source not in refund.text
 
 
 def _uuid(text: str) -> UUID:
