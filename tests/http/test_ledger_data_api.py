@@ -351,82 +351,75 @@ async def test_a_payee_that_cannot_receive_is_one_refusal_that_names_nothing(
     the payee to a payer whose account no longer receives) answers `payee-unavailable`, with
     no account id, and so does its replay. The payer's own accounts still say why."""
     ada, bob, source, destination = await payer_and_payee(client, funds=100)
-    hold = await pay(client, ada, source, destination, 10, pending=True)
-    await pay(client, ada, source, destination, 20)
     spare = await opened(client, ada)
-    if status == "frozen":
-        await container.freeze_account()(_uuid(destination))
-        await container.freeze_account()(_uuid(spare))
-    else:  # Bob moves his 20 out, then closes; Ada closes her spare
-        await pay(client, bob, destination, await opened(client, bob), 20)
-        await client.post(f"/api/v1/transfers/{hold['id']}/void", headers=ada)
-        hold = await pay(client, ada, source, spare, 10, pending=True)
-        for owner, closing in ((bob, destination), (ada, spare)):
-            closed = await client.post(f"/api/v1/accounts/{closing}/close", headers=owner)
-            assert closed.status_code == 200, closed.text
+    to_bob = await pay(client, ada, source, destination, 10, pending=True)
+    to_spare = await pay(client, ada, source, spare, 10, pending=True)
+    await stop_receiving(client, container, status, bob, destination)
+    await stop_receiving(client, container, status, ada, spare)
 
     keyed = {**ada, "Idempotency-Key": f"into-{status}"}
+    into = transfer_body(source, destination, 1)
     refusals = [
-        await client.post(
-            "/api/v1/transfers", json=transfer_body(source, destination, 1), headers=keyed
-        ),
-        await client.post(
-            "/api/v1/transfers", json=transfer_body(source, destination, 1), headers=keyed
-        ),  # the replay
+        await client.post("/api/v1/transfers", json=into, headers=keyed),
+        await client.post("/api/v1/transfers", json=into, headers=keyed),  # the replay
         await client.post(
             "/api/v1/transfers",
             json=transfer_body(source, destination, 1, pending=True),
             headers=ada,
         ),
+        await client.post(f"/api/v1/transfers/{to_bob['id']}/post", headers=ada),
+        await client.post(
+            "/api/v1/transfers/batch", json={"transfers": [into], "atomic": True}, headers=ada
+        ),
     ]
-    if status == "frozen":  # a hold placed before the freeze
-        refusals.append(await client.post(f"/api/v1/transfers/{hold['id']}/post", headers=ada))
     for response in refusals:
         body = assert_problem(response, 422, "payee-unavailable")
         assert destination not in response.text
         assert "frozen" not in body["detail"]
         assert "closed" not in body["detail"]
     assert refusals[1].headers["idempotent-replayed"] == "true"
-
-    batch = await client.post(
-        "/api/v1/transfers/batch",
-        json={"transfers": [transfer_body(source, destination, 1)]},
-        headers=ada,
-    )
+    assert refusals[-1].json()["index"] == 0
+    batch = await client.post("/api/v1/transfers/batch", json={"transfers": [into]}, headers=ada)
     [item] = batch.json()["results"]
     assert (item["status"], item["problem"]["type"].rsplit("/", 1)[-1]) == (
         422,
         "payee-unavailable",
     )
     assert destination not in batch.text
-    atomic = await client.post(
-        "/api/v1/transfers/batch",
-        json={"transfers": [transfer_body(source, destination, 1)], "atomic": True},
-        headers=ada,
-    )
-    assert assert_problem(atomic, 422, "payee-unavailable")["index"] == 0
 
     # Ada's own spare account: she hears why, whether she pays into it or posts a hold to it.
     own = await client.post("/api/v1/transfers", json=transfer_body(source, spare, 1), headers=ada)
     assert_problem(own, 422, f"account-{status}")
-    if status == "closed":
-        own_hold = await client.post(f"/api/v1/transfers/{hold['id']}/post", headers=ada)
-        assert_problem(own_hold, 422, "account-closed")
+    own_hold = await client.post(f"/api/v1/transfers/{to_spare['id']}/post", headers=ada)
+    assert_problem(own_hold, 422, f"account-{status}")
 
-    # Carol refunds what Ada paid her after Ada's account stopped receiving: Ada is her payee.
+    # Carol refunds what Ada paid her once Ada's account no longer receives: Ada is her payee.
     carol = await signed_up(client, "carol@example.com")
     carols = await opened(client, carol)
     refunded = await pay(client, ada, source, carols, 5)
-    if status == "frozen":
-        await container.freeze_account()(_uuid(source))
-    else:
+    for hold in (to_bob, to_spare):
         await client.post(f"/api/v1/transfers/{hold['id']}/void", headers=ada)
-        rest = (await account(client, ada, source))["balance"]
-        await pay(client, ada, source, carols, rest)
-        assert (await client.post(f"/api/v1/accounts/{source}/close", headers=ada)).is_success
+    await stop_receiving(client, container, status, ada, source)
     refund = await client.post(f"/api/v1/transfers/{refunded['id']}/reversals", headers=carol)
     assert_problem(refund, 422, "payee-unavailable")
     assert source not in refund.text
+
+
+async def stop_receiving(
+    client: AsyncClient, container: Container, status: str, owner: dict[str, str], account_id: str
+) -> None:
+    """Freeze the account (an operator), or close it (its owner, after emptying it)."""
+    if status == "frozen":
+        await container.freeze_account()(_uuid(account_id))
+        return
+    balance = (await account(client, owner, account_id))["balance"]
+    if balance:
+        withdrawn = await client.post(
+            f"/api/v1/accounts/{account_id}/withdrawals", json={"amount": balance}, headers=owner
+        )
+        assert withdrawn.status_code == 201, withdrawn.text
+    closed = await client.post(f"/api/v1/accounts/{account_id}/close", headers=owner)
+    assert closed.status_code == 200, closed.text
 
 
 def _uuid(text: str) -> UUID:
