@@ -63,9 +63,10 @@ class Outbox(Protocol):
         """Delivered for good. Doing it again is harmless (a mark whose commit was lost)."""
         ...
 
-    async def release(self, events: Collection[StoredEvent]) -> None:
-        """End the lease of events not published, so the next pass takes them at once. Doing
-        it again is harmless."""
+    async def release(self, events: Collection[StoredEvent], *, leased_until: datetime) -> None:
+        """End the lease of events not published, so the next pass takes them at once: only
+        the lease this relay took (`until` of its claim), never one another relay took since
+        (after this one's ran out). Doing it again is harmless."""
         ...
 
     async def backlog(self) -> OutboxBacklog: ...

@@ -68,7 +68,7 @@ class RelayEvents:
         now = self._clock.now()
         if self._unsettled is not None:
             async with self._uow_factory() as uow:
-                await settle(uow.outbox, self._unsettled, now)
+                await settle(uow.outbox, self._unsettled)
                 await uow.commit()
             self._unsettled = None
         async with self._uow_factory() as uow:
@@ -92,7 +92,7 @@ class RelayEvents:
         )
         self._unsettled = settlement
         async with self._uow_factory() as uow:
-            await settle(uow.outbox, settlement, now)
+            await settle(uow.outbox, settlement)
             full = len(claimed) == self._batch_size and not failed
             counted = self._counted
             if counted is None or not full or not counted[1] <= now < counted[1] + COUNT_EVERY:
@@ -113,12 +113,12 @@ class RelayEvents:
         return [stored for stored, failure in zip(claimed, results, strict=True) if failure is None]
 
 
-async def settle(outbox: Outbox, settlement: Settlement, now: datetime) -> None:
+async def settle(outbox: Outbox, settlement: Settlement) -> None:
     """Mark and release, both idempotent, so a settlement whose commit was lost is safe to do
-    again. A lease that ran out meanwhile is not released: another relay may hold it now."""
+    again. Only this relay's own lease is released: if it ran out meanwhile, another relay may
+    hold the events now."""
     await outbox.mark_delivered(settlement.delivered)
-    if now < settlement.leased_until:
-        await outbox.release(settlement.undelivered)
+    await outbox.release(settlement.undelivered, leased_until=settlement.leased_until)
 
 
 def outgoing(stored: StoredEvent) -> OutgoingEvent:

@@ -76,7 +76,7 @@ async def test_the_relay_claims_marks_and_counts(uow_factory: UnitOfWorkFactory)
         await uow.commit()
     async with uow_factory() as uow:
         await uow.outbox.mark_delivered([claimed[0]])
-        await uow.outbox.release([claimed[1]])
+        await uow.outbox.release([claimed[1]], leased_until=LEASED)
         assert (await uow.outbox.backlog()).undelivered == 2  # its own mark counts at once
         await uow.commit()
     async with uow_factory() as uow:
@@ -111,3 +111,30 @@ async def test_a_relay_whose_mark_failed_settles_it_on_its_next_pass_within_the_
     assert [message.headers[MESSAGE_ID_HEADER] for message in publisher.messages] == [
         str(event.id) for event in events
     ]  # each once, in order: the two were marked, not published again
+
+
+async def test_a_release_ends_only_the_releasing_relays_own_lease(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada = await saved_user(uow_factory)
+    async with uow_factory() as uow:
+        await uow.outbox.add([an_event((ada.id,))])
+        await uow.commit()
+    async with uow_factory() as uow:
+        first = await uow.outbox.claim_undelivered(10, now=NOW, until=LEASED)
+        await uow.commit()
+    later = LEASED + timedelta(minutes=1)
+    async with uow_factory() as uow:  # the first relay's lease ran out; another takes over
+        second = await uow.outbox.claim_undelivered(10, now=LEASED, until=later)
+        assert [s.event.id for s in second] == [s.event.id for s in first]
+        await uow.commit()
+    async with uow_factory() as uow:  # the first relay's late release
+        await uow.outbox.release(first, leased_until=LEASED)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.claim_undelivered(10, now=LEASED, until=later) == []
+        await uow.outbox.release(second, leased_until=later)
+        await uow.commit()
+    async with uow_factory() as uow:
+        again = await uow.outbox.claim_undelivered(10, now=LEASED, until=later)
+        assert [s.event.id for s in again] == [s.event.id for s in first]
