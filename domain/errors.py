@@ -157,7 +157,7 @@ class AccountFrozen(DomainError):
 
 
 class PayeeUnavailable(DomainError):
-    """The payee's account cannot receive money now; why is its owner's business, not yours."""
+    """The payee's account cannot receive money now; the reason is told only to its owner."""
 
     code = "payee-unavailable"
 
