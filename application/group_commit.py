@@ -17,12 +17,13 @@ import copy
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from uuid import UUID
 
 from application.errors import StorageUnavailable, TransientConflict
 from application.events import Event, posting_events
+from application.moment import Moment
 from application.money_movement import (
     IDEMPOTENCY_KEY_TTL,
     MoneyMovement,
@@ -239,10 +240,10 @@ class GroupCommit:
     async def _alone(
         self, user_id: UUID, checked: CheckedTransfer, idempotency_key: str | None
     ) -> TransferReceipt:
-        async def post(uow: UnitOfWork, now: datetime) -> Posting:
+        async def post(uow: UnitOfWork, moment: Moment) -> Posting:
             await refuse_taken_reference(uow, user_id, checked.reference)
-            locked = await uow.accounts.lock((checked.source_id, checked.destination_id), at=now)
-            return decide_transfer(checked, locked, user_id, now)
+            locked = await moment.lock(uow, (checked.source_id, checked.destination_id))
+            return decide_transfer(checked, locked, user_id, moment.now)
 
         return await self._movement.run(
             post,
@@ -268,7 +269,8 @@ class GroupCommit:
 
     async def _write(self, uow: UnitOfWork, group: Sequence[_Waiting]) -> list[Answer]:
         """Everything but the COMMIT: claims, replays, locks, decisions, one write."""
-        now = self._clock.now()
+        moment = Moment(self._clock)
+        now = moment.now
         answers: list[Answer | None] = [None] * len(group)
         keys = [waiting.key for waiting in group if waiting.key is not None]
         stored = await uow.idempotency.claim_many(keys, now=now, expired_before=now - self._key_ttl)
@@ -288,13 +290,13 @@ class GroupCommit:
                 answers[index] = TransferNotFound("The stored outcome names no transfer.")
                 continue
             replays[index] = outcome.transfer_id
-        postings, events, outcomes = await self._decide(uow, group, fresh, answers, now)
+        postings, events, outcomes = await self._decide(uow, group, fresh, answers, moment)
         await uow.ledger.record_many(postings, events)
         await uow.idempotency.complete_many(outcomes)
         if replays:
             transfers = await uow.ledger.get_transfers(set(replays.values()))
             for index, transfer_id in replays.items():
-                answers[index] = TransferReceipt(transfers[transfer_id].as_of(now), True)
+                answers[index] = TransferReceipt(transfers[transfer_id].as_of(moment.now), True)
         decided = [answer for answer in answers if answer is not None]
         if len(decided) != len(group):
             raise RuntimeError("group commit left a transfer without an answer")
@@ -306,15 +308,17 @@ class GroupCommit:
         group: Sequence[_Waiting],
         fresh: list[int],
         answers: list[Answer | None],
-        now: datetime,
+        moment: Moment,
     ) -> tuple[list[Posting], list[Event], list[tuple[IdempotencyKey, Outcome]]]:
-        """Lock every account once, then decide each fresh transfer in arrival order."""
+        """Lock every account once, then decide each fresh transfer in arrival order, at the
+        time the locks were held."""
         ids = {
             account_id
             for index in fresh
             for account_id in (group[index].checked.source_id, group[index].checked.destination_id)
         }
-        locked = await uow.accounts.lock(ids, at=now) if ids else {}
+        locked = await moment.lock(uow, ids) if ids else {}
+        now = moment.now
         taken = await self._taken_references(uow, group, fresh)
         postings: list[Posting] = []
         events: list[Event] = []

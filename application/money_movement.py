@@ -11,6 +11,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from application.events import Event, posting_events
+from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
 from application.ports.retry import TransactionRetry
@@ -22,9 +23,9 @@ from domain.transfer import Transfer
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 R = TypeVar("R")
 
-Post = Callable[[UnitOfWork, datetime], Awaitable[Posting]]
-"""Decides one posting in the given unit of work (locks taken, rules checked) at the given
-time; the movement records it."""
+Post = Callable[[UnitOfWork, Moment], Awaitable[Posting]]
+"""Decides one posting in the given unit of work (locks taken through the moment, rules
+checked at its time once they are held); the movement records it."""
 
 FingerprintPart = str | int | bool | UUID | None | tuple["FingerprintPart", ...]
 
@@ -70,7 +71,7 @@ class BatchRefused(Exception):
         self.refusal = refusal
 
 
-DecideBatch = Callable[[UnitOfWork, datetime], Awaitable[BatchDecision]]
+DecideBatch = Callable[[UnitOfWork, Moment], Awaitable[BatchDecision]]
 
 
 def fingerprint(*parts: FingerprintPart) -> str:
@@ -124,9 +125,9 @@ class MoneyMovement:
         """Run `post` once. `request` names what is asked (the fingerprint's parts), so a
         reused key with a different request is told apart from a retry."""
 
-        async def work(uow: UnitOfWork, now: datetime) -> tuple[TransferReceipt, Outcome]:
-            posting = await post(uow, now)
-            await uow.ledger.record(posting, posting_events(posting, now))
+        async def work(uow: UnitOfWork, moment: Moment) -> tuple[TransferReceipt, Outcome]:
+            posting = await post(uow, moment)
+            await uow.ledger.record(posting, posting_events(posting, moment.now))
             return TransferReceipt(posting.transfer), Outcome(transfer_id=posting.transfer.id)
 
         key = scoped_key(user_id, idempotency_key, request)
@@ -142,8 +143,8 @@ class MoneyMovement:
     ) -> BatchReceipt:
         """Run a batch once, in one unit of work: its postings are written together."""
 
-        async def work(uow: UnitOfWork, now: datetime) -> tuple[BatchReceipt, Outcome]:
-            decision = await decide(uow, now)
+        async def work(uow: UnitOfWork, moment: Moment) -> tuple[BatchReceipt, Outcome]:
+            decision = await decide(uow, moment)
             await uow.ledger.record_many(decision.postings, decision.events)
             items = tuple(_item_outcome(result) for result in decision.results)
             return BatchReceipt(tuple(decision.results)), Outcome(items=items)
@@ -154,10 +155,11 @@ class MoneyMovement:
     async def _attempt(
         self,
         key: IdempotencyKey | None,
-        work: Callable[[UnitOfWork, datetime], Awaitable[tuple[R, Outcome]]],
+        work: Callable[[UnitOfWork, Moment], Awaitable[tuple[R, Outcome]]],
         replay: Callable[[UnitOfWork, Outcome, datetime], Awaitable[R]],
     ) -> R:
-        now = self._clock.now()
+        moment = Moment(self._clock)
+        now = moment.now
         async with self._uow_factory() as uow:
             if key is not None:
                 stored = await uow.idempotency.claim(
@@ -166,7 +168,7 @@ class MoneyMovement:
                 if stored is not None:
                     return await replay(uow, reusable(key, stored), now)
             try:
-                result, outcome = await work(uow, now)
+                result, outcome = await work(uow, moment)
             except DomainError as refusal:
                 await self._record_refusal(uow, key, Outcome.failed(refusal))
                 raise

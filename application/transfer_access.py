@@ -3,9 +3,9 @@ it; the other party is told no (403), anyone else learns nothing (404)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
+from application.moment import Moment
 from application.ports.unit_of_work import UnitOfWork
 from domain.account import Account
 from domain.errors import NotPayee, NotPayer, TransferNotFound
@@ -13,13 +13,14 @@ from domain.transfer import Transfer
 
 
 async def locked_transfer(
-    uow: UnitOfWork, transfer_id: UUID, *, at: datetime
+    uow: UnitOfWork, transfer_id: UUID, moment: Moment
 ) -> tuple[Transfer, Account, Account]:
-    """The transfer and both its accounts, locked (the transfer first, as everyone does)."""
+    """The transfer and both its accounts, locked (the transfer first, as everyone does);
+    the moment is then the time the locks were held."""
     transfer = await uow.ledger.lock_transfer(transfer_id)
     if transfer is None:
         raise TransferNotFound(f"Transfer {transfer_id} not found.")
-    accounts = await uow.accounts.lock((transfer.from_account_id, transfer.to_account_id), at=at)
+    accounts = await moment.lock(uow, (transfer.from_account_id, transfer.to_account_id))
     return transfer, accounts[transfer.from_account_id], accounts[transfer.to_account_id]
 
 

@@ -15,6 +15,7 @@ from domain.errors import (
     AccountNotEmpty,
     InsufficientFunds,
     InvalidAccountName,
+    PayeeUnavailable,
 )
 from domain.ids import new_id
 from domain.metadata import Metadata, require_metadata
@@ -113,6 +114,16 @@ class Account:
         if self.status is AccountStatus.FROZEN:
             raise AccountFrozen(f"Account {self.id} is frozen.")
 
+    def require_open_to_receive(self, *, asked_by: UUID | None) -> None:
+        """Every credit asks first. The account's owner hears why it cannot receive; anyone
+        else hears one refusal for every reason, naming nothing: whether a stranger's account
+        is frozen or closed is not the payer's to learn."""
+        if self.status is AccountStatus.ACTIVE:
+            return
+        if asked_by is not None and self.is_owned_by(asked_by):
+            self.require_open_for_movement()
+        raise PayeeUnavailable("The payee cannot receive this payment.")
+
     def close(self) -> None:
         self.require_open_for_movement()
         if self.balance != 0 or self.held != 0:
@@ -121,15 +132,19 @@ class Account:
             )
         self.status = AccountStatus.CLOSED
 
-    def freeze(self) -> None:
-        if self.status is AccountStatus.CLOSED:
-            raise AccountClosed(f"Account {self.id} is closed.")
-        self.status = AccountStatus.FROZEN
+    def freeze(self) -> bool:
+        """Whether it changed: freezing what is frozen is nothing to record."""
+        return self._become(AccountStatus.FROZEN)
 
-    def unfreeze(self) -> None:
+    def unfreeze(self) -> bool:
+        """Whether it changed: unfreezing what is active is nothing to record."""
+        return self._become(AccountStatus.ACTIVE)
+
+    def _become(self, status: AccountStatus) -> bool:
         if self.status is AccountStatus.CLOSED:
             raise AccountClosed(f"Account {self.id} is closed.")
-        self.status = AccountStatus.ACTIVE
+        changed, self.status = self.status is not status, status
+        return changed
 
     def can_pay(self, amount: int) -> bool:
         """TigerBeetle's debits_must_not_exceed_credits (pending debits included), for

@@ -156,6 +156,12 @@ class AccountFrozen(DomainError):
     code = "account-frozen"
 
 
+class PayeeUnavailable(DomainError):
+    """The payee's account cannot receive money now; the reason is told only to its owner."""
+
+    code = "payee-unavailable"
+
+
 class AccountNotEmpty(DomainError):
     """An account closes only with a zero balance and no open holds."""
 

@@ -45,7 +45,7 @@ def place_hold(
     metadata: Metadata | None = None,
 ) -> Posting:
     """Reserve `amount` on the source: its `held` grows, its balance does not, no entry."""
-    check_movement(source, destination, amount)
+    check_movement(source, destination, amount, asked_by=created_by)
     source.held += amount.amount
     hold = Transfer(
         id=transfer_id,
@@ -65,13 +65,20 @@ def place_hold(
 
 
 def post_hold(
-    hold: Transfer, *, source: Account, destination: Account, amount: int | None, now: datetime
+    hold: Transfer,
+    *,
+    source: Account,
+    destination: Account,
+    amount: int | None,
+    now: datetime,
+    asked_by: UUID | None = None,
 ) -> Posting:
     """Post the hold (all of it by default): the entries are written now, under the hold's
-    own id, and whatever was not posted is released. Both accounts must still take money."""
+    own id, and whatever was not posted is released. Both accounts must still take money
+    (a payee that no longer can is refused as in a transfer)."""
     _require_pending(hold, now)
     source.require_open_for_movement()
-    destination.require_open_for_movement()
+    destination.require_open_to_receive(asked_by=asked_by)
     posted = hold.amount if amount is None else amount
     if posted <= 0:
         raise InvalidAmount("An amount must be greater than zero.")

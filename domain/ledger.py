@@ -37,10 +37,13 @@ class Posting:
         return self.debit is not None
 
 
-def check_movement(source: Account, destination: Account, amount: Money) -> None:
-    """The rules every movement and every hold meets; nothing changes when one refuses."""
+def check_movement(
+    source: Account, destination: Account, amount: Money, *, asked_by: UUID | None
+) -> None:
+    """The rules every movement and every hold meets; nothing changes when one refuses.
+    `asked_by`, the user asking, hears why an account of theirs cannot take part."""
     source.require_open_for_movement()
-    destination.require_open_for_movement()
+    destination.require_open_to_receive(asked_by=asked_by)
     if source.id == destination.id:
         raise SameAccountTransfer("A transfer needs two different accounts.")
     if amount.amount <= 0:
@@ -73,7 +76,7 @@ def post_transfer(
     metadata: Metadata | None = None,
 ) -> Posting:
     """Check every money rule, then move the balances; nothing changes when a rule refuses."""
-    check_movement(source, destination, amount)
+    check_movement(source, destination, amount, asked_by=created_by)
     at = entry_time(now, source, destination)
     transfer = Transfer(
         id=transfer_id,

@@ -24,6 +24,7 @@ from adapters.sqlalchemy import migrations
 from adapters.sqlalchemy.preflight import DatabaseUnusable, check_database
 from application.errors import ApplicationError, StorageUnavailable, TransientConflict
 from application.transfer_requests import TransferRequest
+from application.use_cases.freeze_account import StatusChange
 from application.use_cases.register_user import Registration
 from domain.errors import DomainError, EmailAlreadyRegistered
 from domain.user import normalize_full_name, require_valid_password
@@ -324,15 +325,22 @@ def expire_holds() -> None:
 @cli.command("freeze-account")
 def freeze_account(account_id: UUID) -> None:
     """Freeze an account: it takes no debit and no credit until unfrozen."""
-    account = _run(lambda container: container.freeze_account()(account_id))
-    typer.echo(f"account {account.id} is {account.status.value}")
+    _echo_status_change(_run(lambda container: container.freeze_account()(account_id)))
 
 
 @cli.command("unfreeze-account")
 def unfreeze_account(account_id: UUID) -> None:
     """Lift a freeze: the account takes debits and credits again."""
-    account = _run(lambda container: container.unfreeze_account()(account_id))
-    typer.echo(f"account {account.id} is {account.status.value}")
+    _echo_status_change(_run(lambda container: container.unfreeze_account()(account_id)))
+
+
+def _echo_status_change(change: StatusChange) -> None:
+    """One line. A status the account already had is no error (exit 0): nothing was written."""
+    account = change.account
+    if change.changed:
+        typer.echo(f"account {account.id} is {account.status.value}")
+    else:
+        typer.echo(f"account {account.id} was already {account.status.value}; nothing changed")
 
 
 @cli.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from typing import Self, cast
 
 from adapters.email_normalizer import EmailValidatorNormalizer
 from adapters.in_memory.attempt_limiter import InMemoryAttemptLimiter
@@ -13,8 +14,10 @@ from adapters.in_memory.storage import InMemoryStorage
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
 from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.tenacity_retry import TenacityTransactionRetry
+from application.errors import StorageUnavailable
 from application.group_commit import GroupCommit
 from application.money_movement import MoneyMovement
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.throttle import Throttle
 from application.use_cases.close_account import CloseAccount
 from application.use_cases.deposit import Deposit
@@ -55,6 +58,30 @@ class ManualClock:
 
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
+
+
+class PoolExhaustedAt:
+    """Units of work from `factory`, except the ones numbered in `failing` (from 1): those
+    find no free connection, as when the pool is exhausted."""
+
+    def __init__(self, factory: UnitOfWorkFactory, failing: set[int]) -> None:
+        self._factory = factory
+        self._failing = failing
+        self.made = 0
+
+    def __call__(self) -> UnitOfWork:
+        self.made += 1
+        if self.made in self._failing:
+            return cast(UnitOfWork, _NoConnection())
+        return self._factory()
+
+
+class _NoConnection:
+    async def __aenter__(self) -> Self:
+        raise StorageUnavailable("No database connection became free in time.")
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
 
 
 class FakePasswordHasher:

@@ -54,8 +54,11 @@ class InMemoryOutbox(Outbox):
     async def mark_delivered(self, events: Collection[StoredEvent]) -> None:
         self._pending.delivered.update(stored.event.id for stored in events)
 
-    async def release(self, events: Collection[StoredEvent]) -> None:
-        self._pending.released.update(stored.event.id for stored in events)
+    async def release(self, events: Collection[StoredEvent], *, leased_until: datetime) -> None:
+        leases = self._storage.leases
+        self._pending.released.update(
+            stored.event.id for stored in events if leases.get(stored.event.id) == leased_until
+        )
 
     async def backlog(self) -> OutboxBacklog:
         delivered = self._storage.delivered | self._pending.delivered  # its own marks too

@@ -85,9 +85,14 @@ _CLAIM = text(
     bindparam("now", type_=DateTime(timezone=True)),
     bindparam("until", type_=DateTime(timezone=True)),
 )
+# Only this relay's own lease: another may have taken the rows since this one's ran out.
 _RELEASE = text(
-    "UPDATE event_deliveries SET claimed_until = NULL WHERE position = ANY(:positions)"
-).bindparams(bindparam("positions", type_=ARRAY(BigInteger)))
+    "UPDATE event_deliveries SET claimed_until = NULL"
+    " WHERE position = ANY(:positions) AND claimed_until = :leased_until"
+).bindparams(
+    bindparam("positions", type_=ARRAY(BigInteger)),
+    bindparam("leased_until", type_=DateTime(timezone=True)),
+)
 _MARK = text("DELETE FROM event_deliveries WHERE position = ANY(:positions)").bindparams(
     bindparam("positions", type_=ARRAY(BigInteger))
 )
@@ -177,9 +182,11 @@ class SqlAlchemyOutbox(Outbox):
         if events:
             await self._connection.execute(_MARK, {"positions": _positions(events)})
 
-    async def release(self, events: Collection[StoredEvent]) -> None:
+    async def release(self, events: Collection[StoredEvent], *, leased_until: datetime) -> None:
         if events:
-            await self._connection.execute(_RELEASE, {"positions": _positions(events)})
+            await self._connection.execute(
+                _RELEASE, {"positions": _positions(events), "leased_until": leased_until}
+            )
 
     async def backlog(self) -> OutboxBacklog:
         row = (await self._connection.execute(_BACKLOG)).one()

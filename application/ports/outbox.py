@@ -59,10 +59,14 @@ class Outbox(Protocol):
         transaction, so no lock is held across the network and the feed is never held up."""
         ...
 
-    async def mark_delivered(self, events: Collection[StoredEvent]) -> None: ...
+    async def mark_delivered(self, events: Collection[StoredEvent]) -> None:
+        """Delivered for good. Doing it again is harmless (a mark whose commit was lost)."""
+        ...
 
-    async def release(self, events: Collection[StoredEvent]) -> None:
-        """End the lease of events not published, so the next pass takes them at once."""
+    async def release(self, events: Collection[StoredEvent], *, leased_until: datetime) -> None:
+        """End the lease of events not published, so the next pass takes them at once: only
+        the lease this relay took (`until` of its claim), never one another relay took since
+        (after this one's ran out). Doing it again is harmless."""
         ...
 
     async def backlog(self) -> OutboxBacklog: ...

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from uuid import UUID
 
 from application.funding import post_with_funding
+from application.moment import Moment
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
 from application.transfer_requests import Labels
@@ -37,7 +37,7 @@ class Deposit:
         require_valid_amount(amount, self._max_amount)
         labels = Labels.checked(reference, metadata)
 
-        async def post(uow: UnitOfWork, now: datetime) -> Posting:
+        async def post(uow: UnitOfWork, moment: Moment) -> Posting:
             return await post_with_funding(
                 uow,
                 user_id=user_id,
@@ -46,7 +46,7 @@ class Deposit:
                 kind=TransferKind.DEPOSIT,
                 description=None,
                 labels=labels,
-                now=now,
+                moment=moment,
             )
 
         return await self._movement.run(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from uuid import UUID
 
 from application.events import account_event
@@ -10,26 +11,35 @@ from domain.account import Account, AccountKind
 from domain.errors import AccountNotFound
 
 
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    account: Account
+    changed: bool
+    """False when the account already had that status: no event was written."""
+
+
 class FreezeAccount:
     """An operator's decision (fraud, a court order): a frozen account takes no debit and no
-    credit until it is unfrozen; its holds may still be voided or expire."""
+    credit until it is unfrozen; its holds may still be voided or expire. Freezing a frozen
+    account changes nothing and writes no event."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
 
-    async def __call__(self, account_id: UUID) -> Account:
+    async def __call__(self, account_id: UUID) -> StatusChange:
         return await _change(self._uow_factory, self._clock, account_id, Account.freeze, "frozen")
 
 
 class UnfreezeAccount:
-    """The operator lifts a freeze: the account takes debits and credits again."""
+    """The operator lifts a freeze: the account takes debits and credits again. Unfreezing an
+    active account changes nothing and writes no event."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
 
-    async def __call__(self, account_id: UUID) -> Account:
+    async def __call__(self, account_id: UUID) -> StatusChange:
         return await _change(
             self._uow_factory, self._clock, account_id, Account.unfreeze, "unfrozen"
         )
@@ -39,16 +49,17 @@ async def _change(
     uow_factory: UnitOfWorkFactory,
     clock: Clock,
     account_id: UUID,
-    change: Callable[[Account], None],
+    change: Callable[[Account], bool],
     event: str,
-) -> Account:
+) -> StatusChange:
     now = clock.now()
     async with uow_factory() as uow:
         account = (await uow.accounts.lock((account_id,), at=now)).get(account_id)
         if account is None or account.kind is not AccountKind.CUSTOMER:
             raise AccountNotFound(f"Account {account_id} not found.")
-        change(account)
+        if not change(account):
+            return StatusChange(account, changed=False)
         await uow.accounts.update(account)
         await uow.outbox.add([account_event(event, account, now)])
         await uow.commit()
-    return account
+    return StatusChange(account, changed=True)

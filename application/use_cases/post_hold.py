@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
+from application.moment import Moment
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
 from application.transfer_access import locked_transfer, require_payer
@@ -27,10 +27,17 @@ class PostHold:
         if amount is not None:
             require_valid_amount(amount)
 
-        async def post(uow: UnitOfWork, now: datetime) -> Posting:
-            hold, source, destination = await locked_transfer(uow, transfer_id, at=now)
+        async def post(uow: UnitOfWork, moment: Moment) -> Posting:
+            hold, source, destination = await locked_transfer(uow, transfer_id, moment)
             require_payer(hold, source, destination, user_id)
-            return post_hold(hold, source=source, destination=destination, amount=amount, now=now)
+            return post_hold(
+                hold,
+                source=source,
+                destination=destination,
+                amount=amount,
+                now=moment.now,
+                asked_by=user_id,
+            )
 
         return await self._movement.run(
             post,

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventNotDelivered, EventPublisher, OutgoingEvent
-from application.ports.outbox import OutboxBacklog, StoredEvent
+from application.ports.outbox import Outbox, OutboxBacklog, StoredEvent
 from application.ports.unit_of_work import UnitOfWorkFactory
 
 LEASE = timedelta(minutes=1)
@@ -16,6 +16,18 @@ COUNT_EVERY = timedelta(seconds=1)
 """How often a relay that keeps finding full batches counts what still waits: the count reads
 the whole backlog, so counting on every pass slowed the relay most when it had most to do. A
 pass that finds less than a full batch (the backlog is small) counts every time."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """How a pass ends its lease: the events the broker stored are marked delivered, the rest
+    released. Kept until it commits: a pass whose settlement fails (the pool exhausted, the
+    database away) leaves it to the next pass, which settles it before anything else, so its
+    events wait for the relay's retry, not for the lease to run out."""
+
+    delivered: list[StoredEvent]
+    undelivered: list[StoredEvent]
+    leased_until: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +41,11 @@ class RelayPass:
 class RelayEvents:
     """One pass of the relay: lease the oldest undelivered events (relays share the work),
     publish them in order outside any transaction, all sent before any acknowledgement is
-    awaited, then mark as delivered those the broker acknowledged and release the rest. A
-    crash after a publish and before the mark publishes the event again once the lease runs
-    out: the broker drops the copy by its id. The relay never touches the money path, and
-    holds no lock while it talks to the broker."""
+    awaited, then mark as delivered those the broker acknowledged and release the rest. A mark
+    that fails is done again first thing on the next pass, so its events wait for the retry,
+    not for the lease. A crash after a publish and before the mark publishes the event again
+    once the lease runs out: the broker drops the copy by its id. The relay never touches the
+    money path, and holds no lock while it talks to the broker."""
 
     def __init__(
         self,
@@ -48,9 +61,16 @@ class RelayEvents:
         self._stream_ready = False
         self._counted: tuple[OutboxBacklog, datetime] | None = None
         """The last count of the backlog, and when it was made."""
+        self._unsettled: Settlement | None = None
+        """A settlement that did not commit: the next pass settles it first."""
 
     async def __call__(self) -> RelayPass:
         now = self._clock.now()
+        if self._unsettled is not None:
+            async with self._uow_factory() as uow:
+                await settle(uow.outbox, self._unsettled)
+                await uow.commit()
+            self._unsettled = None
         async with self._uow_factory() as uow:
             claimed = await uow.outbox.claim_undelivered(
                 self._batch_size, now=now, until=now + LEASE
@@ -59,18 +79,26 @@ class RelayEvents:
         published: list[StoredEvent] = []
         failed = False
         if claimed:
-            published = await self._publish(claimed)
+            try:
+                published = await self._publish(claimed)
+            except Exception:  # a bug: its events are released, not left for the lease
+                self._unsettled, self._stream_ready = Settlement([], claimed, now + LEASE), False
+                raise
             if len(published) < len(claimed):
                 failed, self._stream_ready = True, False
+        delivered = {stored.event.id for stored in published}
+        settlement = Settlement(
+            published, [s for s in claimed if s.event.id not in delivered], now + LEASE
+        )
+        self._unsettled = settlement
         async with self._uow_factory() as uow:
-            delivered = {stored.event.id for stored in published}
-            await uow.outbox.mark_delivered(published)
-            await uow.outbox.release([s for s in claimed if s.event.id not in delivered])
+            await settle(uow.outbox, settlement)
             full = len(claimed) == self._batch_size and not failed
             counted = self._counted
             if counted is None or not full or not counted[1] <= now < counted[1] + COUNT_EVERY:
-                counted = self._counted = (await uow.outbox.backlog(), now)  # clock steps too
+                counted = (await uow.outbox.backlog(), now)  # clock steps too
             await uow.commit()
+        self._unsettled, self._counted = None, counted
         return RelayPass(len(published), failed, counted[0])
 
     async def _publish(self, claimed: list[StoredEvent]) -> list[StoredEvent]:
@@ -83,6 +111,14 @@ class RelayEvents:
             return []
         results = await self._publisher.publish_all([outgoing(stored) for stored in claimed])
         return [stored for stored, failure in zip(claimed, results, strict=True) if failure is None]
+
+
+async def settle(outbox: Outbox, settlement: Settlement) -> None:
+    """Mark and release, both idempotent, so a settlement whose commit was lost is safe to do
+    again. Only this relay's own lease is released: if it ran out meanwhile, another relay may
+    hold the events now."""
+    await outbox.mark_delivered(settlement.delivered)
+    await outbox.release(settlement.undelivered, leased_until=settlement.leased_until)
 
 
 def outgoing(stored: StoredEvent) -> OutgoingEvent:

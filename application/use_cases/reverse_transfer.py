@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from uuid import UUID
 
+from application.moment import Moment
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
 from application.transfer_access import locked_transfer, require_payee
@@ -36,9 +36,9 @@ class ReverseTransfer:
         note = normalize_description(description)
         labels = Labels.checked(reference, metadata)
 
-        async def post(uow: UnitOfWork, now: datetime) -> Posting:
+        async def post(uow: UnitOfWork, moment: Moment) -> Posting:
             await labels.refuse_if_taken(uow, user_id)
-            original, payer, payee = await locked_transfer(uow, transfer_id, at=now)
+            original, payer, payee = await locked_transfer(uow, transfer_id, moment)
             require_payee(original, payer, payee, user_id)
             return reverse_transfer(
                 original,
@@ -47,7 +47,7 @@ class ReverseTransfer:
                 payer=payer,
                 amount=amount,
                 description=note,
-                now=now,
+                now=moment.now,
                 created_by=user_id,
                 reference=labels.reference,
                 metadata=labels.metadata,

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from uuid import UUID
 
 from application.events import Event, posting_events
+from application.moment import Moment
 from application.money_movement import (
     BatchDecision,
     BatchReceipt,
@@ -56,14 +56,14 @@ class TransferBatch:
             except DomainError as refusal:  # answered in order, with the others, below
                 checked.append(refusal)
 
-        async def decide(uow: UnitOfWork, now: datetime) -> BatchDecision:
+        async def decide(uow: UnitOfWork, moment: Moment) -> BatchDecision:
             ids = {
                 account_id
                 for item in checked
                 if isinstance(item, CheckedTransfer)
                 for account_id in (item.source_id, item.destination_id)
             }
-            locked = await uow.accounts.lock(ids, at=now) if ids else {}
+            locked = await moment.lock(uow, ids) if ids else {}
             taken = await refuse_taken_references(
                 uow,
                 user_id,
@@ -78,7 +78,7 @@ class TransferBatch:
                         raise item
                     if (duplicate := taken[index]) is not None:
                         raise duplicate
-                    posting = decide_transfer(item, locked, user_id, now)
+                    posting = decide_transfer(item, locked, user_id, moment.now)
                 except DomainError as refusal:
                     if atomic:
                         raise BatchRefused(index, refusal) from None
@@ -87,7 +87,7 @@ class TransferBatch:
                 postings.append(posting)
                 results.append(ItemResult(transfer=posting.transfer))
                 # Now, before a later item moves the same accounts again.
-                events.extend(posting_events(posting, now))
+                events.extend(posting_events(posting, moment.now))
             return BatchDecision(postings, results, events)
 
         fingerprint = tuple(

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
+from application.moment import Moment
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
 from application.transfer_access import locked_transfer, require_payer
@@ -19,10 +19,10 @@ class VoidHold:
     async def __call__(
         self, user_id: UUID, transfer_id: UUID, idempotency_key: str | None = None
     ) -> TransferReceipt:
-        async def post(uow: UnitOfWork, now: datetime) -> Posting:
-            hold, source, destination = await locked_transfer(uow, transfer_id, at=now)
+        async def post(uow: UnitOfWork, moment: Moment) -> Posting:
+            hold, source, destination = await locked_transfer(uow, transfer_id, moment)
             require_payer(hold, source, destination, user_id)
-            return void_hold(hold, source=source, destination=destination, now=now)
+            return void_hold(hold, source=source, destination=destination, now=moment.now)
 
         return await self._movement.run(
             post,

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from uuid import UUID
 
 from application.funding import post_with_funding
+from application.moment import Moment
 from application.money_movement import MoneyMovement, TransferReceipt
 from application.ports.unit_of_work import UnitOfWork
 from application.transfer_requests import Labels
@@ -36,7 +36,7 @@ class Withdraw:
         note = normalize_description(description)
         labels = Labels.checked(reference, metadata)
 
-        async def post(uow: UnitOfWork, now: datetime) -> Posting:
+        async def post(uow: UnitOfWork, moment: Moment) -> Posting:
             return await post_with_funding(
                 uow,
                 user_id=user_id,
@@ -45,7 +45,7 @@ class Withdraw:
                 kind=TransferKind.WITHDRAWAL,
                 description=note,
                 labels=labels,
-                now=now,
+                moment=moment,
             )
 
         return await self._movement.run(

@@ -37,6 +37,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.NotPayee: 403,
     domain_errors.AccountNotFound: 404,
     domain_errors.TransferNotFound: 404,
+    domain_errors.PayeeUnavailable: 422,
     domain_errors.DomainError: 422,
     app_errors.InvalidCredentials: 401,
     app_errors.InvalidToken: 401,

@@ -1,14 +1,22 @@
 """What every outbox must do, in memory and in PostgreSQL: events become visible with their
-unit of work, in commit order, to the users they concern; the relay claims, marks, counts."""
+unit of work, in commit order, to the users they concern; the relay claims, marks, counts, and
+a mark that failed is done on the next pass, not when the lease runs out."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import pytest
+
+from adapters.in_memory.event_publisher import InMemoryEventPublisher
+from application.errors import StorageUnavailable
 from application.events import AccountState, Event
+from application.ports.event_publisher import MESSAGE_ID_HEADER
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.use_cases.relay_events import RelayEvents
 from tests.contract.test_persistence_contract import saved_user
+from tests.fakes import ManualClock, PoolExhaustedAt
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 LEASED = NOW + timedelta(minutes=1)
@@ -68,7 +76,7 @@ async def test_the_relay_claims_marks_and_counts(uow_factory: UnitOfWorkFactory)
         await uow.commit()
     async with uow_factory() as uow:
         await uow.outbox.mark_delivered([claimed[0]])
-        await uow.outbox.release([claimed[1]])
+        await uow.outbox.release([claimed[1]], leased_until=LEASED)
         assert (await uow.outbox.backlog()).undelivered == 2  # its own mark counts at once
         await uow.commit()
     async with uow_factory() as uow:
@@ -79,3 +87,54 @@ async def test_the_relay_claims_marks_and_counts(uow_factory: UnitOfWorkFactory)
     async with uow_factory() as uow:
         after_the_lease = await uow.outbox.claim_undelivered(10, now=LEASED, until=LEASED)
         assert [s.event.id for s in after_the_lease] == [events[1].id, events[2].id]
+
+
+async def test_a_relay_whose_mark_failed_settles_it_on_its_next_pass_within_the_lease(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada = await saved_user(uow_factory)
+    events = [an_event((ada.id,)) for _ in range(3)]
+    async with uow_factory() as uow:
+        await uow.outbox.add(events)
+        await uow.commit()
+    publisher = InMemoryEventPublisher()
+    clock = ManualClock(NOW)
+    relay = RelayEvents(PoolExhaustedAt(uow_factory, {2}), publisher, clock, batch_size=2)
+
+    with pytest.raises(StorageUnavailable):
+        await relay()  # two published; the mark found no connection
+    clock.advance(seconds=2)  # the relay's retry: both still leased for most of a minute
+
+    second, third = await relay(), await relay()
+    assert (second.published, second.backlog.undelivered) == (1, 0)
+    assert third.published == 0
+    assert [message.headers[MESSAGE_ID_HEADER] for message in publisher.messages] == [
+        str(event.id) for event in events
+    ]  # each once, in order: the two were marked, not published again
+
+
+async def test_a_release_ends_only_the_releasing_relays_own_lease(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada = await saved_user(uow_factory)
+    async with uow_factory() as uow:
+        await uow.outbox.add([an_event((ada.id,))])
+        await uow.commit()
+    async with uow_factory() as uow:
+        first = await uow.outbox.claim_undelivered(10, now=NOW, until=LEASED)
+        await uow.commit()
+    later = LEASED + timedelta(minutes=1)
+    async with uow_factory() as uow:  # the first relay's lease ran out; another takes over
+        second = await uow.outbox.claim_undelivered(10, now=LEASED, until=later)
+        assert [s.event.id for s in second] == [s.event.id for s in first]
+        await uow.commit()
+    async with uow_factory() as uow:  # the first relay's late release
+        await uow.outbox.release(first, leased_until=LEASED)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.claim_undelivered(10, now=LEASED, until=later) == []
+        await uow.outbox.release(second, leased_until=later)
+        await uow.commit()
+    async with uow_factory() as uow:
+        again = await uow.outbox.claim_undelivered(10, now=LEASED, until=later)
+        assert [s.event.id for s in again] == [s.event.id for s in first]

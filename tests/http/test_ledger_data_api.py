@@ -328,14 +328,98 @@ async def test_a_frozen_account_takes_no_money_and_its_holds_can_only_be_voided(
     into = await client.post(
         "/api/v1/transfers", json=transfer_body(source, destination, 1), headers=ada
     )
-    assert_problem(into, 422, "account-frozen")
+    assert_problem(into, 422, "payee-unavailable")  # Bob's account: Ada learns no more
     posting = await client.post(f"/api/v1/transfers/{hold['id']}/post", headers=ada)
-    assert_problem(posting, 422, "account-frozen")
+    assert_problem(posting, 422, "payee-unavailable")
+    own = await client.post(
+        f"/api/v1/accounts/{destination}/deposits", json={"amount": 1}, headers=bob
+    )
+    assert_problem(own, 422, "account-frozen")  # Bob's own account: he hears why
     voided = await client.post(f"/api/v1/transfers/{hold['id']}/void", headers=ada)
     assert voided.status_code == 200
     assert (await account(client, bob, destination))["status"] == "frozen"
     await container.unfreeze_account()(_uuid(destination))
     assert (await pay(client, ada, source, destination, 1))["status"] == "posted"
+
+
+@pytest.mark.parametrize("status", ["frozen", "closed"])
+async def test_a_payee_that_cannot_receive_is_one_refusal_that_names_nothing(
+    client: AsyncClient, container: Container, status: str
+) -> None:
+    """Whether a stranger's account is frozen or closed is not the payer's to learn: every
+    movement into it (a transfer, a hold, posting an earlier hold, a batch item, a refund by
+    the payee to a payer whose account no longer receives) answers `payee-unavailable`, with
+    no account id, and so does its replay. The payer's own accounts still say why."""
+    ada, bob, source, destination = await payer_and_payee(client, funds=100)
+    spare = await opened(client, ada)
+    to_bob = await pay(client, ada, source, destination, 10, pending=True)
+    to_spare = await pay(client, ada, source, spare, 10, pending=True)
+    await stop_receiving(client, container, status, bob, destination)
+    await stop_receiving(client, container, status, ada, spare)
+
+    keyed = {**ada, "Idempotency-Key": f"into-{status}"}
+    into = transfer_body(source, destination, 1)
+    refusals = [
+        await client.post("/api/v1/transfers", json=into, headers=keyed),
+        await client.post("/api/v1/transfers", json=into, headers=keyed),  # the replay
+        await client.post(
+            "/api/v1/transfers",
+            json=transfer_body(source, destination, 1, pending=True),
+            headers=ada,
+        ),
+        await client.post(f"/api/v1/transfers/{to_bob['id']}/post", headers=ada),
+        await client.post(
+            "/api/v1/transfers/batch", json={"transfers": [into], "atomic": True}, headers=ada
+        ),
+    ]
+    for response in refusals:
+        body = assert_problem(response, 422, "payee-unavailable")
+        assert destination not in response.text
+        assert "frozen" not in body["detail"]
+        assert "closed" not in body["detail"]
+    assert refusals[1].headers["idempotent-replayed"] == "true"
+    assert refusals[-1].json()["index"] == 0
+    batch = await client.post("/api/v1/transfers/batch", json={"transfers": [into]}, headers=ada)
+    [item] = batch.json()["results"]
+    assert (item["status"], item["problem"]["type"].rsplit("/", 1)[-1]) == (
+        422,
+        "payee-unavailable",
+    )
+    assert destination not in batch.text
+
+    # Ada's own spare account: she hears why, whether she pays into it or posts a hold to it.
+    own = await client.post("/api/v1/transfers", json=transfer_body(source, spare, 1), headers=ada)
+    assert_problem(own, 422, f"account-{status}")
+    own_hold = await client.post(f"/api/v1/transfers/{to_spare['id']}/post", headers=ada)
+    assert_problem(own_hold, 422, f"account-{status}")
+
+    # Carol refunds what Ada paid her once Ada's account no longer receives: Ada is her payee.
+    carol = await signed_up(client, "carol@example.com")
+    carols = await opened(client, carol)
+    refunded = await pay(client, ada, source, carols, 5)
+    for hold in (to_bob, to_spare):
+        await client.post(f"/api/v1/transfers/{hold['id']}/void", headers=ada)
+    await stop_receiving(client, container, status, ada, source)
+    refund = await client.post(f"/api/v1/transfers/{refunded['id']}/reversals", headers=carol)
+    assert_problem(refund, 422, "payee-unavailable")
+    assert source not in refund.text
+
+
+async def stop_receiving(
+    client: AsyncClient, container: Container, status: str, owner: dict[str, str], account_id: str
+) -> None:
+    """Freeze the account (an operator), or close it (its owner, after emptying it)."""
+    if status == "frozen":
+        await container.freeze_account()(_uuid(account_id))
+        return
+    balance = (await account(client, owner, account_id))["balance"]
+    if balance:
+        withdrawn = await client.post(
+            f"/api/v1/accounts/{account_id}/withdrawals", json={"amount": balance}, headers=owner
+        )
+        assert withdrawn.status_code == 201, withdrawn.text
+    closed = await client.post(f"/api/v1/accounts/{account_id}/close", headers=owner)
+    assert closed.status_code == 200, closed.text
 
 
 def _uuid(text: str) -> UUID:

@@ -1,10 +1,12 @@
-"""The operator's commands over a real database: freezing, unfreezing, sweeping holds."""
+"""The operator's commands over a real database: freezing, unfreezing (a no-op when the account
+already has that status), sweeping holds."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
@@ -33,6 +35,7 @@ async def test_an_operator_freezes_unfreezes_and_sweeps(
     unfrozen = hexbank(database_url, tmp_path, "unfreeze-account", str(account.id))
     assert unfrozen.returncode == 0, unfrozen.stderr
     assert (await container.get_account()(user.id, account.id)).status is AccountStatus.ACTIVE
+    assert await _lifecycle_events(container) == ["account.frozen", "account.unfrozen"]
 
     unknown = hexbank(
         database_url, tmp_path, "freeze-account", "00000000-0000-0000-0000-000000000000"
@@ -47,6 +50,38 @@ async def test_an_operator_freezes_unfreezes_and_sweeps(
     assert swept.stdout.strip() in {"expired 0 holds", "expired 1 hold"}
     report = hexbank(database_url, tmp_path, "reconcile")
     assert report.returncode == 0, report.stdout
+
+
+async def test_freezing_what_is_frozen_or_unfreezing_what_is_active_is_a_no_op(
+    database_url: str, tmp_path: Path, container: Container
+) -> None:
+    user = await container.register_user()(Registration("op@example.com", "password1", "Op"))
+    account = await container.open_account()(user.id, "EUR")
+
+    active = hexbank(database_url, tmp_path, "unfreeze-account", str(account.id))
+    assert active.returncode == 0, active.stderr
+    assert active.stdout.splitlines() == [
+        f"account {account.id} was already active; nothing changed"
+    ]
+    assert hexbank(database_url, tmp_path, "freeze-account", str(account.id)).returncode == 0
+    again = hexbank(database_url, tmp_path, "freeze-account", str(account.id))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == [
+        f"account {account.id} was already frozen; nothing changed"
+    ]
+    assert (await container.get_account()(user.id, account.id)).status is AccountStatus.FROZEN
+    assert await _lifecycle_events(container) == ["account.frozen"]  # once
+
+
+async def _lifecycle_events(container: Container) -> list[str]:
+    async with container.engine().connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT type FROM events WHERE type IN ('account.frozen', 'account.unfrozen')"
+                " ORDER BY transaction_id, position"
+            )
+        )
+        return [row.type for row in rows]
 
 
 def test_relay_needs_events_on(database_url: str, tmp_path: Path) -> None:

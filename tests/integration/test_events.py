@@ -17,9 +17,11 @@ from dependency_injector import providers
 from httpx import ASGITransport, AsyncClient
 from prometheus_client import CollectorRegistry
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.embedded_nats import EmbeddedNats
 from adapters.in_memory.event_publisher import InMemoryEventPublisher
+from application.errors import StorageUnavailable
 from application.ports.event_publisher import EventNotDelivered, EventPublisher, OutgoingEvent
 from application.transfer_requests import TransferRequest
 from domain.errors import InsufficientFunds
@@ -235,6 +237,64 @@ async def test_a_relay_that_dies_after_publishing_publishes_again_and_the_broker
         assert len(mine) == 6  # each once: the second copies were dropped by the broker
         assert len(set(mine)) == 6
         assert len(accounts) == 2
+
+
+class _TakesThePoolAfterPublishing(EventPublisher):
+    """Publishes, then checks out the pool's only connection before the relay can mark: the
+    pool exhausted at the mark step, as under load."""
+
+    def __init__(self, inner: EventPublisher, engine: AsyncEngine) -> None:
+        self._inner = inner
+        self._engine = engine
+        self._held: AsyncConnection | None = None
+
+    async def ensure_stream(self) -> None:
+        await self._inner.ensure_stream()
+
+    async def publish(self, event: OutgoingEvent) -> None:
+        raise AssertionError("the relay publishes what it leased together, with publish_all")
+
+    async def publish_all(self, events: Sequence[OutgoingEvent]) -> list[EventNotDelivered | None]:
+        results = await self._inner.publish_all(events)
+        if self._held is None:
+            self._held = await self._engine.connect()
+        return results
+
+    async def let_go(self) -> None:
+        if self._held is not None:
+            await self._held.close()
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+async def test_events_whose_mark_met_an_exhausted_pool_are_marked_on_the_next_pass(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with instance(
+        database_url,
+        tmp_path,
+        "nats://unused:4222",
+        db_pool_size=1,
+        db_max_overflow=0,
+        db_pool_timeout_s=0.3,
+    ) as bank:
+        await customers(bank, 2, 1_000)  # 2 registrations, 2 openings, 2 deposits
+        broker = InMemoryEventPublisher()
+        hog = _TakesThePoolAfterPublishing(broker, bank.engine())
+        bank.event_publisher.override(providers.Object(hog))
+        bank.relay_events.reset()
+        relay = bank.relay_events()
+        with pytest.raises(StorageUnavailable):
+            await relay()
+        await hog.let_go()
+
+        again = await relay()  # at once: the lease (a minute) has not run out
+        assert (again.published, again.backlog.undelivered) == (0, 0)
+        assert len(broker.events) == 6  # published once, marked on the second pass
+        async with bank.engine().connect() as connection:
+            left = await connection.scalar(text("SELECT count(*) FROM event_deliveries"))
+        assert left == 0
 
 
 async def _event_ids(bank: Container) -> list[UUID]:

@@ -23,6 +23,7 @@ from domain.errors import (
 )
 from domain.transfer import TransferStatus
 from entrypoints.container import Container
+from tests.fakes import ManualClock
 from tests.integration.test_concurrency import ATTEMPTS, customers, running
 from tests.postgres import connect
 from tests.waiting import eventually
@@ -251,5 +252,50 @@ async def test_a_hold_committed_while_a_debit_waits_for_the_lock_is_counted(
             await debit
         account = await app.get_account()(payer, source)
         assert (account.balance, account.held, account.available) == (100, 100, 0)
+        report = await app.reconcile_ledger()()
+        assert report.is_clean, report
+
+
+@pytest.mark.parametrize("step", ["void", "post"])
+async def test_a_hold_that_expires_while_its_settlement_waits_for_the_locks_is_expired(
+    database_url: str, tmp_path: Path, step: str
+) -> None:
+    """Another movement holds the accounts past the hold's expiry (and may spend what it kept
+    back): once the locks are granted, the void or post must find the hold expired."""
+    async with running(database_url, tmp_path) as app:
+        clock = ManualClock(datetime.now(UTC))
+        app.clock.override(providers.Object(clock))
+        [(payer, source), (_, destination)] = await customers(app, 2, 1_000)
+        request = TransferRequest(source, destination, 300, "EUR", pending=True, timeout_seconds=10)
+        hold = (await app.transfer_funds()(payer, request)).transfer
+        clock.advance(seconds=9)  # pending when the settlement starts
+        holder = await connect(database_url)
+        try:
+            transaction = holder.transaction()
+            await transaction.start()
+            await holder.execute(
+                "SELECT 1 FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE",
+                [source, destination],
+            )
+            settle = app.void_hold() if step == "void" else app.post_hold()
+            settling = asyncio.create_task(settle(payer, hold.id))
+
+            async def settlement_waits() -> bool:
+                waiting = await holder.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()"
+                )
+                return bool(waiting)
+
+            await eventually(settlement_waits, "the settlement to wait for the account locks")
+            clock.advance(seconds=2)  # the lock holder's time: past the expiry
+            await transaction.commit()
+        finally:
+            await holder.close()
+        with pytest.raises(TransferNotPending, match="expired"):
+            await settling
+        assert (await app.get_transfer()(payer, hold.id)).status is TransferStatus.EXPIRED
+        account = await app.get_account()(payer, source)
+        assert (account.balance, account.held, account.available) == (1_000, 0, 1_000)
         report = await app.reconcile_ledger()()
         assert report.is_clean, report

@@ -78,7 +78,7 @@ async def test_a_frozen_account_refuses_money_until_unfrozen(uc: SimpleNamespace
     hold = (
         await uc.transfer(ada, TransferRequest(source, destination, 10, "EUR", pending=True))
     ).transfer
-    await uc.freeze(source)
+    assert (await uc.freeze(source)).changed
     with pytest.raises(AccountFrozen):
         await uc.transfer(ada, TransferRequest(source, destination, 1, "EUR"))
     with pytest.raises(AccountFrozen):
@@ -108,3 +108,29 @@ async def test_search_pages_and_balances_at_moments(
     at = await uc.balance_at(ada, source, start + timedelta(minutes=2, seconds=30))
     assert (at.balance, at.sequence) == (970, 3)
     assert (await uc.balance_at(ada, source, start - timedelta(days=1))).balance == 0
+
+
+async def test_freezing_what_is_frozen_or_unfreezing_what_is_active_writes_nothing(
+    bank: InMemoryBank, uc: SimpleNamespace
+) -> None:
+    _, _, source, _ = await people(uc)
+
+    def lifecycle_events() -> list[str]:
+        return [
+            stored.event.type
+            for stored in bank.storage.events
+            if stored.event.type in {"account.frozen", "account.unfrozen"}
+        ]
+
+    commits = bank.storage.commits
+    already_active = await uc.unfreeze(source)
+    assert (already_active.changed, already_active.account.status) == (
+        False,
+        AccountStatus.ACTIVE,
+    )
+    assert (await uc.freeze(source)).changed
+    again = await uc.freeze(source)
+    assert (again.changed, again.account.status) == (False, AccountStatus.FROZEN)
+    assert (await uc.unfreeze(source)).changed
+    assert lifecycle_events() == ["account.frozen", "account.unfrozen"]
+    assert bank.storage.commits == commits + 2  # the no-ops committed nothing

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
-from domain.account import Account, funding_account_id
-from domain.errors import CurrencyMismatch, InsufficientFunds, SameAccountTransfer
+from domain.account import Account, AccountStatus, funding_account_id
+from domain.errors import (
+    AccountClosed,
+    AccountFrozen,
+    CurrencyMismatch,
+    InsufficientFunds,
+    PayeeUnavailable,
+    SameAccountTransfer,
+)
 from domain.ledger import post_transfer
 from domain.money import Money
 
@@ -93,3 +100,31 @@ def test_same_account_and_currency_mismatch_are_refused() -> None:
             description=None,
             now=NOW,
         )
+
+
+@pytest.mark.parametrize("status", [AccountStatus.FROZEN, AccountStatus.CLOSED])
+def test_a_payee_that_cannot_receive_says_why_only_to_its_owner(status: AccountStatus) -> None:
+    source, destination = customer(1_000), customer(0)
+    destination.status = status
+
+    def paid_by(asker: UUID | None) -> None:
+        post_transfer(
+            transfer_id=uuid4(),
+            source=source,
+            destination=destination,
+            amount=Money(1, "EUR"),
+            description=None,
+            now=NOW,
+            created_by=asker,
+        )
+
+    for stranger in (source.owner_id, None):
+        with pytest.raises(PayeeUnavailable) as refused:
+            paid_by(stranger)
+        assert str(destination.id) not in refused.value.detail
+    with pytest.raises(AccountFrozen if status is AccountStatus.FROZEN else AccountClosed):
+        paid_by(destination.owner_id)
+    source.status = status  # the payer's own account: always said
+    with pytest.raises(AccountFrozen if status is AccountStatus.FROZEN else AccountClosed):
+        paid_by(source.owner_id)
+    assert (source.balance, destination.balance) == (1_000, 0)

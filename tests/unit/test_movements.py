@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from uuid import UUID
 
 import pytest
 
+from adapters.in_memory.accounts import InMemoryAccountRepository
 from application.money_movement import BatchRefused
 from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
@@ -235,3 +238,55 @@ async def test_an_atomic_batch_names_its_first_refused_item(uc: SimpleNamespace)
         await uc.batch(ada, requests, atomic=True)
     assert refused.value.index == 0
     assert isinstance(refused.value.refusal, AccountNotFound)
+
+
+@pytest.fixture
+def slow_locks(bank: InMemoryBank, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every account lock takes the seconds pushed here (the clock moves while it is awaited),
+    as when another movement holds the accounts."""
+    waits: list[float] = []
+    lock = InMemoryAccountRepository.lock
+
+    async def waiting_lock(
+        self: InMemoryAccountRepository, account_ids: Collection[UUID], *, at: datetime
+    ) -> dict[UUID, Account]:
+        bank.clock.advance(seconds=waits.pop(0) if waits else 0)
+        return await lock(self, account_ids, at=at)
+
+    monkeypatch.setattr(InMemoryAccountRepository, "lock", waiting_lock)
+    return waits
+
+
+@pytest.mark.parametrize("step", ["void", "post"])
+async def test_a_hold_that_expires_while_its_locks_are_awaited_is_expired(
+    bank: InMemoryBank, uc: SimpleNamespace, slow_locks: list[float], step: str
+) -> None:
+    """Another movement, holding the accounts meanwhile, may have spent what the hold kept
+    back: the hold must read expired after the wait, not be voided or posted."""
+    ada, _, source, destination = await people(uc)
+    request = TransferRequest(source, destination, 300, "EUR", pending=True, timeout_seconds=10)
+    hold = (await uc.transfer(ada, request)).transfer
+    bank.clock.advance(seconds=9.5)  # pending when the request starts
+
+    slow_locks.append(1)  # expired by the time the locks are held
+    with pytest.raises(TransferNotPending, match="expired"):
+        await (uc.void_hold if step == "void" else uc.post_hold)(ada, hold.id)
+    assert (await uc.get_transfer(ada, hold.id)).status is TransferStatus.EXPIRED
+    assert await balances(uc, ada, source) == (1_000, 0, 1_000)
+
+
+async def test_a_movement_is_dated_when_its_locks_are_held(
+    bank: InMemoryBank, uc: SimpleNamespace, slow_locks: list[float]
+) -> None:
+    ada, _, source, destination = await people(uc)
+    asked = bank.clock.now()
+    slow_locks.append(2)
+    request = TransferRequest(source, destination, 5, "EUR", pending=True, timeout_seconds=10)
+    hold = (await uc.transfer(ada, request)).transfer
+    assert hold.created_at == asked + timedelta(seconds=2)
+    assert hold.expires_at == asked + timedelta(seconds=12)
+    slow_locks.append(3)
+    [item] = (
+        await uc.batch(ada, [TransferRequest(source, destination, 1, "EUR")], atomic=True)
+    ).results
+    assert item.transfer.created_at == asked + timedelta(seconds=5)
