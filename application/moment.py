@@ -19,7 +19,9 @@ class Moment:
     the hold pending (a void answered after the money was spent). Read after the locks, the
     time is never before that of any movement the locks made it wait for. The held sums are
     read with the locks, as of the time they were asked for: a hold that expired during the
-    wait still counts there, which can refuse a debit, never allow one."""
+    wait still counts there, which can refuse a debit, never allow one. A clock that steps
+    back during the wait leaves the time where it was: deciding earlier than the held sums
+    were read would undo that guarantee."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -29,5 +31,5 @@ class Moment:
 
     async def lock(self, uow: UnitOfWork, account_ids: Collection[UUID]) -> dict[UUID, Account]:
         locked = await uow.accounts.lock(account_ids, at=self.now)
-        self.now = self._clock.now()
+        self.now = max(self.now, self._clock.now())
         return locked

@@ -3,6 +3,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from application.events import account_event
+from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account
@@ -19,13 +20,13 @@ class CloseAccount:
         self._clock = clock
 
     async def __call__(self, owner_id: UUID, account_id: UUID) -> Account:
-        now = self._clock.now()
+        moment = Moment(self._clock)
         async with self._uow_factory() as uow:
-            account = (await uow.accounts.lock((account_id,), at=now)).get(account_id)
+            account = (await moment.lock(uow, (account_id,))).get(account_id)
             if account is None or not account.is_owned_by(owner_id):
                 raise AccountNotFound(f"Account {account_id} not found.")
             account.close()
             await uow.accounts.update(account)
-            await uow.outbox.add([account_event("closed", account, now)])
+            await uow.outbox.add([account_event("closed", account, moment.now)])
             await uow.commit()
         return account

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.events import account_event
+from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, AccountKind
@@ -52,14 +53,14 @@ async def _change(
     change: Callable[[Account], bool],
     event: str,
 ) -> StatusChange:
-    now = clock.now()
+    moment = Moment(clock)
     async with uow_factory() as uow:
-        account = (await uow.accounts.lock((account_id,), at=now)).get(account_id)
+        account = (await moment.lock(uow, (account_id,))).get(account_id)
         if account is None or account.kind is not AccountKind.CUSTOMER:
             raise AccountNotFound(f"Account {account_id} not found.")
         if not change(account):
             return StatusChange(account, changed=False)
         await uow.accounts.update(account)
-        await uow.outbox.add([account_event(event, account, now)])
+        await uow.outbox.add([account_event(event, account, moment.now)])
         await uow.commit()
     return StatusChange(account, changed=True)

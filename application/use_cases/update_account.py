@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from application.events import account_event
+from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, normalize_account_name
@@ -33,9 +34,9 @@ class UpdateAccount:
         self._clock = clock
 
     async def __call__(self, owner_id: UUID, account_id: UUID, changes: AccountChanges) -> Account:
-        now = self._clock.now()
+        moment = Moment(self._clock)
         async with self._uow_factory() as uow:
-            locked = await uow.accounts.lock((account_id,), at=now)
+            locked = await moment.lock(uow, (account_id,))
             account = locked.get(account_id)
             if account is None or not account.is_owned_by(owner_id):
                 raise AccountNotFound(f"Account {account_id} not found.")
@@ -45,6 +46,6 @@ class UpdateAccount:
             if changes.metadata is not None:
                 account.metadata = merge_metadata(account.metadata, changes.metadata)
             await uow.accounts.update(account)
-            await uow.outbox.add([account_event("updated", account, now)])
+            await uow.outbox.add([account_event("updated", account, moment.now)])
             await uow.commit()
         return account

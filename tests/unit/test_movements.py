@@ -13,6 +13,7 @@ from adapters.in_memory.accounts import InMemoryAccountRepository
 from application.money_movement import BatchRefused
 from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
+from application.use_cases.update_account import AccountChanges
 from domain.account import Account
 from domain.errors import (
     AccountNotFound,
@@ -290,3 +291,29 @@ async def test_a_movement_is_dated_when_its_locks_are_held(
         await uc.batch(ada, [TransferRequest(source, destination, 1, "EUR")], atomic=True)
     ).results
     assert item.transfer.created_at == asked + timedelta(seconds=5)
+
+
+async def test_a_clock_stepping_back_during_the_wait_never_dates_a_decision_earlier(
+    bank: InMemoryBank, uc: SimpleNamespace, slow_locks: list[float]
+) -> None:
+    """The held sums are read as of the time the locks were asked for; a decision dated
+    before that (the wall clock stepped back) could spend money a hold still keeps."""
+    ada, _, source, destination = await people(uc)
+    asked = bank.clock.now()
+    slow_locks.append(-1)  # the clock steps back a second while the locks are awaited
+    moved = (await uc.transfer(ada, TransferRequest(source, destination, 5, "EUR"))).transfer
+    assert moved.created_at == asked
+
+
+async def test_an_account_event_is_dated_when_its_lock_is_held(
+    bank: InMemoryBank, uc: SimpleNamespace, slow_locks: list[float]
+) -> None:
+    """Lifecycle changes wait for the account's lock like movements do: their events are
+    never dated before a movement that held the lock first."""
+    ada, _, source, _ = await people(uc)
+    asked = bank.clock.now()
+    slow_locks.append(2)
+    renamed = await uc.update_account(ada, source, AccountChanges(name="rent"))
+    assert renamed.name == "rent"
+    [event] = [s.event for s in bank.storage.events if s.event.type == "account.updated"]
+    assert event.occurred_at == asked + timedelta(seconds=2)
