@@ -13,6 +13,15 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from entrypoints.container import Container
 from entrypoints.http.body_limit import BodySizeLimit
 from entrypoints.http.docs import install_docs
+from entrypoints.http.openapi import (
+    CONTACT,
+    GUIDE,
+    LICENSE,
+    SERVERS,
+    TAGS,
+    install_openapi_conventions,
+    operation_id,
+)
 from entrypoints.http.problems import install_problem_catalogue, install_problem_handlers
 from entrypoints.http.routers import accounts, events, health, metrics, transfers, users
 from entrypoints.observability.logging import configure_structlog
@@ -52,6 +61,12 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
         title="hexbank",
         version="0.1.0",
         summary="Accounts, deposits and transfers on a double-entry ledger.",
+        description=GUIDE,
+        contact=CONTACT,
+        license_info=LICENSE,
+        openapi_tags=TAGS,
+        servers=SERVERS,
+        generate_unique_id_function=operation_id,
         lifespan=lifespan,
         docs_url=None,  # served from local files by install_docs, not from a CDN
         redoc_url=None,
@@ -82,7 +97,8 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
     ):
         app.include_router(router)
     install_docs(app)
-    install_problem_catalogue(app)
+    install_openapi_conventions(app)
+    install_problem_catalogue(app)  # after: it appends the problem table to the guide
     # Off unless OTEL_EXPORTER_OTLP_ENDPOINT is set or an exporter is given (tests).
     tracing = configure_tracing(
         app, container.engine, container.replica_engine, exporter=span_exporter
