@@ -82,8 +82,8 @@ def _token_problem(request: Request, error: Exception) -> Response:
             return _oauth2_problem(400, "unsupported-grant-type", detail, "unsupported_grant_type")
         return _malformed(fields)
     if isinstance(error, HTTPException):
-        if (fields := unparsable_fields(error)) is not None:
-            return _malformed(fields)
+        if (unreadable := unparsable_fields(error)) is not None:
+            return _malformed(unreadable)
         # The body grew past HEXBANK_MAX_BODY_BYTES while it was read (413).
         slug = HTTPStatus(error.status_code).phrase.lower().replace(" ", "-")
         detail = error.detail if isinstance(error.detail, str) else slug

@@ -74,6 +74,10 @@ PROTOCOL_PROBLEMS: dict[str, tuple[int, str]] = {
         "The request could not be read (a Content-Length that is no number), or a token "
         "request is malformed (OAuth2 `invalid_request`; see `errors`).",
     ),
+    "cross-origin-refused": (
+        400,
+        "A CORS preflight from an origin, or for a method or header, that is not allowed.",
+    ),
     "unauthorized": (401, "Authentication is missing."),
     "not-found": (404, "No such route."),
     "method-not-allowed": (405, "The route exists, but not with this method; see `Allow`."),
