@@ -8,11 +8,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SpanExporter
-from starlette.middleware.gzip import GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from entrypoints.container import Container
 from entrypoints.http.body_limit import BodySizeLimit
+from entrypoints.http.compression import Compression
 from entrypoints.http.cors import CrossOrigin
 from entrypoints.http.docs import install_docs
 from entrypoints.http.head import HeadAsGet
@@ -92,9 +92,7 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
     # the compression, so HEAD shows GET's Content-Encoding and Content-Length), CORS (its
     # headers on every answer, refusals included), proxy headers, the request context.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        GZipMiddleware, minimum_size=settings.gzip_min_bytes, compresslevel=GZIP_LEVEL
-    )
+    app.add_middleware(Compression, minimum_size=settings.gzip_min_bytes, compresslevel=GZIP_LEVEL)
     app.add_middleware(HeadAsGet)
     if settings.cors_origins:
         app.add_middleware(CrossOrigin, origins=settings.cors_origins)

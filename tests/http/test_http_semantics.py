@@ -3,11 +3,15 @@ OPTIONS with `Allow`, CORS only when configured, and gzip for answers of 1 KiB o
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
+from entrypoints.http.compression import Compression
 from entrypoints.http.docs import ASSETS, ASSETS_URL
 from tests.conftest import make_settings, serving
 from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
@@ -251,3 +255,23 @@ async def test_a_streamed_file_is_compressed_whole(client: AsyncClient) -> None:
     assert response.headers["content-encoding"] == "gzip"
     assert response.content == (ASSETS / name).read_bytes()  # httpx decompressed it
     assert "content-length" not in response.headers  # compressed as it streamed
+
+
+async def test_a_stream_of_small_chunks_is_compressed_whole_and_read_back() -> None:
+    """Chunks each under the minimum size are still one stream to compress, not 'small'."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for n in range(200):
+            yield f'{{"n": {n}}}\n'.encode()
+
+    async def streamed(scope: Scope, receive: Receive, send: Send) -> None:
+        await StreamingResponse(chunks(), media_type="application/x-ndjson")(scope, receive, send)
+
+    app = Compression(streamed, minimum_size=1024, compresslevel=6)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as http:
+        zipped = await http.get("/", headers={"Accept-Encoding": "gzip"})
+        plain = await http.get("/", headers={"Accept-Encoding": "identity"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    expected = b"".join([f'{{"n": {n}}}\n'.encode() for n in range(200)])
+    assert zipped.content == plain.content == expected
