@@ -245,7 +245,7 @@ def _unsupported_media_type(request: Request) -> ProblemResponse:
     """FastAPI decodes a body as JSON only when its Content-Type says JSON, and leaves it as
     bytes otherwise (none given included); a JSON route then fails to validate those bytes.
     That is the wrong media type, not an invalid field: 415, naming the one this API reads."""
-    given = request.headers.get("content-type")
+    given = request.headers.get("content-type", "")[:100]  # echoed: kept short
     detail = (
         f"This route reads JSON, not {given}: send `Content-Type: application/json`."
         if given
