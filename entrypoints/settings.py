@@ -54,6 +54,19 @@ class Settings(BaseSettings):
         "are believed (comma-separated; `*` trusts any peer). Empty: the peer's own address "
         "is the client, whatever headers it sends, so no client can pick its throttle key.",
     )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API cross-origin (comma-separated, "
+        "such as `https://app.example.com`). Empty: CORS is off and browsers keep to the "
+        "same origin.",
+    )
+    gzip_min_bytes: int = Field(
+        default=1024,
+        ge=0,
+        le=1 << 30,
+        description="Answers of at least this many bytes are gzip-compressed for clients "
+        "that accept it; smaller ones cost more to compress than they save.",
+    )
     log_level: str = "info"
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: readable on a terminal, JSON lines otherwise."
@@ -163,7 +176,7 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="How long the relay waits after the broker failed."
     )
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

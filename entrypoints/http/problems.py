@@ -10,7 +10,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
@@ -39,7 +39,9 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.TransferNotFound: 404,
     domain_errors.PayeeUnavailable: 422,
     domain_errors.DomainError: 422,
-    app_errors.InvalidCredentials: 401,
+    # RFC 6749 section 5.2: the token endpoint answers 400 `invalid_grant` to bad credentials;
+    # 401 is reserved there for a client that failed to authenticate (hexbank has no clients).
+    app_errors.InvalidCredentials: 400,
     app_errors.InvalidToken: 401,
     app_errors.InvalidPage: 422,
     app_errors.TooManyAttempts: 429,
@@ -67,12 +69,27 @@ _SLUG_BY_STATUS = {
 
 
 PROTOCOL_PROBLEMS: dict[str, tuple[int, str]] = {
-    "bad-request": (400, "The request could not be read (a Content-Length that is no number)."),
+    "bad-request": (
+        400,
+        "The request could not be read (a Content-Length that is no number), or a token "
+        "request is malformed (OAuth2 `invalid_request`; see `errors`).",
+    ),
+    "cross-origin-refused": (
+        400,
+        "A CORS preflight from an origin, or for a method or header, that is not allowed.",
+    ),
     "unauthorized": (401, "Authentication is missing."),
     "not-found": (404, "No such route."),
     "method-not-allowed": (405, "The route exists, but not with this method; see `Allow`."),
     "payload-too-large": (413, "The request body is larger than HEXBANK_MAX_BODY_BYTES."),
-    "unsupported-media-type": (415, "The body is not of a media type this route reads."),
+    "unsupported-media-type": (
+        415,
+        "The body is not JSON: send it with `Content-Type: application/json`.",
+    ),
+    "unsupported-grant-type": (
+        400,
+        "The token endpoint takes only `grant_type=password` (OAuth2 `unsupported_grant_type`).",
+    ),
     "validation-error": (422, "A field of the request is missing or invalid; see `errors`."),
     "internal-error": (500, "An unexpected error; nothing was half done."),
 }
@@ -139,7 +156,7 @@ class ProblemResponse(JSONResponse):
     media_type = PROBLEM_MEDIA_TYPE
 
 
-def problem_details(status: int, slug: str, detail: str, **extensions: Any) -> dict[str, Any]:
+def problem_details(status: int, slug: str, detail: str, /, **extensions: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
         "title": slug.replace("-", " ").capitalize(),
@@ -156,6 +173,7 @@ def problem(
     status: int,
     slug: str,
     detail: str,
+    /,
     *,
     headers: Mapping[str, str] | None = None,
     **extensions: Any,
@@ -181,12 +199,13 @@ def status_of(error: Exception) -> int:
 async def _known_error(
     request: Request, error: domain_errors.DomainError | app_errors.ApplicationError
 ) -> ProblemResponse:
-    return _answer(request, error)
+    return answer(request, error)
 
 
-def _answer(
+def answer(
     request: Request,
     error: domain_errors.DomainError | app_errors.ApplicationError,
+    /,
     **extensions: Any,
 ) -> ProblemResponse:
     status = status_of(error)
@@ -213,26 +232,50 @@ def _answer(
 async def _batch_refused(request: Request, refused: BatchRefused) -> ProblemResponse:
     """An atomic batch answers with its first refused item's problem, plus that item's
     `index`; nothing moved."""
-    return _answer(request, refused.refusal, index=refused.index)
+    return answer(request, refused.refusal, index=refused.index)
 
 
-async def _validation_error(_: Request, error: RequestValidationError) -> ProblemResponse:
-    return _invalid_request(
-        [
-            {
-                "loc": list(item["loc"]),
-                "msg": explain(item["loc"], item["type"], item["msg"]),
-                "type": item["type"],
-            }
-            for item in error.errors()
-        ]
+async def _validation_error(request: Request, error: RequestValidationError) -> ProblemResponse:
+    if isinstance(error.body, bytes) and error.body:
+        return _unsupported_media_type(request)
+    return _invalid_request(validation_fields(error))
+
+
+def _unsupported_media_type(request: Request) -> ProblemResponse:
+    """FastAPI decodes a body as JSON only when its Content-Type says JSON, and leaves it as
+    bytes otherwise (none given included); a JSON route then fails to validate those bytes.
+    That is the wrong media type, not an invalid field: 415, naming the one this API reads."""
+    given = request.headers.get("content-type", "")[:100]  # echoed: kept short
+    detail = (
+        f"This route reads JSON, not {given}: send `Content-Type: application/json`."
+        if given
+        else "The body has no Content-Type: send it as `Content-Type: application/json`."
     )
+    accepted = {"POST": "Accept-Post", "PATCH": "Accept-Patch"}.get(request.method)
+    headers = {accepted: "application/json"} if accepted else None
+    return problem(415, "unsupported-media-type", detail, headers=headers)
+
+
+def validation_fields(error: RequestValidationError) -> list[dict[str, Any]]:
+    """The refused fields in plain words: `loc`, `msg` and `type` of each."""
+    return [
+        {
+            "loc": list(item["loc"]),
+            "msg": explain(item["loc"], item["type"], item["msg"]),
+            "type": item["type"],
+        }
+        for item in error.errors()
+    ]
+
+
+def fields_detail(fields: list[dict[str, Any]]) -> str:
+    """One refused field is the whole story, so it is the detail."""
+    return fields[0]["msg"] if len(fields) == 1 else "The request is not valid; see `errors`."
 
 
 def _invalid_request(fields: list[dict[str, Any]]) -> ProblemResponse:
-    """422 `validation-error`; one refused field is the whole story, so it is the detail."""
-    detail = fields[0]["msg"] if len(fields) == 1 else "The request is not valid; see `errors`."
-    return problem(422, "validation-error", detail, errors=jsonable_encoder(fields))
+    """422 `validation-error`."""
+    return problem(422, "validation-error", fields_detail(fields), errors=jsonable_encoder(fields))
 
 
 _UNPARSABLE_BODY = "There was an error parsing the body"
@@ -244,6 +287,13 @@ def _unparsable_body(error: HTTPException) -> ProblemResponse | None:
     """Our OpenAPI document promises 422 `validation-error` for every invalid body, and a
     client cannot tell "not UTF-8" or "a broken form" from "not JSON" (which FastAPI already
     answers 422): FastAPI's and Starlette's 400s for those become the same 422."""
+    fields = unparsable_fields(error)
+    return None if fields is None else _invalid_request(fields)
+
+
+def unparsable_fields(error: HTTPException) -> list[dict[str, Any]] | None:
+    """What FastAPI's or Starlette's 400 for an unreadable body means, as a refused field;
+    None for any other HTTPException."""
     if error.status_code != 400:
         return None
     if isinstance(error.__context__, MultiPartException):  # Starlette raises inside `except`
@@ -254,7 +304,7 @@ def _unparsable_body(error: HTTPException) -> ProblemResponse | None:
         msg, kind = "The body is not valid UTF-8.", "json_invalid"
     else:
         msg, kind = "The body could not be parsed.", "body_invalid"
-    return _invalid_request([{"loc": ["body"], "msg": msg, "type": kind}])
+    return [{"loc": ["body"], "msg": msg, "type": kind}]
 
 
 def _allowed_methods(request: Request) -> str:
@@ -268,12 +318,20 @@ def _allowed_methods(request: Request) -> str:
         match, _ = route.matches(request.scope)
         if match is not Match.NONE:
             methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")  # answered as GET without the body (http/head.py)
+    methods.add("OPTIONS")  # answered below
     return ", ".join(sorted(methods))
 
 
-async def _http_error(request: Request, error: HTTPException) -> ProblemResponse:
+async def _http_error(request: Request, error: HTTPException) -> Response:
     if (unparsable := _unparsable_body(error)) is not None:
         return unparsable
+    if error.status_code == 405 and request.method == "OPTIONS":
+        # RFC 9110 section 9.3.7: what this resource supports. No route declares OPTIONS, so
+        # every OPTIONS to an existing path lands here; a CORS preflight never does
+        # (CORSMiddleware answers it first, when CORS is on).
+        return Response(status_code=204, headers={"Allow": _allowed_methods(request)})
     headers = dict(error.headers or {})
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     if error.status_code == 405:
@@ -286,8 +344,12 @@ async def _http_error(request: Request, error: HTTPException) -> ProblemResponse
 
 
 async def _unexpected_error(_: Request, error: Exception) -> ProblemResponse:
+    return unexpected_problem(error)
+
+
+def unexpected_problem(error: Exception, /, **extensions: Any) -> ProblemResponse:
     logger.error("unexpected error", exc_info=error)
-    return problem(500, "internal-error", "The server met an unexpected error.")
+    return problem(500, "internal-error", "The server met an unexpected error.", **extensions)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -23,7 +23,7 @@ async def test_login_failures_lead_to_429_for_every_instance(
         wrong = {"username": "ada@example.com", "password": "not-her-password"}
         for instance in (first, second, first):
             assert_problem(
-                await instance.post("/api/v1/auth/token", data=wrong), 401, "invalid-credentials"
+                await instance.post("/api/v1/auth/token", data=wrong), 400, "invalid-credentials"
             )
         # The count lives in PostgreSQL: the other instance refuses too, even the right password.
         right = {"username": "ada@example.com", "password": "password1"}
@@ -40,7 +40,7 @@ async def test_a_successful_login_resets_the_count(database_url: str, tmp_path: 
         right = {"username": "ada@example.com", "password": "password1"}
         for _ in range(3):
             for _ in range(2):
-                assert (await client.post("/api/v1/auth/token", data=wrong)).status_code == 401
+                assert (await client.post("/api/v1/auth/token", data=wrong)).status_code == 400
             assert (await client.post("/api/v1/auth/token", data=right)).status_code == 200
 
 

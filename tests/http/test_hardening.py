@@ -124,7 +124,7 @@ async def test_forwarded_headers_are_ignored_unless_the_peer_is_a_trusted_proxy(
         for n in range(3):
             forged = {"X-Forwarded-For": f"203.0.113.{n}"}
             response = await client.post("/api/v1/auth/token", data=wrong, headers=forged)
-            assert_problem(response, 401, "invalid-credentials")
+            assert_problem(response, 400, "invalid-credentials")
         blocked = await client.post(
             "/api/v1/auth/token", data=wrong, headers={"X-Forwarded-For": "198.51.100.7"}
         )
@@ -140,7 +140,7 @@ async def test_a_trusted_proxy_names_the_client(database_url: str, tmp_path: Pat
         for _ in range(2):
             headers = {"X-Forwarded-For": "203.0.113.9"}
             response = await client.post("/api/v1/auth/token", data=wrong, headers=headers)
-            assert_problem(response, 401, "invalid-credentials")
+            assert_problem(response, 400, "invalid-credentials")
         blocked = await client.post(
             "/api/v1/auth/token", data=wrong, headers={"X-Forwarded-For": "203.0.113.9"}
         )
@@ -149,12 +149,12 @@ async def test_a_trusted_proxy_names_the_client(database_url: str, tmp_path: Pat
         other = await client.post(
             "/api/v1/auth/token", data=wrong, headers={"X-Forwarded-For": "203.0.113.10"}
         )
-        assert_problem(other, 401, "invalid-credentials")
+        assert_problem(other, 400, "invalid-credentials")
         # A client address of any length makes a key of one length (no index overflow).
         huge = await client.post(
             "/api/v1/auth/token", data=wrong, headers={"X-Forwarded-For": "9" * 4_000}
         )
-        assert_problem(huge, 401, "invalid-credentials")
+        assert_problem(huge, 400, "invalid-credentials")
 
 
 async def test_login_and_registration_answer_503_while_the_database_is_away(

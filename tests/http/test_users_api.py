@@ -73,7 +73,9 @@ def problem_slug(body: dict[str, object]) -> str:
     return "invalid-email" if body["email"] == "nope" else "invalid-full-name"
 
 
-async def test_bad_credentials_are_401_alike(client: AsyncClient) -> None:
+async def test_bad_credentials_are_400_invalid_grant_alike(client: AsyncClient) -> None:
+    """RFC 6749 section 5.2: a wrong resource owner password is 400 `invalid_grant` (401 is
+    for a client that failed to authenticate, and hexbank has no OAuth2 clients)."""
     await signed_up(client)
     wrong = await client.post(
         "/api/v1/auth/token", data={"username": "ada@example.com", "password": "wrong-pass"}
@@ -81,10 +83,10 @@ async def test_bad_credentials_are_401_alike(client: AsyncClient) -> None:
     unknown = await client.post(
         "/api/v1/auth/token", data={"username": "bob@example.com", "password": "password1"}
     )
-    assert assert_problem(wrong, 401, "invalid-credentials") == assert_problem(
-        unknown, 401, "invalid-credentials"
-    )
-    assert wrong.headers["www-authenticate"] == "Bearer"
+    problem = assert_problem(wrong, 400, "invalid-credentials")
+    assert problem == assert_problem(unknown, 400, "invalid-credentials")
+    assert (problem["error"], problem["error_description"]) == ("invalid_grant", problem["detail"])
+    assert "www-authenticate" not in wrong.headers
 
 
 @pytest.mark.parametrize(

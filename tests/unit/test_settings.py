@@ -15,3 +15,11 @@ def test_a_group_must_be_able_to_start_beside_another(monkeypatch: pytest.Monkey
     monkeypatch.setenv("HEXBANK_GROUP_COMMIT_MIN_OVERLAP", "51")
     with pytest.raises(ConfigurationError, match="HEXBANK_GROUP_COMMIT_MIN_OVERLAP: at most"):
         load_settings()
+
+
+def test_cors_origins_are_comma_separated_and_off_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().cors_origins == []
+    monkeypatch.setenv("HEXBANK_CORS_ORIGINS", "https://app.example.com, http://localhost:5173,")
+    assert load_settings().cors_origins == ["https://app.example.com", "http://localhost:5173"]

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.register_user import RegisterUser, Registration
 from entrypoints.http.dependencies import CurrentUser, client_address, provided
+from entrypoints.http.oauth2 import OAuth2TokenRoute, token_problem_responses
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.schemas import (
     LOGIN_FORM_HINT,
@@ -18,6 +19,8 @@ from entrypoints.http.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
+# The token endpoint's own route class: RFC 6749 errors and no-store (http/oauth2.py).
+token_router = APIRouter(route_class=OAuth2TokenRoute)
 
 
 @router.post(
@@ -46,10 +49,11 @@ async def form_encoded(request: Request) -> None:
         )
 
 
-@router.post(
+@token_router.post(
     "/auth/token",
     response_model=TokenOut,
-    responses=problem_responses(401, 422, 429),
+    # 413 as a plain problem: one refused by its Content-Length never reaches the route.
+    responses={**token_problem_responses(400, 429, 503), **problem_responses(413)},
     dependencies=[Depends(form_encoded)],
 )
 async def issue_token(
@@ -60,6 +64,9 @@ async def issue_token(
     """OAuth2 password flow: `username` is the email. Works with Swagger UI's Authorize."""
     token = await authenticate(form.username, form.password, client_address(request))
     return TokenOut(access_token=token.token, expires_in=token.expires_in)
+
+
+router.include_router(token_router)
 
 
 @router.get("/users/me", response_model=UserOut, responses=problem_responses(401))

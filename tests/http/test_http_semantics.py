@@ -1,0 +1,277 @@
+"""HTTP as generic clients expect it: 415 for a body that is not JSON, HEAD on every GET,
+OPTIONS with `Allow`, CORS only when configured, and gzip for answers of 1 KiB or more."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from httpx import ASGITransport, AsyncClient
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from entrypoints.http.compression import Compression
+from entrypoints.http.docs import ASSETS, ASSETS_URL
+from tests.conftest import make_settings, serving
+from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
+
+ORIGIN = "https://app.example.com"
+VARYING = {"date", "x-request-id"}
+
+
+async def openapi(client: AsyncClient) -> dict[str, Any]:
+    document: dict[str, Any] = (await client.get("/openapi.json")).json()
+    return document
+
+
+def concrete(template: str, account: str, transfer: str) -> str:
+    return template.replace("{account_id}", account).replace("{transfer_id}", transfer)
+
+
+async def a_transfer(client: AsyncClient) -> tuple[dict[str, str], str, str]:
+    ada, _, source, destination = await payer_and_payee(client)
+    made = await client.post(
+        "/api/v1/transfers",
+        json={
+            "from_account_id": source,
+            "to_account_id": destination,
+            "amount": 5,
+            "currency": "EUR",
+            "pending": True,
+        },
+        headers=ada,
+    )
+    assert made.status_code == 201, made.text
+    return ada, source, made.json()["id"]
+
+
+# -- 415 ----------------------------------------------------------------------------------
+
+
+async def test_a_body_that_is_not_json_is_415_on_every_json_route(client: AsyncClient) -> None:
+    ada, account, transfer = await a_transfer(client)
+    document = await openapi(client)
+    checked = 0
+    for template, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if "application/json" not in operation.get("requestBody", {}).get("content", {}):
+                continue
+            path = concrete(template, account, transfer)
+            for content_type in (None, "text/plain", "application/x-www-form-urlencoded"):
+                headers = {**ada, **({"Content-Type": content_type} if content_type else {})}
+                response = await client.request(
+                    method, path, content=b'{"amount": 1}', headers=headers
+                )
+                problem = assert_problem(response, 415, "unsupported-media-type")
+                assert "application/json" in problem["detail"], problem
+                accept = "accept-patch" if method == "patch" else "accept-post"
+                assert response.headers[accept] == "application/json"
+                checked += 1
+    assert checked == 9 * 3
+    # Nothing moved: the hold is still pending, the balance untouched.
+    held = (await client.get(f"/api/v1/transfers/{transfer}", headers=ada)).json()
+    assert held["status"] == "pending"
+    assert (await client.get(f"/api/v1/accounts/{account}", headers=ada)).json()["balance"] == 1000
+
+
+async def test_an_optional_body_may_be_left_out_without_a_content_type(
+    client: AsyncClient,
+) -> None:
+    ada, _, transfer = await a_transfer(client)
+    posted = await client.post(f"/api/v1/transfers/{transfer}/post", headers=ada)
+    assert posted.status_code == 200, posted.text
+    assert posted.json()["status"] == "posted"
+
+
+async def test_json_with_a_json_content_type_is_still_read(client: AsyncClient) -> None:
+    ada = await signed_up(client)
+    for content_type in ("application/json", "application/json; charset=utf-8"):
+        response = await client.post(
+            "/api/v1/accounts",
+            content=b'{"currency": "EUR"}',
+            headers={**ada, "Content-Type": content_type},
+        )
+        assert response.status_code == 201, response.text
+
+
+# -- HEAD and OPTIONS ---------------------------------------------------------------------
+
+
+async def test_head_answers_every_get_route_with_gets_headers_and_no_body(
+    client: AsyncClient,
+) -> None:
+    ada, account, transfer = await a_transfer(client)
+    document = await openapi(client)
+    paths = [
+        concrete(template, account, transfer)
+        for template, operations in document["paths"].items()
+        if "get" in operations
+    ]
+    paths += ["/", "/openapi.json", "/docs", "/redoc", f"{ASSETS_URL}/swagger/swagger-ui.css"]
+    for path in paths:
+        for headers in (ada, {**ada, "Accept-Encoding": "gzip"}, {}):
+            got = await client.get(path, headers=headers)
+            head = await client.head(path, headers=headers)
+            assert head.status_code == got.status_code, (path, head.status_code)
+            assert head.content == b"", path
+            same = {k: v for k, v in got.headers.items() if k not in VARYING}
+            assert {k: v for k, v in head.headers.items() if k not in VARYING} == same, path
+    assert len(paths) >= 16
+
+
+async def test_head_on_a_route_without_get_is_405(client: AsyncClient) -> None:
+    response = await client.head("/api/v1/transfers/batch")
+    assert response.status_code == 405
+    assert response.content == b""
+    assert response.headers["allow"] == "OPTIONS, POST"
+
+
+async def test_options_answers_204_with_allow_on_every_path(client: AsyncClient) -> None:
+    _, account, transfer = await a_transfer(client)
+    document = await openapi(client)
+    for template, operations in document["paths"].items():
+        response = await client.options(concrete(template, account, transfer))
+        assert response.status_code == 204, (template, response.text)
+        assert response.content == b""
+        expected = {method.upper() for method in operations} | {"OPTIONS"}
+        if "GET" in expected:
+            expected.add("HEAD")
+        assert set(response.headers["allow"].split(", ")) == expected, template
+    assert (await client.options("/api/v1/accounts")).headers["allow"] == (
+        "GET, HEAD, OPTIONS, POST"
+    )
+    assert_problem(await client.options("/nowhere"), 404, "not-found")
+
+
+# -- CORS ---------------------------------------------------------------------------------
+
+
+def preflight(origin: str, method: str = "POST") -> dict[str, str]:
+    return {
+        "Origin": origin,
+        "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+    }
+
+
+def cors_headers(headers: Any) -> set[str]:
+    return {name for name in headers if name.lower().startswith("access-control-")}
+
+
+async def test_cors_is_off_by_default(client: AsyncClient) -> None:
+    response = await client.options("/api/v1/transfers", headers=preflight(ORIGIN))
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert cors_headers(response.headers) == set()
+    simple = await client.get("/health/live", headers={"Origin": ORIGIN})
+    assert cors_headers(simple.headers) == set()
+
+
+async def test_cors_origins_turn_it_on_for_those_origins_only(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(database_url, tmp_path, cors_origins=[ORIGIN, "http://localhost:5173"])
+    async with serving(settings, database_url) as client:
+        allowed = await client.options("/api/v1/transfers", headers=preflight(ORIGIN))
+        assert allowed.status_code == 200, allowed.text
+        assert allowed.headers["access-control-allow-origin"] == ORIGIN
+        assert "POST" in allowed.headers["access-control-allow-methods"]
+        allowed_headers = allowed.headers["access-control-allow-headers"].lower()
+        for header in ("authorization", "content-type", "idempotency-key"):
+            assert header in allowed_headers
+        assert "access-control-allow-credentials" not in allowed.headers
+
+        ada = await signed_up(client)
+        account = await opened(client, ada)
+        deposit = await client.post(
+            f"/api/v1/accounts/{account}/deposits",
+            json={"amount": 10},
+            headers={**ada, "Origin": ORIGIN, "Idempotency-Key": "cors-1"},
+        )
+        assert deposit.status_code == 201
+        assert deposit.headers["access-control-allow-origin"] == ORIGIN
+        exposed = deposit.headers["access-control-expose-headers"].lower()
+        for header in ("idempotent-replayed", "retry-after", "x-request-id", "location"):
+            assert header in exposed
+        refused = await client.get("/api/v1/users/me", headers={"Origin": ORIGIN})
+        assert refused.status_code == 401
+        assert refused.headers["access-control-allow-origin"] == ORIGIN
+
+        stranger = await client.options(
+            "/api/v1/transfers", headers=preflight("https://evil.example")
+        )
+        problem = assert_problem(stranger, 400, "cross-origin-refused")
+        assert "origin" in problem["detail"]
+        assert cors_headers(stranger.headers) == set()
+        simple = await client.get("/health/live", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in simple.headers
+
+        bad_method = await client.options(
+            "/api/v1/transfers", headers=preflight(ORIGIN, method="DELETE")
+        )
+        assert "method" in assert_problem(bad_method, 400, "cross-origin-refused")["detail"]
+        # An OPTIONS that is no preflight is the plain one, CORS on or off.
+        plain = await client.options("/api/v1/transfers")
+        assert (plain.status_code, plain.headers["allow"]) == (204, "GET, HEAD, OPTIONS, POST")
+
+
+# -- gzip ---------------------------------------------------------------------------------
+
+
+async def test_answers_of_1_kib_or_more_are_gzipped_when_accepted(client: AsyncClient) -> None:
+    spec = await client.get("/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert spec.headers["content-encoding"] == "gzip"
+    assert int(spec.headers["content-length"]) < len(spec.content) / 4
+    assert "Accept-Encoding" in spec.headers["vary"]
+    plain = await client.get("/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.json() == spec.json()
+
+    ada = await signed_up(client)
+    account = await opened(client, ada)
+    small = await client.get(
+        f"/api/v1/accounts/{account}", headers={**ada, "Accept-Encoding": "gzip"}
+    )
+    assert len(small.content) < 1024
+    assert "content-encoding" not in small.headers
+
+    # A problem of more than 1 KiB is compressed and reads the same.
+    fields = {f"unknown_{n}": n for n in range(40)}
+    big = await client.post(
+        "/api/v1/accounts",
+        json={"currency": "EUR", **fields},
+        headers={**ada, "Accept-Encoding": "gzip"},
+    )
+    assert big.headers["content-encoding"] == "gzip"
+    assert len(assert_problem(big, 422, "validation-error")["errors"]) == 40
+
+
+async def test_a_streamed_file_is_compressed_whole(client: AsyncClient) -> None:
+    """Static files are sent in chunks (`more_body`): compressed as a stream, they still
+    decompress to the file's bytes."""
+    name = "swagger/swagger-ui-bundle.js"
+    response = await client.get(f"{ASSETS_URL}/{name}", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.content == (ASSETS / name).read_bytes()  # httpx decompressed it
+    assert "content-length" not in response.headers  # compressed as it streamed
+
+
+async def test_a_stream_of_small_chunks_is_compressed_whole_and_read_back() -> None:
+    """Chunks each under the minimum size are still one stream to compress, not 'small'."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for n in range(200):
+            yield f'{{"n": {n}}}\n'.encode()
+
+    async def streamed(scope: Scope, receive: Receive, send: Send) -> None:
+        await StreamingResponse(chunks(), media_type="application/x-ndjson")(scope, receive, send)
+
+    app = Compression(streamed, minimum_size=1024, compresslevel=6)
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as http:
+        zipped = await http.get("/", headers={"Accept-Encoding": "gzip"})
+        plain = await http.get("/", headers={"Accept-Encoding": "identity"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    expected = b"".join([f'{{"n": {n}}}\n'.encode() for n in range(200)])
+    assert zipped.content == plain.content == expected
