@@ -21,6 +21,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
     union,
     update,
@@ -36,7 +37,7 @@ from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers, writ
 from application.errors import TransientConflict
 from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
-from domain.account import Account
+from domain.account import Account, AccountKind
 from domain.errors import AccountNotFound
 from domain.ledger import Posting
 from domain.transfer import LedgerEntry, Transfer, TransferKind, TransferStatus
@@ -553,10 +554,44 @@ def _search(query: TransferQuery) -> Any:
             return side == literal(query.account_ids[0], Uuid)
         return side == literal(list(query.account_ids), ARRAY(Uuid)).any_()
 
-    sides = [
-        select(transfers).where(touching(side), *conditions).order_by(*newest).limit(query.limit)
-        for side in (transfers.c.from_account_id, transfers.c.to_account_id)
-    ]
+    def owners_side(side: Any) -> Any:
+        # Every account of the owner, each read newest first and cut at the page size (a
+        # lateral scan per account), then merged: bounded by the page size and the number of
+        # accounts, never by their history; and no account is loaded by the application.
+        owned = (
+            select(accounts.c.id)
+            .where(
+                accounts.c.owner_id == literal(query.owner_id, Uuid),
+                accounts.c.kind == written_in(AccountKind.CUSTOMER.value),
+            )
+            .subquery("owned")
+        )
+        latest = (
+            select(transfers)
+            .where(side == owned.c.id, *conditions)
+            .order_by(*newest)
+            .limit(query.limit)
+            .lateral("latest")
+        )
+        return (
+            select(latest)
+            .select_from(owned.join(latest, true()))
+            .order_by(latest.c.created_at.desc(), latest.c.id.desc())
+            .limit(query.limit)
+        )
+
+    if query.owner_id is not None:
+        sides = [
+            owners_side(side) for side in (transfers.c.from_account_id, transfers.c.to_account_id)
+        ]
+    else:
+        sides = [
+            select(transfers)
+            .where(touching(side), *conditions)
+            .order_by(*newest)
+            .limit(query.limit)
+            for side in (transfers.c.from_account_id, transfers.c.to_account_id)
+        ]
     merged = union(*sides).subquery()
     return (
         select(merged).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(query.limit)

@@ -141,8 +141,10 @@ async def test_accounts_are_listed_for_their_owner_only(
     bank.clock.advance(seconds=1)
     second = await uc.open_account(ada, "JPY")
     await uc.open_account(bob, "EUR")
-    assert [account.id for account in await uc.list_accounts(ada)] == [first.id, second.id]
-    assert all(a.kind is AccountKind.CUSTOMER for a in await uc.list_accounts(ada))
+    page = await uc.list_accounts(ada)
+    assert [account.id for account in page.items] == [first.id, second.id]
+    assert page.next_cursor is None
+    assert all(a.kind is AccountKind.CUSTOMER for a in page.items)
     with pytest.raises(AccountNotFound):
         await uc.get_account(bob, first.id)
 
