@@ -2,7 +2,7 @@
 are: an account or a transfer carries up to 20 metadata values of 500 characters, so 100 of
 them are over a megabyte. A page therefore also stops, early and still with a cursor, once its
 items' estimated JSON reaches a budget; and the items are read in chunks sized from what the
-budget has left, so the worker never holds more than about one budget of them."""
+budget has left (at most `CHUNK` items), so a request holds little more than its page."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-FIRST_CHUNK = 64
-"""Items read by a page's first query: every page of ordinary items in one round trip."""
+CHUNK = 64
+"""Items read by one query of a page, at most: what one request holds beyond its page is
+bounded by the items' largest size times this, however its first items looked."""
 
 _SCALAR_BYTES = 24
 """A JSON number, boolean, null, UUID or timestamp, with its quotes, and a separator."""
@@ -63,18 +64,20 @@ async def fill_page(
     the item `after` (None: from the start), in the list's order."""
     taken: list[T] = []
     used = 0
-    want = min(limit + 1, FIRST_CHUNK)
+    want = min(limit + 1, CHUNK)
     while True:
         chunk = await fetch(taken[-1] if taken else None, want)
+        chunk_bytes = 0
         for item in chunk:
             size = size_of(item)
             if len(taken) == limit or (taken and used + size > max_bytes):
                 return Filled(taken, more=True)
             taken.append(item)
             used += size
+            chunk_bytes += size
         if len(chunk) < want:
             return Filled(taken, more=False)
-        # Read what the budget has left room for, judged by the items so far, and one more
-        # to learn whether the page is cut.
-        room = (max_bytes - used) * len(taken) // max(used, 1) + 1
-        want = max(1, min(limit + 1 - len(taken), room))
+        # Read what the budget has room for, judged by the items just read, and one more to
+        # learn whether the page is cut.
+        room = (max_bytes - used) * len(chunk) // max(chunk_bytes, 1) + 1
+        want = max(1, min(limit + 1 - len(taken), room, CHUNK))
