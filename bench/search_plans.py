@@ -50,6 +50,9 @@ ANALYZE;
 """
 
 
+_OWNER = uuid.UUID("00000000-0000-0000-0000-000000000001")
+
+
 def _account(n: int) -> uuid.UUID:
     return uuid.UUID(f"00000000-0000-0000-0001-{n:012x}")
 
@@ -65,10 +68,19 @@ async def _plans(dsn: str) -> None:
             "all of a user's accounts (here 5)": TransferQuery(
                 tuple(_account(n) for n in range(1, 6)), now, 51
             ),
+            f"all of the owner's accounts, found by the database (here {ACCOUNTS:,})": (
+                TransferQuery((), now, 51, owner_id=_OWNER)
+            ),
             "reference": TransferQuery(one, now, 51, reference="ref-4002"),
             "metadata[order]": TransferQuery(one, now, 51, metadata={"order": "4017"}),
             "kind=withdrawal": TransferQuery(one, now, 51, kind=TransferKind.WITHDRAWAL),
+            "kind=reversal (matches nothing)": TransferQuery(
+                one, now, 51, kind=TransferKind.REVERSAL
+            ),
             "status=pending": TransferQuery(one, now, 51, status=TransferStatus.PENDING),
+            "status=voided (matches nothing)": TransferQuery(
+                one, now, 51, status=TransferStatus.VOIDED
+            ),
             "created_before, a page deep in the past": TransferQuery(
                 one, now, 51, created_before=now.replace(year=now.year - 1)
             ),
