@@ -644,3 +644,55 @@ async def test_references_search_and_balances_at_a_moment(persistence: Persisten
             until=NOW + timedelta(minutes=3),
         )
         assert [e.sequence for e in between] == [3]
+
+
+async def test_a_search_by_owner_finds_the_newest_across_many_accounts(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """More accounts with matches than the page holds: the page is still the newest matches
+    of all of them, in order, page after page."""
+    ada = await saved_user(uow_factory)
+    mine = [await saved_account(uow_factory, ada) for _ in range(5)]
+    funding = Account.funding(currency="EUR", now=NOW)
+    async with uow_factory() as uow:
+        await uow.accounts.add_if_absent(funding)
+        await uow.commit()
+    # Deposits spread unevenly: the newest three sit on two accounts, one account has none.
+    for n, target in enumerate([0, 1, 2, 3, 0, 1, 2, 3, 3, 3, 1]):
+        at = NOW + timedelta(minutes=n)
+        async with uow_factory() as uow:
+            locked = await uow.accounts.lock([funding.id, mine[target].id], at=at)
+            posting = post_transfer(
+                transfer_id=uuid4(),
+                source=locked[funding.id],
+                destination=locked[mine[target].id],
+                amount=Money(10 + n, "EUR"),
+                description=None,
+                now=at,
+            )
+            await uow.ledger.record(posting)
+            await uow.commit()
+    everything = tuple(account.id for account in mine)
+    async with uow_factory() as uow:
+        for kind in (None, TransferKind.TRANSFER):
+            expected = await uow.ledger.search_transfers(
+                TransferQuery(account_ids=everything, at=NOW, limit=20, kind=kind)
+            )
+            assert len(expected) == 11
+            pages, older_than = [], None
+            while True:
+                page = await uow.ledger.search_transfers(
+                    TransferQuery(
+                        account_ids=(),
+                        owner_id=ada.id,
+                        at=NOW,
+                        limit=3,
+                        kind=kind,
+                        older_than=older_than,
+                    )
+                )
+                pages.extend(page)
+                if len(page) < 3:
+                    break
+                older_than = (page[-1].created_at, page[-1].id)
+            assert [t.id for t in pages] == [t.id for t in expected]
