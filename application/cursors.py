@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from uuid import UUID
 
 from application.errors import InvalidPage
@@ -47,3 +48,26 @@ def int_field(fields: Mapping[str, object], name: str, *, low: int, high: int) -
     if type(value) is not int or not low <= value <= high:
         raise InvalidPage(_MALFORMED)
     return value
+
+
+def encode_keyset(moment: datetime, item_id: UUID) -> str:
+    """A cursor after (or before) one item of a list ordered on (created_at, id)."""
+    return encode_cursor({"t": moment.isoformat(), "i": str(item_id)})
+
+
+def decode_keyset(cursor: str) -> tuple[datetime, UUID]:
+    """The (created_at, id) an `encode_keyset` cursor names, or `InvalidPage`."""
+    fields = decode_cursor(cursor)
+    moment = fields.get("t")
+    if not isinstance(moment, str):
+        raise InvalidPage(_MALFORMED)
+    try:
+        created_at = datetime.fromisoformat(moment)
+        # Aware, and an instant the store can hold: the calendar's far edges overflow on the
+        # way to UTC, and that must be a 422 here, not a failure in the database driver.
+        if created_at.tzinfo is None:
+            raise ValueError("a cursor's time carries its offset")
+        created_at = created_at.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
+        raise InvalidPage(_MALFORMED) from error
+    return created_at, uuid_field(fields, "i")

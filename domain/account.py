@@ -16,6 +16,7 @@ from domain.errors import (
     InsufficientFunds,
     InvalidAccountName,
     PayeeUnavailable,
+    TooManyAccounts,
 )
 from domain.ids import new_id
 from domain.metadata import Metadata, require_metadata
@@ -176,3 +177,13 @@ def normalize_account_name(raw: str | None) -> str | None:
             f"An account name is 1 to {ACCOUNT_NAME_MAX_LENGTH} characters long."
         )
     return name
+
+
+def require_room_for_account(open_accounts: int, max_open_accounts: int) -> None:
+    """A user may hold at most `max_open_accounts` open accounts (active or frozen); closed
+    ones do not count. Every account read by a list or a search costs something, so the
+    number one user can make others pay for is bounded."""
+    if open_accounts >= max_open_accounts:
+        raise TooManyAccounts(
+            f"A user may have at most {max_open_accounts} open accounts; close one first."
+        )

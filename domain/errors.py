@@ -166,3 +166,9 @@ class AccountNotEmpty(DomainError):
     """An account closes only with a zero balance and no open holds."""
 
     code = "account-not-empty"
+
+
+class TooManyAccounts(DomainError):
+    """The user already has as many open accounts as one user may (closed ones do not count)."""
+
+    code = "too-many-accounts"

@@ -188,12 +188,20 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         recheck_after=providers.Factory(timedelta, seconds=settings.provided.auth_recheck_s),
     )
-    open_account = providers.Singleton(OpenAccount, uow_factory=unit_of_work.provider, clock=clock)
+    open_account = providers.Singleton(
+        OpenAccount,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        max_open_accounts=settings.provided.max_accounts_per_user,
+    )
     get_account = providers.Singleton(
         GetAccount, uow_factory=read_unit_of_work.provider, clock=clock
     )
     list_accounts = providers.Singleton(
-        ListAccounts, uow_factory=read_unit_of_work.provider, clock=clock
+        ListAccounts,
+        uow_factory=read_unit_of_work.provider,
+        clock=clock,
+        max_page_bytes=settings.provided.max_page_bytes,
     )
     get_account_summary = providers.Singleton(
         GetAccountSummary, uow_factory=report_unit_of_work.provider, clock=clock
@@ -245,13 +253,19 @@ class Container(containers.DeclarativeContainer):
         UnfreezeAccount, uow_factory=unit_of_work.provider, clock=clock
     )
     search_transfers = providers.Singleton(
-        SearchTransfers, uow_factory=read_unit_of_work.provider, clock=clock
+        SearchTransfers,
+        uow_factory=read_unit_of_work.provider,
+        clock=clock,
+        max_page_bytes=settings.provided.max_page_bytes,
     )
     get_balance_at = providers.Singleton(
         GetBalanceAt, uow_factory=report_unit_of_work.provider, clock=clock
     )
     read_event_feed = providers.Singleton(
-        ReadEventFeed, uow_factory=read_unit_of_work.provider, clock=clock
+        ReadEventFeed,
+        uow_factory=read_unit_of_work.provider,
+        clock=clock,
+        max_page_bytes=settings.provided.max_page_bytes,
     )
     event_publisher = providers.Singleton(NatsJetStreamPublisher, url=nats_url)
     relay_events = providers.Singleton(

@@ -135,6 +135,21 @@ class Settings(BaseSettings):
         "(25 holds a 24-way hot spot) when running SERIALIZABLE.",
     )
     health_timeout_s: float = 2.0
+    max_accounts_per_user: int = Field(
+        default=1_000,
+        ge=1,
+        le=1_000_000,
+        description="Open accounts (active or frozen) one user may have; closed ones do not "
+        "count. One more is refused 409 `too-many-accounts`.",
+    )
+    max_page_bytes: int = Field(
+        default=256 * 1024,
+        ge=16 * 1024,
+        le=4 * 1024 * 1024,
+        description="The JSON a page of a list (accounts, transfer search, event feed) may "
+        "reach, estimated from its items' text: a page stops early, with a cursor, rather "
+        "than pass it (a page's first item always counts).",
+    )
 
     group_commit: Literal["on", "off"] = Field(
         default="on",

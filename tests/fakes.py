@@ -134,9 +134,9 @@ def use_cases(bank: InMemoryBank) -> SimpleNamespace:
         register=RegisterUser(
             bank.uow, bank.hasher, bank.emails, bank.clock, bank.retry, bank.throttle
         ),
-        open_account=OpenAccount(bank.uow, bank.clock),
+        open_account=OpenAccount(bank.uow, bank.clock, DEFAULTS.max_accounts_per_user),
         get_account=GetAccount(bank.uow, bank.clock),
-        list_accounts=ListAccounts(bank.uow, bank.clock),
+        list_accounts=ListAccounts(bank.uow, bank.clock, DEFAULTS.max_page_bytes),
         deposit=Deposit(bank.movement, DEFAULTS.max_transfer_amount),
         transfer=TransferFunds(bank.group_commit, DEFAULTS.max_transfer_amount),
         get_transfer=GetTransfer(bank.uow, bank.clock),
@@ -153,6 +153,6 @@ def use_cases(bank: InMemoryBank) -> SimpleNamespace:
         close_account=CloseAccount(bank.uow, bank.clock),
         freeze=FreezeAccount(bank.uow, bank.clock),
         unfreeze=UnfreezeAccount(bank.uow, bank.clock),
-        search=SearchTransfers(bank.uow, bank.clock),
+        search=SearchTransfers(bank.uow, bank.clock, DEFAULTS.max_page_bytes),
         balance_at=GetBalanceAt(bank.uow, bank.clock),
     )

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from application.ports.accounts import AccountRepository
-from domain.account import Account, AccountKind
+from domain.account import Account, AccountKind, AccountStatus
 from domain.transfer import TransferStatus
 
 
@@ -36,14 +36,36 @@ class InMemoryAccountRepository(AccountRepository):
         account = self._find(account_id)
         return None if account is None else self._with_held(account, at)
 
-    async def list_owned_by(self, owner_id: UUID, *, at: datetime) -> list[Account]:
+    async def list_owned_by(
+        self,
+        owner_id: UUID,
+        *,
+        at: datetime,
+        limit: int,
+        after: tuple[datetime, UUID] | None = None,
+    ) -> list[Account]:
+        owned = sorted(self._owned(owner_id), key=lambda account: (account.created_at, account.id))
+        if after is not None:
+            owned = [account for account in owned if (account.created_at, account.id) > after]
+        return [self._with_held(account, at) for account in owned[:limit]]
+
+    async def owned_among(self, owner_id: UUID, account_ids: Collection[UUID]) -> set[UUID]:
+        wanted = set(account_ids)
+        return {account.id for account in self._owned(owner_id) if account.id in wanted}
+
+    async def lock_owner_and_count_open(self, owner_id: UUID) -> int:
+        # One event loop, and the fakes never suspend: nothing runs between this count and
+        # the unit of work's commit.
+        owned = self._owned(owner_id)
+        return sum(1 for account in owned if account.status is not AccountStatus.CLOSED)
+
+    def _owned(self, owner_id: UUID) -> list[Account]:
         merged = {**self._storage.accounts, **self._pending.accounts}
-        owned = [
-            self._with_held(account, at)
+        return [
+            account
             for account in merged.values()
             if account.kind is AccountKind.CUSTOMER and account.owner_id == owner_id
         ]
-        return sorted(owned, key=lambda account: (account.created_at, account.id))
 
     async def get_many(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:
         found = {

@@ -9,6 +9,7 @@ from uuid import UUID
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
+from domain.account import AccountKind
 from domain.errors import AccountNotFound
 from domain.ledger import Posting
 from domain.transfer import LedgerEntry, Transfer, TransferStatus
@@ -51,6 +52,13 @@ class InMemoryLedgerRepository(LedgerRepository):
 
     async def search_transfers(self, query: TransferQuery) -> list[Transfer]:
         accounts = set(query.account_ids)
+        if query.owner_id is not None:
+            merged = {**self._storage.accounts, **self._pending.accounts}
+            accounts = {
+                account.id
+                for account in merged.values()
+                if account.kind is AccountKind.CUSTOMER and account.owner_id == query.owner_id
+            }
         found = [
             transfer
             for transfer in self._all_transfers().values()

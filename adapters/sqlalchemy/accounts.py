@@ -16,13 +16,14 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.tables import accounts, transfers, written_in
+from adapters.sqlalchemy.tables import accounts, transfers, users, written_in
 from application.ports.accounts import AccountRepository
 from domain.account import Account, AccountKind, AccountStatus
 from domain.transfer import TransferStatus
@@ -53,11 +54,39 @@ _UPDATE = (
     )
 )
 _GET = _with_held.where(accounts.c.id == bindparam("account_id"))
-_OWNED_BY = _with_held.where(
-    accounts.c.owner_id == bindparam("owner_id"),
+_owned = (
+    accounts.c.owner_id == bindparam("owner_id", type_=Uuid),
     accounts.c.kind == written_in(AccountKind.CUSTOMER.value),
-).order_by(accounts.c.created_at, accounts.c.id)
+)
+# Pages on the (owner_id, created_at, id) index (migration 0008): read in order, cut at the
+# page size, whatever the number of accounts the owner has.
+_OWNED_BY = (
+    _with_held.where(*_owned)
+    .order_by(accounts.c.created_at, accounts.c.id)
+    .limit(bindparam("limit"))
+)
+_OWNED_BY_AFTER = _OWNED_BY.where(
+    tuple_(accounts.c.created_at, accounts.c.id)
+    > tuple_(
+        bindparam("after_created_at", type_=DateTime(timezone=True)),
+        bindparam("after_id", type_=Uuid),
+    )
+)
 _ids = bindparam("account_ids", type_=ARRAY(Uuid))
+_OWNED_AMONG = select(accounts.c.id).where(accounts.c.id == _ids.any_(), *_owned)
+# The owner's row, held until the unit of work ends: openings by one owner queue here, and
+# each counts what the one before it committed. NO KEY UPDATE: the foreign keys that point
+# at the user (KEY SHARE) are not blocked by it.
+_LOCK_OWNER = (
+    select(users.c.id)
+    .where(users.c.id == bindparam("owner_id", type_=Uuid))
+    .with_for_update(key_share=True)
+)
+_COUNT_OPEN = (
+    select(func.count())
+    .select_from(accounts)
+    .where(*_owned, accounts.c.status != written_in(AccountStatus.CLOSED.value))
+)
 _MANY = _with_held.where(accounts.c.id == _ids.any_())
 # Locks in id order (two transfers in opposite directions queue instead of deadlocking), then
 # reads with a fresh snapshot, in one round trip: see migrations/versions/0006_lock_accounts.py.
@@ -130,9 +159,34 @@ class SqlAlchemyAccountRepository(AccountRepository):
         rows = await self._connection.execute(_MANY, {"account_ids": list(account_ids), "at": at})
         return {row.id: account_from_row(row) for row in rows}
 
-    async def list_owned_by(self, owner_id: UUID, *, at: datetime) -> list[Account]:
-        rows = await self._connection.execute(_OWNED_BY, {"owner_id": owner_id, "at": at})
+    async def list_owned_by(
+        self,
+        owner_id: UUID,
+        *,
+        at: datetime,
+        limit: int,
+        after: tuple[datetime, UUID] | None = None,
+    ) -> list[Account]:
+        values: dict[str, Any] = {"owner_id": owner_id, "at": at, "limit": limit}
+        if after is None:
+            rows = await self._connection.execute(_OWNED_BY, values)
+        else:
+            values.update(after_created_at=after[0], after_id=after[1])
+            rows = await self._connection.execute(_OWNED_BY_AFTER, values)
         return [account_from_row(row) for row in rows]
+
+    async def owned_among(self, owner_id: UUID, account_ids: Collection[UUID]) -> set[UUID]:
+        rows = await self._connection.execute(
+            _OWNED_AMONG, {"owner_id": owner_id, "account_ids": list(account_ids)}
+        )
+        return {row.id for row in rows}
+
+    async def lock_owner_and_count_open(self, owner_id: UUID) -> int:
+        await self._connection.execute(_LOCK_OWNER, {"owner_id": owner_id})
+        # A statement of its own: at READ COMMITTED it sees what an opening that held the
+        # owner before this one committed.
+        count = await self._connection.scalar(_COUNT_OPEN, {"owner_id": owner_id})
+        return int(count or 0)
 
     async def lock(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:
         """Lock, then read, in one call. Placing a hold writes no account row, so a statement

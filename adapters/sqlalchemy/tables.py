@@ -83,7 +83,8 @@ accounts = Table(
     CheckConstraint("kind = 'funding' OR balance >= 0", name="customer_balance_non_negative"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
     CheckConstraint("entry_count >= 0", name="entry_count_non_negative"),
-    Index(None, "owner_id"),
+    # An owner's accounts, keyset-paged in creation order (and counted when one is opened).
+    Index("ix_accounts_owner_id_created_at", "owner_id", "created_at", "id"),
 )
 
 transfers = Table(
@@ -151,6 +152,19 @@ transfers = Table(
     # Searching: newest first among the transfers touching an account, from either side.
     Index("ix_transfers_from_account_id_created_at", "from_account_id", "created_at", "id"),
     Index("ix_transfers_to_account_id_created_at", "to_account_id", "created_at", "id"),
+    # A kind or status filter reads its matches in order and stops at the page size: without
+    # these, one that matched nothing read the account's whole history to say so.
+    *(
+        Index(
+            f"ix_transfers_{side}_account_id_{column}_created_at",
+            f"{side}_account_id",
+            column,
+            "created_at",
+            "id",
+        )
+        for side in ("from", "to")
+        for column in ("kind", "status")
+    ),
     Index(
         "ix_transfers_metadata",
         "metadata",

@@ -28,8 +28,27 @@ class AccountRepository(Protocol):
         """The accounts that exist among `account_ids`, read in one go, without locks."""
         ...
 
-    async def list_owned_by(self, owner_id: UUID, *, at: datetime) -> list[Account]:
-        """The owner's customer accounts, oldest first."""
+    async def list_owned_by(
+        self,
+        owner_id: UUID,
+        *,
+        at: datetime,
+        limit: int,
+        after: tuple[datetime, UUID] | None = None,
+    ) -> list[Account]:
+        """Up to `limit` of the owner's customer accounts, oldest first: ordered on
+        (created_at, id), strictly after `after` when given (a keyset page)."""
+        ...
+
+    async def owned_among(self, owner_id: UUID, account_ids: Collection[UUID]) -> set[UUID]:
+        """Which of `account_ids` are customer accounts of `owner_id`: one read, as large as
+        the ids asked about, whatever the number of accounts the owner has."""
+        ...
+
+    async def lock_owner_and_count_open(self, owner_id: UUID) -> int:
+        """Hold the owner's account openings until the unit of work ends (a second opening by
+        the same owner waits here) and count the owner's accounts that are not closed, as
+        committed once the hold is taken."""
         ...
 
     async def lock(self, account_ids: Collection[UUID], *, at: datetime) -> dict[UUID, Account]:

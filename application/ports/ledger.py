@@ -24,7 +24,8 @@ class AccountTotals:
 
 @dataclass(frozen=True, slots=True)
 class TransferQuery:
-    """A page of transfers touching `account_ids`, newest first, every filter optional."""
+    """A page of transfers touching `account_ids` (or, with `owner_id`, any customer account
+    of that owner, found by the store), newest first, every filter optional."""
 
     account_ids: tuple[UUID, ...]
     at: datetime
@@ -38,6 +39,8 @@ class TransferQuery:
     created_before: datetime | None = None
     older_than: tuple[datetime, UUID] | None = None
     """Keyset: only transfers strictly before this (created_at, id) in the newest-first order."""
+    owner_id: UUID | None = None
+    """Instead of `account_ids` (then empty): every customer account of this user."""
 
 
 @dataclass(frozen=True, slots=True)

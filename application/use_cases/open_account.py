@@ -6,13 +6,20 @@ from uuid import UUID
 from application.events import account_event
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
-from domain.account import Account
+from domain.account import Account, require_room_for_account
 
 
 class OpenAccount:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    """Opens an account if the owner has room for one more: the owner's openings are
+    serialized in the store (the count is taken under the owner's hold), so two concurrent
+    openings at the limit cannot both succeed."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, max_open_accounts: int
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._max_open_accounts = max_open_accounts
 
     async def __call__(
         self,
@@ -31,6 +38,8 @@ class OpenAccount:
             metadata=dict(metadata) if metadata is not None else None,
         )
         async with self._uow_factory() as uow:
+            open_accounts = await uow.accounts.lock_owner_and_count_open(owner_id)
+            require_room_for_account(open_accounts, self._max_open_accounts)
             await uow.accounts.add(account)
             await uow.outbox.add([account_event("opened", account, now)])
             await uow.commit()

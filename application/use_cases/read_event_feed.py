@@ -8,12 +8,22 @@ from uuid import UUID
 from application.cursors import decode_cursor, encode_cursor, int_field
 from application.errors import InvalidPage
 from application.events import EVENT_TYPES
+from application.page_budget import fill_page, json_bytes
 from application.ports.clock import Clock
-from application.ports.outbox import FeedPosition
+from application.ports.outbox import FeedPosition, StoredEvent
 from application.ports.unit_of_work import UnitOfWorkFactory
 
 MAX_EVENTS_PAGE = 100
 _MAX_POSITION = 2**63 - 1
+_EVENT_BYTES = 200
+"""An event's JSON besides its data: id, type, time, version, keys."""
+_ACCOUNT_STATE_BYTES = 120
+"""One account's id, sequence, balance and available."""
+
+
+def event_bytes(stored: StoredEvent) -> int:
+    event = stored.event
+    return _EVENT_BYTES + json_bytes(event.data) + _ACCOUNT_STATE_BYTES * len(event.accounts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +36,14 @@ class EventPage:
 
 class ReadEventFeed:
     """The caller's events (touching the caller's accounts, or the caller), oldest first, in
-    commit order. Each event lists only the caller's own accounts."""
+    commit order. Each event lists only the caller's own accounts: the store is asked which
+    of the page's accounts those are (never for all of the caller's accounts). A page stops
+    early at the byte budget."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, max_page_bytes: int) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._max_page_bytes = max_page_bytes
 
     async def __call__(
         self,
@@ -47,9 +60,17 @@ class ReadEventFeed:
             raise InvalidPage(f"Unknown event types: {', '.join(sorted(unknown))}.")
         start = None if after is None else _decode(after)
         async with self._uow_factory() as uow:
-            stored = await uow.outbox.feed(user_id, after=start, types=types, limit=limit)
-            owned = await uow.accounts.list_owned_by(user_id, at=self._clock.now())
-        mine = {account.id for account in owned}
+
+            async def fetch(last: StoredEvent | None, count: int) -> list[StoredEvent]:
+                position = start if last is None else last.position
+                return await uow.outbox.feed(user_id, after=position, types=types, limit=count)
+
+            page = await fill_page(
+                fetch, limit=limit, max_bytes=self._max_page_bytes, size_of=event_bytes
+            )
+            stored = page.items
+            named = {state.id for entry in stored for state in entry.event.accounts}
+            mine = await uow.accounts.owned_among(user_id, named) if named else set()
         items = [entry.event.document(visible_accounts=mine) for entry in stored]
         if stored:
             cursor = _encode(stored[-1].position)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from uuid import UUID
 
-from application.cursors import decode_cursor, encode_cursor, uuid_field
+from application.cursors import decode_keyset, encode_keyset
 from application.errors import InvalidPage
+from application.page_budget import fill_page, mapping_bytes, text_bytes
 from application.ports.clock import Clock
 from application.ports.ledger import TransferQuery
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -15,6 +16,18 @@ from application.use_cases.get_statement import MAX_PAGE_SIZE
 from domain.errors import InvalidMetadata
 from domain.metadata import METADATA_MAX_KEYS, require_metadata, require_reference
 from domain.transfer import Transfer, TransferKind, TransferStatus
+
+_TRANSFER_BYTES = 600
+"""A transfer's JSON besides its description, reference and metadata: ids, figures, times."""
+
+
+def transfer_bytes(transfer: Transfer) -> int:
+    return (
+        _TRANSFER_BYTES
+        + text_bytes(transfer.description)
+        + text_bytes(transfer.reference)
+        + mapping_bytes(transfer.metadata)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +53,14 @@ class SearchTransfers:
     Pages are keyed on (created_at, id), not an offset: a page never repeats or skips a
     transfer while new ones arrive at the top. A cursor only makes sense with the filters it
     came with; it carries no filter itself, and a foreign one just pages elsewhere in the
-    caller's own transfers.
+    caller's own transfers. Without an account, the store finds the caller's accounts itself
+    (none are loaded here). A page stops early (with a cursor) at the byte budget.
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, max_page_bytes: int) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._max_page_bytes = max_page_bytes
 
     async def __call__(
         self,
@@ -61,52 +76,34 @@ class SearchTransfers:
             raise InvalidMetadata(f"At most {METADATA_MAX_KEYS} metadata filters.")
         require_metadata(filters.metadata)
         require_reference(filters.reference)
-        older_than = None if cursor is None else _decode(cursor)
+        older_than = None if cursor is None else decode_keyset(cursor)
         now = self._clock.now()
+        query = TransferQuery(
+            account_ids=() if filters.account_id is None else (filters.account_id,),
+            owner_id=user_id if filters.account_id is None else None,
+            at=now,
+            limit=limit + 1,
+            kind=filters.kind,
+            status=filters.status,
+            reference=filters.reference,
+            metadata=dict(filters.metadata),
+            created_after=filters.created_after,
+            created_before=filters.created_before,
+        )
         async with self._uow_factory() as uow:
             if filters.account_id is not None:
                 await owned_account(uow, filters.account_id, user_id, at=now)
-                account_ids: tuple[UUID, ...] = (filters.account_id,)
-            else:
-                owned = await uow.accounts.list_owned_by(user_id, at=now)
-                account_ids = tuple(account.id for account in owned)
-            if not account_ids:
-                return TransferPage([], None)
-            found = await uow.ledger.search_transfers(
-                TransferQuery(
-                    account_ids=account_ids,
-                    at=now,
-                    limit=limit + 1,
-                    kind=filters.kind,
-                    status=filters.status,
-                    reference=filters.reference,
-                    metadata=dict(filters.metadata),
-                    created_after=filters.created_after,
-                    created_before=filters.created_before,
-                    older_than=older_than,
+
+            async def fetch(after: Transfer | None, count: int) -> list[Transfer]:
+                key = older_than if after is None else (after.created_at, after.id)
+                return await uow.ledger.search_transfers(
+                    replace(query, limit=count, older_than=key)
                 )
+
+            page = await fill_page(
+                fetch, limit=limit, max_bytes=self._max_page_bytes, size_of=transfer_bytes
             )
-        page = [transfer.as_of(now) for transfer in found[:limit]]
-        if len(found) <= limit:
-            return TransferPage(page, None)
-        last = page[-1]
-        return TransferPage(
-            page, encode_cursor({"t": last.created_at.isoformat(), "i": str(last.id)})
-        )
-
-
-def _decode(cursor: str) -> tuple[datetime, UUID]:
-    fields = decode_cursor(cursor)
-    moment = fields.get("t")
-    if not isinstance(moment, str):
-        raise InvalidPage("The cursor is malformed.")
-    try:
-        created_at = datetime.fromisoformat(moment)
-        # Aware, and an instant the store can hold: the calendar's far edges overflow on the
-        # way to UTC, and that must be a 422 here, not a failure in the database driver.
-        if created_at.tzinfo is None:
-            raise ValueError("a cursor's time carries its offset")
-        created_at = created_at.astimezone(UTC)
-    except (ValueError, OverflowError) as error:
-        raise InvalidPage("The cursor is malformed.") from error
-    return created_at, uuid_field(fields, "i")
+        items = [transfer.as_of(now) for transfer in page.items]
+        last = items[-1] if items else None
+        next_cursor = encode_keyset(last.created_at, last.id) if page.more and last else None
+        return TransferPage(items, next_cursor)

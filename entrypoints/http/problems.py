@@ -33,6 +33,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.TransferNotPending: 409,
     domain_errors.DuplicateReference: 409,
     domain_errors.AccountNotEmpty: 409,
+    domain_errors.TooManyAccounts: 409,
     domain_errors.NotPayer: 403,
     domain_errors.NotPayee: 403,
     domain_errors.AccountNotFound: 404,

@@ -27,6 +27,7 @@ from pydantic import (
 from application.money_movement import ItemResult, TransferReceipt
 from application.use_cases.get_account_summary import AccountSummary
 from application.use_cases.get_statement import MAX_PAGE_SIZE
+from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.account import ACCOUNT_NAME_MAX_LENGTH, Account, AccountStatus
 from domain.currency import MINOR_UNITS
@@ -240,7 +241,7 @@ _FIELD_RULES: dict[str, str] = {
     "from_account_id": "An account id is a UUID.",
     "to_account_id": "An account id is a UUID.",
     "transfer_id": "A transfer id is a UUID.",
-    "limit": f"A page holds 1 to {MAX_PAGE_SIZE} entries.",
+    "limit": f"A page holds 1 to {MAX_PAGE_SIZE} items, or 1 to {MAX_ACCOUNTS_PAGE} accounts.",
     "cursor": "A cursor is the `next_cursor` of an earlier page.",
     "Idempotency-Key": f"An Idempotency-Key is 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII "
     "characters, with no spaces.",
@@ -363,6 +364,9 @@ class AccountOut(BaseModel):
 
 class AccountListOut(BaseModel):
     items: list[AccountOut]
+    next_cursor: str | None = Field(
+        description="Pass it back as `cursor` for the next page; null on the last page."
+    )
 
 
 class AccountSummaryOut(BaseModel):

@@ -89,11 +89,64 @@ async def test_accounts_round_trip_list_and_lock(uow_factory: UnitOfWorkFactory)
     async with uow_factory() as uow:
         assert await uow.accounts.get(first.id, at=NOW) == first
         assert await uow.accounts.get(funding.id, at=NOW) == funding
-        assert await uow.accounts.list_owned_by(ada.id, at=NOW) == [first, second]
+        assert await uow.accounts.list_owned_by(ada.id, at=NOW, limit=10) == [first, second]
         missing = uuid4()
         locked = await uow.accounts.lock([second.id, missing, first.id], at=NOW)
         assert locked == {first.id: first, second.id: second}
         assert await uow.accounts.get_many([missing, funding.id], at=NOW) == {funding.id: funding}
+
+
+async def test_owned_accounts_page_in_creation_order_and_are_found_among_ids(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada, bob = await saved_user(uow_factory), await saved_user(uow_factory, "bob@example.com")
+    # Two opened in the same instant: the id breaks the tie, so no page repeats or skips one.
+    opened = [
+        Account.open(owner_id=ada.id, currency="EUR", now=NOW + timedelta(seconds=n // 2))
+        for n in range(5)
+    ]
+    theirs = await saved_account(uow_factory, bob)
+    async with uow_factory() as uow:
+        for account in opened:
+            await uow.accounts.add(account)
+        await uow.commit()
+    in_order = sorted(opened, key=lambda account: (account.created_at, account.id))
+
+    async with uow_factory() as uow:
+        first = await uow.accounts.list_owned_by(ada.id, at=NOW, limit=2)
+        assert first == in_order[:2]
+        after = (first[-1].created_at, first[-1].id)
+        assert (
+            await uow.accounts.list_owned_by(ada.id, at=NOW, limit=10, after=after)
+            == (in_order[2:])
+        )
+        last = (in_order[-1].created_at, in_order[-1].id)
+        assert await uow.accounts.list_owned_by(ada.id, at=NOW, limit=10, after=last) == []
+
+        asked = [opened[0].id, theirs.id, uuid4(), funding_account_id("EUR")]
+        assert await uow.accounts.owned_among(ada.id, asked) == {opened[0].id}
+        assert await uow.accounts.owned_among(bob.id, asked) == {theirs.id}
+        assert await uow.accounts.owned_among(bob.id, []) == set()
+
+
+async def test_an_owners_open_accounts_are_counted_closed_ones_not(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada = await saved_user(uow_factory)
+    await saved_account(uow_factory, ada)
+    closed = await saved_account(uow_factory, ada)
+    async with uow_factory() as uow:
+        account = (await uow.accounts.lock([closed.id], at=NOW))[closed.id]
+        account.close()
+        await uow.accounts.update(account)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.accounts.lock_owner_and_count_open(ada.id) == 1
+        await uow.accounts.add(Account.open(owner_id=ada.id, currency="EUR", now=NOW))
+        assert await uow.accounts.lock_owner_and_count_open(ada.id) == 2  # its own addition
+    async with uow_factory() as uow:
+        assert await uow.accounts.lock_owner_and_count_open(ada.id) == 1  # rolled back
+        assert await uow.accounts.lock_owner_and_count_open(uuid4()) == 0
 
 
 async def test_a_posting_is_stored_whole(persistence: Persistence) -> None:
@@ -550,6 +603,34 @@ async def test_references_search_and_balances_at_a_moment(persistence: Persisten
         )
         assert [t.id for t in from_payee] == [made[2].id, made[1].id]
 
+        # By owner: the store finds the owner's accounts itself, funding ones never.
+        by_owner = await uow.ledger.search_transfers(
+            TransferQuery(account_ids=(), owner_id=owner, at=NOW, limit=10)
+        )
+        assert by_owner == newest_first
+        payees = await uow.ledger.search_transfers(
+            TransferQuery(
+                account_ids=(),
+                owner_id=destination.owner_id,
+                at=NOW,
+                limit=10,
+                older_than=(made[2].created_at, made[2].id),
+            )
+        )
+        assert [t.id for t in payees] == [made[1].id, made[0].id]
+        owners_withdrawals = await uow.ledger.search_transfers(
+            TransferQuery(
+                account_ids=(), owner_id=owner, at=NOW, limit=10, kind=TransferKind.WITHDRAWAL
+            )
+        )
+        assert owners_withdrawals == []
+        assert (
+            await uow.ledger.search_transfers(
+                TransferQuery(account_ids=(), owner_id=uuid4(), at=NOW, limit=10)
+            )
+            == []
+        )
+
         assert await uow.ledger.balance_at(source.id, NOW - timedelta(days=1)) == BalanceAt(0, 0)
         assert await uow.ledger.balance_at(source.id, NOW) == BalanceAt(1_000, 1)
         assert await uow.ledger.balance_at(
@@ -563,3 +644,55 @@ async def test_references_search_and_balances_at_a_moment(persistence: Persisten
             until=NOW + timedelta(minutes=3),
         )
         assert [e.sequence for e in between] == [3]
+
+
+async def test_a_search_by_owner_finds_the_newest_across_many_accounts(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """More accounts with matches than the page holds: the page is still the newest matches
+    of all of them, in order, page after page."""
+    ada = await saved_user(uow_factory)
+    mine = [await saved_account(uow_factory, ada) for _ in range(5)]
+    funding = Account.funding(currency="EUR", now=NOW)
+    async with uow_factory() as uow:
+        await uow.accounts.add_if_absent(funding)
+        await uow.commit()
+    # Deposits spread unevenly: the newest three sit on two accounts, one account has none.
+    for n, target in enumerate([0, 1, 2, 3, 0, 1, 2, 3, 3, 3, 1]):
+        at = NOW + timedelta(minutes=n)
+        async with uow_factory() as uow:
+            locked = await uow.accounts.lock([funding.id, mine[target].id], at=at)
+            posting = post_transfer(
+                transfer_id=uuid4(),
+                source=locked[funding.id],
+                destination=locked[mine[target].id],
+                amount=Money(10 + n, "EUR"),
+                description=None,
+                now=at,
+            )
+            await uow.ledger.record(posting)
+            await uow.commit()
+    everything = tuple(account.id for account in mine)
+    async with uow_factory() as uow:
+        for kind in (None, TransferKind.TRANSFER):
+            expected = await uow.ledger.search_transfers(
+                TransferQuery(account_ids=everything, at=NOW, limit=20, kind=kind)
+            )
+            assert len(expected) == 11
+            pages, older_than = [], None
+            while True:
+                page = await uow.ledger.search_transfers(
+                    TransferQuery(
+                        account_ids=(),
+                        owner_id=ada.id,
+                        at=NOW,
+                        limit=3,
+                        kind=kind,
+                        older_than=older_than,
+                    )
+                )
+                pages.extend(page)
+                if len(page) < 3:
+                    break
+                older_than = (page[-1].created_at, page[-1].id)
+            assert [t.id for t in pages] == [t.id for t in expected]

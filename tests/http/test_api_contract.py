@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from application.use_cases.get_statement import MAX_PAGE_SIZE
+from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE
 from domain.currency import MINOR_UNITS
 from domain.errors import InsufficientFunds
 from domain.money import MAX_MINOR_UNITS
@@ -329,7 +330,7 @@ async def test_query_header_and_path_refusals_are_in_plain_words(client: AsyncCl
     account = await opened(client, ada)
     page = await client.get(f"/api/v1/accounts/{account}/entries", params={"limit": 0}, headers=ada)
     assert assert_problem(page, 422, "validation-error")["detail"] == (
-        f"A page holds 1 to {MAX_PAGE_SIZE} entries."
+        f"A page holds 1 to {MAX_PAGE_SIZE} items, or 1 to {MAX_ACCOUNTS_PAGE} accounts."
     )
     key = await client.post(
         f"/api/v1/accounts/{account}/deposits",

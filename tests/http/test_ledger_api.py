@@ -37,7 +37,7 @@ async def test_accounts_are_opened_listed_and_read_by_their_owner_only(
     await opened(client, bob)
 
     listed = await client.get("/api/v1/accounts", headers=ada)
-    assert listed.json() == {"items": [account]}
+    assert listed.json() == {"items": [account], "next_cursor": None}
     assert (await client.get(f"/api/v1/accounts/{account['id']}", headers=ada)).json() == account
     assert_problem(
         await client.get(f"/api/v1/accounts/{account['id']}", headers=bob), 404, "account-not-found"

@@ -8,6 +8,7 @@ import pytest
 
 from application.errors import InvalidPage
 from application.transfer_requests import TransferRequest
+from application.use_cases.open_account import OpenAccount
 from application.use_cases.register_user import Registration
 from domain.account import Account, AccountKind, funding_account_id
 from domain.errors import (
@@ -20,6 +21,7 @@ from domain.errors import (
     InvalidCurrency,
     InvalidDescription,
     SameAccountTransfer,
+    TooManyAccounts,
     TransferNotFound,
 )
 from domain.user import User
@@ -141,8 +143,10 @@ async def test_accounts_are_listed_for_their_owner_only(
     bank.clock.advance(seconds=1)
     second = await uc.open_account(ada, "JPY")
     await uc.open_account(bob, "EUR")
-    assert [account.id for account in await uc.list_accounts(ada)] == [first.id, second.id]
-    assert all(a.kind is AccountKind.CUSTOMER for a in await uc.list_accounts(ada))
+    page = await uc.list_accounts(ada)
+    assert [account.id for account in page.items] == [first.id, second.id]
+    assert page.next_cursor is None
+    assert all(a.kind is AccountKind.CUSTOMER for a in page.items)
     with pytest.raises(AccountNotFound):
         await uc.get_account(bob, first.id)
 
@@ -310,3 +314,37 @@ async def test_purge_forgets_expired_keys_and_stale_counts(
     assert (purged.idempotency_keys, purged.attempt_counters) == (1, 1)
     again = await uc.transfer(ada, TransferRequest(source, destination, 1, "EUR"), "old-key")
     assert not again.replayed
+
+
+async def test_open_accounts_are_capped_per_user_and_closed_ones_free_a_place(
+    bank: InMemoryBank,
+) -> None:
+    uc = use_cases(bank)
+    uc.open_account = OpenAccount(bank.uow, bank.clock, max_open_accounts=2)
+    ada, bob = await user(uc, "ada"), await user(uc, "bob")
+    first = await uc.open_account(ada, "EUR")
+    await uc.open_account(ada, "EUR")
+    with pytest.raises(TooManyAccounts):
+        await uc.open_account(ada, "EUR")
+    await uc.open_account(bob, "EUR")
+    await uc.close_account(ada, first.id)
+    await uc.open_account(ada, "EUR")
+    assert len((await uc.list_accounts(ada)).items) == 3
+
+
+async def test_accounts_page_with_a_cursor_and_refuse_a_foreign_one(
+    bank: InMemoryBank, uc: SimpleNamespace
+) -> None:
+    ada = await user(uc, "ada")
+    opened = []
+    for _ in range(5):
+        opened.append((await uc.open_account(ada, "EUR")).id)
+        bank.clock.advance(seconds=1)
+    first = await uc.list_accounts(ada, limit=3)
+    rest = await uc.list_accounts(ada, limit=3, cursor=first.next_cursor)
+    assert [a.id for a in first.items + rest.items] == opened
+    assert rest.next_cursor is None
+    with pytest.raises(InvalidPage):
+        await uc.list_accounts(ada, cursor="bm90LWEtY3Vyc29y")
+    with pytest.raises(InvalidPage):
+        await uc.list_accounts(ada, limit=501)

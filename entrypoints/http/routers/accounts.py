@@ -11,7 +11,7 @@ from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
 from application.use_cases.get_balance_at import GetBalanceAt
 from application.use_cases.get_statement import MAX_PAGE_SIZE, GetStatement
-from application.use_cases.list_accounts import ListAccounts
+from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE, ListAccounts
 from application.use_cases.open_account import OpenAccount
 from application.use_cases.update_account import AccountChanges, UpdateAccount
 from application.use_cases.withdraw import Withdraw
@@ -38,7 +38,7 @@ router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 
 @router.post(
-    "", status_code=201, response_model=AccountOut, responses=problem_responses(401, 413, 422)
+    "", status_code=201, response_model=AccountOut, responses=problem_responses(401, 409, 413, 422)
 )
 async def open_account(
     body: OpenAccountIn,
@@ -50,13 +50,19 @@ async def open_account(
     )
 
 
-@router.get("", response_model=AccountListOut, responses=problem_responses(401))
+@router.get("", response_model=AccountListOut, responses=problem_responses(401, 422))
 async def list_accounts(
     user: CurrentUser,
     list_accounts: Annotated[ListAccounts, provided(lambda c: c.list_accounts)],
+    limit: Annotated[int, Query(ge=1, le=MAX_ACCOUNTS_PAGE)] = 100,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> AccountListOut:
+    """Your accounts, oldest first; pass `next_cursor` back as `cursor` for the next page. A
+    page may hold fewer than `limit` accounts (large names and metadata fill it sooner);
+    only a null `next_cursor` means the end."""
+    page = await list_accounts(user.id, limit=limit, cursor=cursor)
     return AccountListOut(
-        items=[AccountOut.of(account) for account in await list_accounts(user.id)]
+        items=[AccountOut.of(account) for account in page.items], next_cursor=page.next_cursor
     )
 
 
