@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess  # nosec B404
 import warnings
 from pathlib import Path
@@ -62,7 +63,13 @@ class EmbeddedPostgres:
         if not (pgdata / "PG_VERSION").exists():
             _initialise_aside(pgdata)
         _forget_dead_handles(pgdata)
-        self._server = get_server(pgdata, cleanup_mode="stop")
+        try:
+            self._server = get_server(pgdata, cleanup_mode="stop")
+        except BaseException:
+            # Interrupted (or failed) while pg_ctl started it: the postmaster runs detached
+            # and pgserver does not count this process as its user yet, so nobody would stop it.
+            _stop_postmaster(pgdata)
+            raise
         databases = self._server.psql("SELECT datname FROM pg_database;").split()
         if self._database not in databases:
             # Safe to interpolate: the name was checked above to be a plain identifier.
@@ -102,6 +109,10 @@ def _initialise_aside(pgdata: Path) -> None:
         raise EmbeddedPostgresError(
             f"initdb failed in {aside} (exit status {error.returncode}): {_last_line(error)}"
         ) from None
+    except BaseException:  # interrupted: initdb's own postgres would go on writing there
+        _stop_leftovers(aside)
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
     if pgdata.exists():
         shutil.rmtree(pgdata)
     aside.rename(pgdata)
@@ -111,12 +122,36 @@ def _initialise_aside(pgdata: Path) -> None:
 def _stop_leftovers(folder: Path) -> None:
     """End the processes (initdb, postgres) still working in `folder`, and wait for them."""
     leftovers = []
-    for process in psutil.process_iter(["cmdline"]):
-        if str(folder) in " ".join(process.info["cmdline"] or []):
+    target = folder.resolve()
+    for process in psutil.process_iter(["cmdline", "cwd"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        # A relative path names this folder only from the same working directory (another
+        # checkout's `.data/pg.initializing` is not ours).
+        relative = str(folder) in cmdline and process.info["cwd"] is not None
+        if str(target) in cmdline or (
+            relative and Path(process.info["cwd"], folder).resolve() == target
+        ):
             with contextlib.suppress(psutil.Error):
                 process.kill()
                 leftovers.append(process)
     psutil.wait_procs(leftovers, timeout=10)
+
+
+def _stop_postmaster(pgdata: Path) -> None:
+    """Stop the server running on `pgdata`, if any: SIGINT is PostgreSQL's fast shutdown
+    (sessions end, the data stays consistent); SIGKILL only if it lingers."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        postmaster = psutil.Process(pid)
+        if str(pgdata.resolve()) not in " ".join(postmaster.cmdline()):
+            return  # the file is stale and the pid belongs to someone else now
+        postmaster.send_signal(signal.SIGINT)
+        postmaster.wait(timeout=3)
+    except psutil.TimeoutExpired:
+        with contextlib.suppress(psutil.Error):
+            postmaster.kill()
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return
 
 
 def _last_line(error: subprocess.CalledProcessError) -> str:
