@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess  # nosec B404
+import uuid
 import warnings
 from pathlib import Path
 from types import TracebackType
@@ -100,7 +101,9 @@ def _initialise_aside(pgdata: Path) -> None:
     of an older version) holds no data and is rebuilt too."""
     aside = pgdata.with_name(pgdata.name + ".initializing")
     _stop_leftovers(aside)  # an initdb interrupted with its parent may still be writing there
-    shutil.rmtree(aside, ignore_errors=True)
+    _discard(aside)
+    for earlier in aside.parent.glob(f"{aside.name}.discarded-*"):
+        shutil.rmtree(earlier, ignore_errors=True)
     aside.mkdir(parents=True)
     server = PostgresServer(aside, cleanup_mode=None)
     try:
@@ -111,12 +114,23 @@ def _initialise_aside(pgdata: Path) -> None:
         ) from None
     except BaseException:  # interrupted: initdb's own postgres would go on writing there
         _stop_leftovers(aside)
-        shutil.rmtree(aside, ignore_errors=True)
+        _discard(aside)
         raise
     if pgdata.exists():
         shutil.rmtree(pgdata)
     aside.rename(pgdata)
     logger.info("initialised a new embedded PostgreSQL cluster in %s", pgdata)
+
+
+def _discard(folder: Path) -> None:
+    """Move the folder out of the way before deleting it: a process that escaped
+    `_stop_leftovers` (initdb's postgres, between its fork and its chdir) writes on into the
+    moved folder, never into the next attempt's."""
+    if not folder.exists():
+        return
+    trash = folder.with_name(f"{folder.name}.discarded-{uuid.uuid4().hex[:8]}")
+    folder.rename(trash)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def _stop_leftovers(folder: Path) -> None:
@@ -127,9 +141,13 @@ def _stop_leftovers(folder: Path) -> None:
         cmdline = " ".join(process.info["cmdline"] or [])
         # A relative path names this folder only from the same working directory (another
         # checkout's `.data/pg.initializing` is not ours).
-        relative = str(folder) in cmdline and process.info["cwd"] is not None
-        if str(target) in cmdline or (
-            relative and Path(process.info["cwd"], folder).resolve() == target
+        cwd = process.info["cwd"]
+        relative = str(folder) in cmdline and cwd is not None
+        # initdb's own postgres names no folder (initdb passes PGDATA) but works inside it.
+        if (
+            str(target) in cmdline
+            or cwd == str(target)
+            or (relative and Path(cwd, folder).resolve() == target)
         ):
             with contextlib.suppress(psutil.Error):
                 process.kill()

@@ -118,11 +118,14 @@ def test_a_signal_during_the_first_start_stops_it_and_the_data_stays_usable(
     port = free_port()
     again = start_serving(data, port, log)
     try:
-        wait_until(
-            lambda: answers_ready(again, f"http://127.0.0.1:{port}"),
-            lambda: f"the next start to serve:\n{log.read_text()[-3000:]}",
-            within_s=60,
-        )
+        try:
+            wait_until(
+                lambda: answers_ready(again, f"http://127.0.0.1:{port}"),
+                "the next start to serve",
+                within_s=60,
+            )
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}\n{log.read_text()[-3000:]}") from None
         again.send_signal(signal.SIGTERM)
         assert again.wait(timeout=30) == 0
     finally:
