@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess  # nosec B404
+import time
 import uuid
 import warnings
 from pathlib import Path
@@ -156,20 +157,26 @@ def _stop_leftovers(folder: Path) -> None:
 
 
 def _stop_postmaster(pgdata: Path) -> None:
-    """Stop the server running on `pgdata`, if any: SIGINT is PostgreSQL's fast shutdown
-    (sessions end, the data stays consistent); SIGKILL only if it lingers."""
-    try:
-        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
-        postmaster = psutil.Process(pid)
-        if str(pgdata.resolve()) not in " ".join(postmaster.cmdline()):
-            return  # the file is stale and the pid belongs to someone else now
-        postmaster.send_signal(signal.SIGINT)
-        postmaster.wait(timeout=3)
-    except psutil.TimeoutExpired:
-        with contextlib.suppress(psutil.Error):
-            postmaster.kill()
-    except (OSError, ValueError, IndexError, psutil.Error):
-        return
+    """Stop the server running on `pgdata`, if any, even one pg_ctl was still starting:
+    SIGINT is PostgreSQL's fast shutdown (sessions end, the data stays consistent); SIGKILL
+    only if it lingers. Looked for a little while: the postmaster may appear just after."""
+    target = f"-D {pgdata.resolve()}"
+    deadline = time.monotonic() + 1.0
+    while True:
+        found = []
+        for process in psutil.process_iter(["cmdline"]):
+            if target in " ".join(process.info["cmdline"] or []):
+                with contextlib.suppress(psutil.Error):
+                    process.send_signal(signal.SIGINT)
+                    found.append(process)
+        _, alive = psutil.wait_procs(found, timeout=3)
+        for process in alive:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        psutil.wait_procs(alive, timeout=3)
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
 
 
 def _last_line(error: subprocess.CalledProcessError) -> str:

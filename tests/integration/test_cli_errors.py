@@ -211,10 +211,11 @@ def test_a_pinned_nats_port_in_use_is_one_line_before_anything_starts(tmp_path: 
 
 
 def test_a_data_directory_in_use_is_one_line_for_a_second_serve_and_a_relay(
-    tmp_path: Path,
+    outside_pytest_tmp: Path,
 ) -> None:
     """A second `make run` in the same checkout (on another port), or `hexbank relay` beside
     it: the embedded NATS store belongs to the first."""
+    tmp_path = outside_pytest_tmp
     data, port = tmp_path / "data", free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("HEXBANK_", "DATABASE_URL"))}
     log = tmp_path / "first.log"

@@ -90,15 +90,15 @@ START_UP_MOMENTS = [
 
 @pytest.mark.parametrize(("file", "line", "sig"), START_UP_MOMENTS)
 def test_a_signal_during_the_first_start_stops_it_and_the_data_stays_usable(
-    tmp_path: Path, file: str | None, line: str | None, sig: signal.Signals
+    outside_pytest_tmp: Path, file: str | None, line: str | None, sig: signal.Signals
 ) -> None:
-    data, log = tmp_path / "data", tmp_path / "server.log"
+    data, log = outside_pytest_tmp / "data", outside_pytest_tmp / "server.log"
     server = start_serving(data, free_port(), log)
 
     def reached() -> bool:
         if server.poll() is not None:
             raise AssertionError(f"exited {server.returncode} early:\n{log.read_text()[-3000:]}")
-        return (data / file).exists() if file else line in log.read_text()
+        return (data / file).exists() if file else str(line) in log.read_text()
 
     try:
         wait_until(reached, f"the start to reach {file or line}", within_s=60, every_s=0.01)
