@@ -5,9 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
-# --no-compile: bytecode is written for the modules a process imports, on first import, not
-# for every module of every package at install time (a quarter of the runtime .venv's size).
-PIP := $(BIN)/python -m pip --disable-pip-version-check install --quiet
+# The venv's own pip if it has one, else this Python's pip installing into it (see below).
+PIP = $(if $(wildcard $(BIN)/pip),$(BIN)/python -m pip,$(PYTHON) -m pip --python $(BIN)/python) \
+	--disable-pip-version-check install --quiet
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint migrate revision lock clean bench bench-quick bench-profile bench-publish bench-profile-publish
@@ -22,14 +22,18 @@ help:
 	@echo "make bench-quick  the same in under a minute"
 	@echo "make lock      re-pin requirements.lock (serving) and requirements-dev.lock (tests, lint, bench) from pyproject.toml"
 
+# When this Python's pip can install into another environment (pip 22.3+), the venv gets no
+# pip and setuptools of its own: 4 s and 20 MB less for `make run`.
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
-	$(PYTHON) -m venv $(VENV)
+	if $(PYTHON) -c 'from pip import __version__ as v; import sys; sys.exit(tuple(map(int, v.split(".")[:2])) < (22, 3))' 2>/dev/null; \
+	then $(PYTHON) -m venv --without-pip $(VENV); else $(PYTHON) -m venv $(VENV); fi
 
-# What serving needs, and hexbank itself (editable: the checkout is what runs).
+# What serving needs, and hexbank itself (editable: the checkout is what runs), in one pip
+# run. --no-compile: bytecode is written for the modules a process imports, when it imports
+# them, not for every module of every package (a quarter of the runtime .venv's size).
 $(RUN_STAMP): pyproject.toml requirements.lock | $(BIN)/python
-	$(PIP) --no-compile -r requirements.lock
-	$(PIP) --no-compile --no-deps -e .
+	$(PIP) --no-compile -r requirements.lock -e .
 	touch $@
 
 # The test, lint and benchmark tools on top.
