@@ -37,6 +37,17 @@ class EmbeddedNatsError(Exception):
     """The embedded server could not be started; the message says why in one line."""
 
 
+class StoreInUse(EmbeddedNatsError):
+    """Another live process runs the embedded server on this directory."""
+
+    def __init__(self, data_dir: Path, owner_pid: int) -> None:
+        super().__init__(
+            f"{data_dir} is used by the NATS server of process {owner_pid}; stop that process "
+            "or use another data directory"
+        )
+        self.owner_pid = owner_pid
+
+
 class EmbeddedNats:
     """`start()` runs `nats-server -js` on `port` (a free one if None) with its store in
     `data_dir`; `stop()` shuts it down and keeps the store. Once started, the port is kept,
@@ -52,6 +63,14 @@ class EmbeddedNats:
         if self._port is None:
             raise EmbeddedNatsError("the embedded NATS server has not been started")
         return f"nats://{HOST}:{self._port}"
+
+    def check_free(self) -> None:
+        """What `start()` would refuse, checked before anything else starts: a directory
+        that another live process's server uses (`StoreInUse`), a pinned port that is taken.
+        A server left behind by a killed process is stopped here."""
+        _stop_orphan(self._data_dir)
+        if self._port is not None and not port_is_free(HOST, self._port):
+            raise EmbeddedNatsError(f"port {self._port} of {HOST} is in use by another process")
 
     def start(self) -> str:
         """Start the server, wait until it accepts connections, return its URL."""
@@ -119,6 +138,18 @@ def _find_binary() -> str:
     )
 
 
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now (with SO_REUSEADDR, as servers do)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
@@ -174,11 +205,8 @@ def _stop_orphan(data_dir: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         return
     if _is_nats_server(server_pid):
-        if _running(owner_pid):
-            raise EmbeddedNatsError(
-                f"{data_dir} is used by the NATS server of process {owner_pid}; stop that "
-                "process or use another data directory"
-            )
+        if _running(owner_pid) and owner_pid != os.getpid():
+            raise StoreInUse(data_dir, owner_pid)
         logger.warning("stopping nats-server %d left behind by an earlier run", server_pid)
         _terminate(server_pid, lambda: not _is_nats_server(server_pid))
     path.unlink(missing_ok=True)

@@ -8,7 +8,10 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess  # nosec B404
+import time
+import uuid
 import warnings
 from pathlib import Path
 from types import TracebackType
@@ -62,7 +65,13 @@ class EmbeddedPostgres:
         if not (pgdata / "PG_VERSION").exists():
             _initialise_aside(pgdata)
         _forget_dead_handles(pgdata)
-        self._server = get_server(pgdata, cleanup_mode="stop")
+        try:
+            self._server = get_server(pgdata, cleanup_mode="stop")
+        except BaseException:
+            # Interrupted (or failed) while pg_ctl started it: the postmaster runs detached
+            # and pgserver does not count this process as its user yet, so nobody would stop it.
+            _stop_postmaster(pgdata)
+            raise
         databases = self._server.psql("SELECT datname FROM pg_database;").split()
         if self._database not in databases:
             # Safe to interpolate: the name was checked above to be a plain identifier.
@@ -93,7 +102,9 @@ def _initialise_aside(pgdata: Path) -> None:
     of an older version) holds no data and is rebuilt too."""
     aside = pgdata.with_name(pgdata.name + ".initializing")
     _stop_leftovers(aside)  # an initdb interrupted with its parent may still be writing there
-    shutil.rmtree(aside, ignore_errors=True)
+    _discard(aside)
+    for earlier in aside.parent.glob(f"{aside.name}.discarded-*"):
+        shutil.rmtree(earlier, ignore_errors=True)
     aside.mkdir(parents=True)
     server = PostgresServer(aside, cleanup_mode=None)
     try:
@@ -102,21 +113,70 @@ def _initialise_aside(pgdata: Path) -> None:
         raise EmbeddedPostgresError(
             f"initdb failed in {aside} (exit status {error.returncode}): {_last_line(error)}"
         ) from None
+    except BaseException:  # interrupted: initdb's own postgres would go on writing there
+        _stop_leftovers(aside)
+        _discard(aside)
+        raise
     if pgdata.exists():
         shutil.rmtree(pgdata)
     aside.rename(pgdata)
     logger.info("initialised a new embedded PostgreSQL cluster in %s", pgdata)
 
 
+def _discard(folder: Path) -> None:
+    """Move the folder out of the way before deleting it: a process that escaped
+    `_stop_leftovers` (initdb's postgres, between its fork and its chdir) writes on into the
+    moved folder, never into the next attempt's."""
+    if not folder.exists():
+        return
+    trash = folder.with_name(f"{folder.name}.discarded-{uuid.uuid4().hex[:8]}")
+    folder.rename(trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
 def _stop_leftovers(folder: Path) -> None:
     """End the processes (initdb, postgres) still working in `folder`, and wait for them."""
     leftovers = []
-    for process in psutil.process_iter(["cmdline"]):
-        if str(folder) in " ".join(process.info["cmdline"] or []):
+    target = folder.resolve()
+    for process in psutil.process_iter(["cmdline", "cwd"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        # A relative path names this folder only from the same working directory (another
+        # checkout's `.data/pg.initializing` is not ours).
+        cwd = process.info["cwd"]
+        relative = str(folder) in cmdline and cwd is not None
+        # initdb's own postgres names no folder (initdb passes PGDATA) but works inside it.
+        if (
+            str(target) in cmdline
+            or cwd == str(target)
+            or (relative and Path(cwd, folder).resolve() == target)
+        ):
             with contextlib.suppress(psutil.Error):
                 process.kill()
                 leftovers.append(process)
     psutil.wait_procs(leftovers, timeout=10)
+
+
+def _stop_postmaster(pgdata: Path) -> None:
+    """Stop the server running on `pgdata`, if any, even one pg_ctl was still starting:
+    SIGINT is PostgreSQL's fast shutdown (sessions end, the data stays consistent); SIGKILL
+    only if it lingers. Looked for a little while: the postmaster may appear just after."""
+    target = f"-D {pgdata.resolve()}"
+    deadline = time.monotonic() + 1.0
+    while True:
+        found = []
+        for process in psutil.process_iter(["cmdline"]):
+            if target in " ".join(process.info["cmdline"] or []):
+                with contextlib.suppress(psutil.Error):
+                    process.send_signal(signal.SIGINT)
+                    found.append(process)
+        _, alive = psutil.wait_procs(found, timeout=3)
+        for process in alive:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        psutil.wait_procs(alive, timeout=3)
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
 
 
 def _last_line(error: subprocess.CalledProcessError) -> str:

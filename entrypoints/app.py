@@ -58,6 +58,7 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
                 # cost 8% of the server's CPU (gc callbacks, 64 connections of transfers);
                 # with 10,000, 0.5%. Cycles are still collected, only less often.
                 gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
+                app.state.started = True  # a stop signal from now on ends a served run
                 yield
         finally:
             await tracing.close()

@@ -10,7 +10,6 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from types import FrameType
 from typing import Annotated, NoReturn, TypeVar
 from uuid import UUID
 
@@ -19,6 +18,7 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 
 from adapters.email_normalizer import EmailValidatorNormalizer
+from adapters.embedded_nats import EmbeddedNatsError
 from adapters.embedded_postgres import EmbeddedPostgresError
 from adapters.sqlalchemy import migrations
 from adapters.sqlalchemy.preflight import DatabaseUnusable, check_database
@@ -32,12 +32,14 @@ from entrypoints.app import create_app
 from entrypoints.broker import broker_url
 from entrypoints.container import Container, build_container
 from entrypoints.database import database_url
+from entrypoints.interrupts import Interrupted, handle_stop_signals, raise_if_interrupted
 from entrypoints.observability.logging import configure_logging
 from entrypoints.observability.multiprocess import metrics_shared_by_workers
 from entrypoints.observability.relay_metrics import RelayMetrics
 from entrypoints.reconciliation_report import render_report
 from entrypoints.relay import RelayLoop
 from entrypoints.settings import ConfigurationError, Settings, load_settings
+from entrypoints.startup import check_embedded_nats, check_http_port, log_banner
 
 T = TypeVar("T")
 cli = typer.Typer(
@@ -59,37 +61,17 @@ CANNOT_RUN = 2
 database)."""
 
 
-class _Shutdown(Exception):
-    """SIGINT or SIGTERM: uvicorn re-raises it after its graceful shutdown."""
-
-
-def _raise_shutdown(signum: int, _frame: FrameType | None) -> None:
-    raise _Shutdown(signum)
-
-
-def _hangup_is_terminate(_signum: int, _frame: FrameType | None) -> None:
-    """A closed terminal (SIGHUP) stops the service the way SIGTERM does: uvicorn handles
-    SIGTERM gracefully while it serves, and `_raise_shutdown` does before and after."""
-    os.kill(os.getpid(), signal.SIGTERM)
-
-
 @contextmanager
-def _stopped_by_signals() -> Iterator[None]:
-    """Turn SIGINT/SIGTERM/SIGHUP into an exception that unwinds every `with` block, so the
-    engine is disposed and the embedded server stopped: no orphan process, exit status 0."""
-    handlers = {
-        signal.SIGINT: _raise_shutdown,
-        signal.SIGTERM: _raise_shutdown,
-        signal.SIGHUP: _hangup_is_terminate,
-    }
-    previous = {sig: signal.signal(sig, handler) for sig, handler in handlers.items()}
+def _stopped_once_served(served: Callable[[], bool]) -> Iterator[None]:
+    """Once it has served, a stop signal is the normal end: uvicorn has shut down gracefully
+    and raises it again, every `with` block inside has stopped what it started, exit 0.
+    Before that, `main` turns it into exit status 128 + the signal."""
     try:
         yield
-    except _Shutdown:
+    except Interrupted:
+        if not served():
+            raise
         logging.getLogger("hexbank").info("stopped")
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _cannot_run(reason: str) -> NoReturn:
@@ -108,7 +90,12 @@ def _refused(reason: str) -> NoReturn:
 def _one_line_errors() -> Iterator[None]:
     try:
         yield
-    except (ConfigurationError, DatabaseUnusable, EmbeddedPostgresError) as error:
+    except (
+        ConfigurationError,
+        DatabaseUnusable,
+        EmbeddedPostgresError,
+        EmbeddedNatsError,
+    ) as error:
         _cannot_run(str(error))
 
 
@@ -117,7 +104,9 @@ def _usable_database(settings: Settings) -> Iterator[str]:
     """The database URL, once it is known to answer (embedded: started here), migrated."""
     with database_url(settings) as url:
         asyncio.run(check_database(url, settings.db_connect_timeout_s))
+        raise_if_interrupted()
         migrations.upgrade(url)
+        raise_if_interrupted()
         yield url
 
 
@@ -134,7 +123,10 @@ def serve(
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)
         settings.resolved_jwt_secret()  # refuse to start without a usable secret
-    bind_host, bind_port = host or settings.host, port or settings.port
+        bind_host, bind_port = host or settings.host, port or settings.port
+        # Before the database and the broker start, not after (then stopped again).
+        check_http_port(bind_host, bind_port)
+        check_embedded_nats(settings)
     if workers > 1:
         if settings.database_url is None:
             raise typer.BadParameter(
@@ -143,24 +135,30 @@ def serve(
             )
         with _one_line_errors(), _usable_database(settings):
             pass
+        serving = False
         with (
-            _stopped_by_signals(),
+            _stopped_once_served(lambda: serving),
             _one_line_errors(),
             broker_url(settings) as nats,
             metrics_shared_by_workers(workers),
         ):
             if nats is not None:  # every worker delivers to the one broker started here
                 os.environ["HEXBANK_NATS_URL"] = nats
+            log_banner(bind_host, bind_port, nats)
+            serving = True  # from here on the workers' start is uvicorn's to stop
             _serve_workers(workers, bind_host, bind_port)
         return
+    app = None
     with (
-        _stopped_by_signals(),
+        _stopped_once_served(lambda: app is not None and getattr(app.state, "started", False)),
         _one_line_errors(),
         _usable_database(settings) as url,
         broker_url(settings) as nats,
         metrics_shared_by_workers(1),
     ):
         app = create_app(build_container(settings, url, nats))
+        log_banner(bind_host, bind_port, nats)
+        raise_if_interrupted()
         # uvicorn turns SIGINT/SIGTERM into a graceful shutdown: in-flight requests finish,
         # the lifespan stops the relay and disposes the engine, then the embedded servers
         # stop on the way out.
@@ -350,8 +348,9 @@ def relay() -> None:
     with _one_line_errors():
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)
-    if settings.events == "off":
-        _cannot_run("HEXBANK_EVENTS is off: there is nothing to relay")
+        if settings.events == "off":
+            _cannot_run("HEXBANK_EVENTS is off: there is nothing to relay")
+        check_embedded_nats(settings)
 
     async def deliver(url: str, nats: str) -> None:
         container = build_container(settings, url, nats)
@@ -377,6 +376,7 @@ def relay() -> None:
         if nats is not None:
             typer.echo(f"relaying events to {nats} until Ctrl-C or SIGTERM")
             asyncio.run(deliver(url, nats))
+            handle_stop_signals()  # the loop's own handlers are gone: ours again, to clean up
             typer.echo("relay stopped")
 
 
@@ -423,7 +423,12 @@ def _run(work: Callable[[Container], Awaitable[T]]) -> T:
 
 
 def main() -> None:
-    cli()
+    handle_stop_signals()
+    try:
+        cli()
+    except Interrupted as stop:
+        typer.echo(f"hexbank: stopped by {stop}", err=True)
+        raise
 
 
 if __name__ == "__main__":

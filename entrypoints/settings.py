@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
+import os
 import secrets
+import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -46,7 +50,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".data")
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HEXBANK_HOST", "HOST"))
     port: int = Field(
-        default=8000, ge=0, le=65535, validation_alias=AliasChoices("HEXBANK_PORT", "PORT")
+        default=8000,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("HEXBANK_PORT", "PORT"),
+        description="The HTTP port.",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -74,23 +82,43 @@ class Settings(BaseSettings):
 
     # Sized by `make bench`: 20 keep 2 cores of PostgreSQL busy; overflow connections would
     # be opened and closed again under sustained load (connection churn), so none by default.
-    db_pool_size: int = 20
-    db_max_overflow: int = 0
-    db_pool_timeout_s: float = 5.0
+    db_pool_size: int = Field(
+        default=20, ge=1, le=1000, description="Connections each process keeps open."
+    )
+    db_max_overflow: int = Field(
+        default=0, ge=0, le=1000, description="Connections opened beyond the pool under load."
+    )
+    db_pool_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="How long a request waits for a connection before its 503.",
+    )
     db_pool_pre_ping: bool = Field(
         default=False,
         description="Ping each connection at checkout. Off: a dead connection fails one "
         "request with 503 and SQLAlchemy then invalidates the whole pool.",
     )
-    db_connect_timeout_s: float = 5.0
-    db_statement_timeout_ms: int = 10_000
-    db_lock_timeout_ms: int = 5_000
-    db_command_timeout_s: float = 15.0
+    db_connect_timeout_s: float = Field(
+        default=5.0, gt=0, le=600, description="How long opening a connection may take."
+    )
+    db_statement_timeout_ms: int = Field(
+        default=10_000, ge=1, le=86_400_000, description="PostgreSQL's statement_timeout."
+    )
+    db_lock_timeout_ms: int = Field(
+        default=5_000, ge=1, le=86_400_000, description="PostgreSQL's lock_timeout."
+    )
+    db_command_timeout_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=86_400,
+        description="Client-side limit of one statement, for a network that hangs.",
+    )
     # Not REPEATABLE READ: there a debit waiting for an account's lock keeps its first
     # snapshot and misses a hold committed meanwhile, and nothing aborts it (no row changed).
     db_isolation_level: Literal["READ COMMITTED", "SERIALIZABLE"] = "READ COMMITTED"
     db_statement_cache_size: int = Field(
-        default=100, description="Prepared statements cached per connection."
+        default=100, ge=0, le=100_000, description="Prepared statements cached per connection."
     )
     db_pgbouncer: bool = Field(
         default=False,
@@ -98,30 +126,59 @@ class Settings(BaseSettings):
     )
 
     jwt_secret: SecretStr | None = None
-    jwt_lifetime_s: int = 3600
+    jwt_lifetime_s: int = Field(
+        default=3600, ge=1, le=31_536_000, description="Lifetime of an access token."
+    )
     auth_recheck_s: float = Field(
         default=5.0,
+        ge=0,
+        le=3600,
         description="How long a token's user, once found active, is trusted without a "
         "database read; a deactivation takes effect within this window. 0: every request.",
     )
 
     # OWASP's Argon2id baseline (19 MiB, 2 passes, 1 lane). Above 32 MiB glibc maps and
     # unmaps every hash's memory, and that stalls the event loop's thread for tens of ms.
-    argon2_time_cost: int = 2
-    argon2_memory_kib: int = 19456
-    argon2_parallelism: int = 1
+    argon2_time_cost: int = Field(default=2, ge=1, le=100, description="Argon2id passes.")
+    argon2_memory_kib: int = Field(
+        default=19456,
+        ge=8,
+        le=4_194_304,
+        description="Argon2id memory per hash, in KiB (at least 8 per lane).",
+    )
+    argon2_parallelism: int = Field(default=1, ge=1, le=64, description="Argon2id lanes.")
     password_hash_workers: int = Field(
         default_factory=default_workers,
+        ge=1,
+        le=256,
         description="Threads hashing passwords at once; default: all cores but one.",
     )
 
-    login_failures_per_email: int = 5
-    login_failures_per_client: int = 20
-    login_window_s: int = 15 * 60
-    registrations_per_client: int = 20
-    registration_window_s: int = 60 * 60
+    login_failures_per_email: int = Field(
+        default=5, ge=1, le=1_000_000, description="Failed logins per email in a window."
+    )
+    login_failures_per_client: int = Field(
+        default=20,
+        ge=1,
+        le=1_000_000,
+        description="Failed logins per client address in a window.",
+    )
+    login_window_s: int = Field(
+        default=15 * 60, ge=1, le=2_592_000, description="The window of failed logins."
+    )
+    registrations_per_client: int = Field(
+        default=20, ge=1, le=1_000_000, description="Registrations per client address in a window."
+    )
+    registration_window_s: int = Field(
+        default=60 * 60, ge=1, le=2_592_000, description="The window of registrations."
+    )
 
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=1024**3,
+        description="Larger request bodies get 413.",
+    )
     max_transfer_amount: int = Field(
         default=10**12,
         ge=1,
@@ -130,11 +187,15 @@ class Settings(BaseSettings):
     )
     transfer_retry_attempts: int = Field(
         default=10,
+        ge=1,
+        le=1000,
         description="Attempts of a money movement on serialization failures and deadlocks. "
         "Under SERIALIZABLE each waiter on a hot account fails once and retries: raise it "
         "(25 holds a 24-way hot spot) when running SERIALIZABLE.",
     )
-    health_timeout_s: float = 2.0
+    health_timeout_s: float = Field(
+        default=2.0, gt=0, le=60, description="How long /health/ready waits for the database."
+    )
     max_accounts_per_user: int = Field(
         default=1_000,
         ge=1,
@@ -183,12 +244,24 @@ class Settings(BaseSettings):
         description="nats://host:port of a NATS server with JetStream; unset: an embedded "
         "nats-server under data_dir/nats.",
     )
-    relay_batch_size: int = Field(default=100, ge=1, le=10_000)
+    nats_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="The embedded NATS server's port (loopback only); unset: a free one at "
+        "every start. Ignored with HEXBANK_NATS_URL.",
+    )
+    relay_batch_size: int = Field(
+        default=100, ge=1, le=10_000, description="Events the relay leases and sends at once."
+    )
     relay_idle_s: float = Field(
-        default=0.2, gt=0, description="How long the relay waits when nothing is waiting."
+        default=0.2, gt=0, le=60, description="How long the relay waits when nothing is waiting."
     )
     relay_retry_s: float = Field(
-        default=2.0, gt=0, description="How long the relay waits after the broker failed."
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="How long the relay waits after the broker failed.",
     )
 
     @field_validator("trusted_proxies", "cors_origins", mode="before")
@@ -224,6 +297,17 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("argon2_parallelism")
+    @classmethod
+    def _memory_for_every_lane(cls, value: int, info: ValidationInfo) -> int:
+        memory = info.data.get("argon2_memory_kib")
+        if memory is not None and memory < 8 * value:
+            raise ValueError(
+                f"Argon2 needs 8 KiB per lane: HEXBANK_ARGON2_MEMORY_KIB ({memory}) allows "
+                f"at most {memory // 8}"
+            )
+        return value
+
     @field_validator("jwt_secret")
     @classmethod
     def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
@@ -250,12 +334,82 @@ class Settings(BaseSettings):
         return path.read_text().strip()
 
 
+ENV_PREFIX = "HEXBANK_"
+# Their values are never repeated in a message: they may carry a password or a key.
+_SECRET_FIELDS = frozenset({"database_url", "read_replica_url", "jwt_secret", "nats_url"})
+
+
 def load_settings() -> Settings:
-    """Settings from the environment, or `ConfigurationError` naming the first bad one."""
+    """Settings from the environment, or `ConfigurationError` naming the first bad one in one
+    line: the variable, the value and the range it must be in. An unknown `HEXBANK_*`
+    variable is not an error (it may belong to a newer version) but is pointed out on stderr,
+    with the known setting it most resembles."""
+    for warning in unknown_variables(os.environ):
+        print(f"hexbank: warning: {warning}", file=sys.stderr)
     try:
         return Settings()
     except ValidationError as error:
-        first = error.errors()[0]
-        name = "HEXBANK_" + "_".join(str(part) for part in first["loc"]).upper()
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigurationError(f"{name}: {message}") from None
+        raise ConfigurationError(_describe(error.errors()[0])) from None
+
+
+def variable_names(field: str) -> list[str]:
+    """The environment variables that set `field`, the HEXBANK_ one first."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [ENV_PREFIX + field.upper()]
+
+
+def known_variables() -> set[str]:
+    return {name for field in Settings.model_fields for name in variable_names(field)}
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One line per `HEXBANK_*` variable that sets nothing, naming the closest setting."""
+    known = sorted(name for name in known_variables() if name.startswith(ENV_PREFIX))
+    lines = []
+    for name in sorted(environ):
+        if name.startswith(ENV_PREFIX) and name not in known:
+            closest = difflib.get_close_matches(name, known, n=1, cutoff=0.0)
+            hint = f"; did you mean {closest[0]}?" if closest else ""
+            lines.append(f"{name} is not a setting and is ignored{hint}")
+    return lines
+
+
+def allowed_range(field: str) -> str:
+    """The field's bounds as `1 <= value <= 1000`; empty when it has none."""
+    low, high = "", ""
+    for rule in Settings.model_fields[field].metadata:
+        if (bound := getattr(rule, "ge", None)) is not None:
+            low = f"{bound} <= "
+        elif (bound := getattr(rule, "gt", None)) is not None:
+            low = f"{bound} < "
+        elif (bound := getattr(rule, "le", None)) is not None:
+            high = f" <= {bound}"
+        elif (bound := getattr(rule, "lt", None)) is not None:
+            high = f" < {bound}"
+    return f"{low}value{high}" if low or high else ""
+
+
+_OUT_OF_RANGE = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    location = str(error["loc"][0])
+    field = location if location in Settings.model_fields else None
+    if field is None:  # reported under an alias (HEXBANK_PORT, DATABASE_URL...)
+        field = next(
+            (f for f in Settings.model_fields if location.upper() in variable_names(f)), None
+        )
+    if field is None:
+        return f"{location}: {error['msg']}"
+    names = variable_names(field)
+    name = next((n for n in names if n in os.environ), names[0])  # the one that was set
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if field in _SECRET_FIELDS:
+        return f"{name}: {message}"
+    bounds = allowed_range(field)
+    if error["type"] in _OUT_OF_RANGE:
+        return f"{name}={error['input']} is out of range (allowed: {bounds})"
+    within = f" (allowed: {bounds})" if bounds else ""
+    return f"{name}={error['input']}: {message}{within}"

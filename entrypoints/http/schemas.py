@@ -575,8 +575,24 @@ class ProblemOut(BaseModel):
     request_id: str | None = None
 
 
+class EventsHealthOut(BaseModel):
+    """The outbox, and where its events are delivered."""
+
+    backlog: float = Field(description="Events waiting for the broker.")
+    oldest_undelivered_s: float = Field(description="Age of the oldest of them, in seconds.")
+    nats_url: str | None = Field(
+        default=None, description="The NATS server events go to; null with HEXBANK_EVENTS=off."
+    )
+    stream: str | None = Field(default=None, description="The JetStream stream that keeps them.")
+    subjects: str | None = Field(
+        default=None, description="Their subjects, `hexbank.events.<type>`, as one filter."
+    )
+
+
 class HealthOut(BaseModel):
     status: str
-    events: dict[str, float] | None = Field(
-        default=None, description="The outbox: events waiting for the broker, oldest age (s)."
+    events: EventsHealthOut | None = Field(
+        default=None,
+        description="The outbox: events waiting for the broker, the oldest's age (s), and the "
+        "broker, stream and subjects a consumer subscribes to.",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.fakes import TEST_SECRET
+from tests.integration.test_processes import answers_ready
+from tests.ports import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,3 +133,110 @@ def test_an_interrupted_first_start_leaves_nothing_half_made(tmp_path: Path) -> 
     reconciled = run_cli("reconcile", env=env)
     assert reconciled.returncode == 0, reconciled.stderr
     assert not aside.exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("HEXBANK_DB_POOL_SIZE", "-1", "1 <= value <= 1000"),
+        ("HEXBANK_DB_POOL_SIZE", "0", "1 <= value <= 1000"),
+        ("HEXBANK_JWT_LIFETIME_S", "-1", "1 <= value <= 31536000"),
+        ("HEXBANK_DB_POOL_TIMEOUT_S", "-5", "0 < value <= 600"),
+        ("HEXBANK_NATS_PORT", "70000", "1 <= value <= 65535"),
+        ("PORT", "abc", "1 <= value <= 65535"),
+    ],
+)
+def test_an_impossible_setting_is_one_line_before_anything_starts(
+    tmp_path: Path, variable: str, value: str, expected: str
+) -> None:
+    result = run_cli("serve", env={"HEXBANK_DATA_DIR": str(tmp_path / "data"), variable: value})
+    assert_one_line(result, f"{variable}={value}", expected)
+    assert not (tmp_path / "data").exists()  # no database, no broker, not even the folder
+
+
+@pytest.mark.parametrize(
+    ("variable", "expected"), [("HEXBANK_DATABASE_URL", "HEXBANK_DATABASE_URL: mysql://")]
+)
+def test_an_aliased_setting_is_named_once_prefixed(
+    tmp_path: Path, variable: str, expected: str
+) -> None:
+    env = {"HEXBANK_DATA_DIR": str(tmp_path), variable: f"mysql://root:{PASSWORD}@h/db"}
+    line = assert_one_line(run_cli("migrate", env=env), expected)
+    assert "HEXBANK_HEXBANK" not in line
+
+
+def listening(port: int) -> socket.socket:
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen()
+    return listener
+
+
+def test_an_unknown_variable_is_one_warning_naming_the_closest_setting(tmp_path: Path) -> None:
+    port = free_port()
+    with listening(port):  # then serve stops at once, after the warning
+        result = run_cli(
+            "serve",
+            env={"HEXBANK_DATA_DIR": str(tmp_path), "PORT": str(port), "HEXBANK_POOL_SIZE": "5"},
+        )
+    assert result.returncode == 2, result.stderr
+    warning, error = result.stderr.splitlines()
+    assert "HEXBANK_POOL_SIZE" in warning
+    assert "did you mean HEXBANK_DB_POOL_SIZE?" in warning
+    assert f"127.0.0.1:{port} is in use" in error
+
+
+def test_a_port_in_use_is_one_line_before_anything_starts(tmp_path: Path) -> None:
+    port = free_port()
+    with listening(port):
+        result = run_cli("serve", env={"HEXBANK_DATA_DIR": str(tmp_path), "PORT": str(port)})
+    assert_one_line(result, f"127.0.0.1:{port} is in use", "PORT")
+    assert not (tmp_path / "pg").exists()
+
+
+def test_a_pinned_nats_port_in_use_is_one_line_before_anything_starts(tmp_path: Path) -> None:
+    nats_port = free_port()
+    with listening(nats_port):
+        result = run_cli(
+            "serve",
+            env={
+                "HEXBANK_DATA_DIR": str(tmp_path),
+                "PORT": str(free_port()),
+                "HEXBANK_NATS_PORT": str(nats_port),
+            },
+        )
+    assert_one_line(result, f"HEXBANK_NATS_PORT={nats_port}", "in use")
+    assert not (tmp_path / "pg").exists()
+
+
+def test_a_data_directory_in_use_is_one_line_for_a_second_serve_and_a_relay(
+    outside_pytest_tmp: Path,
+) -> None:
+    """A second `make run` in the same checkout (on another port), or `hexbank relay` beside
+    it: the embedded NATS store belongs to the first."""
+    tmp_path = outside_pytest_tmp
+    data, port = tmp_path / "data", free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("HEXBANK_", "DATABASE_URL"))}
+    log = tmp_path / "first.log"
+    with log.open("wb") as output:
+        first = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints.cli", "serve"],
+            env={**clean, "HEXBANK_DATA_DIR": str(data), "PORT": str(port)},
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until(
+            lambda: answers_ready(first, f"http://127.0.0.1:{port}"),
+            lambda: f"the first serve to be ready:\n{log.read_text()[-3000:]}",
+            within_s=60,
+        )
+        env = {"HEXBANK_DATA_DIR": str(data), "PORT": str(free_port())}
+        for command in ("serve", "relay"):
+            assert_one_line(run_cli(command, env=env), f"in use by process {first.pid}")
+        assert answers_ready(first, f"http://127.0.0.1:{port}")  # the first one is untouched
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(timeout=30)

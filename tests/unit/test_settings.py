@@ -13,7 +13,7 @@ def test_a_group_must_be_able_to_start_beside_another(monkeypatch: pytest.Monkey
     assert load_settings().group_commit_min_overlap == 50
 
     monkeypatch.setenv("HEXBANK_GROUP_COMMIT_MIN_OVERLAP", "51")
-    with pytest.raises(ConfigurationError, match="HEXBANK_GROUP_COMMIT_MIN_OVERLAP: at most"):
+    with pytest.raises(ConfigurationError, match="HEXBANK_GROUP_COMMIT_MIN_OVERLAP=51: at most"):
         load_settings()
 
 

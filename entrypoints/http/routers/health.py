@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 
 from adapters.sqlalchemy.health import DatabaseHealth
+from entrypoints.broker import broker_description
 from entrypoints.http.dependencies import provided
 from entrypoints.http.problems import problem, problem_responses
-from entrypoints.http.schemas import HealthOut
+from entrypoints.http.schemas import EventsHealthOut, HealthOut
 
 router = APIRouter(prefix="/health", tags=["health"])
 
@@ -24,11 +25,15 @@ async def ready(
     health: Annotated[DatabaseHealth, provided(lambda c: c.database_health)],
 ) -> HealthOut | Response:
     """Ready when the database answers. A broker outage does not make the service unready:
-    events wait in the outbox; `events` reports how many and how old the oldest is."""
+    events wait in the outbox; `events` reports how many and how old the oldest is, and
+    where a consumer finds them (NATS URL, stream, subjects)."""
     if await health.is_ready():
         relay = request.app.state.relay_metrics
+        broker = broker_description(request.app.state.container.nats_url())
         return HealthOut(
             status="ok",
-            events={"backlog": relay.backlog, "oldest_undelivered_s": relay.oldest_age_s},
+            events=EventsHealthOut(
+                backlog=relay.backlog, oldest_undelivered_s=relay.oldest_age_s, **broker
+            ),
         )
     return problem(503, "not-ready", "The database does not answer.", headers={"Retry-After": "2"})
