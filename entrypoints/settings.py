@@ -47,8 +47,16 @@ class Settings(BaseSettings):
         default=None,
         description="A streaming replica for statement and summary reads; unset: the primary.",
     )
-    data_dir: Path = Path(".data")
-    host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HEXBANK_HOST", "HOST"))
+    data_dir: Path = Field(
+        default=Path(".data"),
+        description="Where the embedded PostgreSQL and NATS keep their data, and the generated "
+        "JWT secret lives.",
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        validation_alias=AliasChoices("HEXBANK_HOST", "HOST"),
+        description="The address `hexbank serve` listens on.",
+    )
     port: int = Field(
         default=8000,
         ge=1,
@@ -75,7 +83,9 @@ class Settings(BaseSettings):
         description="Answers of at least this many bytes are gzip-compressed for clients "
         "that accept it; smaller ones cost more to compress than they save.",
     )
-    log_level: str = "info"
+    log_level: str = Field(
+        default="info", description="debug, info, warning or error: the least level logged."
+    )
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: readable on a terminal, JSON lines otherwise."
     )
@@ -116,7 +126,11 @@ class Settings(BaseSettings):
     )
     # Not REPEATABLE READ: there a debit waiting for an account's lock keeps its first
     # snapshot and misses a hold committed meanwhile, and nothing aborts it (no row changed).
-    db_isolation_level: Literal["READ COMMITTED", "SERIALIZABLE"] = "READ COMMITTED"
+    db_isolation_level: Literal["READ COMMITTED", "SERIALIZABLE"] = Field(
+        default="READ COMMITTED",
+        description="Isolation of write transactions; under SERIALIZABLE raise "
+        "HEXBANK_TRANSFER_RETRY_ATTEMPTS (e.g. 25).",
+    )
     db_statement_cache_size: int = Field(
         default=100, ge=0, le=100_000, description="Prepared statements cached per connection."
     )
@@ -125,7 +139,11 @@ class Settings(BaseSettings):
         description="Connect through PgBouncer in transaction pooling mode (see docs/scaling.md).",
     )
 
-    jwt_secret: SecretStr | None = None
+    jwt_secret: SecretStr | None = Field(
+        default=None,
+        description="The HS256 key of access tokens, 32 bytes or more; unset: generated into "
+        "data_dir/jwt-secret (embedded database only).",
+    )
     jwt_lifetime_s: int = Field(
         default=3600, ge=1, le=31_536_000, description="Lifetime of an access token."
     )
