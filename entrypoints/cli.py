@@ -15,7 +15,6 @@ from typing import Annotated, NoReturn, TypeVar
 from uuid import UUID
 
 import typer
-import uvicorn
 from prometheus_client import CollectorRegistry
 
 from adapters.embedded_postgres import EmbeddedPostgresError
@@ -25,6 +24,7 @@ from application.errors import ApplicationError
 from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
 from domain.errors import DomainError, EmailAlreadyRegistered
+from entrypoints import server
 from entrypoints.app import create_app
 from entrypoints.broker import broker_url
 from entrypoints.container import Container, build_container
@@ -129,7 +129,7 @@ def serve(
         ):
             if nats is not None:  # every worker delivers to the one broker started here
                 os.environ["HEXBANK_NATS_URL"] = nats
-            _serve_workers(workers, bind_host, bind_port)
+            server.serve_workers(settings, workers, bind_host, bind_port)
         return
     with (
         _stopped_by_signals(),
@@ -142,29 +142,7 @@ def serve(
         # uvicorn turns SIGINT/SIGTERM into a graceful shutdown: in-flight requests finish,
         # the lifespan stops the relay and disposes the engine, then the embedded servers
         # stop on the way out.
-        uvicorn.run(
-            app,
-            host=bind_host,
-            port=bind_port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=False,
-        )
-
-
-def _serve_workers(workers: int, host: str, port: int) -> None:
-    uvicorn.run(
-        "entrypoints.asgi:create",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        # Forwarded headers are the app's business (HEXBANK_TRUSTED_PROXIES), not
-        # uvicorn's, which would believe them from 127.0.0.1 by default.
-        proxy_headers=False,
-    )
+        server.serve(settings, app, bind_host, bind_port)
 
 
 @cli.command()
