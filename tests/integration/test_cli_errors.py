@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.fakes import TEST_SECRET
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,3 +131,29 @@ def test_an_interrupted_first_start_leaves_nothing_half_made(tmp_path: Path) -> 
     reconciled = run_cli("reconcile", env=env)
     assert reconciled.returncode == 0, reconciled.stderr
     assert not aside.exists()
+
+
+def test_metrics_open_to_others_without_a_token(database_url: str, tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": database_url,
+        "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_DATA_DIR": str(tmp_path),
+        "HEXBANK_METRICS_HOST": "0.0.0.0",  # noqa: S104
+    }
+    assert_one_line(run_cli("serve", env=env), "HEXBANK_METRICS_TOKEN", "0.0.0.0")
+
+
+def test_a_metrics_port_that_is_taken(database_url: str, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            "DATABASE_URL": database_url,
+            "HEXBANK_JWT_SECRET": TEST_SECRET,
+            "HEXBANK_DATA_DIR": str(tmp_path),
+            "HEXBANK_METRICS_PORT": str(taken.getsockname()[1]),
+            "PORT": str(free_port()),
+            "HEXBANK_LOG_LEVEL": "warning",
+            "HEXBANK_EVENTS": "off",
+        }
+        assert_one_line(run_cli("serve", env=env), "HEXBANK_METRICS_PORT", "in use")
