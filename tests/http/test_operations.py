@@ -17,7 +17,7 @@ from entrypoints.settings import Settings
 from tests.http.helpers import opened, payer_and_payee, signed_up
 
 pytestmark = pytest.mark.integration
-METRICS_TOKEN = "a-token-of-24-characters"  # noqa: S105  # nosec B105
+METRICS_TOKEN = "a-token-of-24-characters"  # nosec B105
 
 
 @pytest.fixture

@@ -140,7 +140,7 @@ def test_metrics_open_to_others_without_a_token(database_url: str, tmp_path: Pat
         "HEXBANK_DATA_DIR": str(tmp_path),
         "HEXBANK_METRICS_HOST": "0.0.0.0",  # noqa: S104
     }
-    assert_one_line(run_cli("serve", env=env), "HEXBANK_METRICS_TOKEN", "0.0.0.0")
+    assert_one_line(run_cli("serve", env=env), "HEXBANK_METRICS_TOKEN", env["HEXBANK_METRICS_HOST"])
 
 
 def test_a_metrics_port_that_is_taken(database_url: str, tmp_path: Path) -> None:

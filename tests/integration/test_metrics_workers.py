@@ -1,6 +1,7 @@
 """`hexbank serve --workers 2`: one scrape of the metrics listener (the supervisor's, on its
-own port) counts the requests of both (prometheus_client's multiprocess mode); a dead worker's counts stay in
-the totals and its live gauges go; files of an earlier run do not count again."""
+own port) counts the requests of both (prometheus_client's multiprocess mode); a dead
+worker's counts stay in the totals and its live gauges go; files of an earlier run do not
+count again."""
 
 from __future__ import annotations
 
