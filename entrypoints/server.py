@@ -33,7 +33,7 @@ from entrypoints.settings import ConfigurationError, Settings
 WORKER_APP = "entrypoints.asgi:create"
 FILES_BESIDE_CONNECTIONS = 256
 """Open files a server process needs besides its clients' connections and its database
-pools: listeners, the broker, logs, the event loop's own (a running server uses about 40)."""
+pools: listeners, the broker, logs, the event loop's own."""
 METRICS_STOP_S = 5.0
 
 logger = logging.getLogger("hexbank")

@@ -163,6 +163,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                 self._past_header_limit(data)
                 return
         HttpToolsProtocol.data_received(self, data)
+        if self._awaiting_headers and self._header_bytes == 0:
+            self._began_within(data)
 
     def on_message_begin(self) -> None:
         HttpToolsProtocol.on_message_begin(self)
@@ -196,6 +198,17 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                 self.data_received(data[within:])  # at most 1 level per max_header_bytes
                 return
         self._refuse(self._config.headers_too_large, linger=True)
+
+    def _began_within(self, data: bytes) -> None:
+        """A request began inside `data`, after the end of an earlier one (pipelined), and its
+        headers are not complete: its bytes in `data` were not counted. They are at most
+        `len(data)`, and are charged so; past the limit, 431 (a pipelined request after a
+        large body, its headers cut by the end of a read, can be refused so)."""
+        if self._discarding or self.transport.is_closing():
+            return
+        self._header_bytes = len(data)
+        if self._header_bytes > self._max_header_bytes:
+            self._refuse(self._config.headers_too_large, linger=True)
 
     def _check_headers(self) -> None:
         self._check = None

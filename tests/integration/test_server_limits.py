@@ -201,6 +201,13 @@ def test_headers_just_within_the_limit_are_served_with_their_body(
             first = one_response(sock)
             assert first.startswith(b"HTTP/1.1 401 "), first[:300]
             assert one_response(sock).startswith(b"HTTP/1.1 200 ")
+        with served.connect() as sock:  # headers that begin in the read that ends a body
+            sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\n")
+            assert one_response(sock).startswith(b"HTTP/1.1 200 ")
+            sock.sendall(b"x" + b"GET /health/live HTTP/1.1\r\n" + b"X-Pad: abcdefgh\r\n" * 512)
+            answer, closed = read_until_closed(sock, within_s=5)
+            assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+            assert closed
         with served.connect() as sock:
             sock.sendall(request_with_header(2048))
             answer, closed = read_until_closed(sock, within_s=10)
