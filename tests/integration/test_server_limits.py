@@ -108,8 +108,14 @@ def read_until_closed(sock: socket.socket, within_s: float) -> tuple[bytes, bool
 def one_response(sock: socket.socket) -> bytes:
     """One whole response with a Content-Length, read from a kept-alive connection."""
     received = b""
+
+    def more() -> bytes:
+        chunk = sock.recv(65536)
+        assert chunk, f"the server closed the connection after {received[:200]!r}"
+        return chunk
+
     while b"\r\n\r\n" not in received:
-        received += sock.recv(65536)
+        received += more()
     head, _, body = received.partition(b"\r\n\r\n")
     length = next(
         int(line.split(b":")[1])
@@ -117,7 +123,7 @@ def one_response(sock: socket.socket) -> bytes:
         if line.lower().startswith(b"content-length:")
     )
     while len(body) < length:
-        body += sock.recv(65536)
+        body += more()
     return head + b"\r\n\r\n" + body
 
 
