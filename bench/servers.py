@@ -116,6 +116,9 @@ def server_env(database_url: str, secret: str) -> dict[str, str]:
         # The full-featured path: every money transaction writes its outbox rows and the
         # server's relay delivers them to NATS.
         "HEXBANK_EVENTS": "on",
+        # Two hexbank servers run side by side: each listens for /metrics on a port of the
+        # OS's choosing (the bench does not scrape).
+        "HEXBANK_METRICS_PORT": "0",
     }
 
 

@@ -26,7 +26,7 @@ from entrypoints.http.openapi import (
     operation_id,
 )
 from entrypoints.http.problems import install_problem_catalogue, install_problem_handlers
-from entrypoints.http.routers import accounts, events, health, metrics, transfers, users
+from entrypoints.http.routers import accounts, events, health, transfers, users
 from entrypoints.observability.logging import configure_structlog
 from entrypoints.observability.metrics import Metrics
 from entrypoints.observability.relay_metrics import RelayMetrics
@@ -107,7 +107,6 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
         transfers.router,
         events.router,
         health.router,
-        metrics.router,
     ):
         app.include_router(router)
     install_docs(app)

@@ -14,7 +14,6 @@ from typing import Annotated, NoReturn, TypeVar
 from uuid import UUID
 
 import typer
-import uvicorn
 from prometheus_client import CollectorRegistry
 
 from adapters.email_normalizer import EmailValidatorNormalizer
@@ -28,6 +27,7 @@ from application.use_cases.freeze_account import StatusChange
 from application.use_cases.register_user import Registration
 from domain.errors import DomainError, EmailAlreadyRegistered
 from domain.user import normalize_full_name, require_valid_password
+from entrypoints import server
 from entrypoints.app import create_app
 from entrypoints.broker import broker_url
 from entrypoints.container import Container, build_container
@@ -146,7 +146,7 @@ def serve(
                 os.environ["HEXBANK_NATS_URL"] = nats
             log_banner(bind_host, bind_port, nats)
             serving = True  # from here on the workers' start is uvicorn's to stop
-            _serve_workers(workers, bind_host, bind_port)
+            server.serve_workers(settings, workers, bind_host, bind_port)
         return
     app = None
     with (
@@ -162,29 +162,7 @@ def serve(
         # uvicorn turns SIGINT/SIGTERM into a graceful shutdown: in-flight requests finish,
         # the lifespan stops the relay and disposes the engine, then the embedded servers
         # stop on the way out.
-        uvicorn.run(
-            app,
-            host=bind_host,
-            port=bind_port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=False,
-        )
-
-
-def _serve_workers(workers: int, host: str, port: int) -> None:
-    uvicorn.run(
-        "entrypoints.asgi:create",
-        factory=True,
-        workers=workers,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        # Forwarded headers are the app's business (HEXBANK_TRUSTED_PROXIES), not
-        # uvicorn's, which would believe them from 127.0.0.1 by default.
-        proxy_headers=False,
-    )
+        server.serve(settings, app, bind_host, bind_port)
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import secrets
 import sys
@@ -26,6 +27,18 @@ from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.money import MAX_MINOR_UNITS
 
 MIN_JWT_SECRET_BYTES = 32
+MIN_METRICS_TOKEN_BYTES = 16
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach `host`: a loopback address or `localhost`. A
+    name is not resolved here; any other name counts as reachable from elsewhere."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class ConfigurationError(Exception):
@@ -63,6 +76,51 @@ class Settings(BaseSettings):
         le=65535,
         validation_alias=AliasChoices("HEXBANK_PORT", "PORT"),
         description="The HTTP port.",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="The request line and headers of one request, in all; beyond it the "
+        "answer is 431 and the connection is closed, with nothing more read into memory.",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Time for a connection's request line and headers to arrive, counted from "
+        "the connection's start and from the first byte of each later request; then it is "
+        "closed (408 if part of a request had come).",
+    )
+    keep_alive_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="An idle keep-alive connection is closed after this long.",
+    )
+    max_connections: int = Field(
+        default=4096,
+        ge=1,
+        le=1_000_000,
+        description="Open client connections per server process; beyond it a new connection "
+        "gets 503 and is closed at once. The open-file limit is raised to fit it at start.",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="Address of the /metrics listener; one that is not loopback needs "
+        "HEXBANK_METRICS_TOKEN.",
+    )
+    metrics_port: int = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        description="Port of the /metrics listener (not the API's port); 0: any free port, "
+        "logged at start.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        validate_default=True,
+        description="When set, /metrics requires `Authorization: Bearer <token>`.",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -325,6 +383,20 @@ class Settings(BaseSettings):
                 f"at most {memory // 8}"
             )
         return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _token_off_loopback(cls, token: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """Metrics show the money moved: a listener others can reach must ask for a token."""
+        if token is not None and len(token.get_secret_value().encode()) < MIN_METRICS_TOKEN_BYTES:
+            raise ValueError(f"at least {MIN_METRICS_TOKEN_BYTES} bytes")
+        host = info.data.get("metrics_host")
+        if token is None and host is not None and not is_loopback(host):
+            raise ValueError(
+                f"required when HEXBANK_METRICS_HOST ({host}) is not a loopback address: "
+                "set it, or listen on 127.0.0.1"
+            )
+        return token
 
     @field_validator("jwt_secret")
     @classmethod

@@ -27,6 +27,10 @@ from tests.postgres import (
 # The suite's apps and `hexbank` processes write events to the outbox but deliver none, unless
 # a test says otherwise: no broker is started behind every test.
 os.environ.setdefault("HEXBANK_EVENTS", "off")
+# Every `hexbank serve` a test starts listens for /metrics on a port of the OS's choosing, so
+# servers started side by side (or by other runs on the machine) never contend for the
+# default one; a test that scrapes names its own port.
+os.environ.setdefault("HEXBANK_METRICS_PORT", "0")
 
 
 @pytest.fixture

@@ -82,7 +82,22 @@ PROTOCOL_PROBLEMS: dict[str, tuple[int, str]] = {
     "unauthorized": (401, "Authentication is missing."),
     "not-found": (404, "No such route."),
     "method-not-allowed": (405, "The route exists, but not with this method; see `Allow`."),
+    "request-timeout": (
+        408,
+        "The request line and headers did not arrive within HEXBANK_HEADER_TIMEOUT_S; the "
+        "connection is closed.",
+    ),
     "payload-too-large": (413, "The request body is larger than HEXBANK_MAX_BODY_BYTES."),
+    "request-header-fields-too-large": (
+        431,
+        "The request line and headers are larger than HEXBANK_MAX_HEADER_BYTES in all; the "
+        "connection is closed.",
+    ),
+    "too-many-connections": (
+        503,
+        "The server process holds HEXBANK_MAX_CONNECTIONS open connections already; this one "
+        "is closed. Retry after `Retry-After`.",
+    ),
     "unsupported-media-type": (
         415,
         "The body is not JSON: send it with `Content-Type: application/json`.",

@@ -1,8 +1,9 @@
 """Prometheus metrics, on a registry of the app's own (two apps in one process stay apart).
 
-Served at /metrics. Under `hexbank serve --workers N` the workers share their numbers
-(entrypoints/observability/multiprocess.py): one scrape, whichever worker answers it,
-covers them all.
+Served at /metrics by the operator's listener, not on the API's port
+(entrypoints/observability/metrics_endpoint.py). Under `hexbank serve --workers N` the workers
+share their numbers (entrypoints/observability/multiprocess.py) and the supervisor's listener
+renders them: one scrape covers them all.
 """
 
 from __future__ import annotations
@@ -129,8 +130,8 @@ class Metrics:
 
     def watch(self, container: Container) -> None:
         """Report the pool and the retry count of the app's own container: read at scrape
-        time; with shared metrics, also copied to the shared files as requests end, so a
-        scrape answered by one worker sees every worker's (each as of its last request)."""
+        time; with shared metrics, copied to the shared files as requests end (at most once
+        a second), so a scrape sees every worker's (each as of its last request)."""
         if self._shared is None:
             self.registry.register(_ContainerCollector(container))
         else:

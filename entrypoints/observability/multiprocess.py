@@ -2,7 +2,7 @@
 multiprocess mode.
 
 Each worker writes its numbers to memory-mapped files in one directory, named by
-PROMETHEUS_MULTIPROC_DIR; a scrape, whichever worker answers it, reads them all. The
+PROMETHEUS_MULTIPROC_DIR; a scrape (of the supervisor's listener) reads them all. The
 variable must be set before a worker imports prometheus_client, so the supervisor sets it
 and the workers (spawned, not forked) inherit it. Counters of a worker that died keep
 counting in the totals; its live gauges (the pool) are dropped (`mark_process_dead`) by the

@@ -4,13 +4,50 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncIterator
 
 import pytest
-from httpx import AsyncClient
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
 
+from entrypoints.app import create_app
+from entrypoints.container import build_container
+from entrypoints.observability.metrics_endpoint import MetricsEndpoint
+from entrypoints.settings import Settings
 from tests.http.helpers import opened, payer_and_payee, signed_up
 
 pytestmark = pytest.mark.integration
+METRICS_TOKEN = "a-token-of-24-characters"  # nosec B105
+
+
+@pytest.fixture
+async def app(settings: Settings, database_url: str) -> AsyncIterator[FastAPI]:
+    app = create_app(build_container(settings, database_url))
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(transport=ASGITransport(app=app), base_url="http://hexbank.test") as c:
+        yield c
+
+
+async def listener_answer(
+    app: FastAPI, path: str = "/metrics", token: str | None = None, **headers: str
+) -> tuple[int, dict[str, str], str]:
+    """What the operator's metrics listener answers for `app`: its ASGI app, in process (the
+    listener's port is `hexbank serve`'s, tested in tests/integration/test_server_limits.py)."""
+    endpoint = MetricsEndpoint(app.state.metrics.render, token)
+    async with AsyncClient(transport=ASGITransport(app=endpoint), base_url="http://m.test") as m:
+        response = await m.get(path, headers=headers)
+    return response.status_code, dict(response.headers), response.text
+
+
+async def scrape(app: FastAPI) -> str:
+    status, _, text = await listener_answer(app)
+    assert status == 200, text
+    return text
 
 
 def events(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
@@ -61,9 +98,9 @@ def sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-async def test_a_transfer_moves_the_right_counters(client: AsyncClient) -> None:
+async def test_a_transfer_moves_the_right_counters(app: FastAPI, client: AsyncClient) -> None:
     ada, _bob, source, destination = await payer_and_payee(client, funds=1_000)
-    before = (await client.get("/metrics")).text
+    before = await scrape(app)
     body = {
         "from_account_id": source,
         "to_account_id": destination,
@@ -74,7 +111,7 @@ async def test_a_transfer_moves_the_right_counters(client: AsyncClient) -> None:
     await client.post("/api/v1/transfers", json=body, headers=headers)
     await client.post("/api/v1/transfers", json=body, headers=headers)  # a replay
     await client.post("/api/v1/transfers", json={**body, "amount": 10**6}, headers=ada)  # refused
-    after = (await client.get("/metrics")).text
+    after = await scrape(app)
 
     def moved(text: str, name: str, **labels: str) -> float:
         return sample(text, name, **labels)
@@ -106,11 +143,11 @@ async def test_a_transfer_moves_the_right_counters(client: AsyncClient) -> None:
     assert "hexbank_transaction_retries_total" in after
 
 
-async def test_invented_methods_share_one_series(client: AsyncClient) -> None:
+async def test_invented_methods_share_one_series(app: FastAPI, client: AsyncClient) -> None:
     """Any token is an HTTP method; a client inventing them must not grow the metrics."""
     for n in range(5):
         await client.request(f"BREW{n}", "/health/live")
-    text = (await client.get("/metrics")).text
+    text = await scrape(app)
     assert "BREW" not in text
     invented = [
         line
@@ -119,3 +156,30 @@ async def test_invented_methods_share_one_series(client: AsyncClient) -> None:
     ]
     assert len(invented) == 1, invented
     assert invented[0].endswith(" 5.0")
+
+
+async def test_the_api_does_not_serve_metrics(client: AsyncClient) -> None:
+    response = await client.get("/metrics")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "/metrics" not in (await client.get("/openapi.json")).json()["paths"]
+
+
+async def test_the_listener_asks_for_the_token_when_one_is_set(app: FastAPI) -> None:
+    status, headers, text = await listener_answer(app, token=METRICS_TOKEN)
+    assert (status, headers["www-authenticate"]) == (401, "Bearer"), text
+    assert "unauthorized" in text
+    for wrong in ("Bearer nope", f"Basic {METRICS_TOKEN}", f"Bearer {METRICS_TOKEN}x", ""):
+        status, _, _ = await listener_answer(app, token=METRICS_TOKEN, authorization=wrong)
+        assert status == 401, wrong
+    for right in (f"Bearer {METRICS_TOKEN}", f"bearer {METRICS_TOKEN}"):
+        status, _, text = await listener_answer(app, token=METRICS_TOKEN, authorization=right)
+        assert status == 200, right
+        assert "hexbank_http_requests_total" in text or "# HELP" in text
+
+
+async def test_the_listener_serves_nothing_but_metrics(app: FastAPI) -> None:
+    status, headers, text = await listener_answer(app, "/health/live")
+    assert status == 404
+    assert headers["content-type"] == "application/problem+json"
+    assert "not-found" in text

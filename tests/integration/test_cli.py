@@ -219,12 +219,13 @@ def worker_serving(workers: set[int], port: int) -> int:
 def test_serve_with_two_workers_answers_and_stops_cleanly(
     database_url: str, tmp_path: Path
 ) -> None:
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": TEST_SECRET,
         "HEXBANK_LOG_FORMAT": "json",
+        "HEXBANK_METRICS_PORT": str(metrics_port),
     }
     command = [sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "2"]
     log = tmp_path / "serve.log"  # a file, not a pipe: nobody reads a pipe until the end
@@ -260,7 +261,7 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(
             lambda: f"both workers {sorted(workers)} to answer, only {sorted(served_by)} did",
             every_s=0.01,
         )
-        metrics = httpx.get(f"{base}/metrics").text
+        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
         assert "hexbank_http_requests_total" in metrics
     finally:
         server.send_signal(signal.SIGTERM)

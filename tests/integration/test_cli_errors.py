@@ -240,3 +240,29 @@ def test_a_data_directory_in_use_is_one_line_for_a_second_serve_and_a_relay(
     finally:
         first.send_signal(signal.SIGTERM)
         first.wait(timeout=30)
+
+
+def test_metrics_open_to_others_without_a_token(database_url: str, tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": database_url,
+        "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_DATA_DIR": str(tmp_path),
+        "HEXBANK_METRICS_HOST": "0.0.0.0",  # noqa: S104
+    }
+    assert_one_line(run_cli("serve", env=env), "HEXBANK_METRICS_TOKEN", env["HEXBANK_METRICS_HOST"])
+
+
+def test_a_metrics_port_that_is_taken(database_url: str, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            "DATABASE_URL": database_url,
+            "HEXBANK_JWT_SECRET": TEST_SECRET,
+            "HEXBANK_DATA_DIR": str(tmp_path),
+            "HEXBANK_METRICS_PORT": str(taken.getsockname()[1]),
+            "PORT": str(free_port()),
+            "HEXBANK_LOG_LEVEL": "warning",
+            "HEXBANK_EVENTS": "off",
+        }
+        assert_one_line(run_cli("serve", env=env), "HEXBANK_METRICS_PORT", "in use")

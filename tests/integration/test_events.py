@@ -331,7 +331,7 @@ async def test_a_broker_outage_costs_the_api_nothing_and_the_backlog_drains_afte
         await asyncio.sleep(0.3)
         waiting = (await client.get("/health/ready")).json()["events"]
         assert waiting["backlog"] >= 10
-        metrics = (await client.get("/metrics")).text
+        metrics = app.state.metrics.render().decode()
         assert "hexbank_events_backlog" in metrics
         assert "hexbank_events_publish_failures_total" in metrics
         assert broker.events == ()

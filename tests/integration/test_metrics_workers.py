@@ -1,6 +1,7 @@
-"""`hexbank serve --workers 2`: one scrape of /metrics, whichever worker answers it, counts
-the requests of both (prometheus_client's multiprocess mode); a dead worker's counts stay in
-the totals and its live gauges go; files of an earlier run do not count again."""
+"""`hexbank serve --workers 2`: one scrape of the metrics listener (the supervisor's, on its
+own port) counts the requests of both (prometheus_client's multiprocess mode); a dead
+worker's counts stay in the totals and its live gauges go; files of an earlier run do not
+count again."""
 
 from __future__ import annotations
 
@@ -30,12 +31,16 @@ SHARED = "PROMETHEUS_MULTIPROC_DIR"
 @contextmanager
 def two_workers(
     database_url: str, log: Path, **env: str
-) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """`hexbank serve --workers 2`, ready; stopped with SIGTERM, which must exit 0."""
-    port = free_port()
+) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
+    """`hexbank serve --workers 2`, ready: the process, the API's port and the metrics port;
+    stopped with SIGTERM, which must exit 0."""
+    port, metrics_port = free_port(), free_port()
     environment = {key: value for key, value in os.environ.items() if key != SHARED}
     environment.update(
-        DATABASE_URL=database_url, HEXBANK_JWT_SECRET=TEST_SECRET, HEXBANK_LOG_FORMAT="json"
+        DATABASE_URL=database_url,
+        HEXBANK_JWT_SECRET=TEST_SECRET,
+        HEXBANK_LOG_FORMAT="json",
+        HEXBANK_METRICS_PORT=str(metrics_port),
     )
     environment.update(env)
     command = [sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "2"]
@@ -54,7 +59,7 @@ def two_workers(
 
     try:
         wait_until(ready, "the workers to be ready", within_s=40)
-        yield server, port
+        yield server, port, metrics_port
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -98,10 +103,12 @@ def hit_every_worker(workers: set[int], port: int) -> int:
     return sent
 
 
-def scrape(port: int) -> dict[str, float]:
+def scrape(metrics_port: int) -> dict[str, float]:
     """The samples that matter here, from one scrape: GET /health/live answers counted, and
     the pool gauge (idle connections)."""
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    response = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
+    assert response.status_code == 200, response.text
+    text = response.text
     found = {"live": 0.0}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -141,10 +148,11 @@ def test_one_scrape_counts_every_worker_and_outlives_a_dead_one(
     with two_workers(database_url, tmp_path / "serve.log", **{SHARED: str(shared)}) as (
         server,
         port,
+        metrics_port,
     ):
         workers = both_workers(server, port)
         sent = hit_every_worker(workers, port)
-        first = scrape(port)
+        first = scrape(metrics_port)
         assert first["live"] == sent, f"one scrape counted {first['live']} of {sent} requests"
         assert "pool_idle" in first, first
 
@@ -156,7 +164,7 @@ def test_one_scrape_counts_every_worker_and_outlives_a_dead_one(
         )
         workers = both_workers(server, port)
         sent += hit_every_worker(workers, port)
-        again = scrape(port)
+        again = scrape(metrics_port)
         assert again["live"] == sent, f"after a worker died: {again['live']} of {sent} counted"
         assert not list(shared.glob(f"gauge_live*_{victim}.db")), "the dead worker's gauges stay"
     assert list(shared.glob("counter_*.db")), "the operator's directory was not used"
@@ -166,10 +174,11 @@ def test_one_scrape_counts_every_worker_and_outlives_a_dead_one(
 def test_without_a_directory_serve_makes_one_and_removes_it(
     database_url: str, tmp_path: Path
 ) -> None:
-    with two_workers(database_url, tmp_path / "serve.log") as (server, port):
+    with two_workers(database_url, tmp_path / "serve.log") as (server, port, metrics_port):
         workers = both_workers(server, port)
         sent = hit_every_worker(workers, port)
-        assert scrape(port)["live"] == sent
+        assert scrape(metrics_port)["live"] == sent
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics").status_code == 404
         environ = Path(f"/proc/{min(workers)}/environ").read_bytes().split(b"\0")
         named = [item for item in environ if item.startswith(f"{SHARED}=".encode())]
         assert named, f"the workers were not given {SHARED}"

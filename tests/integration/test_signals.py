@@ -38,7 +38,13 @@ def test_a_signal_stops_the_service_and_every_embedded_server(
     data = tmp_path / "data"
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("HEXBANK_", "DATABASE_URL"))}
-    env = {**clean, "HEXBANK_DATA_DIR": str(data), "PORT": str(port), "HEXBANK_LOG_FORMAT": "json"}
+    env = {
+        **clean,
+        "HEXBANK_DATA_DIR": str(data),
+        "PORT": str(port),
+        "HEXBANK_LOG_FORMAT": "json",
+        "HEXBANK_METRICS_PORT": "0",
+    }
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
