@@ -426,7 +426,9 @@ class Settings(BaseSettings):
 
 ENV_PREFIX = "HEXBANK_"
 # Their values are never repeated in a message: they may carry a password or a key.
-_SECRET_FIELDS = frozenset({"database_url", "read_replica_url", "jwt_secret", "nats_url"})
+_SECRET_FIELDS = frozenset(
+    {"database_url", "read_replica_url", "jwt_secret", "nats_url", "metrics_token"}
+)
 
 
 def load_settings() -> Settings:

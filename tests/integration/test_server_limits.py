@@ -205,7 +205,7 @@ def test_headers_just_within_the_limit_are_served_with_their_body(
         with served.connect() as sock:
             sock.sendall(head + body + request_with_header(100))
             first = one_response(sock)
-            assert first.startswith(b"HTTP/1.1 401 "), first[:300]
+            assert first.startswith(b"HTTP/1.1 400 "), first[:300]
             assert one_response(sock).startswith(b"HTTP/1.1 200 ")
         with served.connect() as sock:  # headers that begin in the read that ends a body
             sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\n")
