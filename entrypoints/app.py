@@ -12,6 +12,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from entrypoints.container import Container
 from entrypoints.http.body_limit import BodySizeLimit
+from entrypoints.http.deadline import RequestDeadline
 from entrypoints.http.docs import install_docs
 from entrypoints.http.problems import install_problem_catalogue, install_problem_handlers
 from entrypoints.http.routers import accounts, events, health, metrics, transfers, users
@@ -65,9 +66,11 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
     app.state.metrics = Metrics()
     app.state.metrics.watch(container)
     app.state.relay_metrics = RelayMetrics(app.state.metrics.registry)
+    app.state.admission = container.admission()
     install_problem_handlers(app)
     settings = container.settings()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestDeadline, seconds=settings.request_deadline_s)
     if settings.trusted_proxies:
         # Only a configured proxy may name the client (X-Forwarded-For): throttles key on it.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)

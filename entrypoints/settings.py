@@ -108,6 +108,46 @@ class Settings(BaseSettings):
     registrations_per_client: int = 20
     registration_window_s: int = 60 * 60
 
+    token_attempts_per_client: int = Field(
+        default=60,
+        ge=1,
+        le=1_000_000,
+        description="Attempts at POST /api/v1/auth/token per client address and "
+        "token_attempts_window_s, successful ones included; past it 429 too-many-attempts.",
+    )
+    token_attempts_window_s: int = Field(default=60, ge=1, le=24 * 60 * 60)
+
+    max_in_flight_per_user: int = Field(
+        default=16,
+        ge=1,
+        le=100_000,
+        description="Requests of one user in flight at once, per process; past it 429 "
+        "too-many-requests.",
+    )
+    max_running_per_user: int = Field(
+        default=4,
+        ge=1,
+        le=100_000,
+        description="Of one user's requests in flight, how many do their work at once, per "
+        "process; the others wait their turn, so one user's burst cannot fill the event loop "
+        "and the pool in front of everyone else. At most max_in_flight_per_user.",
+    )
+    read_statement_timeout_ms: int = Field(
+        default=2_000,
+        ge=1,
+        le=3_600_000,
+        description="Server-side timeout of each read statement (writes: "
+        "db_statement_timeout_ms); a read cut by it answers 503 read-timeout.",
+    )
+    request_deadline_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="No request is answered later than this: past it, 503 "
+        "deadline-exceeded (a write may still complete; its retry with the same "
+        "Idempotency-Key replays it).",
+    )
+
     max_body_bytes: int = 1024 * 1024
     max_transfer_amount: int = Field(
         default=10**12,
@@ -194,6 +234,14 @@ class Settings(BaseSettings):
                 f"at most HEXBANK_GROUP_COMMIT_MAX_SIZE ({largest}): no group could start "
                 "beside another"
             )
+        return value
+
+    @field_validator("max_running_per_user")
+    @classmethod
+    def _within_in_flight(cls, value: int, info: ValidationInfo) -> int:
+        in_flight = info.data.get("max_in_flight_per_user")
+        if in_flight is not None and value > in_flight:
+            raise ValueError(f"at most HEXBANK_MAX_IN_FLIGHT_PER_USER ({in_flight})")
         return value
 
     @field_validator("jwt_secret")
