@@ -29,6 +29,12 @@ from tests.waiting import eventually
 pytestmark = pytest.mark.integration
 
 ROUNDS = 3
+M4_LOADS = (
+    "search pages",
+    "searches matching nothing",
+    "sparse event types",
+    "1,000-item batches, 20 metadata keys",
+)
 MAX_RATIO = 3.0
 VICTIM_ADDRESS = "127.0.0.2"  # loopback, but another client address than the attacker's
 
@@ -46,7 +52,7 @@ async def timed(
         started = time.perf_counter()
         response = await call()
         samples.append(time.perf_counter() - started)
-        assert response.status_code == expected, response.text
+        assert response.status_code == expected, response.text[:300]
     return samples
 
 
@@ -194,7 +200,7 @@ async def test_one_users_heavy_reads_and_batches_leave_anothers_reads_fast(
             }
             for _ in range(10):  # a history for A's searches to page through: 10,000 transfers
                 response = await http.post("/api/v1/transfers/batch", json=history, headers=ada)
-                assert response.status_code == 201, response.text
+                assert response.status_code == 200, response.text[:300]
 
             def read() -> Awaitable[httpx.Response]:
                 return http.get(f"/api/v1/accounts/{account}", headers=bob)
@@ -202,12 +208,7 @@ async def test_one_users_heavy_reads_and_batches_leave_anothers_reads_fast(
             await timed(read, 200, 200)  # warm: connections, caches, the token's user
             figures: list[str] = []
             failures: list[str] = []
-            for kind in (
-                "search pages",
-                "searches matching nothing",
-                "sparse event types",
-                "1,000-item batches, 20 metadata keys",
-            ):
+            for kind in M4_LOADS:
                 ratios = []
                 for _ in range(ROUNDS):
                     at_rest = p99(await timed(read, 400, 200))
