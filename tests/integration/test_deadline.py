@@ -49,7 +49,8 @@ async def served(database_url: str, data_dir: Path) -> AsyncIterator[str]:
         "HEXBANK_ARGON2_MEMORY_KIB": "64",
         "HEXBANK_EVENTS": "off",
     }
-    process = subprocess.Popen(
+    # Starting it does not wait on it; it is waited for in a thread, below.
+    process = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)], env=env, cwd=ROOT
     )
     base = f"http://127.0.0.1:{port}"
@@ -104,9 +105,9 @@ async def test_a_22_s_database_pause_answers_every_request_within_the_deadline(
             }
             keys = [f"l7-{n}" for n in range(12)]
 
-            async def timed(request: asyncio.Future[httpx.Response] | object) -> tuple[
-                httpx.Response, float
-            ]:
+            async def timed(
+                request: asyncio.Future[httpx.Response] | object,
+            ) -> tuple[httpx.Response, float]:
                 started = time.perf_counter()
                 response = await request  # type: ignore[misc]
                 return response, time.perf_counter() - started
@@ -133,11 +134,14 @@ async def test_a_22_s_database_pause_answers_every_request_within_the_deadline(
             statuses = Counter(response.status_code for response, _ in answered)
             await asyncio.sleep(max(0.0, PAUSE_S - slowest))
             proxy.hang(False)
-            print(f"slowest {slowest:.1f} s; {dict(statuses)}; 503 slugs:", Counter(
-                response.json()["type"].rsplit("/", 1)[1]
-                for response, _ in answered
-                if response.status_code == 503
-            ))
+            print(
+                f"slowest {slowest:.1f} s; {dict(statuses)}; 503 slugs:",
+                Counter(
+                    response.json()["type"].rsplit("/", 1)[1]
+                    for response, _ in answered
+                    if response.status_code == 503
+                ),
+            )
 
             assert slowest <= DEADLINE_S + MARGIN_S, f"a request took {slowest:.1f} s"
             assert set(statuses) <= {200, 201, 503}, statuses

@@ -327,5 +327,3 @@ async def test_a_login_storm_from_one_address_leaves_anothers_logins_fast(
             assert refused.status_code == 429
             assert refused.json()["type"].endswith("/too-many-attempts")
             assert int(refused.headers["retry-after"]) >= 1
-
-
