@@ -17,7 +17,12 @@ from entrypoints.http.schemas import (
     UserOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["users"],
+    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline.
+    responses=problem_responses(429, 503),
+)
 
 
 @router.post(
