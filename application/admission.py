@@ -4,10 +4,12 @@ Two limits, both per process and in memory (no database round trip on the reques
 
 - in flight: at most `max_in_flight` requests of one principal exist at once; the next one is
   refused at once (`TooManyRequests`), before it costs anything more than its token check;
-- running: of those, at most `max_running` do their work (database, CPU) at once; the others
-  wait their turn in arrival order. A principal's many concurrent requests then take turns,
-  so a burst of heavy reads or batches does not fill the event loop's queue and the pool, and
-  another principal's request meets a few of them, not all of them.
+- running: while other principals are active too, at most `max_running` of one principal's
+  requests do their work (database, CPU) at once; the others wait their turn in arrival
+  order. The event loop runs whatever is ready in turn, so another principal's request waits
+  behind a few of the busy one's steps, not behind all of them. With nobody else active
+  (in the last `contention_window_s`), one principal may run everything it has in flight:
+  fairness costs nothing when there is nobody to be fair to.
 
 A slot is released when its request ends, however it ends (answer, error, cancellation).
 """
@@ -15,27 +17,44 @@ A slot is released when its request ends, however it ends (answer, error, cancel
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
 from types import TracebackType
 
 from application.errors import TooManyRequests
 
 
 class _Principal:
-    __slots__ = ("in_flight", "running")
+    __slots__ = ("in_flight", "running", "waiting")
 
-    def __init__(self, max_running: int) -> None:
+    def __init__(self) -> None:
         self.in_flight = 0
-        self.running = asyncio.Semaphore(max_running)
+        self.running = 0
+        self.waiting: deque[asyncio.Future[None]] = deque()
 
 
 class Admission:
-    def __init__(self, max_in_flight: int, max_running: int) -> None:
+    def __init__(
+        self,
+        max_in_flight: int,
+        max_running: int,
+        *,
+        contention_window_s: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         if max_in_flight < 1 or not 1 <= max_running <= max_in_flight:
             raise ValueError("need 1 <= max_running <= max_in_flight")
         self.max_in_flight = max_in_flight
         self.max_running = max_running
+        self._window_s = contention_window_s
+        self._monotonic = monotonic
         self._principals: dict[Hashable, _Principal] = {}
+        # Who was admitted in this window and the one before it: two sets, swapped as time
+        # passes, so telling "someone else is active" costs no scan on the common path.
+        self._seen: set[Hashable] = set()
+        self._seen_before: set[Hashable] = set()
+        self._window_ends = 0.0
 
     def turn(self, principal: Hashable) -> Turn:
         """`async with admission.turn(user_id):` around a request's work."""
@@ -45,20 +64,47 @@ class Admission:
         found = self._principals.get(principal)
         return 0 if found is None else found.in_flight
 
+    def _note(self, principal: Hashable) -> None:
+        now = self._monotonic()
+        if now >= self._window_ends:
+            recent = now < self._window_ends + self._window_s
+            self._seen_before = self._seen if recent else set()
+            self._seen = set()
+            self._window_ends = now + self._window_s
+        self._seen.add(principal)
+
+    def _contended(self, principal: Hashable) -> bool:
+        """Whether a principal other than this one was admitted lately or is in flight."""
+        if len(self._principals) > 1:
+            return True
+        return any(other != principal for other in (*self._seen, *self._seen_before))
+
+    def _may_run(self, principal: Hashable, found: _Principal) -> bool:
+        return found.running < self.max_running or not self._contended(principal)
+
     def _enter(self, principal: Hashable) -> _Principal:
+        self._note(principal)
         found = self._principals.get(principal)
         if found is None:
-            found = self._principals[principal] = _Principal(self.max_running)
+            found = self._principals[principal] = _Principal()
         elif found.in_flight >= self.max_in_flight:
             raise TooManyRequests(
                 f"At most {self.max_in_flight} requests of one user may be in flight at once; "
-                f"retry when one has ended.",
+                "retry when one has ended.",
             )
         found.in_flight += 1
         return found
 
-    def _leave(self, principal: Hashable, found: _Principal) -> None:
+    def _finish(self, principal: Hashable, found: _Principal, *, ran: bool) -> None:
         found.in_flight -= 1
+        if ran:
+            found.running -= 1
+        # Hand freed turns to those waiting, oldest first (all of them once uncontended).
+        while found.waiting and self._may_run(principal, found):
+            waiter = found.waiting.popleft()
+            if not waiter.done():
+                found.running += 1
+                waiter.set_result(None)
         if found.in_flight == 0:  # nothing of this principal left: keep no state for it
             del self._principals[principal]
 
@@ -74,11 +120,21 @@ class Turn:
         self._running = False
 
     async def __aenter__(self) -> None:
-        self._entry = self._admission._enter(self._principal)
+        admission, principal = self._admission, self._principal
+        entry = self._entry = admission._enter(principal)
+        if not entry.waiting and admission._may_run(principal, entry):
+            entry.running += 1
+            self._running = True
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        entry.waiting.append(waiter)
         try:
-            await self._entry.running.acquire()
+            await waiter
         except BaseException:  # cancelled while waiting its turn
-            self._admission._leave(self._principal, self._entry)
+            granted = waiter.done() and not waiter.cancelled()
+            if not granted:
+                waiter.cancel()
+            admission._finish(principal, entry, ran=granted)
             raise
         self._running = True
 
@@ -90,5 +146,4 @@ class Turn:
     ) -> None:
         if self._running:
             self._running = False
-            self._entry.running.release()
-            self._admission._leave(self._principal, self._entry)
+            self._admission._finish(self._principal, self._entry, ran=True)
