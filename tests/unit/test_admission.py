@@ -34,7 +34,7 @@ async def settle() -> None:
 
 async def test_past_the_in_flight_cap_a_request_is_refused_and_others_are_not() -> None:
     admission = Admission(max_in_flight=3, max_running=3)
-    release, log = asyncio.Event(), []
+    release, log = asyncio.Event(), list[str]()
     held = [asyncio.create_task(hold(admission, "ada", release, log)) for _ in range(3)]
     await settle()
     with pytest.raises(TooManyRequests):
@@ -51,7 +51,7 @@ async def test_past_the_in_flight_cap_a_request_is_refused_and_others_are_not() 
 
 async def test_alone_a_principal_runs_everything_it_has_in_flight() -> None:
     admission = Admission(max_in_flight=8, max_running=1, monotonic=Clock())
-    release, log = asyncio.Event(), []
+    release, log = asyncio.Event(), list[str]()
     held = [asyncio.create_task(hold(admission, "ada", release, log)) for _ in range(8)]
     await settle()
     assert log == ["ada"] * 8
@@ -86,7 +86,7 @@ async def test_beside_another_principal_a_busy_one_takes_turns_in_arrival_order(
 async def test_a_request_cancelled_or_failing_gives_its_slot_back() -> None:
     admission = Admission(max_in_flight=2, max_running=1, monotonic=Clock())
     async with admission.turn("bob"):
-        release, log = asyncio.Event(), []
+        release, log = asyncio.Event(), list[str]()
         running = asyncio.create_task(hold(admission, "ada", release, log))
         waiting = asyncio.create_task(hold(admission, "ada", release, log))
         await settle()
