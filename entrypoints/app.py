@@ -67,6 +67,8 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
     app.state.metrics.watch(container)
     app.state.relay_metrics = RelayMetrics(app.state.metrics.registry)
     app.state.admission = container.admission()
+    app.state.client_admission = container.client_admission()
+    app.state.token_refusal_delay_s = container.settings().token_refusal_delay_s
     install_problem_handlers(app)
     settings = container.settings()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -96,6 +96,12 @@ class Container(containers.DeclarativeContainer):
         max_in_flight=settings.provided.max_in_flight_per_user,
         max_running=settings.provided.max_running_per_user,
     )
+    # Token requests: before a user is known, the client address is the principal.
+    client_admission = providers.Singleton(
+        Admission,
+        max_in_flight=settings.provided.token_in_flight_per_client,
+        max_running=settings.provided.max_running_per_user,
+    )
 
     # Engines are built lazily and synchronously (no connection at import or build time);
     # Resources own their lifetimes, so `shutdown_resources()` disposes the pools.

@@ -116,6 +116,23 @@ class Settings(BaseSettings):
         "token_attempts_window_s, successful ones included; past it 429 too-many-attempts.",
     )
     token_attempts_window_s: int = Field(default=60, ge=1, le=24 * 60 * 60)
+    token_refusal_delay_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=30,
+        description="How long a token request refused as too-many-attempts waits, holding "
+        "its address's turn, before it is answered: a loop that ignores Retry-After is held "
+        "to about one attempt per delay instead of spinning on cheap refusals.",
+    )
+    token_in_flight_per_client: int = Field(
+        default=64,
+        ge=1,
+        le=100_000,
+        description="Token requests of one client address in flight at once, per process; "
+        "past it 429 too-many-requests. While other addresses log in too, they take turns "
+        "(max_running_per_user at a time): a storm waits for its answers instead of "
+        "queueing password hashes in front of everyone else's.",
+    )
 
     max_in_flight_per_user: int = Field(
         default=16,
@@ -125,12 +142,13 @@ class Settings(BaseSettings):
         "too-many-requests.",
     )
     max_running_per_user: int = Field(
-        default=4,
+        default=1,
         ge=1,
         le=100_000,
-        description="Of one user's requests in flight, how many do their work at once, per "
-        "process; the others wait their turn, so one user's burst cannot fill the event loop "
-        "and the pool in front of everyone else. At most max_in_flight_per_user.",
+        description="While other users are active too, how many of one user's requests in "
+        "flight do their work at once, per process; the others wait their turn, so one "
+        "user's burst cannot fill the event loop and the pool in front of everyone else. A "
+        "user alone runs all it has in flight. At most max_in_flight_per_user.",
     )
     read_statement_timeout_ms: int = Field(
         default=2_000,
@@ -239,9 +257,10 @@ class Settings(BaseSettings):
     @field_validator("max_running_per_user")
     @classmethod
     def _within_in_flight(cls, value: int, info: ValidationInfo) -> int:
-        in_flight = info.data.get("max_in_flight_per_user")
-        if in_flight is not None and value > in_flight:
-            raise ValueError(f"at most HEXBANK_MAX_IN_FLIGHT_PER_USER ({in_flight})")
+        for name in ("max_in_flight_per_user", "token_in_flight_per_client"):
+            in_flight = info.data.get(name)
+            if in_flight is not None and value > in_flight:
+                raise ValueError(f"at most HEXBANK_{name.upper()} ({in_flight})")
         return value
 
     @field_validator("jwt_secret")

@@ -325,11 +325,14 @@ async def test_a_login_storm_from_one_address_leaves_anothers_logins_fast(
                 )
             print("\n".join(figures))
             assert max(ratios) <= MAX_RATIO, "\n".join(figures)
-            # The storm itself was refused: its address is blocked, with Retry-After.
-            refused = await http.post(
-                "/api/v1/auth/token",
-                data={"username": "storm-ada@example.com", "password": "password1"},
-            )
-            assert refused.status_code == 429
+            # The storm's address is blocked within its 60 attempts a minute, with Retry-After.
+            for _ in range(61):
+                refused = await http.post(
+                    "/api/v1/auth/token",
+                    data={"username": "storm-ada@example.com", "password": "password1"},
+                )
+                if refused.status_code != 200:
+                    break
+            assert refused.status_code == 429, refused.text
             assert refused.json()["type"].endswith("/too-many-attempts")
             assert int(refused.headers["retry-after"]) >= 1
