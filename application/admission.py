@@ -9,7 +9,12 @@ Two limits, both per process and in memory (no database round trip on the reques
   order. The event loop runs whatever is ready in turn, so another principal's request waits
   behind a few of the busy one's steps, not behind all of them. With nobody else active
   (in the last `contention_window_s`), one principal may run everything it has in flight:
-  fairness costs nothing when there is nobody to be fair to.
+  fairness costs nothing when there is nobody to be fair to;
+- pause: while contended, a principal with requests waiting gets its freed turn back only
+  after `pause` times the running time of the request that ended. A process kept busy by
+  one principal without a break loses the scheduler's favour on a shared machine, and every
+  other request then waits for CPU as well as for the loop; with a pause of 1 one busy
+  principal takes at most about half of the process's time while others are active.
 
 A slot is released when its request ends, however it ends (answer, error, cancellation).
 """
@@ -40,13 +45,15 @@ class Admission:
         max_in_flight: int,
         max_running: int,
         *,
+        pause: float = 0.0,
         contention_window_s: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        if max_in_flight < 1 or not 1 <= max_running <= max_in_flight:
-            raise ValueError("need 1 <= max_running <= max_in_flight")
+        if max_in_flight < 1 or not 1 <= max_running <= max_in_flight or pause < 0:
+            raise ValueError("need 1 <= max_running <= max_in_flight and pause >= 0")
         self.max_in_flight = max_in_flight
         self.max_running = max_running
+        self.pause = pause
         self._window_s = contention_window_s
         self._monotonic = monotonic
         self._principals: dict[Hashable, _Principal] = {}
@@ -95,10 +102,26 @@ class Admission:
         found.in_flight += 1
         return found
 
-    def _finish(self, principal: Hashable, found: _Principal, *, ran: bool) -> None:
+    def _finish(
+        self, principal: Hashable, found: _Principal, *, ran: bool, ran_for: float = 0.0
+    ) -> None:
         found.in_flight -= 1
         if ran:
+            rest = self.pause * ran_for
+            if rest > 0 and found.waiting and self._contended(principal):
+                # The turn stays taken while it rests; then it goes to the next in line.
+                found.in_flight += 1  # the resting turn keeps this principal's state alive
+                asyncio.get_running_loop().call_later(rest, self._rested, principal, found)
+                return
             found.running -= 1
+        self._hand_over(principal, found)
+
+    def _rested(self, principal: Hashable, found: _Principal) -> None:
+        found.in_flight -= 1
+        found.running -= 1
+        self._hand_over(principal, found)
+
+    def _hand_over(self, principal: Hashable, found: _Principal) -> None:
         # Hand freed turns to those waiting, oldest first (all of them once uncontended).
         while found.waiting and self._may_run(principal, found):
             waiter = found.waiting.popleft()
@@ -112,7 +135,7 @@ class Admission:
 class Turn:
     """One request's place: counted in flight on entry, running once its turn comes."""
 
-    __slots__ = ("_admission", "_entry", "_principal", "_running")
+    __slots__ = ("_admission", "_entry", "_principal", "_running", "_started")
 
     def __init__(self, admission: Admission, principal: Hashable) -> None:
         self._admission = admission
@@ -125,6 +148,7 @@ class Turn:
         if not entry.waiting and admission._may_run(principal, entry):
             entry.running += 1
             self._running = True
+            self._started = admission._monotonic()
             return
         waiter = asyncio.get_running_loop().create_future()
         entry.waiting.append(waiter)
@@ -137,6 +161,7 @@ class Turn:
             admission._finish(principal, entry, ran=granted)
             raise
         self._running = True
+        self._started = admission._monotonic()
 
     async def __aexit__(
         self,
@@ -146,4 +171,6 @@ class Turn:
     ) -> None:
         if self._running:
             self._running = False
-            self._admission._finish(self._principal, self._entry, ran=True)
+            admission = self._admission
+            ran_for = admission._monotonic() - self._started
+            admission._finish(self._principal, self._entry, ran=True, ran_for=ran_for)

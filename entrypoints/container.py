@@ -95,12 +95,14 @@ class Container(containers.DeclarativeContainer):
         Admission,
         max_in_flight=settings.provided.max_in_flight_per_user,
         max_running=settings.provided.max_running_per_user,
+        pause=settings.provided.busy_user_pause,
     )
     # Token requests: before a user is known, the client address is the principal.
     client_admission = providers.Singleton(
         Admission,
         max_in_flight=settings.provided.token_in_flight_per_client,
         max_running=settings.provided.max_running_per_user,
+        pause=settings.provided.busy_user_pause,
     )
 
     # Engines are built lazily and synchronously (no connection at import or build time);

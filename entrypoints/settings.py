@@ -150,6 +150,14 @@ class Settings(BaseSettings):
         "user's burst cannot fill the event loop and the pool in front of everyone else. A "
         "user alone runs all it has in flight. At most max_in_flight_per_user.",
     )
+    busy_user_pause: float = Field(
+        default=1.0,
+        ge=0,
+        le=100,
+        description="While other users are active too, a user with requests waiting their "
+        "turn gets it after this many times the running time of their request that just "
+        "ended: 1 leaves a busy user about half of the process's time. 0: no pause.",
+    )
     read_statement_timeout_ms: int = Field(
         default=2_000,
         ge=1,

@@ -99,3 +99,23 @@ async def test_a_request_cancelled_or_failing_gives_its_slot_back() -> None:
         async with admission.turn("ada"):
             raise ValueError("the request failed")
     assert admission.in_flight("ada") == 0
+
+
+async def test_beside_another_principal_a_busy_ones_next_turn_waits_out_a_pause() -> None:
+    clock = Clock()
+    admission = Admission(max_in_flight=8, max_running=1, pause=1.0, monotonic=clock)
+    async with admission.turn("bob"):
+        pass
+    log: list[str] = []
+    releases = [asyncio.Event() for _ in range(2)]
+    held = [asyncio.create_task(hold(admission, "ada", r, log)) for r in releases]
+    await settle()
+    clock.now += 0.05  # the first ran for 50 ms...
+    releases[0].set()
+    await settle()
+    assert log == ["ada"]  # ...so the next waits 50 ms more
+    await asyncio.sleep(0.1)
+    assert log == ["ada", "ada"]
+    releases[1].set()
+    await asyncio.gather(*held)
+    assert admission.in_flight("ada") == 0
