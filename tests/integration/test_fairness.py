@@ -2,9 +2,9 @@
 storm, must not take the service from everyone else (issue 19: M4, L1).
 
 The loads run in processes of their own, so the measuring client's latencies are not its own
-event loop's queue. Each comparison measures at rest and under load in the same run, one
-right after the other, a few rounds, and judges the median of the rounds' ratios: the machine
-is shared, and a lone noisy round must neither pass nor fail the test by itself.
+event loop's queue. Each comparison measures at rest and under load in the same run: M4 in
+alternating slices (the load paused and resumed), so the machine's other work weighs on both
+sides alike; L1 in two rounds, each of which must hold.
 """
 
 from __future__ import annotations
@@ -28,7 +28,9 @@ from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
-ROUNDS = 3
+SLICES = 8
+SLICE_SAMPLES = 100
+SETTLE_S = 0.5
 MAX_RATIO = 3.0
 VICTIM_ADDRESS = "127.0.0.2"  # loopback, but another client address than the attacker's
 
@@ -54,9 +56,16 @@ async def timed(
 
 
 def _run_load(
-    kind: str, base: str, auth: dict[str, str], accounts: list[str], ready: Any, stop: Any
+    kind: str,
+    base: str,
+    auth: dict[str, str],
+    accounts: list[str],
+    go: Any,
+    ready: Any,
+    stop: Any,
+    busy: Any,
 ) -> None:
-    asyncio.run(_load(kind, base, auth, accounts, ready, stop))
+    asyncio.run(_load(kind, base, auth, accounts, go, ready, stop, busy))
 
 
 async def _load(
@@ -64,9 +73,13 @@ async def _load(
     base: str,
     auth: dict[str, str],
     accounts: list[str],
+    go: ProcessEvent,
     ready: ProcessEvent,
     stop: ProcessEvent,
+    busy: Any,
 ) -> None:
+    """A's load, running while `go` is set, idle while it is clear, until `stop`; `ready`
+    once a first request was answered; `busy` counts its requests in flight."""
     source, destination = accounts
     metadata = {f"key{n:02}": f"value-{n:02}" for n in range(20)}
     batch = {
@@ -103,7 +116,16 @@ async def _load(
 
         async def worker() -> None:
             while not stop.is_set():
-                await request(http)
+                if not go.is_set():
+                    await asyncio.sleep(0.01)
+                    continue
+                with busy.get_lock():
+                    busy.value += 1
+                try:
+                    await request(http)
+                finally:
+                    with busy.get_lock():
+                        busy.value -= 1
                 ready.set()
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -178,10 +200,10 @@ async def test_the_17th_request_in_flight_of_one_user_is_refused_while_others_ar
             "1,000-item batches, 20 metadata keys",
             marks=pytest.mark.xfail(
                 strict=True,
-                reason="not met: a 1,000-item batch decides, encodes and serializes in "
-                "synchronous stretches of 100-300 ms on the event loop, and another user's "
-                "request waits out the one it meets (p99 5-30x at rest); it needs the batch "
-                "path to yield between slices of items",
+                reason="not met: a 1,000-item batch validates, decides, encodes and "
+                "serializes in synchronous stretches of 100-300 ms on the event loop; another "
+                "user's request that meets one waits it out (B's median is unchanged, its p99 "
+                "5-22x at rest). It needs the batch path to yield between slices of items.",
             ),
         ),
     ],
@@ -190,7 +212,7 @@ async def test_one_users_heavy_load_leaves_anothers_reads_fast(
     database_url: str, tmp_path: Path, kind: str
 ) -> None:
     """M4: while user A runs one of M4's loads, user B's GET account p99 stays within 3x of
-    its p99 at rest (the median of the rounds' ratios)."""
+    its p99 at rest."""
     context = multiprocessing.get_context("spawn")
     with app_process(database_url, tmp_path) as (_, base):
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
@@ -218,29 +240,43 @@ async def test_one_users_heavy_load_leaves_anothers_reads_fast(
                 return http.get(f"/api/v1/accounts/{account}", headers=bob)
 
             await timed(read, 200, 200)  # warm: connections, caches, the token's user
-            ratios, figures = [], []
-            for _ in range(ROUNDS):
-                at_rest = p99(await timed(read, 400, 200))
-                ready, stop = context.Event(), context.Event()
-                load = context.Process(
-                    target=_run_load, args=(kind, base, ada, [source, destination], ready, stop)
-                )
-                load.start()
-                try:
-                    await eventually(ready.is_set, f"A's {kind} to be under way", within_s=60)
-                    loaded = p99(await timed(read, 400, 200))
-                finally:
-                    stop.set()
-                    await asyncio.to_thread(load.join, 90)
-                    if load.is_alive():
-                        load.kill()
-                ratios.append(loaded / at_rest)
-                figures.append(
-                    f"{kind}: B's p99 {at_rest * 1000:.1f} ms at rest, "
-                    f"{loaded * 1000:.1f} ms under load ({loaded / at_rest:.2f}x)"
-                )
-            print("\n".join(figures))
-            assert statistics.median(ratios) <= MAX_RATIO, "\n".join(figures)
+            # At rest and under load in alternating slices, so the machine's other work
+            # weighs on both alike; each side's p99 over all of its slices.
+            go, ready, stop = context.Event(), context.Event(), context.Event()
+            busy = context.Value("i", 0)
+            load = context.Process(
+                target=_run_load,
+                args=(kind, base, ada, [source, destination], go, ready, stop, busy),
+            )
+            load.start()
+            at_rest: list[float] = []
+            loaded: list[float] = []
+            try:
+                go.set()
+                await eventually(ready.is_set, f"A's {kind} to be under way", within_s=60)
+                for _ in range(SLICES):
+                    go.clear()
+                    await eventually(lambda: busy.value == 0, "A's requests to end", within_s=60)
+                    await asyncio.sleep(SETTLE_S)  # and what they left behind (the relay)
+                    at_rest += await timed(read, SLICE_SAMPLES, 200)
+                    go.set()
+                    await asyncio.sleep(SETTLE_S)  # A's load is under way again
+                    loaded += await timed(read, SLICE_SAMPLES, 200)
+            finally:
+                stop.set()
+                go.set()
+                await asyncio.to_thread(load.join, 90)
+                if load.is_alive():
+                    load.kill()
+            ratio = p99(loaded) / p99(at_rest)
+            figure = (
+                f"{kind}: B's GET account p99 {p99(at_rest) * 1000:.1f} ms at rest, "
+                f"{p99(loaded) * 1000:.1f} ms under load ({ratio:.2f}x); medians "
+                f"{statistics.median(at_rest) * 1000:.1f} and "
+                f"{statistics.median(loaded) * 1000:.1f} ms"
+            )
+            print(figure)
+            assert ratio <= MAX_RATIO, figure
 
 
 def _run_login_storm(base: str, email: str, ready: Any, stop: Any) -> None:
