@@ -67,6 +67,13 @@ class Admission:
         """`async with admission.turn(user_id):` around a request's work."""
         return Turn(self, principal)
 
+    async def enter(self, principal: Hashable) -> Turn:
+        """The same turn, taken now and given back by `Turn.release()`: for a caller whose
+        request ends somewhere else than where it began."""
+        turn = Turn(self, principal)
+        await turn.__aenter__()
+        return turn
+
     def in_flight(self, principal: Hashable) -> int:
         found = self._principals.get(principal)
         return 0 if found is None else found.in_flight
@@ -169,6 +176,10 @@ class Turn:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Give the turn back (once; again is a no-op)."""
         if self._running:
             self._running = False
             admission = self._admission

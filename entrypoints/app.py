@@ -16,6 +16,7 @@ from entrypoints.http.deadline import RequestDeadline
 from entrypoints.http.docs import install_docs
 from entrypoints.http.problems import install_problem_catalogue, install_problem_handlers
 from entrypoints.http.routers import accounts, events, health, metrics, transfers, users
+from entrypoints.http.turns import ReleaseTurn
 from entrypoints.observability.logging import configure_structlog
 from entrypoints.observability.metrics import Metrics
 from entrypoints.observability.relay_metrics import RelayMetrics
@@ -72,6 +73,7 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
     install_problem_handlers(app)
     settings = container.settings()
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ReleaseTurn)
     app.add_middleware(RequestDeadline, seconds=settings.request_deadline_s)
     if settings.trusted_proxies:
         # Only a configured proxy may name the client (X-Forwarded-For): throttles key on it.
