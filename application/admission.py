@@ -31,11 +31,14 @@ from application.errors import TooManyRequests
 
 
 class _Principal:
-    __slots__ = ("in_flight", "running", "waiting")
+    __slots__ = ("in_flight", "resting", "running", "waiting")
 
     def __init__(self) -> None:
         self.in_flight = 0
         self.running = 0
+        self.resting = 0
+        """Turns held through a pause (counted in `running`, not in flight: their request
+        has ended)."""
         self.waiting: deque[asyncio.Future[None]] = deque()
 
 
@@ -117,14 +120,14 @@ class Admission:
             rest = self.pause * ran_for
             if rest > 0 and found.waiting and self._contended(principal):
                 # The turn stays taken while it rests; then it goes to the next in line.
-                found.in_flight += 1  # the resting turn keeps this principal's state alive
+                found.resting += 1
                 asyncio.get_running_loop().call_later(rest, self._rested, principal, found)
                 return
             found.running -= 1
         self._hand_over(principal, found)
 
     def _rested(self, principal: Hashable, found: _Principal) -> None:
-        found.in_flight -= 1
+        found.resting -= 1
         found.running -= 1
         self._hand_over(principal, found)
 
@@ -135,7 +138,7 @@ class Admission:
             if not waiter.done():
                 found.running += 1
                 waiter.set_result(None)
-        if found.in_flight == 0:  # nothing of this principal left: keep no state for it
+        if found.in_flight == 0 and found.resting == 0:  # nothing left: keep no state
             del self._principals[principal]
 
 

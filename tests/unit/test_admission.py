@@ -114,6 +114,9 @@ async def test_beside_another_principal_a_busy_ones_next_turn_waits_out_a_pause(
     releases[0].set()
     await settle()
     assert log == ["ada"]  # ...so the next waits 50 ms more
+    # Resting, the ended request no longer counts in flight: a client that waited for its
+    # answer may send the next one at once.
+    assert admission.in_flight("ada") == 1
     await asyncio.sleep(0.1)
     assert log == ["ada", "ada"]
     releases[1].set()
