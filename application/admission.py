@@ -106,7 +106,7 @@ class Admission:
             found = self._principals[principal] = _Principal()
         elif found.in_flight >= self.max_in_flight:
             raise TooManyRequests(
-                f"At most {self.max_in_flight} requests of one user may be in flight at once; "
+                f"At most {self.max_in_flight} of your requests may be in flight at once; "
                 "retry when one has ended.",
             )
         found.in_flight += 1

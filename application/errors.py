@@ -52,7 +52,8 @@ class TooManyAttempts(ApplicationError):
 
 
 class TooManyRequests(ApplicationError):
-    """Too many requests of one user in flight at once; retry once one of them has ended."""
+    """Too many requests of one user (at the token endpoint, of one client address) in flight
+    at once; retry once one of them has ended."""
 
     code = "too-many-requests"
 
