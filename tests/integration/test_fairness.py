@@ -203,7 +203,7 @@ async def test_the_17th_request_in_flight_of_one_user_is_refused_while_others_ar
                 reason="not met: a 1,000-item batch validates, decides, encodes and "
                 "serializes in synchronous stretches of 100-300 ms on the event loop; another "
                 "user's request that meets one waits it out (B's median is unchanged, its p99 "
-                "5-22x at rest). It needs the batch path to yield between slices of items.",
+                "5-8x at rest). It needs the batch path to yield between slices of items.",
             ),
         ),
     ],
