@@ -49,3 +49,16 @@ class TooManyAttempts(ApplicationError):
     def __init__(self, detail: str, retry_after_s: int) -> None:
         super().__init__(detail)
         self.retry_after_s = retry_after_s
+
+
+class TooManyRequests(ApplicationError):
+    """Too many requests of one user (at the token endpoint, of one client address) in flight
+    at once; retry once one of them has ended."""
+
+    code = "too-many-requests"
+
+
+class ReadTimedOut(ApplicationError):
+    """A read ran past HEXBANK_READ_STATEMENT_TIMEOUT_MS; narrow its filters and retry."""
+
+    code = "read-timeout"

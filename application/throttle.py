@@ -14,12 +14,14 @@ from application.ports.clock import Clock
 
 @dataclass(frozen=True, slots=True)
 class ThrottlePolicies:
-    """How many failed logins per email and per client address, and how many registrations
-    per client address, each window allows (the numbers are settings)."""
+    """How many failed logins per email and per client address, how many token requests of
+    any outcome per client address, and how many registrations per client address, each
+    window allows (the numbers are settings)."""
 
     login_per_email: AttemptPolicy
     login_per_client: AttemptPolicy
     registration_per_client: AttemptPolicy
+    token_per_client: AttemptPolicy
 
 
 class Throttle:
@@ -50,6 +52,7 @@ class Throttle:
                 policies.login_per_email,
                 policies.login_per_client,
                 policies.registration_per_client,
+                policies.token_per_client,
             )
         )
         return await self._limiter.purge(now - longest, now=now)
@@ -63,6 +66,12 @@ def login_email_key(email: str) -> str:
 
 def login_client_key(client: str) -> str:
     return "login:client:" + _digest(client)
+
+
+def token_client_key(client: str) -> str:
+    """Every token request of an address, successful or not: a loop of correct logins costs
+    a password hash each time as surely as a guessing run does."""
+    return "token:client:" + _digest(client)
 
 
 def registration_client_key(client: str) -> str:

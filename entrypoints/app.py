@@ -14,6 +14,7 @@ from entrypoints.container import Container
 from entrypoints.http.body_limit import BodySizeLimit
 from entrypoints.http.compression import Compression
 from entrypoints.http.cors import CrossOrigin
+from entrypoints.http.deadline import RequestDeadline
 from entrypoints.http.docs import install_docs
 from entrypoints.http.head import HeadAsGet
 from entrypoints.http.openapi import (
@@ -27,6 +28,7 @@ from entrypoints.http.openapi import (
 )
 from entrypoints.http.problems import install_problem_catalogue, install_problem_handlers
 from entrypoints.http.routers import accounts, events, health, transfers, users
+from entrypoints.http.turns import ReleaseTurn
 from entrypoints.observability.logging import configure_structlog
 from entrypoints.observability.metrics import Metrics
 from entrypoints.observability.relay_metrics import RelayMetrics
@@ -87,12 +89,18 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
     app.state.metrics = Metrics()
     app.state.metrics.watch(container)
     app.state.relay_metrics = RelayMetrics(app.state.metrics.registry)
+    app.state.admission = container.admission()
+    app.state.client_admission = container.client_admission()
+    app.state.token_refusal_delay_s = container.settings().token_refusal_delay_s
     install_problem_handlers(app)
     settings = container.settings()
-    # Added innermost first. Outward from the routes: body limit, compression, HEAD (outside
+    # Added innermost first. Outward from the routes: body limit, the user's turn given back
+    # with the last byte, the request deadline, compression, HEAD (outside
     # the compression, so HEAD shows GET's Content-Encoding and Content-Length), CORS (its
     # headers on every answer, refusals included), proxy headers, the request context.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ReleaseTurn)
+    app.add_middleware(RequestDeadline, seconds=settings.request_deadline_s)
     app.add_middleware(Compression, minimum_size=settings.gzip_min_bytes, compresslevel=GZIP_LEVEL)
     app.add_middleware(HeadAsGet)
     if settings.cors_origins:

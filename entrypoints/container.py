@@ -27,6 +27,7 @@ from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from adapters.system_clock import SystemClock
 from adapters.tenacity_retry import TenacityTransactionRetry
 from adapters.trace_context import current_traceparent
+from application.admission import Admission
 from application.group_commit import GroupCommit
 from application.money_movement import MoneyMovement
 from application.ports.attempt_limiter import AttemptPolicy
@@ -69,7 +70,16 @@ def throttle_policies(settings: Settings) -> ThrottlePolicies:
         registration_per_client=AttemptPolicy(
             settings.registrations_per_client, registration_window, registration_window
         ),
+        token_per_client=AttemptPolicy(
+            settings.token_attempts_per_client,
+            timedelta(seconds=settings.token_attempts_window_s),
+            timedelta(seconds=settings.token_attempts_window_s),
+        ),
     )
+
+
+def session_setting(value: int, pgbouncer: bool) -> int | None:
+    return None if pgbouncer else value
 
 
 class Container(containers.DeclarativeContainer):
@@ -81,6 +91,19 @@ class Container(containers.DeclarativeContainer):
     jwt_secret = providers.Singleton(Settings.resolved_jwt_secret, settings)
 
     clock = providers.Singleton(SystemClock)
+    admission = providers.Singleton(
+        Admission,
+        max_in_flight=settings.provided.max_in_flight_per_user,
+        max_running=settings.provided.max_running_per_user,
+        pause=settings.provided.busy_user_pause,
+    )
+    # Token requests: before a user is known, the client address is the principal.
+    client_admission = providers.Singleton(
+        Admission,
+        max_in_flight=settings.provided.token_in_flight_per_client,
+        max_running=settings.provided.max_running_per_user,
+        pause=settings.provided.busy_user_pause,
+    )
 
     # Engines are built lazily and synchronously (no connection at import or build time);
     # Resources own their lifetimes, so `shutdown_resources()` disposes the pools.
@@ -106,7 +129,17 @@ class Container(containers.DeclarativeContainer):
     replica_lifetime = providers.Resource(disposed_on_shutdown, engine=replica_engine)
 
     # Writes: one transaction per unit of work, on a pooled connection (no ORM Session).
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine)
+    # Each statement_timeout is kept per connection, except behind PgBouncer (set it on the
+    # role there: a session setting would follow the server connection to another client).
+    write_timeout_ms = providers.Singleton(
+        session_setting, settings.provided.db_statement_timeout_ms, settings.provided.db_pgbouncer
+    )
+    read_timeout_ms = providers.Singleton(
+        session_setting, settings.provided.read_statement_timeout_ms, settings.provided.db_pgbouncer
+    )
+    unit_of_work = providers.Factory(
+        SqlAlchemyUnitOfWork, engine=engine, statement_timeout_ms=write_timeout_ms
+    )
     # Reads that need no transaction: autocommit on the primary, no BEGIN/ROLLBACK.
     autocommit_engine = providers.Singleton(
         autocommit, engine=engine, pgbouncer=settings.provided.db_pgbouncer
@@ -116,6 +149,8 @@ class Container(containers.DeclarativeContainer):
         SqlAlchemyUnitOfWork,
         engine=engine,
         autocommit=providers.Callable(operator.not_, settings.provided.db_pgbouncer),
+        statement_timeout_ms=read_timeout_ms,
+        reading=True,
     )
     # Statements and summaries tolerate replica lag; every other read uses the primary.
     report_unit_of_work = providers.Factory(
@@ -126,6 +161,8 @@ class Container(containers.DeclarativeContainer):
             replica=replica_engine,
             pgbouncer=settings.provided.db_pgbouncer,
         ),
+        statement_timeout_ms=read_timeout_ms,
+        reading=True,
     )
     session_factory = providers.Singleton(make_session_factory, engine=engine)
     ledger_reconciliation = providers.Singleton(

@@ -249,6 +249,74 @@ class Settings(BaseSettings):
         default=60 * 60, ge=1, le=2_592_000, description="The window of registrations."
     )
 
+    token_attempts_per_client: int = Field(
+        default=60,
+        ge=1,
+        le=1_000_000,
+        description="Attempts at POST /api/v1/auth/token per client address and "
+        "token_attempts_window_s, successful ones included; past it 429 too-many-attempts.",
+    )
+    token_attempts_window_s: int = Field(
+        default=60, ge=1, le=24 * 60 * 60, description="The window of token attempts."
+    )
+    token_refusal_delay_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=30,
+        description="How long a token request refused as too-many-attempts waits, holding "
+        "its address's turn, before it is answered: a loop that ignores Retry-After is held "
+        "to about one attempt per delay instead of spinning on cheap refusals.",
+    )
+    token_in_flight_per_client: int = Field(
+        default=64,
+        ge=1,
+        le=100_000,
+        description="Token requests of one client address in flight at once, per process; "
+        "past it 429 too-many-requests. While other addresses log in too, they take turns "
+        "(max_running_per_user at a time): a storm waits for its answers instead of "
+        "queueing password hashes in front of everyone else's.",
+    )
+
+    max_in_flight_per_user: int = Field(
+        default=16,
+        ge=1,
+        le=100_000,
+        description="Requests of one user in flight at once, per process; past it 429 "
+        "too-many-requests.",
+    )
+    max_running_per_user: int = Field(
+        default=1,
+        ge=1,
+        le=100_000,
+        description="While other users are active too, how many of one user's requests in "
+        "flight do their work at once, per process; the others wait their turn, so one "
+        "user's burst cannot fill the event loop and the pool in front of everyone else. A "
+        "user alone runs all it has in flight. At most max_in_flight_per_user.",
+    )
+    busy_user_pause: float = Field(
+        default=1.0,
+        ge=0,
+        le=100,
+        description="While other users are active too, a user with requests waiting their "
+        "turn gets it after this many times the running time of their request that just "
+        "ended: 1 leaves a busy user about half of the process's time. 0: no pause.",
+    )
+    read_statement_timeout_ms: int = Field(
+        default=2_000,
+        ge=1,
+        le=3_600_000,
+        description="Server-side timeout of each read statement (writes: "
+        "db_statement_timeout_ms); a read cut by it answers 503 read-timeout.",
+    )
+    request_deadline_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="No request is answered later than this: past it, 503 "
+        "deadline-exceeded (a write may still complete; its retry with the same "
+        "Idempotency-Key replays it).",
+    )
+
     max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=1024,
@@ -397,6 +465,15 @@ class Settings(BaseSettings):
                 "set it, or listen on 127.0.0.1"
             )
         return token
+
+    @field_validator("max_running_per_user")
+    @classmethod
+    def _within_in_flight(cls, value: int, info: ValidationInfo) -> int:
+        for name in ("max_in_flight_per_user", "token_in_flight_per_client"):
+            in_flight = info.data.get(name)
+            if in_flight is not None and value > in_flight:
+                raise ValueError(f"at most HEXBANK_{name.upper()} ({in_flight})")
+        return value
 
     @field_validator("jwt_secret")
     @classmethod

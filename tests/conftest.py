@@ -79,6 +79,12 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         # tests of their own.
         "login_failures_per_client": 10_000,
         "registrations_per_client": 10_000,
+        "token_attempts_per_client": 10_000,
+        # Tests drive many concurrent requests of one user; the caps get tests of their own.
+        "max_in_flight_per_user": 10_000,
+        "token_in_flight_per_client": 10_000,
+        "token_refusal_delay_s": 0,
+        "max_running_per_user": 10_000,
         **overrides,
     }
     # Environment variables still apply below these (e.g. HEXBANK_DB_PGBOUNCER); .env does not.

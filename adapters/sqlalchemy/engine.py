@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 from uuid import uuid4
 
 from sqlalchemy import event
@@ -16,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from adapters.sqlalchemy.errors import invalidate_uncertain_connections
+
+STATEMENT_TIMEOUT_MS = "hexbank_statement_timeout_ms"
+"""Key of a pooled connection's `info`: its current statement_timeout (see the unit of work)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,7 +88,18 @@ def create_engine(url: str, options: EngineOptions) -> AsyncEngine:
     )
     # A connection whose state an error made uncertain never goes back to the pool.
     event.listen(engine.sync_engine, "handle_error", invalidate_uncertain_connections)
+    if not options.pgbouncer:  # there no session setting is ours to keep
+        event.listen(
+            engine.sync_engine,
+            "connect",
+            partial(_remember_statement_timeout, options.statement_timeout_ms),
+        )
     return engine
+
+
+def _remember_statement_timeout(milliseconds: int, _: Any, record: Any) -> None:
+    """What a new connection's statement_timeout is: the one set at connect."""
+    record.info[STATEMENT_TIMEOUT_MS] = milliseconds
 
 
 def optional_engine(url: str | None, options: EngineOptions) -> AsyncEngine | None:

@@ -11,7 +11,12 @@ from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from application.errors import ApplicationError, StorageUnavailable, TransientConflict
+from application.errors import (
+    ApplicationError,
+    ReadTimedOut,
+    StorageUnavailable,
+    TransientConflict,
+)
 
 SERIALIZATION_FAILURE = "40001"
 DEADLOCK_DETECTED = "40P01"
@@ -36,17 +41,24 @@ def constraint_name(error: DBAPIError) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def translate(error: BaseException) -> ApplicationError | None:
+def translate(error: BaseException, *, reading: bool = False) -> ApplicationError | None:
     """The application error a database failure means, or None for a genuine bug.
 
     The one translation point: units of work, the attempt limiter and every other caller
-    of the database go through it (directly or with `translated_errors`)."""
+    of the database go through it (directly or with `translated_errors`). A read cut by
+    the server (its statement timeout) is the caller's to narrow, not the database's
+    failure: `ReadTimedOut`; a write's is `StorageUnavailable`, as before."""
     if isinstance(error, PoolTimeout):
         return StorageUnavailable("No database connection became free in time.")
     if isinstance(error, DBAPIError):
         state = sqlstate(error)
         if state in (SERIALIZATION_FAILURE, DEADLOCK_DETECTED, LOCK_NOT_AVAILABLE):
             return TransientConflict(f"The transaction met a concurrent one ({state}).")
+        if reading and state == QUERY_CANCELED:
+            return ReadTimedOut(
+                "The read took longer than its time limit: narrow the filters (an account, a "
+                "kind or status, a time range) or ask for a smaller page, and retry."
+            )
         if (
             error.connection_invalidated
             or state == QUERY_CANCELED

@@ -6,11 +6,13 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.accounts import SqlAlchemyAccountRepository
+from adapters.sqlalchemy.engine import STATEMENT_TIMEOUT_MS
 from adapters.sqlalchemy.errors import translate, translated_errors
 from adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStore
 from adapters.sqlalchemy.ledger import SqlAlchemyLedgerRepository
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from application.errors import StorageUnavailable
 from application.ports.unit_of_work import UnitOfWork
 
 
@@ -30,11 +32,26 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     Database failures leave it as application errors (`TransientConflict`,
     `StorageUnavailable`), so use cases can retry or report them without knowing SQL.
+
+    With `statement_timeout_ms`, the connection's `statement_timeout` is that while this unit
+    of work holds it. Reads (`reading`) carry a shorter one than writes, and a read it cuts
+    is `ReadTimedOut`, not `StorageUnavailable`. A connection remembers its current value
+    (set at connect, see `engine.create_engine`), so a SET is sent only when a connection
+    passes from reads to writes or back, never while a workload stays on one side.
     """
 
-    def __init__(self, engine: AsyncEngine, *, autocommit: bool = False) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        autocommit: bool = False,
+        statement_timeout_ms: int | None = None,
+        reading: bool = False,
+    ) -> None:
         self._engine = engine
         self._autocommit = autocommit
+        self._statement_timeout_ms = statement_timeout_ms
+        self._reading = reading
 
     async def __aenter__(self) -> Self:
         async with translated_errors():  # a pool timeout here is a 503, as in a statement
@@ -45,6 +62,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
                 except BaseException:
                     await self._connection.close()
                     raise
+        if self._statement_timeout_ms is not None:
+            await self._set_statement_timeout(self._statement_timeout_ms)
         self.users = SqlAlchemyUserRepository(self._connection)
         self.accounts = SqlAlchemyAccountRepository(self._connection)
         self.ledger = SqlAlchemyLedgerRepository(self._connection)
@@ -67,8 +86,28 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
                 if translated is not None:
                     raise translated from close_error
                 raise
-        if exc is not None and (translated := translate(exc)) is not None:
+        if exc is not None and (translated := translate(exc, reading=self._reading)) is not None:
             raise translated from exc
+
+    async def _set_statement_timeout(self, milliseconds: int) -> None:
+        """Before the first statement, outside any transaction (a SET inside one would be
+        undone by its rollback): straight on the driver's connection."""
+        info = self._connection.info
+        if info.get(STATEMENT_TIMEOUT_MS) == milliseconds:
+            return
+        try:
+            driver = (await self._connection.get_raw_connection()).driver_connection
+            if driver is None:
+                raise RuntimeError("a checked-out connection has no driver connection")
+            await driver.execute(f"SET statement_timeout = {int(milliseconds)}")
+        except BaseException as error:
+            # Whatever state it is in, this connection is not one to hand out again.
+            await self._connection.invalidate()
+            await self._connection.close()
+            if isinstance(error, Exception):
+                raise StorageUnavailable("The database connection failed or timed out.") from error
+            raise
+        info[STATEMENT_TIMEOUT_MS] = milliseconds
 
     async def commit(self) -> None:
         await self._connection.commit()

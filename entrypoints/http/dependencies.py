@@ -13,10 +13,12 @@ from dependency_injector import providers
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from application.admission import Admission
 from application.errors import InvalidToken
 from application.use_cases.get_current_user import GetCurrentUser
 from domain.user import User
 from entrypoints.container import Container
+from entrypoints.http.turns import hold_turn
 from entrypoints.observability.metrics import Metrics
 
 T = TypeVar("T")
@@ -40,11 +42,20 @@ async def current_user(
     """Every authenticated route depends on this: the use case is taken from the container
     here rather than through `provided`, since each dependency FastAPI solves costs a few
     microseconds on every request. The bearer scheme stays a dependency: it is what puts
-    the OAuth2 flow into the OpenAPI document (Swagger UI's Authorize)."""
+    the OAuth2 flow into the OpenAPI document (Swagger UI's Authorize).
+
+    The request then takes its user's turn (`Admission`: refused past the in-flight cap,
+    waiting while the user's running cap is full). `ReleaseTurn`, a middleware, gives it
+    back when the request has ended however it ended. Measured against a plain dependency:
+    a `yield` dependency holding the turn cost 29 us more CPU per request, this 7 us."""
     if token is None:
         raise InvalidToken("Not authenticated: send `Authorization: Bearer <token>`.")
     get_current_user: GetCurrentUser = request.app.state.container.get_current_user()
-    return await get_current_user(token)
+    user = await get_current_user(token)
+    admission: Admission = request.app.state.admission
+    # The principal is the user today; an API key's id once keys exist.
+    hold_turn(request.scope, await admission.enter(user.id))
+    return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -46,12 +46,16 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     app_errors.InvalidToken: 401,
     app_errors.InvalidPage: 422,
     app_errors.TooManyAttempts: 429,
+    app_errors.TooManyRequests: 429,
+    app_errors.ReadTimedOut: 503,
     app_errors.TransientConflict: 503,
     app_errors.StorageUnavailable: 503,
 }
 """Most specific first; a domain error not listed is a refused request (422)."""
 
 RETRY_AFTER_S: dict[type[Exception], str] = {
+    app_errors.TooManyRequests: "1",
+    app_errors.ReadTimedOut: "2",
     app_errors.TransientConflict: "1",
     app_errors.StorageUnavailable: "2",
 }
@@ -108,6 +112,11 @@ PROTOCOL_PROBLEMS: dict[str, tuple[int, str]] = {
     ),
     "validation-error": (422, "A field of the request is missing or invalid; see `errors`."),
     "internal-error": (500, "An unexpected error; nothing was half done."),
+    "deadline-exceeded": (
+        503,
+        "The request was not done within HEXBANK_REQUEST_DEADLINE_S; a write may still "
+        "complete: retry with the same Idempotency-Key, which replays it.",
+    ),
 }
 """Problem types sent without an error class of the domain or the application (by the HTTP
 layer or the server itself): slug -> (status, meaning). Each is listed in the OpenAPI document

@@ -34,7 +34,10 @@ def answers_ready(process: subprocess.Popen[bytes] | subprocess.Popen[str], base
 
 
 @contextmanager
-def app_process(database_url: str, data_dir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def app_process(
+    database_url: str, data_dir: Path, **settings: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`hexbank serve` on a free port; `settings` are more environment variables."""
     port = free_port()
     env = {
         **os.environ,
@@ -45,6 +48,7 @@ def app_process(database_url: str, data_dir: Path) -> Iterator[tuple[subprocess.
         "HEXBANK_ARGON2_TIME_COST": "1",
         "HEXBANK_ARGON2_MEMORY_KIB": "64",
         "HEXBANK_REGISTRATIONS_PER_CLIENT": "10000",
+        **settings,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)], env=env, cwd=ROOT

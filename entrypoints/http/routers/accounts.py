@@ -34,7 +34,12 @@ from entrypoints.http.schemas import (
     WithdrawalIn,
 )
 
-router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+router = APIRouter(
+    prefix="/api/v1/accounts",
+    tags=["accounts"],
+    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline.
+    responses=problem_responses(429, 503),
+)
 
 
 @router.post(

@@ -9,7 +9,12 @@ from application.use_cases.read_event_feed import MAX_EVENTS_PAGE, ReadEventFeed
 from entrypoints.http.dependencies import CurrentUser, provided
 from entrypoints.http.problems import problem_responses
 
-router = APIRouter(prefix="/api/v1/events", tags=["events"])
+router = APIRouter(
+    prefix="/api/v1/events",
+    tags=["events"],
+    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline.
+    responses=problem_responses(429, 503),
+)
 
 
 class EventFeedOut(BaseModel):

@@ -10,7 +10,11 @@ from entrypoints.http.dependencies import provided
 from entrypoints.http.problems import problem, problem_responses
 from entrypoints.http.schemas import EventsHealthOut, HealthOut
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(
+    prefix="/health",
+    tags=["health"],
+    responses=problem_responses(503),  # past the request deadline
+)
 
 
 @router.get("/live", response_model=HealthOut, response_model_exclude_none=True)

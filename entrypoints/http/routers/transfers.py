@@ -34,7 +34,12 @@ from entrypoints.http.schemas import (
     transfers_of,
 )
 
-router = APIRouter(prefix="/api/v1/transfers", tags=["transfers"])
+router = APIRouter(
+    prefix="/api/v1/transfers",
+    tags=["transfers"],
+    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline.
+    responses=problem_responses(429, 503),
+)
 
 
 def _request(body: TransferIn) -> TransferRequest:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.exceptions import RequestValidationError
 
+from application.admission import Admission
+from application.errors import TooManyAttempts
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.register_user import RegisterUser, Registration
 from entrypoints.http.dependencies import CurrentUser, client_address, provided
@@ -18,7 +21,12 @@ from entrypoints.http.schemas import (
     UserOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["users"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["users"],
+    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline.
+    responses=problem_responses(429, 503),
+)
 # The token endpoint's own route class: RFC 6749 errors and no-store (http/oauth2.py).
 token_router = APIRouter(route_class=OAuth2TokenRoute)
 
@@ -62,7 +70,17 @@ async def issue_token(
     authenticate: Annotated[Authenticate, provided(lambda c: c.authenticate)],
 ) -> TokenOut:
     """OAuth2 password flow: `username` is the email. Works with Swagger UI's Authorize."""
-    token = await authenticate(form.username, form.password, client_address(request))
+    client = client_address(request)
+    # Before a user is known, the client address is the principal that takes turns: one
+    # address's storm of logins hashes one password at a time while others log in too, and
+    # waits for its answers (a refusal would only free it to send the next one at once).
+    admission: Admission = request.app.state.client_admission
+    async with admission.turn(client):
+        try:
+            token = await authenticate(form.username, form.password, client)
+        except TooManyAttempts:
+            await asyncio.sleep(request.app.state.token_refusal_delay_s)
+            raise
     return TokenOut(access_token=token.token, expires_in=token.expires_in)
 
 
