@@ -3,18 +3,30 @@ OPTIONS with `Allow`, CORS only when configured, and gzip for answers of 1 KiB o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import http.client
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+import uvicorn
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from entrypoints.http.compression import Compression
 from entrypoints.http.docs import ASSETS, ASSETS_URL
+from entrypoints.app import create_app
+from entrypoints.container import build_container
+from entrypoints.settings import Settings
 from tests.conftest import make_settings, serving
 from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
+from tests.ports import free_port
 
 ORIGIN = "https://app.example.com"
 VARYING = {"date", "x-request-id"}
@@ -118,6 +130,65 @@ async def test_head_answers_every_get_route_with_gets_headers_and_no_body(
             same = {k: v for k, v in got.headers.items() if k not in VARYING}
             assert {k: v for k, v in head.headers.items() if k not in VARYING} == same, path
     assert len(paths) >= 16
+
+
+@contextmanager
+def live(app: FastAPI, implementation: str) -> Iterator[int]:
+    """The app behind a real uvicorn on a free loopback port, stopped even if the test fails."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http=implementation, log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.mark.parametrize("implementation", ["httptools", "h11"])
+def test_head_then_get_on_one_connection_of_a_real_server(
+    settings: Settings, database_url: str, implementation: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server sees HEAD while the app answers it as GET: it expects no body, and the
+    keep-alive connection serves the next request."""
+    app = create_app(build_container(settings, database_url))
+    caplog.set_level(logging.ERROR)
+    with live(app, implementation) as port:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            for path in ("/health/live", "/openapi.json"):
+                connection.request("HEAD", path, headers={"Accept-Encoding": "gzip"})
+                head = connection.getresponse()
+                assert (head.status, head.read()) == (200, b""), path
+                connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+                got = connection.getresponse()
+                body = got.read()
+                assert got.status == 200, path
+                assert len(body) == int(got.headers["Content-Length"]) > 0, path
+                assert head.headers["Content-Length"] == got.headers["Content-Length"], path
+            # The metrics outside saw HEAD, and the route that served it.
+            connection.request("GET", "/metrics")
+            metrics = connection.getresponse().read().decode()
+            counted = [
+                line
+                for line in metrics.splitlines()
+                if line.startswith("hexbank_http_requests_total{")
+                and 'method="HEAD"' in line
+                and 'route="/health/live"' in line
+            ]
+            assert len(counted) == 1 and counted[0].endswith(" 1.0"), counted
+        finally:
+            connection.close()
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert errors == [], [record.getMessage() for record in errors]
 
 
 async def test_head_on_a_route_without_get_is_405(client: AsyncClient) -> None:
