@@ -215,6 +215,18 @@ async def test_options_answers_204_with_allow_on_every_path(client: AsyncClient)
     assert_problem(await client.options("/nowhere"), 404, "not-found")
 
 
+async def test_options_on_the_static_files_names_what_they_take(client: AsyncClient) -> None:
+    """The mounted static files are no route with methods: their own 405 says GET and HEAD."""
+    for name in ("swagger/swagger-ui.css", "swagger/missing.css"):
+        response = await client.options(f"{ASSETS_URL}/{name}")
+        assert response.status_code == 204, (name, response.text)
+        assert response.headers["allow"] == "GET, HEAD, OPTIONS", name
+        posted = await client.post(f"{ASSETS_URL}/{name}")
+        assert_problem(posted, 405, "method-not-allowed")
+        assert posted.headers["allow"] == "GET, HEAD, OPTIONS", name
+    assert (await client.get(f"{ASSETS_URL}/swagger/missing.css")).status_code == 404
+
+
 # -- CORS ---------------------------------------------------------------------------------
 
 
