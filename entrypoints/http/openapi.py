@@ -72,8 +72,8 @@ A money service on a double-entry ledger: accounts, deposits, withdrawals, trans
 reversals and an event feed.
 
 **Authentication.** Register with `POST /api/v1/users`, then get a bearer token from
-`POST /api/v1/auth/token`: OAuth2's password grant, form-encoded, with your **email as
-`username`**. Send it as `Authorization: Bearer <access_token>` until `expires_in` seconds
+`POST /api/v1/auth/token`: OAuth2's password grant, form-encoded (`grant_type=password`),
+with your **email as `username`**. Send it as `Authorization: Bearer <access_token>` until `expires_in` seconds
 have passed. Swagger UI's **Authorize** button does exactly this. Operations marked with no
 security (registration, the token, health) need no token.
 
