@@ -102,7 +102,9 @@ def _compressible(start: Message) -> bool:
 def _vary_on_accept_encoding(start: Message) -> None:
     """Adds `Accept-Encoding` to `Vary` unless it is there already (or `Vary: *`)."""
     headers = MutableHeaders(raw=start.setdefault("headers", []))
-    named = {token.strip().lower() for value in headers.getlist("vary") for token in value.split(",")}
+    named = {
+        token.strip().lower() for value in headers.getlist("vary") for token in value.split(",")
+    }
     if "accept-encoding" not in named and "*" not in named:
         headers.add_vary_header("Accept-Encoding")
 

@@ -19,10 +19,10 @@ from httpx import ASGITransport, AsyncClient
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from entrypoints.http.compression import Compression, accepts_gzip
-from entrypoints.http.docs import ASSETS, ASSETS_URL
 from entrypoints.app import create_app
 from entrypoints.container import build_container
+from entrypoints.http.compression import Compression, accepts_gzip
+from entrypoints.http.docs import ASSETS, ASSETS_URL
 from entrypoints.settings import Settings
 from tests.conftest import make_settings, serving
 from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
@@ -145,7 +145,8 @@ def live(app: FastAPI, implementation: str) -> Iterator[int]:
     try:
         deadline = time.monotonic() + 30
         while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            assert thread.is_alive(), "uvicorn stopped before it started"
+            assert time.monotonic() < deadline, "uvicorn did not start in 30 s"
             time.sleep(0.02)
         yield port
     finally:
@@ -184,7 +185,8 @@ def test_head_then_get_on_one_connection_of_a_real_server(
                 and 'method="HEAD"' in line
                 and 'route="/health/live"' in line
             ]
-            assert len(counted) == 1 and counted[0].endswith(" 1.0"), counted
+            assert len(counted) == 1, counted
+            assert counted[0].endswith(" 1.0"), counted
         finally:
             connection.close()
     errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
