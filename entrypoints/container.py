@@ -229,6 +229,7 @@ class Container(containers.DeclarativeContainer):
         OpenAccount,
         uow_factory=unit_of_work.provider,
         clock=clock,
+        retry=transaction_retry,
         max_open_accounts=settings.provided.max_accounts_per_user,
     )
     get_account = providers.Singleton(

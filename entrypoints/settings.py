@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     )
     gzip_min_bytes: int = Field(
         default=1024,
-        ge=0,
+        ge=1,  # an empty body is never compressed
         le=1 << 30,
         description="Answers of at least this many bytes are gzip-compressed for clients "
         "that accept it; smaller ones cost more to compress than they save.",

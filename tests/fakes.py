@@ -134,7 +134,7 @@ def use_cases(bank: InMemoryBank) -> SimpleNamespace:
         register=RegisterUser(
             bank.uow, bank.hasher, bank.emails, bank.clock, bank.retry, bank.throttle
         ),
-        open_account=OpenAccount(bank.uow, bank.clock, DEFAULTS.max_accounts_per_user),
+        open_account=OpenAccount(bank.uow, bank.clock, bank.retry, DEFAULTS.max_accounts_per_user),
         get_account=GetAccount(bank.uow, bank.clock),
         list_accounts=ListAccounts(bank.uow, bank.clock, DEFAULTS.max_page_bytes),
         deposit=Deposit(bank.movement, DEFAULTS.max_transfer_amount),

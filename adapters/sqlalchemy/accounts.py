@@ -74,8 +74,10 @@ _OWNED_BY_AFTER = _OWNED_BY.where(
 )
 _ids = bindparam("account_ids", type_=ARRAY(Uuid))
 _OWNED_AMONG = select(accounts.c.id).where(accounts.c.id == _ids.any_(), *_owned)
-# The owner's row, held until the unit of work ends: openings by one owner queue here, and
-# each counts what the one before it committed. NO KEY UPDATE: the foreign keys that point
+# The owner's row, held until the unit of work ends: openings by one owner wait here, and at
+# READ COMMITTED each counts what the one before it committed. At SERIALIZABLE the count
+# still reads the snapshot taken before the wait, so PostgreSQL aborts an opening that raced
+# another (40001) and OpenAccount runs it again. NO KEY UPDATE: the foreign keys that point
 # at the user (KEY SHARE) are not blocked by it.
 _LOCK_OWNER = (
     select(users.c.id)

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from application.events import account_event
 from application.ports.clock import Clock
+from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, require_room_for_account
 
@@ -12,13 +13,19 @@ from domain.account import Account, require_room_for_account
 class OpenAccount:
     """Opens an account if the owner has room for one more: the owner's openings are
     serialized in the store (the count is taken under the owner's hold), so two concurrent
-    openings at the limit cannot both succeed."""
+    openings at the limit cannot both succeed. An opening the store aborts for a conflict
+    with another (SERIALIZABLE) runs again, and then counts what the other committed."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, max_open_accounts: int
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        retry: TransactionRetry,
+        max_open_accounts: int,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._retry = retry
         self._max_open_accounts = max_open_accounts
 
     async def __call__(
@@ -37,10 +44,14 @@ class OpenAccount:
             name=name,
             metadata=dict(metadata) if metadata is not None else None,
         )
-        async with self._uow_factory() as uow:
-            open_accounts = await uow.accounts.lock_owner_and_count_open(owner_id)
-            require_room_for_account(open_accounts, self._max_open_accounts)
-            await uow.accounts.add(account)
-            await uow.outbox.add([account_event("opened", account, now)])
-            await uow.commit()
+
+        async def store() -> None:
+            async with self._uow_factory() as uow:
+                open_accounts = await uow.accounts.lock_owner_and_count_open(owner_id)
+                require_room_for_account(open_accounts, self._max_open_accounts)
+                await uow.accounts.add(account)
+                await uow.outbox.add([account_event("opened", account, now)])
+                await uow.commit()
+
+        await self._retry.run(store)
         return account

@@ -9,8 +9,12 @@ class HeadAsGet:
     """Routes a HEAD as a GET and drops the body on the way out, so every GET route, present
     or future, answers HEAD with the headers GET would send (Content-Length, and
     Content-Encoding too: this sits outside the compression) and the spec lists no HEAD
-    operations. The scope is changed in place and restored, so the access log and the
-    metrics outside still see HEAD and the route that served it."""
+    operations.
+
+    The app inside gets a copy of the scope that says GET: the server keeps reading its own
+    scope while it sends the answer (uvicorn expects GET's body if it says GET, and resets the
+    connection when none comes). What routing adds to the copy (the route that served it) is
+    carried back, so the access log and the metrics outside see HEAD and that route."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -27,8 +31,8 @@ class HeadAsGet:
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        scope["method"] = "GET"
+        as_get = {**scope, "method": "GET"}
         try:
-            await self.app(scope, receive, without_body)
+            await self.app(as_get, receive, without_body)
         finally:
-            scope["method"] = "HEAD"
+            scope.update((key, value) for key, value in as_get.items() if key != "method")

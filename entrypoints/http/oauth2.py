@@ -77,8 +77,15 @@ class OAuth2TokenRoute(APIRoute):
 def _token_problem(request: Request, error: Exception) -> Response:
     if isinstance(error, RequestValidationError):
         fields = validation_fields(error)
-        if any(field["loc"][-1:] == ["grant_type"] for field in fields):
-            detail = next(f["msg"] for f in fields if f["loc"][-1:] == ["grant_type"])
+        # A grant type named but not ours is `unsupported_grant_type`; none at all is a
+        # malformed request (`invalid_request`), like any other missing parameter.
+        unsupported = [
+            field
+            for field in fields
+            if field["loc"][-1:] == ["grant_type"] and field["type"] != "missing"
+        ]
+        if unsupported:
+            detail = unsupported[0]["msg"]
             return _oauth2_problem(400, "unsupported-grant-type", detail, "unsupported_grant_type")
         return _malformed(fields)
     if isinstance(error, HTTPException):

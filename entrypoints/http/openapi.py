@@ -72,10 +72,10 @@ A money service on a double-entry ledger: accounts, deposits, withdrawals, trans
 reversals and an event feed.
 
 **Authentication.** Register with `POST /api/v1/users`, then get a bearer token from
-`POST /api/v1/auth/token`: OAuth2's password grant, form-encoded, with your **email as
-`username`**. Send it as `Authorization: Bearer <access_token>` until `expires_in` seconds
-have passed. Swagger UI's **Authorize** button does exactly this. Operations marked with no
-security (registration, the token, health) need no token.
+`POST /api/v1/auth/token`: OAuth2's password grant, form-encoded (`grant_type=password`),
+with your **email as `username`**. Send it as `Authorization: Bearer <access_token>` until
+`expires_in` seconds have passed. Swagger UI's **Authorize** button does exactly this.
+Operations marked with no security (registration, the token, health) need no token.
 
 **Amounts** are integers in the currency's **minor units**: `10000` in EUR is 100.00 EUR,
 `500` in JPY is 500 yen. There are no fractions and no floats.

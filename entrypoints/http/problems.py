@@ -332,11 +332,12 @@ def unparsable_fields(error: HTTPException) -> list[dict[str, Any]] | None:
     return [{"loc": ["body"], "msg": msg, "type": kind}]
 
 
-def _allowed_methods(request: Request) -> str:
+def _allowed_methods(request: Request, declared: str | None = None) -> str:
     """RFC 9110 section 10.2.1: `Allow` lists every method the resource supports. Starlette
     names those of the first route whose path matches, but one path may be served by several
-    routes (GET and POST on /api/v1/accounts), so ask them all."""
-    methods: set[str] = set()
+    routes (GET and POST on /api/v1/accounts), so ask them all. A mounted app (the static
+    files) is no route with methods: the `Allow` of its own 405 says what it takes."""
+    methods = {method.strip().upper() for method in (declared or "").split(",") if method.strip()}
     # FastAPI's flat view of every route with its effective path (what /openapi.json is built
     # from): included routers are one opaque entry each in `app.routes`.
     for route in iter_route_contexts(request.app.routes):
@@ -356,11 +357,12 @@ async def _http_error(request: Request, error: HTTPException) -> Response:
         # RFC 9110 section 9.3.7: what this resource supports. No route declares OPTIONS, so
         # every OPTIONS to an existing path lands here; a CORS preflight never does
         # (CORSMiddleware answers it first, when CORS is on).
-        return Response(status_code=204, headers={"Allow": _allowed_methods(request)})
+        allow = _allowed_methods(request, (error.headers or {}).get("Allow"))
+        return Response(status_code=204, headers={"Allow": allow})
     headers = dict(error.headers or {})
     detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
     if error.status_code == 405:
-        headers["Allow"] = _allowed_methods(request)
+        headers["Allow"] = _allowed_methods(request, headers.get("Allow"))
         detail = f"{request.method} is not allowed here; this resource takes {headers['Allow']}."
     slug = _SLUG_BY_STATUS.get(error.status_code) or HTTPStatus(
         error.status_code

@@ -291,10 +291,11 @@ class RegisterUserIn(Request):
 
 class TokenFormIn(BaseModel):
     """OAuth2's password grant (RFC 6749 section 4.3.2), as Swagger UI's Authorize sends it.
-    Other fields (`client_id`, ...) are ignored, as the RFC asks of unknown parameters."""
+    `grant_type` is REQUIRED there; other fields (`client_id`, ...) are ignored, as the RFC
+    asks of unknown parameters."""
 
-    # FastAPI reads an empty form field as an absent one, so "" is as good as leaving it out.
-    grant_type: Annotated[str, StringConstraints(pattern=r"^(password)?$")] = "password"
+    # FastAPI reads an empty form field as an absent one: "" is as missing as no field at all.
+    grant_type: Annotated[str, StringConstraints(pattern=r"^password$")]
     username: Email
     password: Password
     scope: str = ""

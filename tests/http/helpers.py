@@ -14,7 +14,8 @@ async def signed_up(client: AsyncClient, email: str = "ada@example.com") -> dict
     )
     assert response.status_code == 201, response.text
     token = await client.post(
-        "/api/v1/auth/token", data={"username": email, "password": "password1"}
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": email, "password": "password1"},
     )
     assert token.status_code == 200, token.text
     return {"Authorization": f"Bearer {token.json()['access_token']}"}

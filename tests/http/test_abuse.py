@@ -20,13 +20,17 @@ async def test_login_failures_lead_to_429_for_every_instance(
     settings = make_settings(database_url, tmp_path, login_failures_per_email=3)
     async with serving(settings, database_url) as first, serving(settings, database_url) as second:
         await signed_up(first, "ada@example.com")
-        wrong = {"username": "ada@example.com", "password": "not-her-password"}
+        wrong = {
+            "grant_type": "password",
+            "username": "ada@example.com",
+            "password": "not-her-password",
+        }
         for instance in (first, second, first):
             assert_problem(
                 await instance.post("/api/v1/auth/token", data=wrong), 400, "invalid-credentials"
             )
         # The count lives in PostgreSQL: the other instance refuses too, even the right password.
-        right = {"username": "ada@example.com", "password": "password1"}
+        right = {"grant_type": "password", "username": "ada@example.com", "password": "password1"}
         blocked = await second.post("/api/v1/auth/token", data=right)
         assert_problem(blocked, 429, "too-many-attempts")
         assert 0 < int(blocked.headers["retry-after"]) <= 15 * 60
@@ -36,8 +40,12 @@ async def test_a_successful_login_resets_the_count(database_url: str, tmp_path: 
     settings = make_settings(database_url, tmp_path, login_failures_per_email=3)
     async with serving(settings, database_url) as client:
         await signed_up(client, "ada@example.com")
-        wrong = {"username": "ada@example.com", "password": "not-her-password"}
-        right = {"username": "ada@example.com", "password": "password1"}
+        wrong = {
+            "grant_type": "password",
+            "username": "ada@example.com",
+            "password": "not-her-password",
+        }
+        right = {"grant_type": "password", "username": "ada@example.com", "password": "password1"}
         for _ in range(3):
             for _ in range(2):
                 assert (await client.post("/api/v1/auth/token", data=wrong)).status_code == 400

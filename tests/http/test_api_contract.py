@@ -152,7 +152,10 @@ async def test_the_schema_takes_its_limits_from_the_domain(client: AsyncClient) 
 
     token_form = document["paths"]["/api/v1/auth/token"]["post"]["requestBody"]["content"]
     form_ref = token_form["application/x-www-form-urlencoded"]["schema"]["$ref"]
-    form = component(document, form_ref.rsplit("/", 1)[-1])["properties"]
+    form_schema = component(document, form_ref.rsplit("/", 1)[-1])
+    assert set(form_schema["required"]) == {"grant_type", "username", "password"}
+    form = form_schema["properties"]
+    assert form["grant_type"]["pattern"] == "^password$"
     assert form["username"]["format"] == "email"
     assert form["password"]["maxLength"] == PASSWORD_MAX_LENGTH
 
@@ -212,7 +215,11 @@ async def test_data_at_the_documented_limits_is_accepted(client: AsyncClient) ->
     assert created.status_code == 201, created.text
     token = await client.post(
         "/api/v1/auth/token",
-        data={"username": "limits@example.com", "password": "ü" * PASSWORD_MAX_LENGTH},
+        data={
+            "grant_type": "password",
+            "username": "limits@example.com",
+            "password": "ü" * PASSWORD_MAX_LENGTH,
+        },
     )
     assert token.status_code == 200, token.text
     ada, _, source, destination = await payer_and_payee(client)
@@ -370,7 +377,8 @@ async def test_json_sent_to_the_token_route_is_told_to_send_form_fields(
 ) -> None:
     await signed_up(client)
     response = await client.post(
-        "/api/v1/auth/token", json={"username": "ada@example.com", "password": "password1"}
+        "/api/v1/auth/token",
+        json={"grant_type": "password", "username": "ada@example.com", "password": "password1"},
     )
     problem = assert_problem(response, 400, "bad-request")
     assert (problem["error"], problem["error_description"]) == (

@@ -155,3 +155,33 @@ async def test_concurrent_openings_at_the_limit_do_not_both_succeed(
         assert statuses == [201] * 2 + [409] * 6, [answer.text for answer in answers]
         listed = (await client.get("/api/v1/accounts", headers=ada)).json()["items"]
         assert len(listed) == 3
+
+
+async def test_concurrent_openings_under_serializable_are_retried_not_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    """At SERIALIZABLE an opening's snapshot predates its wait for the owner's row, so
+    PostgreSQL aborts the openings that raced; they run again and see who won, so the
+    client gets 201 or 409 too-many-accounts, never 503."""
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        max_accounts_per_user=3,
+        db_isolation_level="SERIALIZABLE",
+    )
+    async with serving(settings, database_url) as client:
+        ada = await signed_up(client)
+        await opened(client, ada)
+        answers = await asyncio.gather(
+            *(
+                client.post("/api/v1/accounts", json={"currency": "EUR"}, headers=ada)
+                for _ in range(30)
+            )
+        )
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [201] * 2 + [409] * 28, [answer.text for answer in answers]
+        for answer in answers:
+            if answer.status_code == 409:
+                assert_problem(answer, 409, "too-many-accounts")
+        listed = (await client.get("/api/v1/accounts", headers=ada)).json()["items"]
+        assert len(listed) == 3

@@ -120,7 +120,11 @@ async def test_forwarded_headers_are_ignored_unless_the_peer_is_a_trusted_proxy(
     """A header per request must not buy a fresh throttle key, nor lock out someone else."""
     settings = make_settings(database_url, tmp_path, login_failures_per_client=3)
     async with serving(settings, database_url) as client:
-        wrong = {"username": "nobody@example.com", "password": "wrong-password"}
+        wrong = {
+            "grant_type": "password",
+            "username": "nobody@example.com",
+            "password": "wrong-password",
+        }
         for n in range(3):
             forged = {"X-Forwarded-For": f"203.0.113.{n}"}
             response = await client.post("/api/v1/auth/token", data=wrong, headers=forged)
@@ -136,7 +140,11 @@ async def test_a_trusted_proxy_names_the_client(database_url: str, tmp_path: Pat
         database_url, tmp_path, login_failures_per_client=2, trusted_proxies=["127.0.0.1"]
     )
     async with serving(settings, database_url) as client:
-        wrong = {"username": "nobody@example.com", "password": "wrong-password"}
+        wrong = {
+            "grant_type": "password",
+            "username": "nobody@example.com",
+            "password": "wrong-password",
+        }
         for _ in range(2):
             headers = {"X-Forwarded-For": "203.0.113.9"}
             response = await client.post("/api/v1/auth/token", data=wrong, headers=headers)
@@ -171,7 +179,8 @@ async def test_login_and_registration_answer_503_while_the_database_is_away(
         assert_problem(registration, 503, "storage-unavailable")
         assert int(registration.headers["retry-after"]) > 0
         login = await client.post(
-            "/api/v1/auth/token", data={"username": "ada@example.com", "password": "password1"}
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": "ada@example.com", "password": "password1"},
         )
         assert_problem(login, 503, "storage-unavailable")
         assert int(login.headers["retry-after"]) > 0

@@ -30,7 +30,7 @@ async def test_every_answer_of_the_token_endpoint_is_no_store_with_its_oauth2_er
     settings = make_settings(database_url, tmp_path, login_failures_per_email=2)
     async with serving(settings, database_url) as client:
         await signed_up(client)
-        right = {"username": "ada@example.com", "password": "password1"}
+        right = {"grant_type": "password", "username": "ada@example.com", "password": "password1"}
         success = await client.post(TOKEN, data=right)
         assert success.status_code == 200, success.text
         assert_not_cached(success)
@@ -38,12 +38,17 @@ async def test_every_answer_of_the_token_endpoint_is_no_store_with_its_oauth2_er
 
         cases = [
             ({"data": {**right, "password": "wrong-pass1"}}, 400, "invalid-credentials"),
-            ({"data": {"username": "ada@example.com"}}, 400, "bad-request"),
+            (
+                {"data": {"grant_type": "password", "username": "ada@example.com"}},
+                400,
+                "bad-request",
+            ),
             ({"data": {**right, "username": "not an email"}}, 400, "invalid-credentials"),
             ({"data": {**right, "password": "x" * 10_000}}, 400, "bad-request"),
             ({"json": right}, 400, "bad-request"),
             ({"content": b"username=ada", "headers": {"Content-Type": "text/plain"}}, 400, None),
             ({"data": {**right, "grant_type": "client_credentials"}}, 400, None),
+            ({"data": {**right, "grant_type": ""}}, 400, "bad-request"),
         ]
         expected_error = {
             "invalid-credentials": "invalid_grant",
@@ -62,6 +67,17 @@ async def test_every_answer_of_the_token_endpoint_is_no_store_with_its_oauth2_er
         assert assert_problem(grant, 400, "unsupported-grant-type")["error"] == (
             "unsupported_grant_type"
         )
+
+        # RFC 6749 section 4.3.2: grant_type is REQUIRED; leaving it out is malformed.
+        for missing in (
+            {k: v for k, v in right.items() if k != "grant_type"},
+            {**right, "grant_type": ""},
+        ):
+            nameless = await client.post(TOKEN, data=missing)
+            problem = assert_problem(nameless, 400, "bad-request")
+            assert problem["error"] == "invalid_request"
+            assert problem["detail"] == "`grant_type` is required."
+            assert [field["loc"] for field in problem["errors"]] == [["body", "grant_type"]]
 
         # A second wrong password blocks the email: 429, still an OAuth2 error.
         await client.post(TOKEN, data={**right, "password": "wrong-pass2"})

@@ -54,7 +54,8 @@ async def test_tags_servers_and_info_are_described(client: AsyncClient) -> None:
     assert info["contact"]["url"]
     description = info["description"]
     for words in (
-        "email as\n`username`",
+        "`grant_type=password`",
+        "**email as `username`**",
         "Authorization: Bearer",
         "minor units",
         "Idempotency-Key",

@@ -45,7 +45,11 @@ def served(
                 httpx.post(f"{base}/api/v1/users", json=user).raise_for_status()
                 token = httpx.post(
                     f"{base}/api/v1/auth/token",
-                    data={"username": user["email"], "password": user["password"]},
+                    data={
+                        "grant_type": "password",
+                        "username": user["email"],
+                        "password": user["password"],
+                    },
                 )
                 token.raise_for_status()
                 yield base, token.json()["access_token"]

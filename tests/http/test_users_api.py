@@ -23,7 +23,8 @@ async def test_register_login_and_read_yourself(client: AsyncClient) -> None:
     assert (body["email"], body["full_name"]) == ("ada@example.com", "Ada")
 
     token = await client.post(
-        "/api/v1/auth/token", data={"username": "ADA@example.com", "password": "password1"}
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": "ADA@example.com", "password": "password1"},
     )
     assert token.status_code == 200
     assert token.json()["token_type"] == "bearer"
@@ -78,10 +79,12 @@ async def test_bad_credentials_are_400_invalid_grant_alike(client: AsyncClient) 
     for a client that failed to authenticate, and hexbank has no OAuth2 clients)."""
     await signed_up(client)
     wrong = await client.post(
-        "/api/v1/auth/token", data={"username": "ada@example.com", "password": "wrong-pass"}
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": "ada@example.com", "password": "wrong-pass"},
     )
     unknown = await client.post(
-        "/api/v1/auth/token", data={"username": "bob@example.com", "password": "password1"}
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": "bob@example.com", "password": "password1"},
     )
     problem = assert_problem(wrong, 400, "invalid-credentials")
     assert problem == assert_problem(unknown, 400, "invalid-credentials")
@@ -110,13 +113,15 @@ async def test_no_response_or_log_line_carries_the_password(
         "/api/v1/users", json={"email": "s@example.com", "password": secret, "full_name": "S"}
     )
     failed = await client.post(
-        "/api/v1/auth/token", data={"username": "s@example.com", "password": secret + "x"}
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": "s@example.com", "password": secret + "x"},
     )
     invalid = await client.post(
         "/api/v1/users", json={"email": "bad", "password": secret, "full_name": "S"}
     )
     logged_in = await client.post(
-        "/api/v1/auth/token", data={"username": "s@example.com", "password": secret}
+        "/api/v1/auth/token",
+        data={"grant_type": "password", "username": "s@example.com", "password": secret},
     )
     token = logged_in.json()["access_token"]
     await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}x"})

@@ -84,7 +84,11 @@ async def test_a_user_with_6000_large_accounts_gets_bounded_answers_and_memory(
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
             email = {"email": "h2@example.com", "password": "password1", "full_name": "H2"}
             user = (await http.post("/api/v1/users", json=email)).json()
-            form = {"username": email["email"], "password": email["password"]}
+            form = {
+                "grant_type": "password",
+                "username": email["email"],
+                "password": email["password"],
+            }
             token = (await http.post("/api/v1/auth/token", data=form)).json()["access_token"]
             auth = {"Authorization": f"Bearer {token}"}
             await fill(database_url, user["id"])

@@ -72,7 +72,8 @@ async def customer(
     )
     token = (
         await http.post(
-            f"{base}/api/v1/auth/token", data={"username": email, "password": "password1"}
+            f"{base}/api/v1/auth/token",
+            data={"grant_type": "password", "username": email, "password": "password1"},
         )
     ).json()
     auth = {"Authorization": f"Bearer {token['access_token']}"}

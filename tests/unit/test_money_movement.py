@@ -320,7 +320,7 @@ async def test_open_accounts_are_capped_per_user_and_closed_ones_free_a_place(
     bank: InMemoryBank,
 ) -> None:
     uc = use_cases(bank)
-    uc.open_account = OpenAccount(bank.uow, bank.clock, max_open_accounts=2)
+    uc.open_account = OpenAccount(bank.uow, bank.clock, bank.retry, max_open_accounts=2)
     ada, bob = await user(uc, "ada"), await user(uc, "bob")
     first = await uc.open_account(ada, "EUR")
     await uc.open_account(ada, "EUR")
