@@ -5,7 +5,8 @@ Two limits, both per process and in memory (no database round trip on the reques
 - in flight: at most `max_in_flight` requests of one principal exist at once; the next one is
   refused at once (`TooManyRequests`), before it costs anything more than its token check;
 - running: while other principals are active too, at most `max_running` of one principal's
-  requests do their work (database, CPU) at once; the others wait their turn in arrival
+  heavy requests (a turn taken `gated`: reads and writes of many rows) do their work
+  (database, CPU) at once; the others wait their turn in arrival
   order. The event loop runs whatever is ready in turn, so another principal's request waits
   behind a few of the busy one's steps, not behind all of them. With nobody else active
   (in the last `contention_window_s`), one principal may run everything it has in flight:
@@ -66,14 +67,16 @@ class Admission:
         self._seen_before: set[Hashable] = set()
         self._window_ends = 0.0
 
-    def turn(self, principal: Hashable) -> Turn:
-        """`async with admission.turn(user_id):` around a request's work."""
-        return Turn(self, principal)
+    def turn(self, principal: Hashable, *, gated: bool = True) -> Turn:
+        """`async with admission.turn(user_id):` around a request's work. Not `gated`: the
+        request counts in flight but never waits (one row read or one movement costs less
+        than the turn-taking would save, and throughput rests on those running at once)."""
+        return Turn(self, principal, gated=gated)
 
-    async def enter(self, principal: Hashable) -> Turn:
+    async def enter(self, principal: Hashable, *, gated: bool = True) -> Turn:
         """The same turn, taken now and given back by `Turn.release()`: for a caller whose
         request ends somewhere else than where it began."""
-        turn = Turn(self, principal)
+        turn = Turn(self, principal, gated=gated)
         await turn.__aenter__()
         return turn
 
@@ -145,16 +148,22 @@ class Admission:
 class Turn:
     """One request's place: counted in flight on entry, running once its turn comes."""
 
-    __slots__ = ("_admission", "_entry", "_principal", "_running", "_started")
+    __slots__ = ("_admission", "_counted", "_entry", "_gated", "_principal", "_running", "_started")
 
-    def __init__(self, admission: Admission, principal: Hashable) -> None:
+    def __init__(self, admission: Admission, principal: Hashable, *, gated: bool = True) -> None:
         self._admission = admission
         self._principal = principal
+        self._gated = gated
         self._running = False
+        self._counted = False
+        """In flight without a running turn (not gated)."""
 
     async def __aenter__(self) -> None:
         admission, principal = self._admission, self._principal
         entry = self._entry = admission._enter(principal)
+        if not self._gated:
+            self._counted = True
+            return
         if not entry.waiting and admission._may_run(principal, entry):
             entry.running += 1
             self._running = True
@@ -188,3 +197,6 @@ class Turn:
             admission = self._admission
             ran_for = admission._monotonic() - self._started
             admission._finish(self._principal, self._entry, ran=True, ran_for=ran_for)
+        elif self._counted:
+            self._counted = False
+            self._admission._finish(self._principal, self._entry, ran=False)

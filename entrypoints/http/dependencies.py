@@ -44,18 +44,37 @@ async def current_user(
     microseconds on every request. The bearer scheme stays a dependency: it is what puts
     the OAuth2 flow into the OpenAPI document (Swagger UI's Authorize).
 
-    The request then takes its user's turn (`Admission`: refused past the in-flight cap,
-    waiting while the user's running cap is full). `ReleaseTurn`, a middleware, gives it
-    back when the request has ended however it ended. Measured against a plain dependency:
-    a `yield` dependency holding the turn cost 29 us more CPU per request, this 7 us."""
+    The request then takes its user's turn (`Admission`: refused past the in-flight cap;
+    a heavy one, see `HEAVY_ROUTES`, waits while the user's running cap is full).
+    `ReleaseTurn`, a middleware, gives it back when the request has ended however it ended.
+    Measured against a plain dependency: a `yield` dependency holding the turn cost 29 us
+    more CPU per request, this 7 us."""
     if token is None:
         raise InvalidToken("Not authenticated: send `Authorization: Bearer <token>`.")
     get_current_user: GetCurrentUser = request.app.state.container.get_current_user()
     user = await get_current_user(token)
     admission: Admission = request.app.state.admission
     # The principal is the user today; an API key's id once keys exist.
-    hold_turn(request.scope, await admission.enter(user.id))
+    heavy = (request.method, getattr(request.scope.get("route"), "path", None)) in HEAVY_ROUTES
+    hold_turn(request.scope, await admission.enter(user.id, gated=heavy))
     return user
+
+
+HEAVY_ROUTES = frozenset(
+    {
+        ("GET", "/api/v1/accounts"),
+        ("GET", "/api/v1/accounts/{account_id}/entries"),
+        ("GET", "/api/v1/accounts/{account_id}/summary"),
+        ("GET", "/api/v1/accounts/{account_id}/balance"),
+        ("GET", "/api/v1/transfers"),
+        ("POST", "/api/v1/transfers/batch"),
+        ("GET", "/api/v1/events"),
+    }
+)
+"""Routes whose one request may read or write many rows (lists, searches, the feed, reports,
+batches): while other users are active, one user's take turns (HEXBANK_MAX_RUNNING_PER_USER).
+Single reads and single movements only count in flight: they are what throughput is made of,
+and each is small."""
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

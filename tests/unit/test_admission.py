@@ -122,3 +122,27 @@ async def test_beside_another_principal_a_busy_ones_next_turn_waits_out_a_pause(
     releases[1].set()
     await asyncio.gather(*held)
     assert admission.in_flight("ada") == 0
+
+
+async def test_a_light_request_counts_in_flight_but_never_waits_its_turn() -> None:
+    """Single reads and movements are not gated: beside another principal they run at once
+    even while the principal's heavy turn is taken, yet still count against the in-flight cap."""
+    clock = Clock()
+    admission = Admission(max_in_flight=3, max_running=1, monotonic=clock)
+    async with admission.turn("bob"):  # bob is active lately
+        pass
+    log: list[str] = []
+    release = asyncio.Event()
+    heavy = asyncio.create_task(hold(admission, "ada", release, log))
+    await settle()
+    async with admission.turn("ada", gated=False):
+        log.append("light")
+        assert admission.in_flight("ada") == 2
+        async with admission.turn("ada", gated=False):
+            with pytest.raises(TooManyRequests):
+                async with admission.turn("ada", gated=False):
+                    pass
+    assert log == ["ada", "light"]
+    release.set()
+    await heavy
+    assert admission.in_flight("ada") == 0
