@@ -175,20 +175,19 @@ def test_head_then_get_on_one_connection_of_a_real_server(
                 assert got.status == 200, path
                 assert len(body) == int(got.headers["Content-Length"]) > 0, path
                 assert head.headers["Content-Length"] == got.headers["Content-Length"], path
-            # The metrics outside saw HEAD, and the route that served it.
-            connection.request("GET", "/metrics")
-            metrics = connection.getresponse().read().decode()
-            counted = [
-                line
-                for line in metrics.splitlines()
-                if line.startswith("hexbank_http_requests_total{")
-                and 'method="HEAD"' in line
-                and 'route="/health/live"' in line
-            ]
-            assert len(counted) == 1, counted
-            assert counted[0].endswith(" 1.0"), counted
         finally:
             connection.close()
+    # The metrics outside saw HEAD, and the route that served it.
+    metrics = app.state.metrics.render().decode()
+    counted = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith("hexbank_http_requests_total{")
+        and 'method="HEAD"' in line
+        and 'route="/health/live"' in line
+    ]
+    assert len(counted) == 1, counted
+    assert counted[0].endswith(" 1.0"), counted
     errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert errors == [], [record.getMessage() for record in errors]
 

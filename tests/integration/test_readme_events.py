@@ -105,7 +105,8 @@ def a_deposit_and_a_transfer(base: str) -> str:
         )
         assert created.status_code == 201, created.text
         token = http.post(
-            "/api/v1/auth/token", data={"username": email, "password": password}
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": email, "password": password},
         ).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         a, b = (

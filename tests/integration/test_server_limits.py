@@ -198,7 +198,7 @@ def test_headers_just_within_the_limit_are_served_with_their_body(
     with hexbank_serve(database_url, tmp_path, HEXBANK_MAX_HEADER_BYTES="2048") as served:
         head = b"POST /api/v1/auth/token HTTP/1.1\r\nHost: t\r\n"
         head += b"Content-Type: application/x-www-form-urlencoded\r\n"
-        body = b"username=nobody%40example.com&password=wrong-password"
+        body = b"grant_type=password&username=nobody%40example.com&password=wrong-password"
         head += b"Content-Length: %d\r\nX-Pad: " % len(body)
         head += b"p" * (2048 - len(head) - 4) + b"\r\n\r\n"
         assert len(head) == 2048
