@@ -48,7 +48,7 @@ run: $(RUN_STAMP)
 
 test: $(DEV_STAMP)
 	@out=$$($(BIN)/lint-imports --no-cache 2>&1) || { echo "$$out"; exit 1; }; echo "import-linter: every layer contract kept"
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
