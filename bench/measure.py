@@ -34,6 +34,10 @@ class Profile:
     accounts_per_user: int
     soak_transfers: int
     probe_s: float
+    # h) fairness: B's reads beside each of A's loads, in this many slices at rest and
+    # under load, this many reads a slice.
+    fairness_slices: int
+    fairness_samples: int
 
 
 FULL = Profile(
@@ -44,6 +48,8 @@ FULL = Profile(
     accounts_per_user=100,
     soak_transfers=100_000,
     probe_s=8,
+    fairness_slices=8,
+    fairness_samples=100,
 )
 QUICK = Profile(
     "quick",
@@ -53,6 +59,8 @@ QUICK = Profile(
     accounts_per_user=50,
     soak_transfers=5_000,
     probe_s=3,
+    fairness_slices=4,
+    fairness_samples=50,
 )
 
 
