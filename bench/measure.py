@@ -35,9 +35,11 @@ class Profile:
     soak_transfers: int
     probe_s: float
     # h) fairness: B's reads beside each of A's loads, in this many slices at rest and
-    # under load, this many reads a slice.
+    # under load, this many reads a slice; B's logins in this many rounds at rest and in
+    # A's login storm.
     fairness_slices: int
     fairness_samples: int
+    fairness_login_rounds: int
 
 
 FULL = Profile(
@@ -50,6 +52,7 @@ FULL = Profile(
     probe_s=8,
     fairness_slices=8,
     fairness_samples=100,
+    fairness_login_rounds=2,
 )
 QUICK = Profile(
     "quick",
@@ -59,8 +62,9 @@ QUICK = Profile(
     accounts_per_user=50,
     soak_transfers=5_000,
     probe_s=3,
-    fairness_slices=4,
+    fairness_slices=3,
     fairness_samples=50,
+    fairness_login_rounds=1,
 )
 
 

@@ -55,9 +55,8 @@ ONE_CONNECTION = "e) transfers, 10k accounts, 1 conn"
 STORM = "f) registration storm, 16 conns"
 SOAK = "g) soak"
 FAIRNESS = "h) fairness, user B beside user A's load"
-# B's logins: rounds at rest and in A's storm, this many logins each; with 2 to warm, 42
-# of the 60 token attempts a minute B's address is allowed.
-LOGIN_ROUNDS = 2
+# B's logins per round at rest and per round in A's storm: with 2 to warm and 2 rounds,
+# 42 of the 60 token attempts a minute B's address is allowed.
 LOGIN_SAMPLES = 10
 FAIR_RATIO = 3.0
 
@@ -422,13 +421,15 @@ def fairness(bench: Bench) -> Outcome:
                 profile.fairness_samples,
             )
         )
-        end(_fairness_line(comparison, "p99", comparison.at_rest.p99_ms, comparison.loaded.p99_ms))
+        end(_fairness_line("p99", comparison.at_rest.p99_ms, comparison.loaded.p99_ms))
         comparisons.append(comparison)
     begin("B's login, A: a 32-way login storm")
     storm = asyncio.run(
-        logins_beside_login_storm(url, a_email, b_email, PASSWORD, LOGIN_ROUNDS, LOGIN_SAMPLES)
+        logins_beside_login_storm(
+            url, a_email, b_email, PASSWORD, profile.fairness_login_rounds, LOGIN_SAMPLES
+        )
     )
-    end(_fairness_line(storm, "median", storm.at_rest.p50_ms, storm.loaded.p50_ms))
+    end(_fairness_line("median", storm.at_rest.p50_ms, storm.loaded.p50_ms))
     rows, checks, bars = [], [], []
     for comparison in comparisons:
         rest, loaded = comparison.at_rest.p99_ms, comparison.loaded.p99_ms
@@ -465,7 +466,7 @@ def fairness(bench: Bench) -> Outcome:
     )
 
 
-def _fairness_line(comparison: Comparison, measure: str, rest: float, loaded: float) -> str:
+def _fairness_line(measure: str, rest: float, loaded: float) -> str:
     return f"{measure} {rest:.1f} ms at rest, {loaded:.1f} ms under load ({loaded / rest:.2f}x)"
 
 
