@@ -34,6 +34,12 @@ class Profile:
     accounts_per_user: int
     soak_transfers: int
     probe_s: float
+    # h) fairness: B's reads beside each of A's loads, in this many slices at rest and
+    # under load, this many reads a slice; B's logins in this many rounds at rest and in
+    # A's login storm.
+    fairness_slices: int
+    fairness_samples: int
+    fairness_login_rounds: int
 
 
 FULL = Profile(
@@ -44,6 +50,9 @@ FULL = Profile(
     accounts_per_user=100,
     soak_transfers=100_000,
     probe_s=8,
+    fairness_slices=8,
+    fairness_samples=100,
+    fairness_login_rounds=2,
 )
 QUICK = Profile(
     "quick",
@@ -53,6 +62,9 @@ QUICK = Profile(
     accounts_per_user=50,
     soak_transfers=5_000,
     probe_s=3,
+    fairness_slices=3,
+    fairness_samples=50,
+    fairness_login_rounds=1,
 )
 
 

@@ -46,6 +46,7 @@ from bench.scenarios import (
     account_reads,
     batched_transfers,
     cheap_request_during_registration_storm,
+    fairness,
     hot_spot_transfers,
     memory_over_soak,
     transfer_latency,
@@ -100,6 +101,7 @@ def run(profile: Profile, ports: Mapping[str, int], folder: RunFolder) -> Report
             report.add(transfer_latency(bench, many_accounts.rows))
             report.add(cheap_request_during_registration_storm(bench))
             report.add(memory_over_soak(bench))
+            report.add(fairness(bench))
         say("ledger: hexbank reconcile over everything the run wrote")
         report.facts["events outbox after the run"] = outbox_after_the_run(database_url)
         report.facts["ledger after the run"] = ledger_after_the_run(

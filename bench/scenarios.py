@@ -1,6 +1,7 @@
 """The scenarios, one function each, named for what it measures. Each runs its contenders one
 after another on the same data, prints a line per contender, and returns its rows with the
-targets it is judged by (issue 13's, the report's scenarios a) to g)) and its chart panels."""
+targets it is judged by (issue 13's, the report's scenarios a) to g), and issue 19's h)) and
+its chart panels."""
 
 from __future__ import annotations
 
@@ -17,6 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.database import calm
+from bench.fairness import (
+    M4_LOADS,
+    Comparison,
+    Sampled,
+    logins_beside_login_storm,
+    reads_beside_m4_load,
+)
 from bench.load import LoadResult, Request, probe_latency, run_load
 from bench.measure import Profile, database_limit, measure, segments_merged, soak
 from bench.progress import begin, end, say, summary
@@ -27,7 +35,7 @@ from bench.request_pools import (
     registration_requests,
     transfer_requests,
 )
-from bench.seed import BenchAccount
+from bench.seed import PASSWORD, BenchAccount, user_email
 from bench.servers import Server
 
 MANY_ACCOUNTS = "a) transfers, 10k accounts, 64 conns"
@@ -46,6 +54,11 @@ READS = "d) GET account, 64 conns"
 ONE_CONNECTION = "e) transfers, 10k accounts, 1 conn"
 STORM = "f) registration storm, 16 conns"
 SOAK = "g) soak"
+FAIRNESS = "h) fairness, user B beside user A's load"
+# B's logins per round at rest and per round in A's storm: with 2 to warm and 2 rounds,
+# 42 of the 60 token attempts a minute B's address is allowed.
+LOGIN_SAMPLES = 10
+FAIR_RATIO = 3.0
 
 NAMES = {
     "hexbank": "hexbank",
@@ -377,6 +390,110 @@ def memory_over_soak(bench: Bench) -> Outcome:
             )
         ],
     )
+
+
+def fairness(bench: Bench) -> Outcome:
+    """h) One user's load must not take the service from everyone else (issue 19): user B's
+    GET account p99 at rest and under each of user A's M4 loads (16 pages of 100 transfers,
+    searches matching nothing, sparse event types in flight; 4 batches of 1,000 items with 20
+    metadata keys), and B's login median at rest and in A's 32-way storm of correct logins
+    from another address. Each comparison is made within the same run."""
+    say("h) fairness: user B's reads beside each of user A's loads, B's logins in A's storm")
+    by_owner: dict[uuid.UUID, list[BenchAccount]] = {}
+    for account in bench.accounts:
+        by_owner.setdefault(account.owner_id, []).append(account)
+    (a, a_other, *_), (b, *_) = list(by_owner.values())[:2]
+    a_email, b_email = user_email(0), user_email(1)
+    url, profile = bench.servers["hexbank"].url, bench.profile
+    comparisons = []
+    for kind in M4_LOADS:
+        begin(f"B's GET account, A: {kind}")
+        calm(bench.database_url)
+        comparison = asyncio.run(
+            reads_beside_m4_load(
+                url,
+                kind,
+                a.token,
+                [str(a.id), str(a_other.id)],
+                b.token,
+                str(b.id),
+                profile.fairness_slices,
+                profile.fairness_samples,
+            )
+        )
+        end(_fairness_line("p99", comparison.at_rest.p99_ms, comparison.loaded.p99_ms))
+        comparisons.append(comparison)
+    begin("B's login, A: a 32-way login storm")
+    storm = asyncio.run(
+        logins_beside_login_storm(
+            url, a_email, b_email, PASSWORD, profile.fairness_login_rounds, LOGIN_SAMPLES
+        )
+    )
+    end(_fairness_line("median", storm.at_rest.p50_ms, storm.loaded.p50_ms))
+    rows, checks, bars = [], [], []
+    for comparison in comparisons:
+        rest, loaded = comparison.at_rest.p99_ms, comparison.loaded.p99_ms
+        rows += _fairness_rows(comparison, "B's GET account")
+        checks.append(
+            Check(
+                f"h) B's GET account p99 under A's {comparison.load} <= {FAIR_RATIO:g}x at rest",
+                _ratio(loaded, rest),
+                loaded <= FAIR_RATIO * rest,
+            )
+        )
+        bars.append(Bar(f"GET account p99, A: {comparison.load}", "hexbank", loaded / rest))
+    rest, stormy = storm.at_rest.p50_ms, storm.loaded.p50_ms
+    rows += _fairness_rows(storm, "B's login")
+    checks.append(
+        Check(
+            f"h) B's login median in A's login storm <= {FAIR_RATIO:g}x at rest",
+            _ratio(stormy, rest),
+            stormy <= FAIR_RATIO * rest,
+        )
+    )
+    bars.append(Bar("login median, A: login storm", "hexbank", stormy / rest))
+    return Outcome(
+        rows,
+        checks,
+        panels=[
+            Panel(
+                "h) fairness: user B under user A's load",
+                "B's latency under load / at rest (lower is better)",
+                bars,
+                [Goal(FAIR_RATIO, f"goal: <= {FAIR_RATIO:g}x at rest")],
+            )
+        ],
+    )
+
+
+def _fairness_line(measure: str, rest: float, loaded: float) -> str:
+    return f"{measure} {rest:.1f} ms at rest, {loaded:.1f} ms under load ({loaded / rest:.2f}x)"
+
+
+def _ratio(loaded: float, rest: float) -> str:
+    return f"{loaded:.1f} ms vs {rest:.1f} ms at rest ({loaded / max(rest, 1e-9):.2f}x)"
+
+
+def _fairness_rows(comparison: Comparison, what: str) -> list[Row]:
+    """B's two sides as rows; B's requests are sequential, so its rate is one over its mean."""
+
+    def row(side: Sampled, contender: str) -> Row:
+        return Row(
+            FAIRNESS,
+            contender,
+            (len(side.statuses) - side.non_2xx) / sum(side.seconds),
+            side.p50_ms,
+            side.p99_ms,
+            len(side.statuses),
+            side.non_2xx,
+            side.server_errors,
+            note="sequential, 1 conn",
+        )
+
+    return [
+        row(comparison.at_rest, f"hexbank: {what} at rest (beside {comparison.load})"),
+        row(comparison.loaded, f"hexbank: {what} under {comparison.load}"),
+    ]
 
 
 def _contender(

@@ -43,6 +43,15 @@ TRANSFER_COLUMNS = (
 )
 
 
+# Every bench user's password, on a throwaway database; h) logs in with it.
+PASSWORD = "bench-password"  # noqa: S105
+
+
+def user_email(n: int) -> str:
+    """The n-th seeded user's email: users are seeded in the order of their accounts."""
+    return f"bench{n}@example.com"
+
+
 @dataclass(frozen=True)
 class BenchAccount:
     id: uuid.UUID
@@ -55,11 +64,11 @@ async def seed(
 ) -> list[BenchAccount]:
     now = datetime.now(UTC)
     tokens = JwtTokenIssuer(secret, timedelta(days=1), SystemClock())
-    password_hash = PasswordHasher().hash("bench-password")
+    password_hash = PasswordHasher().hash(PASSWORD)
     user_rows, accounts = [], []
     for n in range(users):
         user_id = uuid.uuid4()
-        user_rows.append((user_id, f"bench{n}@example.com", f"Bench {n}", password_hash, True, now))
+        user_rows.append((user_id, user_email(n), f"Bench {n}", password_hash, True, now))
         token = tokens.issue(user_id).token
         accounts += [BenchAccount(uuid.uuid4(), user_id, token) for _ in range(accounts_per_user)]
 
