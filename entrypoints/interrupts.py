@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from types import FrameType
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -39,12 +40,17 @@ class _State:
     stopping = False
     pending: int | None = None
     """A signal handed to an event loop that has not raised it yet."""
+    noted_only = False
+    """While uvicorn serves (`noted_while_serving`)."""
 
 
 def _interrupt(signum: int, _frame: FrameType | None) -> None:
     if _State.stopping:
         return  # cleanup of the first signal is under way: let it finish
     _State.stopping = True
+    if _State.noted_only:
+        _State.pending = signum
+        return
     loop = asyncio._get_running_loop()
     if loop is not None:
         # Inside a running loop the handler may have stopped the main thread anywhere: in
@@ -62,6 +68,19 @@ def _raise_pending() -> None:
     signum, _State.pending = _State.pending, None
     if signum is not None:
         raise Interrupted(signum)
+
+
+@contextmanager
+def noted_while_serving() -> Iterator[None]:
+    """uvicorn handles stop signals while it serves and, once shut down, raises them again
+    from inside its event loop, which is closing: raised there, `Interrupted` would stop the
+    loop's own shutdown half way. Such a signal is only noted here, and raised by
+    `raise_if_interrupted` once the loop has ended."""
+    _State.noted_only = True
+    try:
+        yield
+    finally:
+        _State.noted_only = False
 
 
 def raise_if_interrupted() -> None:

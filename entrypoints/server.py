@@ -26,6 +26,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from entrypoints.http.connection_limits import ConnectionLimits, LimitedConfig
+from entrypoints.interrupts import noted_while_serving, raise_if_interrupted
 from entrypoints.observability.metrics_endpoint import MetricsEndpoint
 from entrypoints.observability.multiprocess import render_shared, shared_directory
 from entrypoints.settings import ConfigurationError, Settings
@@ -44,8 +45,13 @@ def serve(settings: Settings, app: FastAPI, host: str, port: int) -> None:
     the signal is raised again for the caller)."""
     make_room_for_connections(settings)
     server = uvicorn.Server(_config(settings, app, host=host, port=port))
-    with metrics_listener(settings, app.state.metrics.render), suppress(KeyboardInterrupt):
+    with (
+        metrics_listener(settings, app.state.metrics.render),
+        suppress(KeyboardInterrupt),
+        noted_while_serving(),
+    ):
         server.run()
+    raise_if_interrupted()  # the signal uvicorn stopped on, for the caller
     if not server.started:  # uvicorn logged why (the port is taken, the lifespan failed)
         sys.exit(STARTUP_FAILURE)
 
@@ -58,8 +64,13 @@ def serve_workers(settings: Settings, workers: int, host: str, port: int) -> Non
         raise RuntimeError("worker processes need PROMETHEUS_MULTIPROC_DIR to share metrics")
     make_room_for_connections(settings)  # the workers inherit the raised limit
     config = _config(settings, WORKER_APP, factory=True, workers=workers, host=host, port=port)
-    with metrics_listener(settings, lambda: render_shared(directory)), suppress(KeyboardInterrupt):
+    with (
+        metrics_listener(settings, lambda: render_shared(directory)),
+        suppress(KeyboardInterrupt),
+        noted_while_serving(),
+    ):
         Multiprocess(config, sockets=[config.bind_socket()]).run()
+    raise_if_interrupted()
 
 
 def connection_limits(settings: Settings) -> ConnectionLimits:
