@@ -7,6 +7,8 @@ login median in an L1 login storm, each within 3x of at rest) are `make bench`'s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from uuid import UUID
 
@@ -19,6 +21,23 @@ from tests.postgres import connect
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.integration
+
+
+@asynccontextmanager
+async def locked_from_outside(
+    database_url: str, account_id: str
+) -> AsyncIterator[asyncpg.Connection]:
+    """The account's row locked by another connection until the block ends: what moves it
+    stays in flight, waiting on the lock, and the block waits until one does."""
+    holder = await connect(database_url)
+    lock = holder.transaction()
+    await lock.start()
+    try:
+        await holder.execute("SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", UUID(account_id))
+        yield holder
+    finally:
+        await lock.rollback()
+        await holder.close()
 
 
 async def _waiting_on_a_lock(holder: asyncpg.Connection) -> bool:
@@ -45,13 +64,7 @@ async def test_the_17th_request_in_flight_of_one_user_is_refused_while_others_ar
                 "currency": "EUR",
             }
             # Ada's source account locked from outside: her transfers stay in flight.
-            holder = await connect(database_url)
-            lock = holder.transaction()
-            await lock.start()
-            try:
-                await holder.execute(
-                    "SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", UUID(source)
-                )
+            async with locked_from_outside(database_url, source) as holder:
                 held = [
                     asyncio.create_task(http.post("/api/v1/transfers", json=body, headers=ada))
                     for _ in range(16)
@@ -65,9 +78,6 @@ async def test_the_17th_request_in_flight_of_one_user_is_refused_while_others_ar
 
                 refused = await http.get(f"/api/v1/accounts/{source}", headers=ada)
                 served = await http.get(f"/api/v1/accounts/{destination}", headers=bob)
-            finally:
-                await lock.rollback()
-                await holder.close()
             statuses = [response.status_code for response in await asyncio.gather(*held)]
 
             assert refused.status_code == 429, refused.text
@@ -101,13 +111,7 @@ async def test_a_busy_users_heavy_request_waits_its_turn_while_anothers_read_is_
                     }
                 ]
             }
-            holder = await connect(database_url)
-            lock = holder.transaction()
-            await lock.start()
-            try:
-                await holder.execute(
-                    "SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE", UUID(source)
-                )
+            async with locked_from_outside(database_url, source) as holder:
                 first = asyncio.create_task(
                     http.post("/api/v1/transfers/batch", json=batch, headers=ada)
                 )
@@ -117,9 +121,6 @@ async def test_a_busy_users_heavy_request_waits_its_turn_while_anothers_read_is_
                 await asyncio.sleep(1)  # a search of a few rows takes milliseconds
                 served_again = await http.get(f"/api/v1/accounts/{account}", headers=bob)
                 search_waited = not search.done()
-            finally:
-                await lock.rollback()
-                await holder.close()
             batched, searched = await asyncio.gather(first, search)
 
             assert served.status_code == 200, served.text
