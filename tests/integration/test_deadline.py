@@ -5,7 +5,6 @@ and what was cut short moves money exactly once when retried with its key."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -18,10 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes import TEST_SECRET
 from tests.faults import FaultProxy
 from tests.integration.test_faults import reconciles
-from tests.integration.test_processes import customer
+from tests.integration.test_processes import customer, serve_env
 from tests.ports import free_port
 from tests.postgres import connect
 from tests.waiting import eventually
@@ -39,16 +37,7 @@ async def served(database_url: str, data_dir: Path) -> AsyncIterator[str]:
     """`hexbank serve` with its defaults, waited for without blocking this event loop (the
     fault proxy runs on it)."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "HEXBANK_JWT_SECRET": TEST_SECRET,
-        "HEXBANK_DATA_DIR": str(data_dir),
-        "HEXBANK_LOG_LEVEL": "warning",
-        "HEXBANK_ARGON2_TIME_COST": "1",
-        "HEXBANK_ARGON2_MEMORY_KIB": "64",
-        "HEXBANK_EVENTS": "off",
-    }
+    env = serve_env(database_url, data_dir, HEXBANK_EVENTS="off")
     # Starting it does not wait on it; it is waited for in a thread, below.
     process = subprocess.Popen(  # noqa: ASYNC220
         [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)], env=env, cwd=ROOT

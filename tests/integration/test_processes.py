@@ -33,13 +33,10 @@ def answers_ready(process: subprocess.Popen[bytes] | subprocess.Popen[str], base
         return False
 
 
-@contextmanager
-def app_process(
-    database_url: str, data_dir: Path, **settings: str
-) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`hexbank serve` on a free port; `settings` are more environment variables."""
-    port = free_port()
-    env = {
+def serve_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a test's `hexbank serve`: the test database, cheap hashing, quiet
+    logs; `settings` are more environment variables."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": TEST_SECRET,
@@ -50,6 +47,15 @@ def app_process(
         "HEXBANK_REGISTRATIONS_PER_CLIENT": "10000",
         **settings,
     }
+
+
+@contextmanager
+def app_process(
+    database_url: str, data_dir: Path, **settings: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`hexbank serve` on a free port; `settings` are more environment variables."""
+    port = free_port()
+    env = serve_env(database_url, data_dir, **settings)
     process = subprocess.Popen(
         [sys.executable, "-m", "entrypoints.cli", "serve", "--port", str(port)], env=env, cwd=ROOT
     )
