@@ -62,3 +62,12 @@ class ReadTimedOut(ApplicationError):
     """A read ran past HEXBANK_READ_STATEMENT_TIMEOUT_MS; narrow its filters and retry."""
 
     code = "read-timeout"
+
+
+class CommitFateUnknown(Exception):
+    """COMMIT failed without saying whether it happened; `error` is what a caller hears.
+    Not an answer in itself: running the work again could move the money twice."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error

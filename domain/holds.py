@@ -97,6 +97,18 @@ def void_hold(hold: Transfer, *, source: Account, destination: Account, now: dat
     return Posting(replace(hold, status=TransferStatus.VOIDED), source, destination, replaces=hold)
 
 
+def expire_hold(hold: Transfer, *, source: Account, destination: Account, now: datetime) -> Posting:
+    """Write down that a hold's time ran out. It has reserved nothing since its expiry (the
+    accounts' held sums leave it out from then), so no account changes."""
+    if hold.status is not TransferStatus.PENDING:
+        raise TransferNotPending(f"Transfer {hold.id} is {hold.status.value}, not pending.")
+    status = hold.status_at(now)
+    if status is not TransferStatus.EXPIRED:
+        raise TransferNotPending(f"Transfer {hold.id} is {status.value}, not past its expiry.")
+    expired = replace(hold, status=TransferStatus.EXPIRED)
+    return Posting(expired, source, destination, replaces=hold)
+
+
 def _require_pending(hold: Transfer, now: datetime) -> None:
     status = hold.status_at(now)
     if status is not TransferStatus.PENDING:

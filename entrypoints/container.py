@@ -29,8 +29,8 @@ from adapters.tenacity_retry import TenacityTransactionRetry
 from adapters.trace_context import current_traceparent
 from application.admission import Admission
 from application.group_commit import GroupCommit
-from application.money_movement import MoneyMovement
 from application.ports.attempt_limiter import AttemptPolicy
+from application.teller import Teller
 from application.throttle import Throttle, ThrottlePolicies
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.close_account import CloseAccount
@@ -58,6 +58,7 @@ from application.use_cases.transfer_funds import TransferFunds
 from application.use_cases.update_account import UpdateAccount
 from application.use_cases.void_hold import VoidHold
 from application.use_cases.withdraw import Withdraw
+from application.write_pipeline import WritePipeline
 from entrypoints.settings import Settings
 
 
@@ -187,11 +188,23 @@ class Container(containers.DeclarativeContainer):
     transaction_retry = providers.Singleton(
         TenacityTransactionRetry, attempts=settings.provided.transfer_retry_attempts
     )
-    money_movement = providers.Singleton(
-        MoneyMovement,
+    write_pipeline = providers.Singleton(
+        WritePipeline,
         uow_factory=unit_of_work.provider,
         clock=clock,
         retry=transaction_retry,
+        current_trace=providers.Object(current_traceparent),
+    )
+    group_commit = providers.Singleton(
+        GroupCommit,
+        runner=write_pipeline,
+        enabled=providers.Callable(lambda mode: mode == "on", settings.provided.group_commit),
+        slots=settings.provided.group_commit_slots,
+        max_group=settings.provided.group_commit_max_size,
+        min_overlap=settings.provided.group_commit_min_overlap,
+    )
+    teller = providers.Singleton(
+        Teller, group_commit=group_commit, uow_factory=unit_of_work.provider
     )
 
     throttle = providers.Singleton(
@@ -251,33 +264,22 @@ class Container(containers.DeclarativeContainer):
         GetTransfer, uow_factory=read_unit_of_work.provider, clock=clock
     )
     deposit = providers.Singleton(
-        Deposit, movement=money_movement, max_amount=settings.provided.max_transfer_amount
-    )
-    group_commit = providers.Singleton(
-        GroupCommit,
-        movement=money_movement,
-        uow_factory=unit_of_work.provider,
-        clock=clock,
-        enabled=providers.Callable(lambda mode: mode == "on", settings.provided.group_commit),
-        slots=settings.provided.group_commit_slots,
-        max_group=settings.provided.group_commit_max_size,
-        min_overlap=settings.provided.group_commit_min_overlap,
-        current_trace=providers.Object(current_traceparent),
+        Deposit, teller=teller, max_amount=settings.provided.max_transfer_amount
     )
     transfer_funds = providers.Singleton(
         TransferFunds,
-        group_commit=group_commit,
+        teller=teller,
         max_amount=settings.provided.max_transfer_amount,
     )
     withdraw = providers.Singleton(
-        Withdraw, movement=money_movement, max_amount=settings.provided.max_transfer_amount
+        Withdraw, teller=teller, max_amount=settings.provided.max_transfer_amount
     )
     transfer_batch = providers.Singleton(
-        TransferBatch, movement=money_movement, max_amount=settings.provided.max_transfer_amount
+        TransferBatch, teller=teller, max_amount=settings.provided.max_transfer_amount
     )
-    post_hold = providers.Singleton(PostHold, movement=money_movement)
-    void_hold = providers.Singleton(VoidHold, movement=money_movement)
-    reverse_transfer = providers.Singleton(ReverseTransfer, movement=money_movement)
+    post_hold = providers.Singleton(PostHold, teller=teller)
+    void_hold = providers.Singleton(VoidHold, teller=teller)
+    reverse_transfer = providers.Singleton(ReverseTransfer, teller=teller)
     update_account = providers.Singleton(
         UpdateAccount, uow_factory=unit_of_work.provider, clock=clock
     )
@@ -313,7 +315,9 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         batch_size=settings.provided.relay_batch_size,
     )
-    expire_holds = providers.Singleton(ExpireHolds, uow_factory=unit_of_work.provider, clock=clock)
+    expire_holds = providers.Singleton(
+        ExpireHolds, uow_factory=unit_of_work.provider, clock=clock, teller=teller
+    )
     reconcile_ledger = providers.Singleton(
         ReconcileLedger, reconciliation=ledger_reconciliation, clock=clock
     )

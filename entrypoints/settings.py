@@ -358,24 +358,25 @@ class Settings(BaseSettings):
 
     group_commit: Literal["on", "off"] = Field(
         default="on",
-        description="on: transfers that arrive while a transaction is in flight are decided "
-        "and written together, one transaction per group; off: one transaction per transfer.",
+        description="on: money movements that arrive while a transaction is in flight are "
+        "decided and written together, one transaction per group; off: one transaction per "
+        "movement.",
     )
     group_commit_slots: int = Field(
         default=2,
         ge=1,
         le=64,
-        description="Transactions of transfers in flight at once; a transfer that finds none "
-        "in flight runs at once, alone.",
+        description="Transactions of money movements in flight at once; a movement that finds "
+        "none in flight on its accounts runs at once, alone.",
     )
     group_commit_max_size: int = Field(
-        default=MAX_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE, description="Transfers per group, at most."
+        default=MAX_BATCH_SIZE, ge=1, le=MAX_BATCH_SIZE, description="Movements per group, at most."
     )
     group_commit_min_overlap: int = Field(
         default=8,
         ge=1,
         le=MAX_BATCH_SIZE,
-        description="Transfers that must be waiting for a transaction to start beside one "
+        description="Movements that must be waiting for a transaction to start beside one "
         "already in flight; fewer wait for it to end (with nothing in flight, one goes at once).",
     )
 

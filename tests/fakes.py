@@ -16,8 +16,8 @@ from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.tenacity_retry import TenacityTransactionRetry
 from application.errors import StorageUnavailable
 from application.group_commit import GroupCommit
-from application.money_movement import MoneyMovement
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.teller import Teller
 from application.throttle import Throttle
 from application.use_cases.close_account import CloseAccount
 from application.use_cases.deposit import Deposit
@@ -40,6 +40,7 @@ from application.use_cases.transfer_funds import TransferFunds
 from application.use_cases.update_account import UpdateAccount
 from application.use_cases.void_hold import VoidHold
 from application.use_cases.withdraw import Withdraw
+from application.write_pipeline import WritePipeline
 from entrypoints.container import throttle_policies
 from entrypoints.settings import Settings
 
@@ -112,16 +113,15 @@ class InMemoryBank:
 
     def __post_init__(self) -> None:
         self.tokens = JwtTokenIssuer(TEST_SECRET, timedelta(minutes=15), self.clock)
-        self.movement = MoneyMovement(self.uow, self.clock, self.retry)
+        self.pipeline = WritePipeline(self.uow, self.clock, self.retry)
         self.group_commit = GroupCommit(
-            self.movement,
-            self.uow,
-            self.clock,
+            self.pipeline,
             enabled=True,
             slots=DEFAULTS.group_commit_slots,
             max_group=DEFAULTS.group_commit_max_size,
             min_overlap=DEFAULTS.group_commit_min_overlap,
         )
+        self.teller = Teller(self.group_commit, self.uow)
         self.throttle = Throttle(InMemoryAttemptLimiter(), self.clock, throttle_policies(DEFAULTS))
 
     def uow(self) -> InMemoryUnitOfWork:
@@ -137,18 +137,18 @@ def use_cases(bank: InMemoryBank) -> SimpleNamespace:
         open_account=OpenAccount(bank.uow, bank.clock, bank.retry, DEFAULTS.max_accounts_per_user),
         get_account=GetAccount(bank.uow, bank.clock),
         list_accounts=ListAccounts(bank.uow, bank.clock, DEFAULTS.max_page_bytes),
-        deposit=Deposit(bank.movement, DEFAULTS.max_transfer_amount),
-        transfer=TransferFunds(bank.group_commit, DEFAULTS.max_transfer_amount),
+        deposit=Deposit(bank.teller, DEFAULTS.max_transfer_amount),
+        transfer=TransferFunds(bank.teller, DEFAULTS.max_transfer_amount),
         get_transfer=GetTransfer(bank.uow, bank.clock),
         statement=GetStatement(bank.uow, bank.clock),
         summary=GetAccountSummary(bank.uow, bank.clock),
         reconcile=ReconcileLedger(InMemoryLedgerReconciliation(bank.storage), bank.clock),
-        withdraw=Withdraw(bank.movement, DEFAULTS.max_transfer_amount),
-        post_hold=PostHold(bank.movement),
-        void_hold=VoidHold(bank.movement),
-        reverse=ReverseTransfer(bank.movement),
-        batch=TransferBatch(bank.movement, DEFAULTS.max_transfer_amount),
-        expire_holds=ExpireHolds(bank.uow, bank.clock),
+        withdraw=Withdraw(bank.teller, DEFAULTS.max_transfer_amount),
+        post_hold=PostHold(bank.teller),
+        void_hold=VoidHold(bank.teller),
+        reverse=ReverseTransfer(bank.teller),
+        batch=TransferBatch(bank.teller, DEFAULTS.max_transfer_amount),
+        expire_holds=ExpireHolds(bank.uow, bank.clock, bank.teller),
         update_account=UpdateAccount(bank.uow, bank.clock),
         close_account=CloseAccount(bank.uow, bank.clock),
         freeze=FreezeAccount(bank.uow, bank.clock),

@@ -80,16 +80,16 @@ class InMemoryLedgerRepository(LedgerRepository):
     async def lock_transfer(self, transfer_id: UUID) -> Transfer | None:
         return await self.get_transfer(transfer_id)
 
-    async def expire_overdue_holds(self, now: datetime) -> list[Transfer]:
+    async def overdue_holds(self, now: datetime, *, limit: int) -> list[Transfer]:
         transfers = {**self._storage.transfers, **self._pending.transfers}
-        expired = [
-            replace(transfer, status=TransferStatus.EXPIRED)
+        overdue = [
+            transfer
             for transfer in transfers.values()
             if transfer.status is TransferStatus.PENDING
             and transfer.status_at(now) is TransferStatus.EXPIRED
         ]
-        self._pending.transfers.update((transfer.id, transfer) for transfer in expired)
-        return expired
+        overdue.sort(key=lambda transfer: (transfer.expires_at, transfer.id))
+        return overdue[:limit]
 
     async def entries(
         self,

@@ -248,14 +248,14 @@ _TRANSFERS = select(transfers).where(transfers.c.id == _array("transfer_ids", Uu
 # NO KEY UPDATE: the lock a status change needs, and no more, so inserting rows that
 # reference the transfer (its entries) is not blocked by it.
 _LOCK_TRANSFER = _TRANSFER.with_for_update(key_share=True)  # FOR NO KEY UPDATE
-_EXPIRE_OVERDUE = (
-    update(transfers)
+_OVERDUE_HOLDS = (
+    select(transfers)
     .where(
         transfers.c.status == written_in(TransferStatus.PENDING.value),
         transfers.c.expires_at <= bindparam("now", type_=DateTime(timezone=True)),
     )
-    .values(status=TransferStatus.EXPIRED.value)
-    .returning(*transfers.c)
+    .order_by(transfers.c.expires_at, transfers.c.id)
+    .limit(bindparam("limit"))
 )
 _NEWEST = 2**63 - 1
 _ENTRIES = (
@@ -467,8 +467,8 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         row = (await self._connection.execute(_LOCK_TRANSFER, {"transfer_id": transfer_id})).first()
         return None if row is None else _transfer(row)
 
-    async def expire_overdue_holds(self, now: datetime) -> list[Transfer]:
-        rows = await self._connection.execute(_EXPIRE_OVERDUE, {"now": now})
+    async def overdue_holds(self, now: datetime, *, limit: int) -> list[Transfer]:
+        rows = await self._connection.execute(_OVERDUE_HOLDS, {"now": now, "limit": limit})
         return [_transfer(row) for row in rows]
 
     async def entries(

@@ -81,10 +81,10 @@ class LedgerRepository(Protocol):
         any account lock, by everyone, so the two kinds of lock cannot wait on each other."""
         ...
 
-    async def expire_overdue_holds(self, now: datetime) -> list[Transfer]:
-        """Write `expired` on every pending hold whose expiry has passed by `now`, and return
-        them. Time already decided it (`Transfer.status_at`); this writes it down. A hold
-        being posted or voided meanwhile is left to that unit of work."""
+    async def overdue_holds(self, now: datetime, *, limit: int) -> list[Transfer]:
+        """Up to `limit` holds still stored as pending whose expiry has passed by `now`,
+        soonest expired first. Time already decided they are expired (`Transfer.status_at`);
+        the caller writes it down."""
         ...
 
     async def entries(

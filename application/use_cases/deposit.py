@@ -3,14 +3,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from uuid import UUID
 
-from application.funding import post_with_funding
-from application.moment import Moment
-from application.money_movement import MoneyMovement, TransferReceipt
-from application.ports.unit_of_work import UnitOfWork
-from application.transfer_requests import Labels
-from domain.ledger import Posting
+from application.commands import MakeDeposit, pairs
+from application.receipts import TransferReceipt
+from application.teller import Teller
+from domain.metadata import require_metadata, require_reference
 from domain.money import MAX_MINOR_UNITS
-from domain.transfer import TransferKind, require_valid_amount
+from domain.transfer import require_valid_amount
 
 
 class Deposit:
@@ -20,8 +18,8 @@ class Deposit:
     always balance: every unit a customer holds is matched by the funding account's debit.
     """
 
-    def __init__(self, movement: MoneyMovement, max_amount: int = MAX_MINOR_UNITS) -> None:
-        self._movement = movement
+    def __init__(self, teller: Teller, max_amount: int = MAX_MINOR_UNITS) -> None:
+        self._teller = teller
         self._max_amount = max_amount
 
     async def __call__(
@@ -34,24 +32,10 @@ class Deposit:
         reference: str | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> TransferReceipt:
-        require_valid_amount(amount, self._max_amount)
-        labels = Labels.checked(reference, metadata)
-
-        async def post(uow: UnitOfWork, moment: Moment) -> Posting:
-            return await post_with_funding(
-                uow,
-                user_id=user_id,
-                account_id=account_id,
-                amount=amount,
-                kind=TransferKind.DEPOSIT,
-                description=None,
-                labels=labels,
-                moment=moment,
-            )
-
-        return await self._movement.run(
-            post,
-            user_id=user_id,
-            idempotency_key=idempotency_key,
-            request=("deposit", account_id, amount, *labels.fingerprint()),
+        command = MakeDeposit(
+            account_id=account_id,
+            amount=require_valid_amount(amount, self._max_amount),
+            reference=require_reference(reference),
+            metadata=pairs(require_metadata(metadata)),
         )
+        return await self._teller.move(command, user_id=user_id, idempotency_key=idempotency_key)

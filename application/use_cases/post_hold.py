@@ -2,20 +2,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.moment import Moment
-from application.money_movement import MoneyMovement, TransferReceipt
-from application.ports.unit_of_work import UnitOfWork
-from application.transfer_access import locked_transfer, require_payer
-from domain.holds import post_hold
-from domain.ledger import Posting
+from application.commands import PostPendingTransfer
+from application.receipts import TransferReceipt
+from application.teller import Teller
 from domain.transfer import require_valid_amount
 
 
 class PostHold:
     """The payer completes a hold, in full or in part; the rest of it is released."""
 
-    def __init__(self, movement: MoneyMovement) -> None:
-        self._movement = movement
+    def __init__(self, teller: Teller) -> None:
+        self._teller = teller
 
     async def __call__(
         self,
@@ -24,24 +21,8 @@ class PostHold:
         amount: int | None = None,
         idempotency_key: str | None = None,
     ) -> TransferReceipt:
-        if amount is not None:
-            require_valid_amount(amount)
-
-        async def post(uow: UnitOfWork, moment: Moment) -> Posting:
-            hold, source, destination = await locked_transfer(uow, transfer_id, moment)
-            require_payer(hold, source, destination, user_id)
-            return post_hold(
-                hold,
-                source=source,
-                destination=destination,
-                amount=amount,
-                now=moment.now,
-                asked_by=user_id,
-            )
-
-        return await self._movement.run(
-            post,
-            user_id=user_id,
-            idempotency_key=idempotency_key,
-            request=("post-hold", transfer_id, amount),
+        command = PostPendingTransfer(
+            transfer_id=transfer_id,
+            amount=None if amount is None else require_valid_amount(amount),
         )
+        return await self._teller.move(command, user_id=user_id, idempotency_key=idempotency_key)

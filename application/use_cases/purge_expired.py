@@ -3,10 +3,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.money_movement import IDEMPOTENCY_KEY_TTL
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.throttle import Throttle
+from application.write_pipeline import IDEMPOTENCY_KEY_TTL
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,25 +3,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from application.events import Event, posting_events
-from application.moment import Moment
-from application.money_movement import (
-    BatchDecision,
-    BatchReceipt,
-    BatchRefused,
-    ItemResult,
-    MoneyMovement,
-)
-from application.ports.unit_of_work import UnitOfWork
-from application.transfer_requests import (
-    CheckedTransfer,
-    TransferRequest,
-    check_transfer,
-    decide_transfer,
-    refuse_taken_references,
-)
+from application.commands import BatchItem
+from application.receipts import BatchReceipt
+from application.teller import Teller
+from application.transfer_requests import TransferRequest, check_transfer
 from domain.errors import DomainError, InvalidBatch
-from domain.ledger import Posting
 from domain.money import MAX_MINOR_UNITS
 
 MAX_BATCH_SIZE = 1000
@@ -35,8 +21,8 @@ class TransferBatch:
     chain): the first refusal refuses the batch, and nothing moves.
     """
 
-    def __init__(self, movement: MoneyMovement, max_amount: int = MAX_MINOR_UNITS) -> None:
-        self._movement = movement
+    def __init__(self, teller: Teller, max_amount: int = MAX_MINOR_UNITS) -> None:
+        self._teller = teller
         self._max_amount = max_amount
 
     async def __call__(
@@ -49,54 +35,12 @@ class TransferBatch:
     ) -> BatchReceipt:
         if not 1 <= len(requests) <= MAX_BATCH_SIZE:
             raise InvalidBatch(f"A batch holds 1 to {MAX_BATCH_SIZE} transfers.")
-        checked: list[CheckedTransfer | DomainError] = []
+        items: list[BatchItem] = []
         for request in requests:
             try:
-                checked.append(check_transfer(request, self._max_amount))
-            except DomainError as refusal:  # answered in order, with the others, below
-                checked.append(refusal)
-
-        async def decide(uow: UnitOfWork, moment: Moment) -> BatchDecision:
-            ids = {
-                account_id
-                for item in checked
-                if isinstance(item, CheckedTransfer)
-                for account_id in (item.source_id, item.destination_id)
-            }
-            locked = await moment.lock(uow, ids) if ids else {}
-            taken = await refuse_taken_references(
-                uow,
-                user_id,
-                [item.reference if isinstance(item, CheckedTransfer) else None for item in checked],
-            )
-            postings: list[Posting] = []
-            results: list[ItemResult] = []
-            events: list[Event] = []
-            for index, item in enumerate(checked):
-                try:
-                    if isinstance(item, DomainError):
-                        raise item
-                    if (duplicate := taken[index]) is not None:
-                        raise duplicate
-                    posting = decide_transfer(item, locked, user_id, moment.now)
-                except DomainError as refusal:
-                    if atomic:
-                        raise BatchRefused(index, refusal) from None
-                    results.append(ItemResult(refusal=refusal))
-                    continue
-                postings.append(posting)
-                results.append(ItemResult(transfer=posting.transfer))
-                # Now, before a later item moves the same accounts again.
-                events.extend(posting_events(posting, moment.now))
-            return BatchDecision(postings, results, events)
-
-        fingerprint = tuple(
-            item.fingerprint() if isinstance(item, CheckedTransfer) else (item.code, item.detail)
-            for item in checked
-        )
-        return await self._movement.run_batch(
-            decide,
-            user_id=user_id,
-            idempotency_key=idempotency_key,
-            request=("batch", atomic, *fingerprint),
+                items.append(check_transfer(request, self._max_amount))
+            except DomainError as refusal:  # answered in order, with the others
+                items.append(refusal)
+        return await self._teller.move_batch(
+            tuple(items), user_id=user_id, atomic=atomic, idempotency_key=idempotency_key
         )

@@ -17,7 +17,7 @@ from starlette.formparsers import MultiPartException
 from starlette.routing import Match
 
 from application import errors as app_errors
-from application.money_movement import BatchRefused
+from application.receipts import BatchRefused
 from domain import errors as domain_errors
 from entrypoints.http.schemas import ProblemOut, explain
 from entrypoints.observability.request_context import request_id

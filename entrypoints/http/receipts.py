@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import Response
 
-from application.money_movement import TransferReceipt
+from application.receipts import TransferReceipt
 from entrypoints.observability.metrics import Metrics
 
 REPLAYED = "Idempotent-Replayed"

@@ -24,7 +24,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from application.money_movement import ItemResult, TransferReceipt
+from application.receipts import ItemResult, TransferReceipt
 from application.use_cases.get_account_summary import AccountSummary
 from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE

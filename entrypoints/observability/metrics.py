@@ -24,7 +24,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from application.money_movement import TransferReceipt
+from application.receipts import TransferReceipt
 from domain.transfer import Transfer, TransferStatus
 from entrypoints.observability.multiprocess import render_shared, shared_directory
 

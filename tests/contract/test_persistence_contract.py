@@ -13,7 +13,7 @@ from application.ports.ledger import BalanceAt, TransferQuery
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, funding_account_id
 from domain.errors import EmailAlreadyRegistered, InsufficientFunds
-from domain.holds import place_hold, post_hold, void_hold
+from domain.holds import expire_hold, place_hold, post_hold, void_hold
 from domain.ledger import post_transfer
 from domain.money import Money
 from domain.reversals import reverse_transfer
@@ -397,12 +397,22 @@ async def test_holds_are_stored_held_settled_and_expired(persistence: Persistenc
         await uow.commit()
 
     async with uow_factory() as uow:
-        expired = await uow.ledger.expire_overdue_holds(later)
-        assert [t.id for t in expired] == [expiring.id]
-        assert all(t.status is TransferStatus.EXPIRED for t in expired)
+        assert await uow.ledger.overdue_holds(later, limit=0) == []
+        [overdue] = await uow.ledger.overdue_holds(later, limit=10)
+        assert overdue.id == expiring.id
+        assert await uow.ledger.overdue_holds(NOW, limit=10) == []
+        locked = await uow.accounts.lock([source.id, destination.id], at=later)
+        await uow.ledger.record(
+            expire_hold(
+                overdue, source=locked[source.id], destination=locked[destination.id], now=later
+            )
+        )
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.ledger.expire_overdue_holds(later) == []
+        assert await uow.ledger.overdue_holds(later, limit=10) == []
+        gone = await uow.ledger.get_transfer(expiring.id)
+        assert gone is not None
+        assert gone.status is TransferStatus.EXPIRED
         posted = await uow.ledger.get_transfer(first.id)
         assert posted is not None
         assert (posted.status, posted.posted_amount) == (TransferStatus.POSTED, 60)

@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 
 from adapters.sqlalchemy.accounts import _GET, _MANY
-from adapters.sqlalchemy.ledger import _EXPIRE_OVERDUE
+from adapters.sqlalchemy.ledger import _OVERDUE_HOLDS
 from entrypoints.container import Container
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,7 @@ def as_prepared(statement: Any) -> str:
     [
         (_GET, "ix_transfers_pending_from_account_id"),
         (_MANY, "ix_transfers_pending_from_account_id"),
-        (_EXPIRE_OVERDUE, "ix_transfers_pending_expires_at"),
+        (_OVERDUE_HOLDS, "ix_transfers_pending_expires_at"),
     ],
     ids=["account", "accounts", "overdue holds"],
 )

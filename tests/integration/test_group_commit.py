@@ -21,9 +21,11 @@ from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 from application.errors import StorageUnavailable, TransientConflict
 from application.events import Event
 from application.group_commit import GroupCommit
-from application.money_movement import TransferReceipt
+from application.receipts import TransferReceipt
+from application.teller import Teller
 from application.transfer_requests import TransferRequest
 from application.use_cases.transfer_funds import TransferFunds
+from application.write_pipeline import WritePipeline
 from domain.account import Account
 from domain.errors import DuplicateReference, IdempotencyKeyReused, InsufficientFunds
 from domain.ledger import Posting
@@ -83,17 +85,20 @@ def group_writes_conflict(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def transfers(container: Container, **options: Any) -> TransferFunds:
-    group_commit = GroupCommit(
-        container.money_movement(),
+    pipeline = WritePipeline(
         container.unit_of_work,
         container.clock(),
+        container.transaction_retry(),
+        current_trace=TRACE.get,
+    )
+    group_commit = GroupCommit(
+        pipeline,
         enabled=True,
         slots=options.pop("slots", 1),
         max_group=options.pop("max_group", 1000),
         min_overlap=options.pop("min_overlap", 1),
-        current_trace=TRACE.get,
     )
-    return TransferFunds(group_commit)
+    return TransferFunds(Teller(group_commit, container.unit_of_work))
 
 
 async def queued_behind_a_busy_slot(
@@ -261,15 +266,9 @@ async def test_group_commit_off_runs_every_transfer_alone(
     (ada, source), (_, destination) = await customers(container, 2, 1_000)
     gate = Gate(monkeypatch)
     group_commit = GroupCommit(
-        container.money_movement(),
-        container.unit_of_work,
-        container.clock(),
-        enabled=False,
-        slots=1,
-        max_group=1000,
-        min_overlap=1,
+        container.write_pipeline(), enabled=False, slots=1, max_group=1000, min_overlap=1
     )
-    transfer = TransferFunds(group_commit)
+    transfer = TransferFunds(Teller(group_commit, container.unit_of_work))
     request = TransferRequest(source, destination, 1, "EUR")
 
     answers = await queued_behind_a_busy_slot(gate, [lambda: transfer(ada, request)] * 5)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from application.money_movement import BatchRefused
+from application.receipts import BatchRefused
 from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
 from domain.account import AccountKind

@@ -10,7 +10,7 @@ from uuid import UUID
 import pytest
 
 from adapters.in_memory.accounts import InMemoryAccountRepository
-from application.money_movement import BatchRefused
+from application.receipts import BatchRefused
 from application.transfer_requests import TransferRequest
 from application.use_cases.register_user import Registration
 from application.use_cases.update_account import AccountChanges

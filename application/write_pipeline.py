@@ -1,0 +1,584 @@
+"""The one write path for money: every movement, alone, in a group or in a batch, is a list of
+submissions run by `WritePipeline` in one unit of work.
+
+Claim the idempotency keys in bulk and replay the requests already done; lock the transfers
+acted on, then every account involved, once, in id order; decide each command in arrival
+order with the domain (a refusal is that caller's answer); write every posting, entry,
+balance and event; complete the keys. The caller commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Final
+from uuid import UUID
+
+from application.commands import (
+    ActsOnTransfer,
+    BatchItem,
+    ExpirePendingTransfer,
+    MakeDeposit,
+    MakeReversal,
+    MakeTransfer,
+    MakeWithdrawal,
+    MoneyCommand,
+    PostPendingTransfer,
+    VoidPendingTransfer,
+    batch_fingerprint,
+    fingerprint,
+)
+from application.errors import CommitFateUnknown, TransientConflict
+from application.events import Event, posting_events
+from application.moment import Moment
+from application.ports.clock import Clock
+from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
+from application.ports.retry import TransactionRetry
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.receipts import BatchReceipt, BatchRefused, ItemResult, TransferReceipt
+from application.transfer_access import require_payee, require_payer
+from domain.account import Account, AccountKind, funding_account_id
+from domain.errors import (
+    AccountNotFound,
+    DomainError,
+    DuplicateReference,
+    IdempotencyKeyReused,
+    TransferNotFound,
+)
+from domain.holds import expire_hold, place_hold, post_hold, void_hold
+from domain.ids import new_id
+from domain.ledger import Posting, post_transfer
+from domain.money import Money
+from domain.reversals import reverse_transfer
+from domain.transfer import Transfer, TransferKind
+
+IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+
+FUNDING: Final = "funding"
+"""The gate every deposit and withdrawal passes: the funding accounts they all move."""
+
+DECISIONS_PER_TURN = 100
+"""Commands decided between two turns of the event loop given to other requests."""
+
+Receipt = TransferReceipt | BatchReceipt
+Answer = Receipt | BaseException
+
+
+@dataclass(eq=False, slots=True)
+class Submission:
+    """What one caller asked for: one command, or a batch of transfers (`batch`, refused
+    whole at its first refusal when `atomic`), under the caller's idempotency key."""
+
+    user_id: UUID | None
+    commands: tuple[MoneyCommand | DomainError, ...]
+    key: IdempotencyKey | None
+    gates: frozenset[Hashable]
+    """What it moves, as far as known before it runs: no two groups in flight share one."""
+    batch: bool = False
+    atomic: bool = False
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    """The caller's context (its trace, its log fields)."""
+
+    @property
+    def scope(self) -> tuple[UUID, str] | None:
+        """Two submissions under one key never run in one group."""
+        return None if self.key is None else (self.key.user_id, self.key.key)
+
+    @property
+    def solitary(self) -> bool:
+        """A batch is its own unit of work: its outcome is stored and refused as one."""
+        return self.batch
+
+
+def single(
+    command: MoneyCommand,
+    *,
+    user_id: UUID | None,
+    idempotency_key: str | None,
+    gates: frozenset[Hashable] | None = None,
+) -> Submission:
+    """One command; its gates are the accounts it names, unless the caller knows better."""
+    key = None
+    if idempotency_key is not None and user_id is not None:
+        key = IdempotencyKey(user_id, idempotency_key, fingerprint(command))
+    return Submission(user_id, (command,), key, gates or _named_gates(command))
+
+
+def batch(
+    items: tuple[BatchItem, ...], *, user_id: UUID, atomic: bool, idempotency_key: str | None
+) -> Submission:
+    key = None
+    if idempotency_key is not None:
+        key = IdempotencyKey(user_id, idempotency_key, batch_fingerprint(atomic, items))
+    gates = frozenset(
+        account
+        for item in items
+        if isinstance(item, MakeTransfer)
+        for account in (item.source_id, item.destination_id)
+    )
+    return Submission(user_id, items, key, gates, batch=True, atomic=atomic)
+
+
+def _named_gates(command: MoneyCommand) -> frozenset[Hashable]:
+    match command:
+        case MakeTransfer():
+            return frozenset((command.source_id, command.destination_id))
+        case MakeDeposit() | MakeWithdrawal():
+            return frozenset((command.account_id, FUNDING))
+        case (
+            PostPendingTransfer() | VoidPendingTransfer() | MakeReversal() | ExpirePendingTransfer()
+        ):
+            return frozenset((command.transfer_id,))
+    raise TypeError(f"not a money command: {command!r}")
+
+
+class WritePipeline:
+    """Runs lists of submissions as units of work. `alone` retries one submission whole on
+    transient conflicts; `together` runs a group once, for the scheduler to fall back on."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        retry: TransactionRetry,
+        *,
+        current_trace: Callable[[], str | None] = lambda: None,
+        key_ttl: timedelta = IDEMPOTENCY_KEY_TTL,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._retry = retry
+        self._current_trace = current_trace
+        self._key_ttl = key_ttl
+
+    async def alone(self, submission: Submission) -> Receipt:
+        """Run one submission in its own unit of work, retried on transient conflicts; a
+        refusal is raised after its outcome is committed under the key."""
+
+        async def attempt() -> Answer:
+            async with self._uow_factory() as uow:
+                [answer] = await self.write(uow, [submission])
+                await uow.commit()
+            return answer
+
+        answer = await self._retry.run(attempt)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    async def together(self, group: Sequence[Submission]) -> list[Answer]:
+        """Run a group in one unit of work, once. A COMMIT that fails without saying whether
+        it happened raises `CommitFateUnknown`: running the group again could move money twice."""
+        committing = False
+        try:
+            async with self._uow_factory() as uow:
+                answers = await self.write(uow, group)
+                committing = True
+                await uow.commit()
+        except TransientConflict:
+            raise  # also at COMMIT (a serialization failure): certainly rolled back
+        except Exception as error:
+            if committing:
+                raise CommitFateUnknown(error) from error
+            raise
+        return answers
+
+    async def write(self, uow: UnitOfWork, submissions: Sequence[Submission]) -> list[Answer]:
+        """Everything but the COMMIT, with one answer per submission, in order."""
+        if len(submissions) > 1 and any(s.solitary for s in submissions):
+            raise ValueError("a batch runs in a unit of work of its own")
+        moment = Moment(self._clock)
+        answers: list[Answer | None] = [None] * len(submissions)
+        replays: dict[int, Outcome] = {}
+        fresh: list[int] = []
+        stored = await self._claim(uow, submissions, moment.now)
+        for index, submission in enumerate(submissions):
+            found = None if submission.scope is None else stored.get(submission.scope)
+            if submission.key is None or found is None:
+                fresh.append(index)
+                continue
+            try:
+                replays[index] = reusable(submission.key, found)
+            except (DomainError, BatchRefused) as refusal:
+                answers[index] = refusal
+        decision = await _Decision.made(uow, [submissions[i] for i in fresh], moment, self)
+        if len(decision.postings) == 1:  # one movement: the store's one-round-trip path
+            await uow.ledger.record(decision.postings[0], decision.events)
+        elif decision.postings:
+            await uow.ledger.record_many(decision.postings, decision.events)
+        await uow.idempotency.complete_many(decision.outcomes)
+        for index, answer in zip(fresh, decision.answers, strict=True):
+            answers[index] = answer
+        if replays:
+            await self._replay(uow, submissions, replays, answers, moment.now)
+        if any(answer is None for answer in answers):
+            raise RuntimeError("the write pipeline left a submission without an answer")
+        return [answer for answer in answers if answer is not None]
+
+    async def _claim(
+        self, uow: UnitOfWork, submissions: Sequence[Submission], now: datetime
+    ) -> dict[tuple[UUID, str], StoredRequest]:
+        keys = [s.key for s in submissions if s.key is not None]
+        expired_before = now - self._key_ttl
+        if len(keys) == 1:
+            found = await uow.idempotency.claim(keys[0], now=now, expired_before=expired_before)
+            return {} if found is None else {(keys[0].user_id, keys[0].key): found}
+        return await uow.idempotency.claim_many(keys, now=now, expired_before=expired_before)
+
+    @staticmethod
+    async def _replay(
+        uow: UnitOfWork,
+        submissions: Sequence[Submission],
+        replays: dict[int, Outcome],
+        answers: list[Answer | None],
+        now: datetime,
+    ) -> None:
+        """The answers of requests done already, with their transfers as they are now."""
+        ids = {
+            transfer_id
+            for outcome in replays.values()
+            for transfer_id in (outcome.transfer_id, *(i.transfer_id for i in outcome.items or ()))
+            if transfer_id is not None
+        }
+        transfers = await uow.ledger.get_transfers(ids) if ids else {}
+        for index, outcome in replays.items():
+            if submissions[index].batch:
+                answers[index] = BatchReceipt(_replayed_items(outcome, transfers, now), True)
+                continue
+            transfer = None if outcome.transfer_id is None else transfers.get(outcome.transfer_id)
+            if transfer is None:  # stored under this fingerprint, never deleted: a damaged store
+                answers[index] = TransferNotFound("The stored outcome names no transfer.")
+                continue
+            answers[index] = TransferReceipt(transfer.as_of(now), replayed=True)
+
+    def trace_of(self, submission: Submission) -> str | None:
+        return submission.context.run(self._current_trace)
+
+
+def reusable(key: IdempotencyKey, stored: StoredRequest) -> Outcome:
+    """The outcome to answer a retry with; a refusal is raised again, marked replayed."""
+    if stored.fingerprint != key.fingerprint:
+        raise IdempotencyKeyReused("This Idempotency-Key was already used for a different request.")
+    outcome = stored.outcome
+    if outcome.error_code is not None:
+        refusal = DomainError.restore(outcome.error_code, outcome.error_detail or "")
+        refusal.replayed = True
+        if outcome.error_index is not None:
+            raise BatchRefused(outcome.error_index, refusal)
+        raise refusal
+    return outcome
+
+
+def _replayed_items(
+    outcome: Outcome, transfers: dict[UUID, Transfer], now: datetime
+) -> tuple[ItemResult, ...]:
+    results = []
+    for item in outcome.items or ():
+        if item.transfer_id is not None:
+            results.append(ItemResult(transfer=transfers[item.transfer_id].as_of(now)))
+        else:
+            refusal = DomainError.restore(item.error_code or "", item.error_detail or "")
+            refusal.replayed = True
+            results.append(ItemResult(refusal=refusal))
+    return tuple(results)
+
+
+@dataclass(slots=True)
+class _Decision:
+    """What the fresh submissions of a unit of work decided: one answer each, the postings
+    and events to write, and the outcomes to store under their keys."""
+
+    answers: list[Answer] = field(default_factory=list)
+    postings: list[Posting] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    outcomes: list[tuple[IdempotencyKey, Outcome]] = field(default_factory=list)
+
+    @classmethod
+    async def made(
+        cls,
+        uow: UnitOfWork,
+        submissions: Sequence[Submission],
+        moment: Moment,
+        pipeline: WritePipeline,
+    ) -> _Decision:
+        decision = cls()
+        if not submissions:
+            return decision
+        books = await _Books.locked(uow, submissions, moment)
+        for submission in submissions:
+            await decision._decide(submission, books, pipeline.trace_of(submission))
+        return decision
+
+    async def _decide(self, submission: Submission, books: _Books, trace: str | None) -> None:
+        postings: list[Posting] = []
+        events: list[Event] = []
+        results: list[ItemResult] = []
+        for index, item in enumerate(submission.commands):
+            if index % DECISIONS_PER_TURN == DECISIONS_PER_TURN - 1:
+                await asyncio.sleep(0)  # a long batch lets other requests have their turn
+            try:
+                if isinstance(item, DomainError):
+                    raise item
+                posting = books.decide(item, submission.user_id)
+            except DomainError as refusal:
+                if submission.atomic:
+                    self._answer(submission, BatchRefused(index, refusal))
+                    return
+                results.append(ItemResult(refusal=refusal))
+                continue
+            postings.append(posting)
+            results.append(ItemResult(transfer=posting.transfer))
+            # Now, before a later command moves the same accounts again.
+            events += [
+                replace(event, traceparent=trace) for event in posting_events(posting, books.now)
+            ]
+        self.postings += postings
+        self.events += events
+        if submission.batch:
+            self._answer(submission, BatchReceipt(tuple(results)))
+            return
+        [result] = results
+        if result.refusal is not None:
+            self._answer(submission, result.refusal)
+        elif result.transfer is not None:
+            self._answer(submission, TransferReceipt(result.transfer))
+
+    def _answer(self, submission: Submission, answer: Receipt | Exception) -> None:
+        self.answers.append(answer)
+        if submission.key is not None:
+            self.outcomes.append((submission.key, _outcome(answer)))
+
+
+def _outcome(answer: Receipt | Exception) -> Outcome:
+    match answer:
+        case TransferReceipt(transfer=transfer):
+            return Outcome(transfer_id=transfer.id)
+        case BatchReceipt(results=results):
+            return Outcome(items=tuple(_item_outcome(result) for result in results))
+        case BatchRefused(index=index, refusal=refusal):
+            return Outcome.failed(refusal, index)
+        case DomainError():
+            return Outcome.failed(answer)
+    raise TypeError(f"no outcome for {answer!r}")
+
+
+def _item_outcome(result: ItemResult) -> Outcome:
+    if result.refusal is not None:
+        return Outcome.failed(result.refusal)
+    if result.transfer is None:
+        raise ValueError("a batch item ends with a transfer or a refusal")
+    return Outcome(transfer_id=result.transfer.id)
+
+
+@dataclass(slots=True)
+class _Books:
+    """The rows a unit of work holds: the transfers acted on and the accounts, locked, as the
+    commands decided so far left them; and the references each user has taken."""
+
+    now: datetime
+    accounts: dict[UUID, Account]
+    transfers: dict[UUID, Transfer]
+    currencies: dict[UUID, str]
+    """Of the accounts deposits and withdrawals name: an account's currency never changes."""
+    references: dict[UUID, set[str]]
+
+    @classmethod
+    async def locked(
+        cls, uow: UnitOfWork, submissions: Sequence[Submission], moment: Moment
+    ) -> _Books:
+        """Transfers first, then accounts, each kind in id order, as every writer does, so
+        no two units of work wait on each other in a circle."""
+        commands = [c for s in submissions for c in s.commands if isinstance(c, MoneyCommand)]
+        transfers: dict[UUID, Transfer] = {}
+        acted_on = {c.transfer_id for c in commands if isinstance(c, ActsOnTransfer)}
+        for transfer_id in sorted(acted_on):
+            if (transfer := await uow.ledger.lock_transfer(transfer_id)) is not None:
+                transfers[transfer_id] = transfer
+        funded = {c.account_id for c in commands if isinstance(c, MakeDeposit | MakeWithdrawal)}
+        currencies = (
+            {
+                account.id: account.currency
+                for account in (await uow.accounts.get_many(funded, at=moment.now)).values()
+            }
+            if funded
+            else {}
+        )
+        funding = {funding_account_id(currency): currency for currency in currencies.values()}
+        ids = set(funding)
+        for command in commands:
+            ids.update(_accounts_of(command, transfers))
+        accounts = await moment.lock(uow, ids) if ids else {}
+        if missing := funding.keys() - accounts.keys():  # a currency's first deposit
+            for account_id in sorted(missing):
+                await uow.accounts.add_if_absent(
+                    Account.funding(currency=funding[account_id], now=moment.now)
+                )
+            accounts |= await moment.lock(uow, missing)
+        references = await _taken_references(uow, submissions)
+        return cls(moment.now, accounts, transfers, currencies, references)
+
+    def decide(self, command: MoneyCommand, user_id: UUID | None) -> Posting:
+        """The posting of one command at the books' current state; nothing changes when the
+        domain refuses it. The books then carry what it changed."""
+        reference = getattr(command, "reference", None)
+        if reference is not None and user_id is not None:
+            taken = self.references.setdefault(user_id, set())
+            if reference in taken:
+                raise DuplicateReference(
+                    f"Reference {reference!r} names another of your transfers."
+                )
+        posting = self._posting(command, user_id)
+        if reference is not None and user_id is not None:
+            self.references[user_id].add(reference)
+        self.transfers[posting.transfer.id] = posting.transfer
+        if posting.amends is not None:
+            self.transfers[posting.amends.id] = posting.amends
+        return posting
+
+    def _posting(self, command: MoneyCommand, user_id: UUID | None) -> Posting:
+        match command:
+            case MakeTransfer():
+                return self._transfer(command, _user(user_id))
+            case MakeDeposit() | MakeWithdrawal():
+                return self._funded(command, _user(user_id))
+            case PostPendingTransfer(transfer_id=transfer_id, amount=amount):
+                hold, source, destination = self._acted_on(transfer_id)
+                require_payer(hold, source, destination, _user(user_id))
+                return post_hold(
+                    hold,
+                    source=source,
+                    destination=destination,
+                    amount=amount,
+                    now=self.now,
+                    asked_by=user_id,
+                )
+            case VoidPendingTransfer(transfer_id=transfer_id):
+                hold, source, destination = self._acted_on(transfer_id)
+                require_payer(hold, source, destination, _user(user_id))
+                return void_hold(hold, source=source, destination=destination, now=self.now)
+            case MakeReversal():
+                original, payer, payee = self._acted_on(command.transfer_id)
+                require_payee(original, payer, payee, _user(user_id))
+                return reverse_transfer(
+                    original,
+                    reversal_id=new_id(),
+                    payee=payee,
+                    payer=payer,
+                    amount=command.amount,
+                    description=command.description,
+                    now=self.now,
+                    created_by=user_id,
+                    reference=command.reference,
+                    metadata=dict(command.metadata),
+                )
+            case ExpirePendingTransfer(transfer_id=transfer_id):
+                hold, source, destination = self._acted_on(transfer_id)
+                return expire_hold(hold, source=source, destination=destination, now=self.now)
+        raise TypeError(f"not a money command: {command!r}")
+
+    def _transfer(self, command: MakeTransfer, user_id: UUID) -> Posting:
+        """From one of the caller's accounts to any customer account."""
+        source = self.accounts.get(command.source_id)
+        if source is None or not source.is_owned_by(user_id):
+            raise AccountNotFound(f"Account {command.source_id} not found.")
+        destination = self.accounts.get(command.destination_id)
+        if destination is None or destination.kind is not AccountKind.CUSTOMER:
+            raise AccountNotFound(f"Account {command.destination_id} not found.")
+        amount = Money(command.amount, command.currency)
+        if command.pending:
+            return place_hold(
+                transfer_id=new_id(),
+                source=source,
+                destination=destination,
+                amount=amount,
+                description=command.description,
+                now=self.now,
+                timeout=command.hold_timeout,
+                created_by=user_id,
+                reference=command.reference,
+                metadata=dict(command.metadata),
+            )
+        return post_transfer(
+            transfer_id=new_id(),
+            source=source,
+            destination=destination,
+            amount=amount,
+            description=command.description,
+            now=self.now,
+            created_by=user_id,
+            reference=command.reference,
+            metadata=dict(command.metadata),
+        )
+
+    def _funded(self, command: MakeDeposit | MakeWithdrawal, user_id: UUID) -> Posting:
+        """A deposit (from the funding account of the currency) or a withdrawal (back to it)
+        of the caller's account: the same checks in opposite directions."""
+        currency = self.currencies.get(command.account_id)
+        account = self.accounts.get(command.account_id)
+        if currency is None or account is None or not account.is_owned_by(user_id):
+            raise AccountNotFound(f"Account {command.account_id} not found.")
+        funding = self.accounts[funding_account_id(currency)]
+        deposit = isinstance(command, MakeDeposit)
+        source, destination = (funding, account) if deposit else (account, funding)
+        return post_transfer(
+            transfer_id=new_id(),
+            source=source,
+            destination=destination,
+            amount=Money(command.amount, currency),
+            description=None if isinstance(command, MakeDeposit) else command.description,
+            now=self.now,
+            kind=TransferKind.DEPOSIT if deposit else TransferKind.WITHDRAWAL,
+            created_by=user_id,
+            reference=command.reference,
+            metadata=dict(command.metadata),
+        )
+
+    def _acted_on(self, transfer_id: UUID) -> tuple[Transfer, Account, Account]:
+        transfer = self.transfers.get(transfer_id)
+        if transfer is None:
+            raise TransferNotFound(f"Transfer {transfer_id} not found.")
+        return (
+            transfer,
+            self.accounts[transfer.from_account_id],
+            self.accounts[transfer.to_account_id],
+        )
+
+
+def _accounts_of(command: MoneyCommand, transfers: dict[UUID, Transfer]) -> tuple[UUID, ...]:
+    match command:
+        case MakeTransfer():
+            return (command.source_id, command.destination_id)
+        case MakeDeposit() | MakeWithdrawal():
+            return (command.account_id,)
+        case (
+            PostPendingTransfer() | VoidPendingTransfer() | MakeReversal() | ExpirePendingTransfer()
+        ):
+            transfer = transfers.get(command.transfer_id)
+            return () if transfer is None else (transfer.from_account_id, transfer.to_account_id)
+    raise TypeError(f"not a money command: {command!r}")
+
+
+async def _taken_references(
+    uow: UnitOfWork, submissions: Sequence[Submission]
+) -> dict[UUID, set[str]]:
+    """Per user, which of the references the submissions name are taken already."""
+    asked: dict[UUID, set[str]] = {}
+    for submission in submissions:
+        if submission.user_id is None:
+            continue
+        for command in submission.commands:
+            if (reference := getattr(command, "reference", None)) is not None:
+                asked.setdefault(submission.user_id, set()).add(reference)
+    return {
+        user_id: await uow.ledger.references_taken(user_id, references)
+        for user_id, references in asked.items()
+    }
+
+
+def _user(user_id: UUID | None) -> UUID:
+    if user_id is None:
+        raise TypeError("a customer's movement needs the user who asks for it")
+    return user_id
