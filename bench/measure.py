@@ -148,15 +148,19 @@ def database_limit(
     profile: Profile,
     log: Path,
     note: str = "raw SQL, no HTTP",
+    *,
+    module: str = "bench.db_limit",
+    contender: str = "database limit (asyncpg)",
 ) -> Row:
-    """bench.db_limit run twice (warm-up, then measured) over `accounts` with `connections`
-    asyncpg tasks; its stderr goes to `log`."""
+    """A raw-SQL transfer module (bench.db_limit, hexbank's statements; bench.minimal_transfer,
+    the least a transfer can do) run twice (warm-up, then measured) over `accounts` with
+    `connections` asyncpg tasks; its stderr goes to `log`."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(str(a.id) for a in accounts))
     command = [
         sys.executable,
         "-m",
-        "bench.db_limit",
+        module,
         dsn(database_url),
         listing.name,
         str(connections),
@@ -167,13 +171,13 @@ def database_limit(
             with log.open("a") as output:
                 output.write(out.stderr)
             if out.returncode != 0:
-                raise RuntimeError(f"bench.db_limit failed; see {shown(log)}")
+                raise RuntimeError(f"{module} failed; see {shown(log)}")
     finally:
         os.unlink(listing.name)
     data = json.loads(out.stdout)
     return Row(
         scenario,
-        "database limit (asyncpg)",
+        contender,
         data["requests"] / data["duration_s"],
         data["p50_ms"],
         data["p99_ms"],

@@ -1,7 +1,7 @@
 """The scenarios, one function each, named for what it measures. Each runs its contenders one
 after another on the same data, prints a line per contender, and returns its rows with the
-targets it is judged by (issue 13's, the report's scenarios a) to g), and issue 19's h)) and
-its chart panels."""
+targets it is judged by (issue 13's, the report's scenarios a) to g), issue 19's h) and issue
+20's i)) and its chart panels."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from bench.progress import begin, end, say, summary
 from bench.report import Bar, Check, Goal, Outcome, Panel, Row, as_row
 from bench.request_pools import (
     batch_requests,
+    deposit_requests,
     read_requests,
     registration_requests,
     transfer_requests,
@@ -55,6 +56,9 @@ ONE_CONNECTION = "e) transfers, 10k accounts, 1 conn"
 STORM = "f) registration storm, 16 conns"
 SOAK = "g) soak"
 FAIRNESS = "h) fairness, user B beside user A's load"
+DEPOSITS = "i) deposits, 10k accounts, 64 conns"
+DEPOSIT_RATIO = 0.8
+MINIMAL = "minimal transfer (asyncpg)"
 # B's logins per round at rest and per round in A's storm: with 2 to warm and 2 rounds,
 # 42 of the 60 token attempts a minute B's address is allowed.
 LOGIN_SAMPLES = 10
@@ -73,6 +77,7 @@ TRANSFER_AT = {
     "baseline": ("/transfers", False),
     "http-limit": ("/api/v1/transfers", False),
 }
+DEPOSIT_AT = "/api/v1/accounts/{}/deposits"
 ACCOUNT_AT = {"hexbank": ("/api/v1/accounts", True), "baseline": ("/accounts", False)}
 BATCH_AT = "/api/v1/transfers/batch"
 TRANSFERS_PER_S = "transfers per second (higher is better)"
@@ -94,10 +99,13 @@ class Bench:
 
 @dataclass
 class DatabaseLimits:
-    """The raw-SQL ceilings of a) and b), measured before any server holds a pool."""
+    """The raw-SQL contenders of a) and b), measured before any server holds a pool: hexbank's
+    own statements over many accounts and over the hot spot, and the minimal transfer over
+    the hot spot."""
 
     many_accounts: Row
     hot_spot: Row
+    minimal_hot_spot: Row
 
 
 def hot_accounts(accounts: list[BenchAccount]) -> list[BenchAccount]:
@@ -114,8 +122,9 @@ def transfers_at_the_database_limit(
     database_url: str, accounts: list[BenchAccount], profile: Profile, log: Path
 ) -> DatabaseLimits:
     """a) and b), their ceilings: the same transfer as raw SQL on asyncpg (bench.db_limit),
-    locks in id order. Run before the servers start: their pools (20 a server) and 64 more
-    connections would pass max_connections=100."""
+    locks in id order; and b)'s minimal transfer (bench.minimal_transfer) on its own tables.
+    Run before the servers start: their pools (20 a server) and 64 more connections would
+    pass max_connections=100."""
     say("a) transfers over many accounts: the database limit, before any server holds a pool")
     begin("database limit (asyncpg)")
     calm(database_url)
@@ -134,7 +143,22 @@ def transfers_at_the_database_limit(
         note="raw SQL, no HTTP, the 10 hot accounts",
     )
     end(summary(hot))
-    return DatabaseLimits(many, hot)
+    say("b) hot-spot transfers among 10 accounts: the minimal transfer, 32 asyncpg tasks")
+    begin(MINIMAL)
+    calm(database_url)
+    minimal = database_limit(
+        HOT_SPOT,
+        database_url,
+        hot_accounts(accounts),
+        32,
+        profile,
+        log,
+        note="raw SQL, no HTTP: lock both rows, 2 updates, 1 insert, on its own tables",
+        module="bench.minimal_transfer",
+        contender=MINIMAL,
+    )
+    end(summary(minimal))
+    return DatabaseLimits(many, hot, minimal)
 
 
 def transfers_over_many_accounts(bench: Bench, limit: Row) -> Outcome:
@@ -172,8 +196,51 @@ def transfers_over_many_accounts(bench: Bench, limit: Row) -> Outcome:
     )
 
 
-def hot_spot_transfers(bench: Bench, limit: Row) -> Outcome:
-    """b) Transfers among 10 accounts: every request contends, crossing ones would deadlock."""
+def deposits_over_many_accounts(bench: Bench, at_64: list[Row]) -> Outcome:
+    """i) Deposits into every account, each by its owner: every deposit also moves the
+    currency's funding account, so without group commit they all queue on that one row.
+    Run right after a), whose hexbank transfers/s it is judged against, on the same data."""
+    say("i) deposits over many accounts, 64 connections")
+    begin(NAMES["hexbank"])
+    calm(bench.database_url)
+    requests = deposit_requests(bench.accounts, 5000, DEPOSIT_AT, bench.rng)
+    result, cpu = measure(bench.servers["hexbank"], requests, 64, bench.profile)
+    row = dataclasses.replace(
+        as_row(DEPOSITS, NAMES["hexbank"], result, cpu, "each into its owner's account"),
+        unit="deposits",
+    )
+    end(summary(row))
+    transfers = next(r for r in at_64 if r.contender == NAMES["hexbank"])
+    goal = DEPOSIT_RATIO * transfers.ok_per_s
+    return Outcome(
+        [row],
+        [
+            Check(
+                f"i) deposits >= {DEPOSIT_RATIO:g}x a)'s hexbank transfers/s",
+                f"{row.ok_per_s / max(transfers.ok_per_s, 1e-9):.2f}x "
+                f"({row.ok_per_s:,.0f} deposits/s vs {transfers.ok_per_s:,.0f} transfers/s)",
+                row.ok_per_s >= goal,
+            )
+        ],
+        panels=[
+            Panel(
+                DEPOSITS,
+                "money movements per second (higher is better)",
+                [
+                    Bar("hexbank: deposits", row.contender, row.ok_per_s),
+                    Bar("hexbank: a)'s transfers", transfers.contender, transfers.ok_per_s),
+                ],
+                [Goal(goal, f"goal: {DEPOSIT_RATIO:g}x a)'s transfers")],
+            )
+        ],
+    )
+
+
+def hot_spot_transfers(bench: Bench, limit: Row, minimal: Row) -> Outcome:
+    """b) Transfers among 10 accounts: every request contends, crossing ones would deadlock.
+    Judged against the database limit (hexbank's own statements as raw SQL) and the minimal
+    transfer (the least a transfer can do, one commit each): group commit decides a group
+    under one lock round and one commit, so it can beat both."""
     say("b) hot-spot transfers among 10 accounts, 32 connections")
     hot = hot_accounts(bench.accounts)
     ours, base = [
@@ -181,7 +248,7 @@ def hot_spot_transfers(bench: Bench, limit: Row) -> Outcome:
         for name in ("hexbank", "baseline")
     ]
     return Outcome(
-        [ours, base, limit],
+        [ours, base, limit, minimal],
         [
             Check(
                 "b) hot spot: zero 5xx",
@@ -193,10 +260,20 @@ def hot_spot_transfers(bench: Bench, limit: Row) -> Outcome:
                 _times(ours.ok_per_s, limit.ok_per_s),
                 ours.ok_per_s >= limit.ok_per_s,
             ),
+            Check(
+                "b) hot spot >= 1x the minimal transfer",
+                _times(ours.ok_per_s, minimal.ok_per_s),
+                ours.ok_per_s >= minimal.ok_per_s,
+            ),
         ],
         panels=[
             _throughput_panel(
-                HOT_SPOT, [ours, base, limit], [Goal(limit.ok_per_s, "goal: 1x database limit")]
+                HOT_SPOT,
+                [ours, base, limit, minimal],
+                [
+                    Goal(limit.ok_per_s, "goal: 1x database limit"),
+                    Goal(minimal.ok_per_s, "goal: 1x minimal transfer"),
+                ],
             )
         ],
     )
