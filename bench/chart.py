@@ -18,6 +18,7 @@ COLOURS = {
     "hexbank, group commit off": "#8fbfe8",
     "tutorial baseline": "#e07b39",
     "database limit (asyncpg)": "#4c9a2a",
+    "minimal transfer (asyncpg)": "#a3c98f",
     "HTTP limit (no DB)": "#9a7fc4",
 }
 OTHER = "#888888"
@@ -54,7 +55,7 @@ def chart(report: Report, path: Path) -> None:
 
     profile = report.facts.get("profile", "")
     fig.suptitle(
-        f"hexbank against its targets (issue 13): {profile} profile, one app worker each",
+        f"hexbank against its targets: {profile} profile, one app worker each",
         y=1 - 0.1 / height,
         va="top",
         fontsize=13,

@@ -205,10 +205,11 @@ async def _read_response(reader: asyncio.StreamReader) -> bytes:
     return head
 
 
-async def probe_latency(
+async def probe_latencies(
     url: str, path: str, duration_s: float, interval_s: float = 0.01
-) -> tuple[float, float, int]:
-    """p50 and p99 (ms) of a cheap request sent one at a time, for event-loop blocking."""
+) -> list[float]:
+    """The seconds of a cheap request sent one at a time, every `interval_s`, for event-loop
+    blocking."""
     host, port = url.split("://", 1)[1].rstrip("/").split(":")
     raw = Request("GET", path).raw(f"{host}:{port}")
     reader, writer = await asyncio.open_connection(host, int(port))
@@ -223,9 +224,4 @@ async def probe_latency(
             await asyncio.sleep(interval_s)
     finally:
         writer.close()
-    latencies.sort()
-    return (
-        latencies[len(latencies) // 2] * 1e3,
-        latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1e3,
-        len(latencies),
-    )
+    return latencies

@@ -33,6 +33,13 @@ class Profile:
     users: int
     accounts_per_user: int
     soak_transfers: int
+    # e) at one connection: the two servers take turns in this many segments (a multiple
+    # of 4: A B B A ...), each `segment_s` long after its own warm-up.
+    segments: int
+    segment_s: float
+    # f) the cheap request: this many slices at rest and in the storm, taking turns, each
+    # probed for `probe_s` (one request every 10 ms), after one storm slice not counted.
+    storm_slices: int
     probe_s: float
     # h) fairness: B's reads beside each of A's loads, in this many slices at rest and
     # under load, this many reads a slice; B's logins in this many rounds at rest and in
@@ -49,7 +56,10 @@ FULL = Profile(
     users=100,
     accounts_per_user=100,
     soak_transfers=100_000,
-    probe_s=8,
+    segments=8,
+    segment_s=4,
+    storm_slices=4,
+    probe_s=3,
     fairness_slices=8,
     fairness_samples=100,
     fairness_login_rounds=2,
@@ -61,7 +71,10 @@ QUICK = Profile(
     users=20,
     accounts_per_user=50,
     soak_transfers=5_000,
-    probe_s=3,
+    segments=16,
+    segment_s=1,
+    storm_slices=4,
+    probe_s=2,
     fairness_slices=3,
     fairness_samples=50,
     fairness_login_rounds=1,
@@ -148,15 +161,19 @@ def database_limit(
     profile: Profile,
     log: Path,
     note: str = "raw SQL, no HTTP",
+    *,
+    module: str = "bench.db_limit",
+    contender: str = "database limit (asyncpg)",
 ) -> Row:
-    """bench.db_limit run twice (warm-up, then measured) over `accounts` with `connections`
-    asyncpg tasks; its stderr goes to `log`."""
+    """A raw-SQL transfer module (bench.db_limit, hexbank's statements; bench.minimal_transfer,
+    the least a transfer can do) run twice (warm-up, then measured) over `accounts` with
+    `connections` asyncpg tasks; its stderr goes to `log`."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(str(a.id) for a in accounts))
     command = [
         sys.executable,
         "-m",
-        "bench.db_limit",
+        module,
         dsn(database_url),
         listing.name,
         str(connections),
@@ -167,13 +184,13 @@ def database_limit(
             with log.open("a") as output:
                 output.write(out.stderr)
             if out.returncode != 0:
-                raise RuntimeError(f"bench.db_limit failed; see {shown(log)}")
+                raise RuntimeError(f"{module} failed; see {shown(log)}")
     finally:
         os.unlink(listing.name)
     data = json.loads(out.stdout)
     return Row(
         scenario,
-        "database limit (asyncpg)",
+        contender,
         data["requests"] / data["duration_s"],
         data["p50_ms"],
         data["p99_ms"],

@@ -1,5 +1,5 @@
-"""Pools of pre-rendered requests the load generator replays: transfers, batches of transfers,
-account reads and registrations, built from the seeded accounts with a seeded random generator."""
+"""Pools of pre-rendered requests the load generator replays: transfers, deposits, batches of
+transfers, account reads and registrations, built from the seeded accounts with a seeded random generator."""
 
 from __future__ import annotations
 
@@ -28,6 +28,20 @@ def transfer_requests(
         ).encode()
         headers = {"Authorization": f"Bearer {source.token}"} if auth else {}
         requests.append(Request("POST", path, body, headers))
+    return requests
+
+
+def deposit_requests(
+    accounts: list[BenchAccount], count: int, path: str, rng: random.Random
+) -> list[Request]:
+    """Deposits of 1..100 into accounts at random, each sent with its owner's token (a user
+    deposits into their own accounts); `path` has one `{}` for the account id."""
+    requests = []
+    for _ in range(count):
+        account = rng.choice(accounts)
+        body = json.dumps({"amount": rng.randint(1, 100)}).encode()
+        headers = {"Authorization": f"Bearer {account.token}"}
+        requests.append(Request("POST", path.format(account.id), body, headers))
     return requests
 
 

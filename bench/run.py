@@ -46,6 +46,7 @@ from bench.scenarios import (
     account_reads,
     batched_transfers,
     cheap_request_during_registration_storm,
+    deposits_over_many_accounts,
     fairness,
     hot_spot_transfers,
     memory_over_soak,
@@ -95,13 +96,16 @@ def run(profile: Profile, ports: Mapping[str, int], folder: RunFolder) -> Report
             bench = Bench(running, accounts, profile, random.Random(2026), database_url)
             many_accounts = transfers_over_many_accounts(bench, limits.many_accounts)
             report.add(many_accounts)
-            report.add(hot_spot_transfers(bench, limits.hot_spot))
+            # i) is judged against a)'s transfers, so it runs next to them, on the same data.
+            deposits = deposits_over_many_accounts(bench, many_accounts.rows)
+            report.add(hot_spot_transfers(bench, limits.hot_spot, limits.minimal_hot_spot))
             report.add(batched_transfers(bench))
             report.add(account_reads(bench))
             report.add(transfer_latency(bench, many_accounts.rows))
             report.add(cheap_request_during_registration_storm(bench))
             report.add(memory_over_soak(bench))
             report.add(fairness(bench))
+            report.add(deposits)
         say("ledger: hexbank reconcile over everything the run wrote")
         report.facts["events outbox after the run"] = outbox_after_the_run(database_url)
         report.facts["ledger after the run"] = ledger_after_the_run(
