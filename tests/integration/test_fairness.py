@@ -129,3 +129,58 @@ async def test_a_busy_users_heavy_request_waits_its_turn_while_anothers_read_is_
             assert batched.status_code == 200, batched.text
             assert batched.json()["results"][0]["status"] == 201
             assert searched.status_code == 200, searched.text
+
+
+async def test_batches_into_one_account_queue_without_connections_while_a_bystander_is_served(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Eight payers' batches all pay into one merchant account. They wait their turn in the
+    scheduler, holding no pooled connection, instead of each waiting on the merchant's row
+    lock with one: with a pool of four that give up after half a second, a bystander who
+    shares no account with them is never answered 503."""
+    settings = {"HEXBANK_DB_POOL_SIZE": "4", "HEXBANK_DB_POOL_TIMEOUT_S": "0.5"}
+    with app_process(database_url, tmp_path, **settings) as (_, base):
+        async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+            _, merchant = await customer(http, base, "merchant", 0)
+            payers = [await customer(http, base, f"payer-{n}", 10**6) for n in range(8)]
+            bystander, own = await customer(http, base, "bystander", 10**6)
+            _, other = await customer(http, base, "bystander-payee", 0)
+
+            def batch(source: str) -> dict[str, object]:
+                item = {"from_account_id": source, "to_account_id": merchant, "amount": 1}
+                return {"transfers": [{**item, "currency": "EUR"}] * 300}
+
+            async def pay(auth: dict[str, str], source: str) -> list[int]:
+                answers = []
+                for _ in range(3):
+                    sent = await http.post(
+                        "/api/v1/transfers/batch", json=batch(source), headers=auth
+                    )
+                    answers.append(sent.status_code)
+                return answers
+
+            async def stand_by() -> list[int]:
+                statuses = []
+                for n in range(40):
+                    if n % 2:
+                        answer = await http.get(f"/api/v1/accounts/{own}", headers=bystander)
+                    else:
+                        body = {
+                            "from_account_id": own,
+                            "to_account_id": other,
+                            "amount": 1,
+                            "currency": "EUR",
+                        }
+                        answer = await http.post("/api/v1/transfers", json=body, headers=bystander)
+                    statuses.append(answer.status_code)
+                return statuses
+
+            paying = [asyncio.create_task(pay(auth, source)) for auth, source in payers]
+            standing_by = await stand_by()
+            batches = [status for answers in await asyncio.gather(*paying) for status in answers]
+            received = await http.get(f"/api/v1/accounts/{merchant}", headers=payers[0][0])
+
+    assert [s for s in standing_by if s >= 500] == [], standing_by
+    assert set(standing_by) <= {200, 201}, standing_by
+    assert batches.count(200) + batches.count(429) == len(batches), batches
+    assert received.status_code in (200, 404)

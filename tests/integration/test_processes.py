@@ -61,7 +61,11 @@ def app_process(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: answers_ready(process, base), f"`hexbank serve` to be ready on {base}")
+        wait_until(
+            lambda: answers_ready(process, base),
+            f"`hexbank serve` to be ready on {base}",
+            within_s=90,  # a loaded 2-core machine imports and migrates slowly
+        )
         yield process, base
     finally:
         if process.poll() is None:
