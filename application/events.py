@@ -134,12 +134,23 @@ def account_document(account: Account) -> dict[str, Any]:
     }
 
 
-def posting_events(posting: Posting, now: datetime) -> list[Event]:
-    """What a posting tells the world: the transfer's new state, and a reversed original."""
+def posting_events(posting: Posting, now: datetime, traceparent: str | None = None) -> list[Event]:
+    """What a posting tells the world: the transfer's new state, and a reversed original;
+    `traceparent`, the trace of the request that asked for it."""
     transfer = posting.transfer
     accounts = (AccountState.of(posting.source), AccountState.of(posting.destination))
     users = _users(accounts, transfer.created_by)
-    events = [Event(new_id(), _type_of(posting), now, transfer_document(transfer), accounts, users)]
+    events = [
+        Event(
+            new_id(),
+            _type_of(posting),
+            now,
+            transfer_document(transfer),
+            accounts,
+            users,
+            traceparent=traceparent,
+        )
+    ]
     if posting.amends is not None:
         events.append(
             Event(
@@ -149,6 +160,7 @@ def posting_events(posting: Posting, now: datetime) -> list[Event]:
                 transfer_document(posting.amends),
                 accounts,
                 users,
+                traceparent=traceparent,
             )
         )
     return events

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Final
 from uuid import UUID
@@ -332,9 +332,7 @@ class _Decision:
             postings.append(posting)
             results.append(ItemResult(transfer=posting.transfer))
             # Now, before a later command moves the same accounts again.
-            events += [
-                replace(event, traceparent=trace) for event in posting_events(posting, books.now)
-            ]
+            events += posting_events(posting, books.now, trace)
         self.postings += postings
         self.events += events
         if submission.batch:
