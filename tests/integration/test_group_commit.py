@@ -24,7 +24,9 @@ from application.group_commit import GroupCommit
 from application.receipts import TransferReceipt
 from application.teller import Teller
 from application.transfer_requests import TransferRequest
+from application.use_cases.deposit import Deposit
 from application.use_cases.transfer_funds import TransferFunds
+from application.use_cases.withdraw import Withdraw
 from application.write_pipeline import WritePipeline
 from domain.account import Account
 from domain.errors import DuplicateReference, IdempotencyKeyReused, InsufficientFunds
@@ -84,7 +86,7 @@ def group_writes_conflict(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(SqlAlchemyLedgerRepository, "record_many", conflicted)
 
 
-def transfers(container: Container, **options: Any) -> TransferFunds:
+def teller(container: Container, **options: Any) -> Teller:
     pipeline = WritePipeline(
         container.unit_of_work,
         container.clock(),
@@ -98,7 +100,11 @@ def transfers(container: Container, **options: Any) -> TransferFunds:
         max_group=options.pop("max_group", 1000),
         min_overlap=options.pop("min_overlap", 1),
     )
-    return TransferFunds(Teller(group_commit, container.unit_of_work))
+    return Teller(group_commit, container.unit_of_work)
+
+
+def transfers(container: Container, **options: Any) -> TransferFunds:
+    return TransferFunds(teller(container, **options))
 
 
 async def queued_behind_a_busy_slot(
@@ -397,3 +403,26 @@ async def test_a_group_without_a_database_answers_503_to_all_without_trying_each
     assert isinstance(answers[0], TransferReceipt)
     assert all(isinstance(answer, StorageUnavailable) for answer in answers[1:]), answers
     assert len(calls) == 2  # the lone one, the group: nobody was tried again alone
+
+
+async def test_deposits_and_withdrawals_queue_and_go_as_one_group(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every deposit and withdrawal moves the funding account: one group at a time, each
+    group one write, instead of one transaction each on the funding account's row."""
+    people = await customers(container, 3, 1_000)
+    gate = Gate(monkeypatch)
+    shared = teller(container)
+    deposit, withdraw = Deposit(shared), Withdraw(shared)
+    calls: list[Callable[[], Awaitable[TransferReceipt]]] = []
+    for user, account in people:
+        calls.append(partial(deposit, user, account, 100))
+        calls.append(partial(withdraw, user, account, 50))
+    calls.append(partial(withdraw, people[0][0], people[0][1], 10_000))  # more than it holds
+
+    answers = await queued_behind_a_busy_slot(gate, calls)
+
+    assert gate.groups == [5]  # the first alone, then one write for the rest but the refusal
+    assert isinstance(answers[-1], InsufficientFunds)
+    assert all(isinstance(answer, TransferReceipt) for answer in answers[:-1])
+    await assert_books_balance(container, people, 3 * 1_050)
