@@ -58,6 +58,27 @@ class TooManyRequests(ApplicationError):
     code = "too-many-requests"
 
 
+class InsufficientScope(ApplicationError):
+    """The API key does not hold the scope this route needs (`required_scope`)."""
+
+    code = "insufficient-scope"
+
+    def __init__(self, detail: str, required_scope: str) -> None:
+        super().__init__(detail)
+        self.required_scope = required_scope
+
+
+class RateLimited(ApplicationError):
+    """The API key sent more requests than HEXBANK_API_KEY_RATE per second (with a burst of
+    twice that) on this instance; retry after `Retry-After` seconds."""
+
+    code = "rate-limited"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+
 class ReadTimedOut(ApplicationError):
     """A read ran past HEXBANK_READ_STATEMENT_TIMEOUT_MS; narrow its filters and retry."""
 

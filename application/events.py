@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.account import Account
+from domain.api_key import ApiKey
 from domain.ids import new_id
 from domain.ledger import Posting
 from domain.transfer import Transfer, TransferKind, TransferStatus
@@ -36,6 +37,8 @@ EVENT_TYPES = frozenset(
         "account.unfrozen",
         "account.closed",
         "user.registered",
+        "api_key.created",
+        "api_key.revoked",
     }
 )
 
@@ -204,6 +207,28 @@ def user_registered(user: User, now: datetime) -> Event:
         "created_at": user.created_at.isoformat(),
     }
     return Event(new_id(), "user.registered", now, data, (), (user.id,))
+
+
+def api_key_document(key: ApiKey) -> dict[str, Any]:
+    """An API key as the API lists it: never its secret, nor the secret's hash."""
+    return {
+        "id": str(key.id),
+        "name": key.name,
+        "prefix": key.prefix,
+        "scopes": sorted(key.scopes),
+        "account_ids": None if key.account_ids is None else sorted(map(str, key.account_ids)),
+        "expires_at": None if key.expires_at is None else key.expires_at.isoformat(),
+        "created_at": key.created_at.isoformat(),
+        "last_used_at": None if key.last_used_at is None else key.last_used_at.isoformat(),
+    }
+
+
+def api_key_event(kind: str, key: ApiKey, now: datetime) -> Event:
+    """`api_key.created`, `api_key.revoked`: in its user's feed, touching no account."""
+    data = api_key_document(key)
+    if kind == "revoked":
+        data["revoked_at"] = now.isoformat()
+    return Event(new_id(), f"api_key.{kind}", now, data, (), (key.user_id,))
 
 
 def _type_of(posting: Posting) -> str:

@@ -172,3 +172,29 @@ class TooManyAccounts(DomainError):
     """The user already has as many open accounts as one user may (closed ones do not count)."""
 
     code = "too-many-accounts"
+
+
+class InvalidApiKey(DomainError):
+    """An API key request with a bad name, no scope, an expiry in the past or too many
+    accounts."""
+
+    code = "invalid-api-key"
+
+
+class ApiKeyNotFound(DomainError):
+    """No such API key among the caller's own; another user's key does not exist for them."""
+
+    code = "api-key-not-found"
+
+
+class ScopeEscalation(DomainError):
+    """A key may create keys only within what it holds: its scopes, its accounts, its
+    lifetime."""
+
+    code = "scope-escalation"
+
+
+class TooManyApiKeys(DomainError):
+    """The user has as many live API keys as allowed; revoke one first."""
+
+    code = "too-many-keys"

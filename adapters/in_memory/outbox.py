@@ -26,6 +26,7 @@ class InMemoryOutbox(Outbox):
         after: FeedPosition | None,
         types: Collection[str],
         limit: int,
+        accounts: Collection[UUID] | None = None,
     ) -> list[StoredEvent]:
         start = after or FeedPosition(0, 0)
         found = [
@@ -35,6 +36,7 @@ class InMemoryOutbox(Outbox):
             and (stored.position.transaction, stored.position.position)
             > (start.transaction, start.position)
             and (not types or stored.event.type in types)
+            and (accounts is None or any(state.id in accounts for state in stored.event.accounts))
         ]
         return found[:limit]
 

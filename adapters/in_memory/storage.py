@@ -8,6 +8,7 @@ from application.events import Event
 from application.ports.idempotency import StoredRequest
 from application.ports.outbox import FeedPosition, StoredEvent
 from domain.account import Account
+from domain.api_key import ApiKey
 from domain.transfer import LedgerEntry, Transfer
 from domain.user import User
 
@@ -29,6 +30,7 @@ class InMemoryStorage:
     delivered: set[UUID] = field(default_factory=set)
     leases: dict[UUID, datetime] = field(default_factory=dict)
     """Events a relay is publishing, until when."""
+    api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -45,11 +47,13 @@ class PendingChanges:
     delivered: set[UUID] = field(default_factory=set)
     leases: dict[UUID, datetime] = field(default_factory=dict)
     released: set[UUID] = field(default_factory=set)
+    api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
 
     def apply_to(self, storage: InMemoryStorage) -> None:
         storage.users.update(self.users)
         storage.accounts.update(self.accounts)
         storage.transfers.update(self.transfers)
+        storage.api_keys.update(self.api_keys)
         for entry in self.entries:
             storage.entries.setdefault(entry.account_id, []).append(entry)
         storage.requests.update(self.claims)
@@ -67,7 +71,7 @@ class PendingChanges:
     def release(self, storage: InMemoryStorage) -> None:
         """Free the claimed keys and forget every change."""
         storage.claimed_keys.difference_update(self.claims)
-        for changes in (self.users, self.accounts, self.transfers, self.claims):
+        for changes in (self.users, self.accounts, self.transfers, self.claims, self.api_keys):
             changes.clear()
         for added in (self.entries, self.events):
             added.clear()

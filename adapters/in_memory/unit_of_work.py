@@ -4,6 +4,7 @@ from types import TracebackType
 from typing import Self
 
 from adapters.in_memory.accounts import InMemoryAccountRepository
+from adapters.in_memory.api_keys import InMemoryApiKeyRepository
 from adapters.in_memory.idempotency import InMemoryIdempotencyStore
 from adapters.in_memory.ledger import InMemoryLedgerRepository
 from adapters.in_memory.outbox import InMemoryOutbox
@@ -23,6 +24,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.ledger = InMemoryLedgerRepository(storage, self._pending)
         self.idempotency = InMemoryIdempotencyStore(storage, self._pending)
         self.outbox = InMemoryOutbox(storage, self._pending)
+        self.api_keys = InMemoryApiKeyRepository(storage, self._pending)
 
     async def __aenter__(self) -> Self:
         return self

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -258,4 +259,38 @@ event_deliveries = Table(
     # A relay is publishing it until then: a lease, so a crashed relay's events come back.
     Column("claimed_until", Timestamp, nullable=True),
     Index("ix_event_deliveries_transaction_id_position", "transaction_id", "position"),
+)
+
+# API keys: only the SHA-256 of a secret is kept; `prefix` (its first characters, in clear) is
+# what a presented secret is looked up by. Rows are never deleted: a revoked key keeps its row.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("prefix", Text, nullable=False),
+    Column("secret_hash", LargeBinary, nullable=False),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("account_ids", ARRAY(Uuid), nullable=True),
+    Column("expires_at", Timestamp, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    Column("last_used_at", Timestamp, nullable=True),
+    Column("revoked_at", Timestamp, nullable=True),
+    UniqueConstraint("secret_hash"),
+    CheckConstraint("octet_length(secret_hash) = 32", name="secret_hash_sha256"),
+    CheckConstraint("char_length(name) BETWEEN 1 AND 80", name="name_length"),
+    CheckConstraint("cardinality(scopes) >= 1", name="scopes_present"),
+    CheckConstraint(
+        "account_ids IS NULL OR cardinality(account_ids) BETWEEN 1 AND 100",
+        name="account_ids_count",
+    ),
+    Index("ix_api_keys_prefix", "prefix"),
+    # A user's keys not revoked, in creation order: listed and counted against the limit.
+    Index(
+        "ix_api_keys_user_id_created_at",
+        "user_id",
+        "created_at",
+        postgresql_where=text("revoked_at IS NULL"),
+    ),
 )

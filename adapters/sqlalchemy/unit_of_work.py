@@ -6,6 +6,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.accounts import SqlAlchemyAccountRepository
+from adapters.sqlalchemy.api_keys import SqlAlchemyApiKeyRepository
 from adapters.sqlalchemy.engine import STATEMENT_TIMEOUT_MS
 from adapters.sqlalchemy.errors import translate, translated_errors
 from adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStore
@@ -69,6 +70,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.ledger = SqlAlchemyLedgerRepository(self._connection)
         self.idempotency = SqlAlchemyIdempotencyStore(self._connection)
         self.outbox = SqlAlchemyOutbox(self._connection)
+        self.api_keys = SqlAlchemyApiKeyRepository(self._connection)
         return self
 
     async def __aexit__(

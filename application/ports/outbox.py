@@ -47,8 +47,10 @@ class Outbox(Protocol):
         after: FeedPosition | None,
         types: Collection[str],
         limit: int,
+        accounts: Collection[UUID] | None = None,
     ) -> list[StoredEvent]:
-        """The user's committed events after `after`, oldest first (optionally of `types`)."""
+        """The user's committed events after `after`, oldest first (optionally of `types`;
+        with `accounts`, only those touching one of these accounts)."""
         ...
 
     async def claim_undelivered(

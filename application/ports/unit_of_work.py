@@ -5,6 +5,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from application.ports.accounts import AccountRepository
+from application.ports.api_keys import ApiKeyRepository
 from application.ports.idempotency import IdempotencyStore
 from application.ports.ledger import LedgerRepository
 from application.ports.outbox import Outbox
@@ -22,6 +23,7 @@ class UnitOfWork(Protocol):
     ledger: LedgerRepository
     idempotency: IdempotencyStore
     outbox: Outbox
+    api_keys: ApiKeyRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from application.cursors import decode_keyset, encode_keyset
@@ -28,7 +30,8 @@ def account_bytes(account: Account) -> int:
 class ListAccounts:
     """The caller's accounts, oldest first, a page at a time: keyed on (created_at, id), so a
     page never repeats or skips an account while new ones are opened. A page stops early
-    (with a cursor) once its accounts reach the byte budget."""
+    (with a cursor) once its accounts reach the byte budget. With `among` (an API key
+    restricted to some accounts, at most a hundred), only those of the caller's accounts."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, max_page_bytes: int) -> None:
         self._uow_factory = uow_factory
@@ -36,16 +39,30 @@ class ListAccounts:
         self._max_page_bytes = max_page_bytes
 
     async def __call__(
-        self, owner_id: UUID, *, limit: int = 100, cursor: str | None = None
+        self,
+        owner_id: UUID,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+        among: Collection[UUID] | None = None,
     ) -> AccountPage:
         if not 1 <= limit <= MAX_ACCOUNTS_PAGE:
             raise InvalidPage(f"A page holds 1 to {MAX_ACCOUNTS_PAGE} accounts.")
         start = None if cursor is None else decode_keyset(cursor)
         now = self._clock.now()
         async with self._uow_factory() as uow:
+            chosen: list[Account] | None = None
+            if among is not None:
+                found = await uow.accounts.get_many(among, at=now)
+                chosen = sorted(
+                    (account for account in found.values() if account.is_owned_by(owner_id)),
+                    key=_order,
+                )
 
             async def fetch(after: Account | None, count: int) -> list[Account]:
                 key = start if after is None else (after.created_at, after.id)
+                if chosen is not None:
+                    return [a for a in chosen if key is None or _order(a) > key][:count]
                 return await uow.accounts.list_owned_by(owner_id, at=now, limit=count, after=key)
 
             page = await fill_page(
@@ -54,3 +71,7 @@ class ListAccounts:
         last = page.items[-1] if page.items else None
         next_cursor = encode_keyset(last.created_at, last.id) if page.more and last else None
         return AccountPage(page.items, next_cursor)
+
+
+def _order(account: Account) -> tuple[datetime, UUID]:
+    return account.created_at, account.id

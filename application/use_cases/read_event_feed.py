@@ -38,7 +38,8 @@ class ReadEventFeed:
     """The caller's events (touching the caller's accounts, or the caller), oldest first, in
     commit order. Each event lists only the caller's own accounts: the store is asked which
     of the page's accounts those are (never for all of the caller's accounts). A page stops
-    early at the byte budget."""
+    early at the byte budget. With `accounts` (an API key restricted to some accounts), only
+    the events touching those of the caller's accounts, each naming only those."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, max_page_bytes: int) -> None:
         self._uow_factory = uow_factory
@@ -52,6 +53,7 @@ class ReadEventFeed:
         after: str | None = None,
         types: Collection[str] = (),
         limit: int = 50,
+        accounts: Collection[UUID] | None = None,
     ) -> EventPage:
         if not 1 <= limit <= MAX_EVENTS_PAGE:
             raise InvalidPage(f"A page holds 1 to {MAX_EVENTS_PAGE} events.")
@@ -63,13 +65,17 @@ class ReadEventFeed:
 
             async def fetch(last: StoredEvent | None, count: int) -> list[StoredEvent]:
                 position = start if last is None else last.position
-                return await uow.outbox.feed(user_id, after=position, types=types, limit=count)
+                return await uow.outbox.feed(
+                    user_id, after=position, types=types, limit=count, accounts=accounts
+                )
 
             page = await fill_page(
                 fetch, limit=limit, max_bytes=self._max_page_bytes, size_of=event_bytes
             )
             stored = page.items
             named = {state.id for entry in stored for state in entry.event.accounts}
+            if accounts is not None:
+                named &= set(accounts)
             mine = await uow.accounts.owned_among(user_id, named) if named else set()
         items = [entry.event.document(visible_accounts=mine) for entry in stored]
         if stored:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
@@ -13,7 +13,7 @@ from application.ports.ledger import TransferQuery
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.use_cases.get_account import owned_account
 from application.use_cases.get_statement import MAX_PAGE_SIZE
-from domain.errors import InvalidMetadata
+from domain.errors import AccountNotFound, InvalidMetadata
 from domain.metadata import METADATA_MAX_KEYS, require_metadata, require_reference
 from domain.transfer import Transfer, TransferKind, TransferStatus
 
@@ -55,6 +55,9 @@ class SearchTransfers:
     came with; it carries no filter itself, and a foreign one just pages elsewhere in the
     caller's own transfers. Without an account, the store finds the caller's accounts itself
     (none are loaded here). A page stops early (with a cursor) at the byte budget.
+
+    With `accounts` (an API key restricted to some accounts), only transfers touching those
+    of the caller's accounts; any other account asked for is not found, as a stranger's.
     """
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, max_page_bytes: int) -> None:
@@ -69,6 +72,7 @@ class SearchTransfers:
         *,
         limit: int = 50,
         cursor: str | None = None,
+        accounts: Collection[UUID] | None = None,
     ) -> TransferPage:
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidPage(f"A page holds 1 to {MAX_PAGE_SIZE} transfers.")
@@ -90,9 +94,17 @@ class SearchTransfers:
             created_after=filters.created_after,
             created_before=filters.created_before,
         )
+        account_id = filters.account_id
+        if accounts is not None and account_id is not None and account_id not in accounts:
+            raise AccountNotFound(f"Account {filters.account_id} not found.")
         async with self._uow_factory() as uow:
             if filters.account_id is not None:
                 await owned_account(uow, filters.account_id, user_id, at=now)
+            elif accounts is not None:
+                visible = await uow.accounts.owned_among(user_id, accounts)
+                if not visible:
+                    return TransferPage([], None)
+                query = replace(query, account_ids=tuple(sorted(visible)), owner_id=None)
 
             async def fetch(after: Transfer | None, count: int) -> list[Transfer]:
                 key = older_than if after is None else (after.created_at, after.id)
