@@ -27,7 +27,7 @@ from entrypoints.http.openapi import (
     operation_id,
 )
 from entrypoints.http.problems import install_problem_catalogue, install_problem_handlers
-from entrypoints.http.routers import accounts, events, health, transfers, users
+from entrypoints.http.routers import accounts, api_keys, events, health, transfers, users
 from entrypoints.http.turns import ReleaseTurn
 from entrypoints.observability.logging import configure_structlog
 from entrypoints.observability.metrics import Metrics
@@ -91,6 +91,7 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
     app.state.relay_metrics = RelayMetrics(app.state.metrics.registry)
     app.state.admission = container.admission()
     app.state.client_admission = container.client_admission()
+    app.state.key_rate = container.key_rate()
     app.state.token_refusal_delay_s = container.settings().token_refusal_delay_s
     install_problem_handlers(app)
     settings = container.settings()
@@ -114,6 +115,7 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
         accounts.router,
         transfers.router,
         events.router,
+        api_keys.router,
         health.router,
     ):
         app.include_router(router)

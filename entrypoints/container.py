@@ -29,9 +29,16 @@ from adapters.tenacity_retry import TenacityTransactionRetry
 from adapters.trace_context import current_traceparent
 from application.admission import Admission
 from application.group_commit import GroupCommit
+from application.key_rate import KeyRate
 from application.ports.attempt_limiter import AttemptPolicy
 from application.teller import Teller
 from application.throttle import Throttle, ThrottlePolicies
+from application.use_cases.api_keys import (
+    AuthenticateApiKey,
+    CreateApiKey,
+    ListApiKeys,
+    RevokeApiKey,
+)
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.close_account import CloseAccount
 from application.use_cases.deposit import Deposit
@@ -237,6 +244,32 @@ class Container(containers.DeclarativeContainer):
         tokens=token_issuer,
         clock=clock,
         recheck_after=providers.Factory(timedelta, seconds=settings.provided.auth_recheck_s),
+    )
+    authenticate_api_key = providers.Singleton(
+        AuthenticateApiKey,
+        uow_factory=read_unit_of_work.provider,
+        touch_uow_factory=unit_of_work.provider,
+        clock=clock,
+        cache_for=providers.Factory(timedelta, seconds=settings.provided.api_key_cache_s),
+        touch_every=providers.Factory(timedelta, seconds=settings.provided.api_key_touch_s),
+    )
+    # Per process: with several instances a key's effective rate is this times their number.
+    key_rate = providers.Singleton(KeyRate, rate=settings.provided.api_key_rate)
+    create_api_key = providers.Singleton(
+        CreateApiKey,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        retry=transaction_retry,
+        max_keys=settings.provided.api_keys_per_user,
+    )
+    list_api_keys = providers.Singleton(
+        ListApiKeys, uow_factory=read_unit_of_work.provider, clock=clock
+    )
+    revoke_api_key = providers.Singleton(
+        RevokeApiKey,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        forget=authenticate_api_key.provided.forget,
     )
     open_account = providers.Singleton(
         OpenAccount,

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from adapters.argon2_hasher import default_workers
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
+from domain.api_key import MAX_KEYS_PER_USER
 from domain.money import MAX_MINOR_UNITS
 
 MIN_JWT_SECRET_BYTES = 32
@@ -211,6 +212,35 @@ class Settings(BaseSettings):
         le=3600,
         description="How long a token's user, once found active, is trusted without a "
         "database read; a deactivation takes effect within this window. 0: every request.",
+    )
+    api_key_rate: float = Field(
+        default=200.0,
+        gt=0,
+        le=1_000_000,
+        description="Requests per second one API key may send, per instance (each process "
+        "counts on its own), with a burst of twice that; one more is refused 429 "
+        "`rate-limited` with Retry-After.",
+    )
+    api_keys_per_user: int = Field(
+        default=MAX_KEYS_PER_USER,
+        ge=1,
+        le=10_000,
+        description="Live API keys (neither revoked nor expired) one user may have; one more "
+        "is refused 409 `too-many-keys`.",
+    )
+    api_key_cache_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=5,
+        description="How long an API key, once found live, is trusted without a database "
+        "read: a revocation takes effect on every instance within this window (at most 5 s). "
+        "0: every request.",
+    )
+    api_key_touch_s: float = Field(
+        default=60.0,
+        ge=60,
+        le=86_400,
+        description="A key's `last_used_at` is written at most once in this many seconds.",
     )
 
     # OWASP's Argon2id baseline (19 MiB, 2 passes, 1 lane). Above 32 MiB glibc maps and

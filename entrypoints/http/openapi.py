@@ -60,6 +60,10 @@ TAGS: list[dict[str, Any]] = [
         "in batches, and back again (reversals); search them.",
     },
     {"name": "events", "description": "The feed of everything that happened to your accounts."},
+    {
+        "name": "api-keys",
+        "description": "Keys for machines: scoped, restricted to accounts, expiring, revocable.",
+    },
     {"name": "health", "description": "Liveness and readiness probes for orchestrators."},
 ]
 
@@ -76,6 +80,7 @@ reversals and an event feed.
 with your **email as `username`**. Send it as `Authorization: Bearer <access_token>` until
 `expires_in` seconds have passed. Swagger UI's **Authorize** button does exactly this.
 Operations marked with no security (registration, the token, health) need no token.
+A backend sends an **API key** (`POST /api/v1/api-keys`) the same way: `Bearer hxk_...`.
 
 **Amounts** are integers in the currency's **minor units**: `10000` in EUR is 100.00 EUR,
 `500` in JPY is 500 yen. There are no fractions and no floats.

@@ -34,6 +34,9 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.DuplicateReference: 409,
     domain_errors.AccountNotEmpty: 409,
     domain_errors.TooManyAccounts: 409,
+    domain_errors.TooManyApiKeys: 409,
+    domain_errors.ScopeEscalation: 403,
+    domain_errors.ApiKeyNotFound: 404,
     domain_errors.NotPayer: 403,
     domain_errors.NotPayee: 403,
     domain_errors.AccountNotFound: 404,
@@ -44,6 +47,8 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     # 401 is reserved there for a client that failed to authenticate (hexbank has no clients).
     app_errors.InvalidCredentials: 400,
     app_errors.InvalidToken: 401,
+    app_errors.InsufficientScope: 403,
+    app_errors.RateLimited: 429,
     app_errors.InvalidPage: 422,
     app_errors.TooManyAttempts: 429,
     app_errors.TooManyRequests: 429,
@@ -239,8 +244,10 @@ def answer(
         headers["WWW-Authenticate"] = "Bearer"
     if (retry_after := RETRY_AFTER_S.get(type(error))) is not None:
         headers["Retry-After"] = retry_after
-    if isinstance(error, app_errors.TooManyAttempts):
+    if isinstance(error, app_errors.TooManyAttempts | app_errors.RateLimited):
         headers["Retry-After"] = str(error.retry_after_s)
+    if isinstance(error, app_errors.InsufficientScope):
+        extensions["required_scope"] = error.required_scope
     # A refusal restored for an idempotent replay says so, like a replayed success does.
     # getattr: an error class without the attribute is simply not a replay.
     if getattr(error, "replayed", False):

@@ -7,6 +7,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from application.admission import Turn
 
 _TURN = "hexbank.turn"
+_RATE = "hexbank.rate"
 
 
 def hold_turn(scope: Scope, turn: Turn) -> None:
@@ -21,12 +22,21 @@ def release_turn(scope: Scope) -> None:
         turn.release()
 
 
+def note_rate(scope: Scope, headers: dict[str, str]) -> None:
+    """Headers for the request's answer, whatever it turns out to be (an API key's
+    RateLimit-*): written by `ReleaseTurn` as the answer starts."""
+    scope[_RATE] = headers
+
+
 class ReleaseTurn:
     """The request's turn, taken by the `current_user` dependency, is given back just before
     the last byte of its answer is sent (so a client that waits for its answer before the
     next request never meets its own finished one still counted), or when the app returns
     without one: failed, or past the deadline, whose 503 went out while its work went on.
-    Cheaper than a `yield` dependency, and it runs however the app ends."""
+    Cheaper than a `yield` dependency, and it runs however the app ends.
+
+    It also adds the headers noted for the answer (`note_rate`), on errors too: it already
+    sees every message, so this costs one lookup instead of another middleware."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -35,6 +45,9 @@ class ReleaseTurn:
         async def send_releasing(message: Message) -> None:
             if message["type"] == "http.response.body" and not message.get("more_body", False):
                 release_turn(scope)
+            elif message["type"] == "http.response.start" and _RATE in scope:
+                extra = [(k.lower().encode(), v.encode()) for k, v in scope[_RATE].items()]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
             await send(message)
 
         try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from application.use_cases.close_account import CloseAccount
 from application.use_cases.deposit import Deposit
@@ -15,7 +15,15 @@ from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE, ListAccounts
 from application.use_cases.open_account import OpenAccount
 from application.use_cases.update_account import AccountChanges, UpdateAccount
 from application.use_cases.withdraw import Withdraw
-from entrypoints.http.dependencies import AppMetrics, CurrentUser, IdempotencyKeyHeader, provided
+from entrypoints.http.dependencies import (
+    AccountsReader,
+    AccountsWriter,
+    AppMetrics,
+    IdempotencyKeyHeader,
+    MoneyWriter,
+    grant_of,
+    provided,
+)
 from entrypoints.http.problems import problem_responses
 from entrypoints.http.receipts import note_receipt
 from entrypoints.http.schemas import (
@@ -37,8 +45,9 @@ from entrypoints.http.schemas import (
 router = APIRouter(
     prefix="/api/v1/accounts",
     tags=["accounts"],
-    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline.
-    responses=problem_responses(429, 503),
+    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline;
+    # 403 `insufficient-scope` to an API key without the route's scope.
+    responses=problem_responses(403, 429, 503),
 )
 
 
@@ -47,7 +56,7 @@ router = APIRouter(
 )
 async def open_account(
     body: OpenAccountIn,
-    user: CurrentUser,
+    user: AccountsWriter,
     open_account: Annotated[OpenAccount, provided(lambda c: c.open_account)],
 ) -> AccountOut:
     return AccountOut.of(
@@ -57,7 +66,8 @@ async def open_account(
 
 @router.get("", response_model=AccountListOut, responses=problem_responses(401, 422))
 async def list_accounts(
-    user: CurrentUser,
+    request: Request,
+    user: AccountsReader,
     list_accounts: Annotated[ListAccounts, provided(lambda c: c.list_accounts)],
     limit: Annotated[int, Query(ge=1, le=MAX_ACCOUNTS_PAGE)] = 100,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -65,7 +75,9 @@ async def list_accounts(
     """Your accounts, oldest first; pass `next_cursor` back as `cursor` for the next page. A
     page may hold fewer than `limit` accounts (large names and metadata fill it sooner);
     only a null `next_cursor` means the end."""
-    page = await list_accounts(user.id, limit=limit, cursor=cursor)
+    page = await list_accounts(
+        user.id, limit=limit, cursor=cursor, among=grant_of(request).account_ids
+    )
     return AccountListOut(
         items=[AccountOut.of(account) for account in page.items], next_cursor=page.next_cursor
     )
@@ -74,7 +86,7 @@ async def list_accounts(
 @router.get("/{account_id}", response_model=AccountOut, responses=problem_responses(401, 404, 422))
 async def get_account(
     account_id: UUID,
-    user: CurrentUser,
+    user: AccountsReader,
     get_account: Annotated[GetAccount, provided(lambda c: c.get_account)],
 ) -> AccountOut:
     return AccountOut.of(await get_account(user.id, account_id))
@@ -86,7 +98,7 @@ async def get_account(
 async def update_account(
     account_id: UUID,
     body: AccountPatchIn,
-    user: CurrentUser,
+    user: AccountsWriter,
     update: Annotated[UpdateAccount, provided(lambda c: c.update_account)],
 ) -> AccountOut:
     """Change the name and the metadata only (merge: a key set to null is removed); money
@@ -106,7 +118,7 @@ async def update_account(
 )
 async def close_account(
     account_id: UUID,
-    user: CurrentUser,
+    user: AccountsWriter,
     close: Annotated[CloseAccount, provided(lambda c: c.close_account)],
 ) -> AccountOut:
     """Close an account with a zero balance and no open holds; it refuses every movement
@@ -119,7 +131,7 @@ async def close_account(
 )
 async def balance_at(
     account_id: UUID,
-    user: CurrentUser,
+    user: AccountsReader,
     balance_at: Annotated[GetBalanceAt, provided(lambda c: c.get_balance_at)],
     at: Annotated[Moment | None, Query(description="RFC 3339 instant; default: now.")] = None,
 ) -> BalanceOut:
@@ -135,7 +147,7 @@ async def balance_at(
 )
 async def get_account_summary(
     account_id: UUID,
-    user: CurrentUser,
+    user: AccountsReader,
     summarize: Annotated[GetAccountSummary, provided(lambda c: c.get_account_summary)],
 ) -> AccountSummaryOut:
     return AccountSummaryOut.of(await summarize(user.id, account_id))
@@ -150,7 +162,7 @@ async def get_account_summary(
 async def deposit(
     account_id: UUID,
     body: DepositIn,
-    user: CurrentUser,
+    user: MoneyWriter,
     response: Response,
     deposit: Annotated[Deposit, provided(lambda c: c.deposit)],
     metrics: AppMetrics,
@@ -177,7 +189,7 @@ async def deposit(
 async def withdraw(
     account_id: UUID,
     body: WithdrawalIn,
-    user: CurrentUser,
+    user: MoneyWriter,
     response: Response,
     withdraw: Annotated[Withdraw, provided(lambda c: c.withdraw)],
     metrics: AppMetrics,
@@ -204,7 +216,7 @@ async def withdraw(
 )
 async def list_entries(
     account_id: UUID,
-    user: CurrentUser,
+    user: AccountsReader,
     get_statement: Annotated[GetStatement, provided(lambda c: c.get_statement)],
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,

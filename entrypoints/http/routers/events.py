@@ -2,18 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from application.use_cases.read_event_feed import MAX_EVENTS_PAGE, ReadEventFeed
-from entrypoints.http.dependencies import CurrentUser, provided
+from entrypoints.http.dependencies import EventsReader, grant_of, provided
 from entrypoints.http.problems import problem_responses
 
 router = APIRouter(
     prefix="/api/v1/events",
     tags=["events"],
-    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline.
-    responses=problem_responses(429, 503),
+    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline;
+    # 403 `insufficient-scope` to an API key without the route's scope.
+    responses=problem_responses(403, 429, 503),
 )
 
 
@@ -30,7 +31,8 @@ class EventFeedOut(BaseModel):
 
 @router.get("", response_model=EventFeedOut, responses=problem_responses(401, 422))
 async def read_events(
-    user: CurrentUser,
+    request: Request,
+    user: EventsReader,
     feed: Annotated[ReadEventFeed, provided(lambda c: c.read_event_feed)],
     after: Annotated[str | None, Query(max_length=512)] = None,
     event_type: Annotated[
@@ -39,5 +41,6 @@ async def read_events(
     limit: Annotated[int, Query(ge=1, le=MAX_EVENTS_PAGE)] = 50,
 ) -> EventFeedOut:
     """Your events (touching your accounts, or you), in commit order, oldest first."""
-    page = await feed(user.id, after=after, types=event_type or (), limit=limit)
+    accounts = grant_of(request).account_ids
+    page = await feed(user.id, after=after, types=event_type or (), limit=limit, accounts=accounts)
     return EventFeedOut(items=page.items, next_cursor=page.next_cursor)

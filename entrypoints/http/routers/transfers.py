@@ -15,8 +15,19 @@ from application.use_cases.search_transfers import SearchTransfers, TransferFilt
 from application.use_cases.transfer_batch import TransferBatch
 from application.use_cases.transfer_funds import TransferFunds
 from application.use_cases.void_hold import VoidHold
+from domain.api_key import Scope
 from domain.transfer import TransferKind, TransferStatus
-from entrypoints.http.dependencies import AppMetrics, CurrentUser, IdempotencyKeyHeader, provided
+from domain.user import User
+from entrypoints.http.dependencies import (
+    AppMetrics,
+    IdempotencyKeyHeader,
+    MoneyWriter,
+    TransfersReader,
+    caller,
+    grant_of,
+    provided,
+    require_sees,
+)
 from entrypoints.http.problems import problem_responses, refusal_details
 from entrypoints.http.receipts import REPLAYED, note_receipt
 from entrypoints.http.schemas import (
@@ -37,8 +48,9 @@ from entrypoints.http.schemas import (
 router = APIRouter(
     prefix="/api/v1/transfers",
     tags=["transfers"],
-    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline.
-    responses=problem_responses(429, 503),
+    # Every route: 429 past its user's (or address's) cap, 503 past the request deadline;
+    # 403 `insufficient-scope` to an API key without the route's scope.
+    responses=problem_responses(403, 429, 503),
 )
 
 
@@ -64,7 +76,8 @@ def _request(body: TransferIn) -> TransferRequest:
 )
 async def transfer_funds(
     body: TransferIn,
-    user: CurrentUser,
+    request: Request,
+    user: MoneyWriter,
     response: Response,
     transfer: Annotated[TransferFunds, provided(lambda c: c.transfer_funds)],
     metrics: AppMetrics,
@@ -72,6 +85,7 @@ async def transfer_funds(
 ) -> TransferOut:
     """Move money now, or with `pending: true` place a hold (a two-phase transfer): the
     amount is reserved on the source until the hold is posted, voided or expires."""
+    require_sees(request, body.from_account_id)
     receipt = await transfer(user.id, _request(body), idempotency_key)
     note_receipt(receipt, response, metrics)
     return TransferOut.of(receipt.transfer)
@@ -88,7 +102,8 @@ async def transfer_funds(
 )
 async def transfer_batch(
     body: BatchIn,
-    user: CurrentUser,
+    request: Request,
+    user: MoneyWriter,
     response: Response,
     batch: Annotated[TransferBatch, provided(lambda c: c.transfer_batch)],
     metrics: AppMetrics,
@@ -96,7 +111,9 @@ async def transfer_batch(
 ) -> BatchOut | JSONResponse:
     """Up to 1000 transfers in one database transaction, applied in order. Not atomic: 200
     with one result per item. Atomic: 201 with every transfer, or the first refused item's
-    problem with its `index`, and nothing moved."""
+    problem with its `index`, and nothing moved. An API key restricted to some accounts
+    pays from those only: an item paying from another makes the whole batch 404."""
+    require_sees(request, *(item.from_account_id for item in body.transfers))
     receipt = await batch(
         user.id,
         [_request(item) for item in body.transfers],
@@ -124,7 +141,7 @@ async def transfer_batch(
 @router.get("", response_model=TransferListOut, responses=problem_responses(401, 404, 422))
 async def search_transfers(
     request: Request,
-    user: CurrentUser,
+    user: TransfersReader,
     search: Annotated[SearchTransfers, provided(lambda c: c.search_transfers)],
     account_id: UUID | None = None,
     kind: TransferKind | None = None,
@@ -147,7 +164,8 @@ async def search_transfers(
         created_after=created_after,
         created_before=created_before,
     )
-    page = await search(user.id, filters, limit=limit, cursor=cursor)
+    accounts = grant_of(request).account_ids
+    page = await search(user.id, filters, limit=limit, cursor=cursor, accounts=accounts)
     return TransferListOut(
         items=[TransferOut.of(transfer) for transfer in page.items], next_cursor=page.next_cursor
     )
@@ -167,7 +185,7 @@ def metadata_filters(request: Request) -> dict[str, str]:
 )
 async def get_transfer(
     transfer_id: UUID,
-    user: CurrentUser,
+    user: Annotated[User, caller(Scope.TRANSFERS_READ, transfer_side="either")],
     get_transfer: Annotated[GetTransfer, provided(lambda c: c.get_transfer)],
 ) -> TransferOut:
     return TransferOut.of(await get_transfer(user.id, transfer_id))
@@ -180,7 +198,7 @@ async def get_transfer(
 )
 async def post_hold(
     transfer_id: UUID,
-    user: CurrentUser,
+    user: Annotated[User, caller(Scope.MONEY_WRITE, transfer_side="from")],
     response: Response,
     post: Annotated[PostHold, provided(lambda c: c.post_hold)],
     metrics: AppMetrics,
@@ -201,7 +219,7 @@ async def post_hold(
 )
 async def void_hold(
     transfer_id: UUID,
-    user: CurrentUser,
+    user: Annotated[User, caller(Scope.MONEY_WRITE, transfer_side="from")],
     response: Response,
     void: Annotated[VoidHold, provided(lambda c: c.void_hold)],
     metrics: AppMetrics,
@@ -221,7 +239,7 @@ async def void_hold(
 )
 async def reverse_transfer(
     transfer_id: UUID,
-    user: CurrentUser,
+    user: Annotated[User, caller(Scope.MONEY_WRITE, transfer_side="to")],
     response: Response,
     reverse: Annotated[ReverseTransfer, provided(lambda c: c.reverse_transfer)],
     metrics: AppMetrics,
