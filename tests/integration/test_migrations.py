@@ -4,6 +4,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
+import asyncpg
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -216,3 +218,51 @@ async def _events(url: str, statement: str, *arguments: object) -> list[tuple[ob
     finally:
         await connection.close()
     return [tuple(row) for row in rows]
+
+
+def test_0009_adds_api_keys_to_a_database_with_users_and_removes_only_them(
+    postgres_url: str,
+) -> None:
+    """Existing users keep every row across 0009 both ways; a key written after it belongs to
+    one of them (a key for no user is refused), and going back drops the keys alone."""
+    name = unique_name("hexbank_api_keys")
+    asyncio.run(create_database(postgres_url, name))
+    url = with_database(postgres_url, name)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    user_id = uuid4()
+    try:
+        migrations.upgrade(url, "0008")
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO users (id, email, full_name, password_hash, is_active, created_at)"
+                " VALUES ($1, 'ada@example.com', 'Ada', 'hash', true, $2)",
+                user_id,
+                at,
+            )
+        )
+        migrations.upgrade(url)
+        assert schema_difference(url)[0] == []
+        insert_key = (
+            "INSERT INTO api_keys (id, user_id, name, prefix, secret_hash, scopes, created_at)"
+            " VALUES (gen_random_uuid(), $1, 'backend', 'hxk_abcdefgh', $2, $3, $4)"
+        )
+        asyncio.run(_events(url, insert_key, user_id, b"\x01" * 32, ["accounts:read"], at))
+        keys = asyncio.run(
+            _events(url, "SELECT user_id, scopes, revoked_at, last_used_at FROM api_keys")
+        )
+        assert keys == [(user_id, ["accounts:read"], None, None)]
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            asyncio.run(_events(url, insert_key, uuid4(), b"\x02" * 32, ["accounts:read"], at))
+        with pytest.raises(asyncpg.CheckViolationError):  # not a SHA-256
+            asyncio.run(_events(url, insert_key, user_id, b"\x03" * 16, ["accounts:read"], at))
+
+        migrations.downgrade(url, "0008")
+        _, tables = schema_difference(url)
+        assert "api_keys" not in tables
+        users = asyncio.run(_events(url, "SELECT id, email FROM users"))
+        assert users == [(user_id, "ada@example.com")]
+        migrations.upgrade(url)
+        assert asyncio.run(_events(url, "SELECT count(*) FROM api_keys")) == [(0,)]
+    finally:
+        asyncio.run(drop_database(postgres_url, name))
