@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated, NoReturn, TypeVar
 from uuid import UUID
 
@@ -23,8 +24,10 @@ from adapters.sqlalchemy import migrations
 from adapters.sqlalchemy.preflight import DatabaseUnusable, check_database
 from application.errors import ApplicationError, StorageUnavailable, TransientConflict
 from application.transfer_requests import TransferRequest
+from application.use_cases.api_keys import IssuedApiKey
 from application.use_cases.freeze_account import StatusChange
 from application.use_cases.register_user import Registration
+from domain.api_key import Scope
 from domain.errors import DomainError, EmailAlreadyRegistered
 from domain.user import normalize_full_name, require_valid_password
 from entrypoints import server
@@ -231,6 +234,68 @@ def create_user(
         return f"created user {user.email} ({user.id})"
 
     typer.echo(_run(register))
+
+
+@cli.command("create-api-key")
+def create_api_key(
+    email: str,
+    name: Annotated[str, typer.Option("--name", help="What the key is for.")],
+    scope: Annotated[
+        list[Scope],
+        typer.Option(
+            "--scope",
+            metavar="SCOPE",
+            help="Repeat for several: " + ", ".join(scope.value for scope in Scope) + ".",
+        ),
+    ],
+    account: Annotated[
+        list[UUID] | None,
+        typer.Option(
+            "--account", metavar="ID", help="Restrict the key to this account (repeatable)."
+        ),
+    ] = None,
+    expires_at: Annotated[
+        datetime | None,
+        typer.Option(
+            "--expires-at",
+            formats=["%Y-%m-%dT%H:%M:%S%z"],
+            metavar="TIME",
+            help="When the key stops working, e.g. 2027-01-01T00:00:00+00:00.",
+        ),
+    ] = None,
+) -> None:
+    """Create an API key for a user, as POST /api/v1/api-keys does. The secret is printed
+    once, alone on standard output; only its hash is kept."""
+    _refuse_early(lambda: EmailValidatorNormalizer().normalize(email))
+    normalized = EmailValidatorNormalizer().normalize(email)
+
+    async def create(container: Container) -> IssuedApiKey | None:
+        return await container.create_api_key().by_operator(
+            normalized, name=name, scopes=scope, account_ids=account or None, expires_at=expires_at
+        )
+
+    issued = _run(create)
+    if issued is None:
+        _refused(f"no user has the email {normalized}")
+    key = issued.key
+    typer.echo(
+        f"created API key {key.id} ({key.prefix}...) for {normalized}; the secret below is "
+        "shown this once",
+        err=True,
+    )
+    typer.echo(issued.secret)
+
+
+@cli.command("revoke-api-key")
+def revoke_api_key(key_id: UUID) -> None:
+    """Revoke an API key, whoever it belongs to: refused everywhere within
+    HEXBANK_API_KEY_CACHE_S. Revoking it again changes nothing (exit 0)."""
+
+    async def revoke(container: Container) -> str:
+        key = await container.revoke_api_key()(None, key_id)
+        return f"API key {key.id} is revoked"
+
+    typer.echo(_run(revoke))
 
 
 def _refuse_early(check: Callable[[], object]) -> None:

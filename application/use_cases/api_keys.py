@@ -84,6 +84,29 @@ class CreateApiKey:
         await self._retry.run(store)
         return IssuedApiKey(key, secret)
 
+    async def by_operator(
+        self,
+        email: str,
+        *,
+        name: str,
+        scopes: Collection[Scope],
+        account_ids: Collection[UUID] | None = None,
+        expires_at: datetime | None = None,
+    ) -> IssuedApiKey | None:
+        """A key for the user with this (normalized) email, as that user's own login would
+        create it; None when no user has that email."""
+        async with self._uow_factory() as uow:
+            user = await uow.users.get_by_email(email)
+        if user is None:
+            return None
+        return await self(
+            Principal.logged_in(user),
+            name=name,
+            scopes=scopes,
+            account_ids=account_ids,
+            expires_at=expires_at,
+        )
+
 
 class ListApiKeys:
     """The user's live keys (neither revoked nor expired), oldest first: at most the limit of

@@ -88,3 +88,54 @@ def test_relay_needs_events_on(database_url: str, tmp_path: Path) -> None:
     result = hexbank(database_url, tmp_path, "relay")  # the suite runs with HEXBANK_EVENTS=off
     assert result.returncode == 2
     assert "HEXBANK_EVENTS is off" in result.stderr
+
+
+async def test_an_operator_creates_an_api_key_that_works_and_revokes_it(
+    database_url: str, tmp_path: Path, container: Container
+) -> None:
+    user = await container.register_user()(Registration("key@example.com", "password1", "Key"))
+    account = await container.open_account()(user.id, "EUR")
+    created = hexbank(
+        database_url,
+        tmp_path,
+        "create-api-key",
+        "KEY@example.com",
+        "--name",
+        "payments",
+        "--scope",
+        "accounts:read",
+        "--scope",
+        "money:write",
+        "--account",
+        str(account.id),
+    )
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+    assert secret.startswith("hxk_")
+    assert secret not in created.stderr  # printed once
+    assert "shown this once" in created.stderr
+    principal = await container.authenticate_api_key()(secret)
+    assert principal.user.id == user.id
+    assert {scope.value for scope in principal.grant.scopes} == {"accounts:read", "money:write"}
+    assert principal.grant.account_ids == {account.id}
+    key_id = principal.api_key_id
+
+    revoked = hexbank(database_url, tmp_path, "revoke-api-key", str(key_id))
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.stdout.strip() == f"API key {key_id} is revoked"
+    assert await container.list_api_keys()(user.id) == []
+
+    unknown = hexbank(
+        database_url, tmp_path, "create-api-key", "nobody@example.com", "--name", "n",
+        "--scope", "accounts:read",
+    )  # fmt: skip
+    assert unknown.returncode == 1
+    assert "no user has the email nobody@example.com" in unknown.stderr
+    bad_scope = hexbank(
+        database_url, tmp_path, "create-api-key", "key@example.com", "--name", "n",
+        "--scope", "root",
+    )  # fmt: skip
+    assert bad_scope.returncode == 2
+    missing = hexbank(database_url, tmp_path, "revoke-api-key", str(user.id))
+    assert missing.returncode == 1
+    assert f"API key {user.id} not found." in missing.stderr
