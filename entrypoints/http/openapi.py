@@ -36,6 +36,9 @@ OPERATION_IDS: dict[str, str] = {
     "GET /api/v1/events": "events_list",
     "GET /health/live": "health_live",
     "GET /health/ready": "health_ready",
+    "POST /api/v1/api-keys": "api_keys_create",
+    "GET /api/v1/api-keys": "api_keys_list",
+    "DELETE /api/v1/api-keys/{key_id}": "api_keys_revoke",
 }
 """`METHOD /path` -> operationId, `resource_action`: the method names of generated clients."""
 
