@@ -117,7 +117,7 @@ async def test_an_operator_creates_an_api_key_that_works_and_revokes_it(
     principal = await container.authenticate_api_key()(secret)
     assert principal.user.id == user.id
     assert {scope.value for scope in principal.grant.scopes} == {"accounts:read", "money:write"}
-    assert principal.grant.account_ids == {account.id}
+    assert principal.grant.account_ids == frozenset({account.id})
     key_id = principal.api_key_id
 
     revoked = hexbank(database_url, tmp_path, "revoke-api-key", str(key_id))
