@@ -20,6 +20,9 @@ class InvalidCredentials(ApplicationError):
 
 
 class InvalidToken(ApplicationError):
+    """The bearer token is missing, malformed or expired, or an API key that is unknown,
+    revoked or expired: one answer for all, so none can be told from another."""
+
     code = "invalid-token"
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
-from application.events import api_key_event
+from application.events import AccountState, Event, api_key_event
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.api_key import ApiKey, Scope
+from domain.ids import new_id
 from domain.user import User
 from tests.contract.test_persistence_contract import NOW, saved_account, saved_user
 
@@ -108,3 +109,30 @@ async def test_an_uncommitted_key_does_not_exist(uow_factory: UnitOfWorkFactory)
         await uow.outbox.add([api_key_event("created", key, NOW)])
     async with uow_factory() as uow:
         assert await uow.api_keys.get(key.id) is None
+
+
+async def test_the_feed_of_a_restricted_key_holds_only_events_touching_its_accounts(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    user = await saved_user(uow_factory)
+    mine = await saved_account(uow_factory, user)
+    other = await saved_account(uow_factory, user)
+    key, _ = await saved_key(uow_factory, user)
+
+    def touching(*accounts: UUID) -> Event:
+        states = tuple(AccountState(account, 1, 0, 0, user.id) for account in accounts)
+        return Event(new_id(), "account.updated", NOW, {}, states, (user.id,))
+
+    events = [touching(mine.id), touching(other.id), touching(other.id, mine.id)]
+    async with uow_factory() as uow:
+        await uow.outbox.add([*events, api_key_event("created", key, NOW)])
+        await uow.commit()
+    async with uow_factory() as uow:
+        everything = await uow.outbox.feed(user.id, after=None, types=(), limit=10)
+        restricted = await uow.outbox.feed(
+            user.id, after=None, types=(), limit=10, accounts=[mine.id]
+        )
+        none = await uow.outbox.feed(user.id, after=None, types=(), limit=10, accounts=[uuid4()])
+    assert len(everything) == 4
+    assert [stored.event.id for stored in restricted] == [events[0].id, events[2].id]
+    assert none == []
