@@ -15,14 +15,14 @@ import asyncio
 import contextvars
 import copy
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from uuid import UUID
 
 from application.errors import StorageUnavailable, TransientConflict
-from application.events import Event, posting_events
+from application.events import Event, TraceContext, posting_events, untraced
 from application.moment import Moment
 from application.money_movement import (
     IDEMPOTENCY_KEY_TTL,
@@ -79,7 +79,7 @@ class GroupCommit:
         slots: int,
         max_group: int,
         min_overlap: int,
-        current_trace: Callable[[], str | None] = lambda: None,
+        current_trace: TraceContext = untraced,
         key_ttl: timedelta = IDEMPOTENCY_KEY_TTL,
     ) -> None:
         if slots < 1 or max_group < 1 or min_overlap < 1:
@@ -336,8 +336,7 @@ class GroupCommit:
                 continue
             postings.append(posting)
             trace = waiting.context.run(self._current_trace)
-            # Now, before a later transfer moves the same accounts again.
-            events += [replace(event, traceparent=trace) for event in posting_events(posting, now)]
+            events += posting_events(posting, now, traceparent=trace)
             answers[index] = TransferReceipt(posting.transfer)
             if waiting.key is not None:
                 outcomes.append((waiting.key, Outcome(transfer_id=posting.transfer.id)))

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
-from application.events import Event, posting_events
+from application.events import TraceContext, posting_events, untraced
 from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
@@ -47,13 +47,10 @@ class ItemResult:
 
 @dataclass(frozen=True, slots=True)
 class BatchDecision:
-    """What a batch decided: the postings to write, one result per item, in order, and the
-    events that report them, each built as its posting was decided (later items move the
-    same accounts again)."""
+    """What a batch decided: the postings to write, and one result per item, in order."""
 
     postings: Sequence[Posting]
     results: Sequence[ItemResult]
-    events: Sequence[Event]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +105,13 @@ class MoneyMovement:
         clock: Clock,
         retry: TransactionRetry,
         key_ttl: timedelta = IDEMPOTENCY_KEY_TTL,
+        trace: TraceContext = untraced,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._retry = retry
         self._key_ttl = key_ttl
+        self._trace = trace
 
     async def run(
         self,
@@ -127,7 +126,8 @@ class MoneyMovement:
 
         async def work(uow: UnitOfWork, moment: Moment) -> tuple[TransferReceipt, Outcome]:
             posting = await post(uow, moment)
-            await uow.ledger.record(posting, posting_events(posting, moment.now))
+            events = posting_events(posting, moment.now, traceparent=self._trace())
+            await uow.ledger.record(posting, events)
             return TransferReceipt(posting.transfer), Outcome(transfer_id=posting.transfer.id)
 
         key = scoped_key(user_id, idempotency_key, request)
@@ -145,7 +145,13 @@ class MoneyMovement:
 
         async def work(uow: UnitOfWork, moment: Moment) -> tuple[BatchReceipt, Outcome]:
             decision = await decide(uow, moment)
-            await uow.ledger.record_many(decision.postings, decision.events)
+            trace = self._trace()
+            events = [
+                event
+                for posting in decision.postings
+                for event in posting_events(posting, moment.now, traceparent=trace)
+            ]
+            await uow.ledger.record_many(decision.postings, events)
             items = tuple(_item_outcome(result) for result in decision.results)
             return BatchReceipt(tuple(decision.results)), Outcome(items=items)
 

@@ -14,7 +14,15 @@ from domain.errors import (
     InvalidHoldTimeout,
     TransferNotPending,
 )
-from domain.ledger import Posting, check_movement, entry_time, move
+from domain.ledger import (
+    HoldPlaced,
+    HoldPosted,
+    HoldVoided,
+    balances,
+    check_movement,
+    entry_time,
+    move,
+)
 from domain.metadata import Metadata
 from domain.money import Money
 from domain.transfer import MAX_HOLD_TIMEOUT, Transfer, TransferStatus
@@ -43,7 +51,7 @@ def place_hold(
     created_by: UUID | None = None,
     reference: str | None = None,
     metadata: Metadata | None = None,
-) -> Posting:
+) -> HoldPlaced:
     """Reserve `amount` on the source: its `held` grows, its balance does not, no entry."""
     check_movement(source, destination, amount, asked_by=created_by)
     source.held += amount.amount
@@ -61,7 +69,7 @@ def place_hold(
         metadata=dict(metadata or {}),
         created_by=created_by,
     )
-    return Posting(hold, source, destination)
+    return HoldPlaced(hold, source, destination, *balances(source, destination))
 
 
 def post_hold(
@@ -72,7 +80,7 @@ def post_hold(
     amount: int | None,
     now: datetime,
     asked_by: UUID | None = None,
-) -> Posting:
+) -> HoldPosted:
     """Post the hold (all of it by default): the entries are written now, under the hold's
     own id, and whatever was not posted is released. Both accounts must still take money
     (a payee that no longer can is refused as in a transfer)."""
@@ -87,14 +95,17 @@ def post_hold(
     source.held -= hold.amount
     after = replace(hold, status=TransferStatus.POSTED, posted_amount=posted)
     debit, credit = move(after, source, destination, posted, entry_time(now, source, destination))
-    return Posting(after, source, destination, debit, credit, replaces=hold)
+    return HoldPosted(after, source, destination, debit, credit, *balances(source, destination))
 
 
-def void_hold(hold: Transfer, *, source: Account, destination: Account, now: datetime) -> Posting:
+def void_hold(
+    hold: Transfer, *, source: Account, destination: Account, now: datetime
+) -> HoldVoided:
     """Release the whole hold; nothing is posted."""
     _require_pending(hold, now)
     source.held -= hold.amount
-    return Posting(replace(hold, status=TransferStatus.VOIDED), source, destination, replaces=hold)
+    voided = replace(hold, status=TransferStatus.VOIDED)
+    return HoldVoided(voided, source, destination, *balances(source, destination))
 
 
 def _require_pending(hold: Transfer, now: datetime) -> None:

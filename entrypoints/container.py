@@ -187,11 +187,14 @@ class Container(containers.DeclarativeContainer):
     transaction_retry = providers.Singleton(
         TenacityTransactionRetry, attempts=settings.provided.transfer_retry_attempts
     )
+    # Read where events are built: each carries the trace of the request it reports.
+    trace = providers.Object(current_traceparent)
     money_movement = providers.Singleton(
         MoneyMovement,
         uow_factory=unit_of_work.provider,
         clock=clock,
         retry=transaction_retry,
+        trace=trace,
     )
 
     throttle = providers.Singleton(
@@ -209,6 +212,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         retry=transaction_retry,
         throttle=throttle,
+        trace=trace,
     )
     authenticate = providers.Singleton(
         Authenticate,
@@ -231,6 +235,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         retry=transaction_retry,
         max_open_accounts=settings.provided.max_accounts_per_user,
+        trace=trace,
     )
     get_account = providers.Singleton(
         GetAccount, uow_factory=read_unit_of_work.provider, clock=clock
@@ -262,7 +267,7 @@ class Container(containers.DeclarativeContainer):
         slots=settings.provided.group_commit_slots,
         max_group=settings.provided.group_commit_max_size,
         min_overlap=settings.provided.group_commit_min_overlap,
-        current_trace=providers.Object(current_traceparent),
+        current_trace=trace,
     )
     transfer_funds = providers.Singleton(
         TransferFunds,
@@ -279,16 +284,16 @@ class Container(containers.DeclarativeContainer):
     void_hold = providers.Singleton(VoidHold, movement=money_movement)
     reverse_transfer = providers.Singleton(ReverseTransfer, movement=money_movement)
     update_account = providers.Singleton(
-        UpdateAccount, uow_factory=unit_of_work.provider, clock=clock
+        UpdateAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     close_account = providers.Singleton(
-        CloseAccount, uow_factory=unit_of_work.provider, clock=clock
+        CloseAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     freeze_account = providers.Singleton(
-        FreezeAccount, uow_factory=unit_of_work.provider, clock=clock
+        FreezeAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     unfreeze_account = providers.Singleton(
-        UnfreezeAccount, uow_factory=unit_of_work.provider, clock=clock
+        UnfreezeAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     search_transfers = providers.Singleton(
         SearchTransfers,

@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from application.events import Event, posting_events
 from application.moment import Moment
 from application.money_movement import (
     BatchDecision,
@@ -71,7 +70,6 @@ class TransferBatch:
             )
             postings: list[Posting] = []
             results: list[ItemResult] = []
-            events: list[Event] = []
             for index, item in enumerate(checked):
                 try:
                     if isinstance(item, DomainError):
@@ -86,9 +84,7 @@ class TransferBatch:
                     continue
                 postings.append(posting)
                 results.append(ItemResult(transfer=posting.transfer))
-                # Now, before a later item moves the same accounts again.
-                events.extend(posting_events(posting, moment.now))
-            return BatchDecision(postings, results, events)
+            return BatchDecision(postings, results)
 
         fingerprint = tuple(
             item.fingerprint() if isinstance(item, CheckedTransfer) else (item.code, item.detail)
