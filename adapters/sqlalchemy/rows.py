@@ -67,7 +67,7 @@ def _same(value: Any) -> Any:
 EVENTS_INSERT = (
     "INSERT INTO events (id, type, occurred_at, schema_version, data, accounts, user_ids,"
     " traceparent)"
-    " SELECT id, type, occurred_at, schema_version, data::jsonb, accounts::jsonb,"
+    " SELECT id, type, occurred_at, schema_version, data::json, accounts::json,"
     " string_to_array(user_ids, ',')::uuid[], traceparent"
     " FROM unnest(:e_ids, :e_types, :e_occurred_ats, :e_versions, :e_datas, :e_accounts,"
     " :e_user_ids, :e_traceparents)"

@@ -24,7 +24,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -238,8 +238,9 @@ events = Table(
     Column("type", Text, nullable=False),
     Column("occurred_at", Timestamp, nullable=False),
     Column("schema_version", Integer, nullable=False),
-    Column("data", JSONB, nullable=False),
-    Column("accounts", JSONB, nullable=False),
+    # json, not jsonb: written once, read whole, never searched inside (migration 0009).
+    Column("data", JSON, nullable=False),
+    Column("accounts", JSON, nullable=False),
     Column("user_ids", ARRAY(Uuid), nullable=False),
     Column("traceparent", Text, nullable=True),
     UniqueConstraint("id"),
