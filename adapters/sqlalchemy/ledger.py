@@ -14,7 +14,6 @@ from sqlalchemy import (
     Uuid,
     and_,
     bindparam,
-    cast,
     func,
     literal,
     or_,
@@ -40,7 +39,13 @@ from adapters.sqlalchemy.rows import (
     transfer_from_row,
     unnest_transfers,
 )
-from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers, written_in
+from adapters.sqlalchemy.tables import (
+    accounts,
+    ledger_entries,
+    sum_as_bigint,
+    transfers,
+    written_in,
+)
 from application.errors import TransientConflict
 from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
@@ -169,12 +174,6 @@ def _entry(row: Any) -> LedgerEntry:
         balance_after=row.balance_after,
         created_at=row.created_at,
     )
-
-
-def sum_as_bigint(expression: Any, where: Any = None) -> Any:
-    """SUM as a BIGINT, 0 over no rows; PostgreSQL's SUM(bigint) is NUMERIC otherwise."""
-    total = func.sum(expression) if where is None else func.sum(expression).filter(where)
-    return cast(func.coalesce(total, 0), BigInteger)
 
 
 _TRANSFER = select(transfers).where(transfers.c.id == bindparam("transfer_id"))

@@ -21,6 +21,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    cast,
+    func,
     literal_column,
     text,
 )
@@ -35,6 +37,12 @@ def written_in(value: str) -> ColumnElement[Any]:
     if not value.isidentifier():
         raise ValueError(f"{value!r} is not a constant of the schema")
     return literal_column(f"'{value}'")
+
+
+def sum_as_bigint(expression: Any, where: Any = None) -> Any:
+    """SUM as a BIGINT, 0 over no rows; PostgreSQL's SUM(bigint) is NUMERIC otherwise."""
+    total = func.sum(expression) if where is None else func.sum(expression).filter(where)
+    return cast(func.coalesce(total, 0), BigInteger)
 
 
 metadata = MetaData(
