@@ -118,30 +118,27 @@ def _record_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict
     balance after the last posting that moved it."""
     new: dict[UUID, Transfer] = {}
     changed: dict[UUID, Transfer] = {}
-    entries: list[LedgerEntry] = []
-    final: dict[UUID, Balance] = {}
+    moved: list[Moved | Reversed | HoldPosted] = []
 
-    def keep(transfer: Transfer, *, is_new: bool) -> None:
-        (new if is_new or transfer.id in new else changed)[transfer.id] = transfer
+    def change(transfer: Transfer) -> None:
+        (new if transfer.id in new else changed)[transfer.id] = transfer
 
     for posting in postings:
         match posting:
             case Moved() | HoldPlaced():
-                keep(posting.transfer, is_new=True)
+                new[posting.transfer.id] = posting.transfer
             case Reversed(original=original):
-                keep(posting.transfer, is_new=True)
-                keep(original, is_new=False)
+                new[posting.transfer.id] = posting.transfer
+                change(original)
             case HoldPosted() | HoldVoided():
-                keep(posting.transfer, is_new=False)
-        match posting:
-            case (
-                Moved(debit=debit, credit=credit)
-                | Reversed(debit=debit, credit=credit)
-                | (HoldPosted(debit=debit, credit=credit))
-            ):
-                entries += (debit, credit)
-                for balance in (posting.source_after, posting.destination_after):
-                    final[balance.account_id] = balance
+                change(posting.transfer)
+        if not isinstance(posting, HoldPlaced | HoldVoided):
+            moved.append(posting)
+    entries = [entry for posting in moved for entry in (posting.debit, posting.credit)]
+    final: dict[UUID, Balance] = {}
+    for posting in moved:  # in order: an account's last posting leaves its balance
+        final[posting.source_after.account_id] = posting.source_after
+        final[posting.destination_after.account_id] = posting.destination_after
     updated = list(changed.values())
     return {
         **transfer_columns(new.values(), "n_"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import ARRAY, DateTime, Integer, Text, Uuid, bindparam
@@ -19,8 +20,8 @@ TRANSFER_FIELDS = tuple(field.name for field in fields(Transfer))
 """A transfer's fields are its row's columns, by name (a unit test holds them together)."""
 _FROM_COLUMN: dict[str, Any] = {"kind": TransferKind, "status": TransferStatus, "metadata": dict}
 _TO_COLUMN: dict[str, Any] = {
-    "kind": lambda kind: kind.value,
-    "status": lambda status: status.value,
+    "kind": attrgetter("value"),
+    "status": attrgetter("value"),
     "metadata": json.dumps,
 }
 
@@ -36,10 +37,12 @@ def transfer_columns(rows: Iterable[Transfer], prefix: str) -> dict[str, list[An
     """Transfers as one array per column, the bound values of `unnest_transfers(prefix)`
     (metadata as JSON text)."""
     listed = list(rows)
-    return {
-        prefix + name: [_TO_COLUMN.get(name, _same)(getattr(t, name)) for t in listed]
-        for name in TRANSFER_FIELDS
-    }
+    columns = {}
+    for name in TRANSFER_FIELDS:
+        values = list(map(attrgetter(name), listed))
+        encode = _TO_COLUMN.get(name)
+        columns[prefix + name] = values if encode is None else list(map(encode, values))
+    return columns
 
 
 def unnest_transfers(prefix: str) -> str:
