@@ -125,15 +125,20 @@ def _record_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict
 
     for posting in postings:
         match posting:
-            case Moved() | HoldPlaced():
+            case Moved():
+                new[posting.transfer.id] = posting.transfer
+                moved.append(posting)
+            case HoldPlaced():
                 new[posting.transfer.id] = posting.transfer
             case Reversed(original=original):
                 new[posting.transfer.id] = posting.transfer
                 change(original)
-            case HoldPosted() | HoldVoided():
+                moved.append(posting)
+            case HoldPosted():
                 change(posting.transfer)
-        if not isinstance(posting, HoldPlaced | HoldVoided):
-            moved.append(posting)
+                moved.append(posting)
+            case HoldVoided():
+                change(posting.transfer)
     entries = [entry for posting in moved for entry in (posting.debit, posting.credit)]
     final: dict[UUID, Balance] = {}
     for posting in moved:  # in order: an account's last posting leaves its balance
