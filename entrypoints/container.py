@@ -188,12 +188,14 @@ class Container(containers.DeclarativeContainer):
     transaction_retry = providers.Singleton(
         TenacityTransactionRetry, attempts=settings.provided.transfer_retry_attempts
     )
+    # Read where events are built: each carries the trace of the request it reports.
+    trace = providers.Object(current_traceparent)
     write_pipeline = providers.Singleton(
         WritePipeline,
         uow_factory=unit_of_work.provider,
         clock=clock,
         retry=transaction_retry,
-        current_trace=providers.Object(current_traceparent),
+        current_trace=trace,
     )
     group_commit = providers.Singleton(
         GroupCommit,
@@ -222,6 +224,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         retry=transaction_retry,
         throttle=throttle,
+        trace=trace,
     )
     authenticate = providers.Singleton(
         Authenticate,
@@ -244,6 +247,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         retry=transaction_retry,
         max_open_accounts=settings.provided.max_accounts_per_user,
+        trace=trace,
     )
     get_account = providers.Singleton(
         GetAccount, uow_factory=read_unit_of_work.provider, clock=clock
@@ -281,16 +285,16 @@ class Container(containers.DeclarativeContainer):
     void_hold = providers.Singleton(VoidHold, teller=teller)
     reverse_transfer = providers.Singleton(ReverseTransfer, teller=teller)
     update_account = providers.Singleton(
-        UpdateAccount, uow_factory=unit_of_work.provider, clock=clock
+        UpdateAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     close_account = providers.Singleton(
-        CloseAccount, uow_factory=unit_of_work.provider, clock=clock
+        CloseAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     freeze_account = providers.Singleton(
-        FreezeAccount, uow_factory=unit_of_work.provider, clock=clock
+        FreezeAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     unfreeze_account = providers.Singleton(
-        UnfreezeAccount, uow_factory=unit_of_work.provider, clock=clock
+        UnfreezeAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     search_transfers = providers.Singleton(
         SearchTransfers,

@@ -484,23 +484,9 @@ class TransferOut(BaseModel):
 
     @classmethod
     def of(cls, transfer: Transfer) -> TransferOut:
-        return cls(
-            id=transfer.id,
-            from_account_id=transfer.from_account_id,
-            to_account_id=transfer.to_account_id,
-            amount=transfer.amount,
-            currency=transfer.currency,
-            description=transfer.description,
-            kind=transfer.kind,
-            status=transfer.status,
-            expires_at=transfer.expires_at,
-            posted_amount=transfer.posted_amount,
-            reversed_amount=transfer.reversed_amount,
-            reversal_of=transfer.reversal_of,
-            reference=transfer.reference,
-            metadata=transfer.metadata,
-            created_at=transfer.created_at,
-        )
+        """Read from the domain object, field by field of the same name: the shape is stated
+        once, here (what the transfer keeps besides, such as its author, stays out)."""
+        return cls.model_validate(transfer, from_attributes=True)
 
 
 class BatchItemOut(BaseModel):
