@@ -53,8 +53,8 @@ test: $(DEV_STAMP)
 
 # No PostgreSQL and no NATS: tests that need one are marked (by themselves, through their
 # fixtures) and left out, and --no-postgres fails any that still asks for PostgreSQL. Two
-# processes; bytecode is cached even where PYTHONDONTWRITEBYTECODE is set, since compiling
-# every module again costs a third of the run.
+# processes; bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: compiling every
+# module again on each run cost about 10 s of CPU.
 test-fast: $(DEV_STAMP)
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest tests/unit tests/contract tests/http \
 		-m "not postgres and not nats" --no-postgres -p no:schemathesis -n 2 $(PYTEST_ARGS)
