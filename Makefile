@@ -10,11 +10,12 @@ PIP = $(if $(wildcard $(BIN)/pip),$(BIN)/python -m pip,$(PYTHON) -m pip --python
 	--disable-pip-version-check install --quiet
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint migrate revision lock clean bench bench-quick bench-profile bench-publish bench-profile-publish
+.PHONY: help install run test test-fast lint migrate revision lock clean bench bench-quick bench-profile bench-publish bench-profile-publish
 
 help:
 	@echo "make run       serve the API on http://127.0.0.1:8000 (embedded PostgreSQL unless DATABASE_URL)"
 	@echo "make test      run the whole test suite"
+	@echo "make test-fast unit, contract and HTTP tests on the in-memory adapters: no database, no broker"
 	@echo "make lint      ruff, mypy (strict on domain and application), import-linter, bandit"
 	@echo "make migrate   apply migrations to DATABASE_URL (or the embedded database)"
 	@echo "make revision m=\"...\"  autogenerate a migration"
@@ -49,6 +50,14 @@ run: $(RUN_STAMP)
 test: $(DEV_STAMP)
 	@out=$$($(BIN)/lint-imports --no-cache 2>&1) || { echo "$$out"; exit 1; }; echo "import-linter: every layer contract kept"
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# No PostgreSQL and no NATS: tests that need one are marked (by themselves, through their
+# fixtures) and left out, and --no-postgres fails any that still asks for PostgreSQL. Two
+# processes; bytecode is cached even where PYTHONDONTWRITEBYTECODE is set: compiling every
+# module again on each run cost about 10 s of CPU.
+test-fast: $(DEV_STAMP)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest tests/unit tests/contract tests/http \
+		-m "not postgres and not nats" --no-postgres -p no:schemathesis -n 2 $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
@@ -28,8 +27,6 @@ from entrypoints.http.schemas import explain
 from entrypoints.observability.metrics import Metrics
 from tests.conftest import make_settings, serving
 from tests.http.helpers import PROBLEM, assert_problem, opened, payer_and_payee, signed_up
-
-pytestmark = pytest.mark.integration
 
 PASSWORD_RULE = f"A password must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters long"
 PYDANTIC_WORDS = ("should have", "String should", "Value should", "Input should", "items")

@@ -8,8 +8,6 @@ from httpx import AsyncClient
 
 from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
 
-pytestmark = pytest.mark.integration
-
 
 async def test_accounts_are_opened_listed_and_read_by_their_owner_only(
     client: AsyncClient,
