@@ -146,7 +146,7 @@ MetadataPatch = Annotated[
 ]
 Reference = Annotated[
     str,
-    StringConstraints(pattern=REFERENCE_PATTERN),
+    StringConstraints(max_length=REFERENCE_MAX_LENGTH, pattern=REFERENCE_PATTERN),
     Field(
         description=f"Your own id for it, 1 to {REFERENCE_MAX_LENGTH} visible ASCII characters, "
         "unique among the transfers you created.",
@@ -295,10 +295,11 @@ class TokenFormIn(BaseModel):
     asks of unknown parameters."""
 
     # FastAPI reads an empty form field as an absent one: "" is as missing as no field at all.
-    grant_type: Annotated[str, StringConstraints(pattern=r"^password$")]
+    grant_type: Annotated[str, StringConstraints(max_length=8, pattern=r"^password$")]
     username: Email
     password: Password
-    scope: str = ""
+    # RFC 6749 section 3.3: space-delimited scopes of visible ASCII (none are defined here).
+    scope: Annotated[str, StringConstraints(max_length=1000, pattern=r"^[\x20-\x7E]*$")] = ""
 
 
 class UserOut(BaseModel):

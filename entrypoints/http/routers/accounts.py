@@ -50,6 +50,7 @@ async def open_account(
     user: CurrentUser,
     open_account: Annotated[OpenAccount, provided(lambda c: c.open_account)],
 ) -> AccountOut:
+    """Open an account of yours in one currency, with a zero balance."""
     return AccountOut.of(
         await open_account(user.id, body.currency, name=body.name, metadata=body.metadata)
     )
@@ -77,6 +78,7 @@ async def get_account(
     user: CurrentUser,
     get_account: Annotated[GetAccount, provided(lambda c: c.get_account)],
 ) -> AccountOut:
+    """One of your accounts, with its balance, held and available amounts."""
     return AccountOut.of(await get_account(user.id, account_id))
 
 
@@ -138,6 +140,7 @@ async def get_account_summary(
     user: CurrentUser,
     summarize: Annotated[GetAccountSummary, provided(lambda c: c.get_account_summary)],
 ) -> AccountSummaryOut:
+    """The account's totals in and out, and how many movements made them."""
     return AccountSummaryOut.of(await summarize(user.id, account_id))
 
 
@@ -156,6 +159,7 @@ async def deposit(
     metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> DepositOut:
+    """Money enters the bank: it comes from the funding account of the currency."""
     receipt = await deposit(
         user.id,
         account_id,
