@@ -4,6 +4,7 @@ stay about behaviour and generated clients get stable, readable names."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from fastapi import FastAPI
@@ -148,6 +149,10 @@ LOGIN = "auth_token"
 """The token endpoint: its problems carry OAuth2's `error` (oauth2.py), and every answer of
 it says `Cache-Control: no-store`."""
 
+BEFORE_THE_ROUTE = ("413", "431")
+"""Refused before any route runs (the body limit, the server's header limit): these answers
+carry none of a route's own headers."""
+
 REPLAYABLE_REFUSALS = ("403", "404", "409", "422")
 """Refusals of a money write that are kept with its Idempotency-Key and replayed with
 `Idempotent-Replayed: true`, like its success."""
@@ -177,6 +182,8 @@ def declare_answers(operation: dict[str, Any]) -> None:
         if token and status in responses:  # its own problem schema, with OAuth2's `error`
             headers = responses[status].setdefault("headers", {})
             headers.update(RESPONSES[name].get("headers", {}))
+        elif token:  # inline: its own headers are added below
+            responses[status] = copy.deepcopy(RESPONSES[name])
         else:
             responses[status] = {"$ref": f"#/components/responses/{name}"}
     replayable = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
@@ -187,7 +194,7 @@ def declare_answers(operation: dict[str, Any]) -> None:
         headers["X-Request-ID"] = {"$ref": "#/components/headers/X-Request-ID"}
         if replayable and (status.startswith("2") or status in REPLAYABLE_REFUSALS):
             headers["Idempotent-Replayed"] = {"$ref": "#/components/headers/Idempotent-Replayed"}
-        if token:
+        if token and status not in BEFORE_THE_ROUTE:
             headers["Cache-Control"] = {"$ref": "#/components/headers/Cache-Control"}
             headers["Pragma"] = {"$ref": "#/components/headers/Pragma"}
 
