@@ -12,7 +12,15 @@ from fastapi.routing import APIRoute
 from fastapi.utils import generate_unique_id
 
 from application.events import EVENT_TYPES
+from domain.currency import MINOR_UNITS
+from domain.metadata import (
+    METADATA_KEY_MAX_LENGTH,
+    METADATA_KEY_PATTERN,
+    METADATA_MAX_KEYS,
+    METADATA_VALUE_MAX_LENGTH,
+)
 from entrypoints.http.problems import PROBLEM_MEDIA_TYPE
+from entrypoints.http.schemas import NO_CONTROL_CHARACTERS
 
 OPERATION_IDS: dict[str, str] = {
     "POST /api/v1/users": "users_create",
@@ -130,6 +138,11 @@ def install_openapi_conventions(app: FastAPI) -> None:
                     _absent_not_null(parameter)
                 if operation.get("operationId") == "events_list":
                     _event_types(operation)
+                if operation.get("operationId") == "transfers_list":
+                    operation["parameters"].append(METADATA_FILTER)
+                if (example := BODY_EXAMPLES.get(operation.get("operationId", ""))) is not None:
+                    operation["requestBody"]["content"]["application/json"]["example"] = example
+        share_schemas(document)
         bound_scalars(document)
         describe_security(components)
         schemas = components.get("schemas", {})
@@ -267,6 +280,110 @@ RESPONSES: dict[str, Any] = {
     ),
 }
 """The answers every route can give alike, declared once (see `declare_answers`)."""
+
+
+CURRENCY: dict[str, Any] = {
+    "type": "string",
+    "description": "An active ISO 4217 code, in capitals. Amounts in it are integers in its "
+    "minor units (EUR has 2 decimals: 10000 is 100.00 EUR; JPY none).",
+    "enum": sorted(MINOR_UNITS),
+    "examples": ["EUR"],
+}
+
+METADATA_VALUE: dict[str, Any] = {
+    "type": "string",
+    "maxLength": METADATA_VALUE_MAX_LENGTH,
+    "pattern": NO_CONTROL_CHARACTERS,
+}
+METADATA: dict[str, Any] = {
+    "type": "object",
+    "description": f"Your own labels: at most {METADATA_MAX_KEYS} keys of 1 to "
+    f"{METADATA_KEY_MAX_LENGTH} characters (A-Z a-z 0-9 _ . -), text values of at most "
+    f"{METADATA_VALUE_MAX_LENGTH} characters. Returned exactly as given.",
+    "maxProperties": METADATA_MAX_KEYS,
+    "propertyNames": {"pattern": METADATA_KEY_PATTERN, "maxLength": METADATA_KEY_MAX_LENGTH},
+    "additionalProperties": METADATA_VALUE,
+    "examples": [{"order_id": "A-1042"}],
+}
+METADATA_PATCH: dict[str, Any] = {
+    **METADATA,
+    "description": "Merged into the metadata: a key with a value sets it, with null removes it.",
+    "additionalProperties": {"anyOf": [METADATA_VALUE, {"type": "null"}]},
+}
+
+METADATA_FILTER: dict[str, Any] = {
+    "name": "metadata",
+    "in": "query",
+    "required": False,
+    "style": "deepObject",
+    "explode": True,
+    "description": "`metadata[KEY]=VALUE`, repeatable: only the transfers whose metadata has "
+    "every pair given.",
+    "schema": {
+        "type": "object",
+        "maxProperties": METADATA_MAX_KEYS,
+        "propertyNames": {"pattern": METADATA_KEY_PATTERN, "maxLength": METADATA_KEY_MAX_LENGTH},
+        "additionalProperties": METADATA_VALUE,
+    },
+}
+"""The search's metadata filter, which the route reads from the query itself (OpenAPI's
+deepObject style is exactly its `metadata[KEY]=VALUE` form)."""
+
+
+BODY_EXAMPLES: dict[str, dict[str, Any]] = {
+    "users_create": {"email": "ada@example.com", "password": "correct horse", "full_name": "Ada"},
+    "accounts_create": {"currency": "EUR", "name": "Rent", "metadata": {"team": "ops"}},
+    "accounts_update": {"name": "Rent 2027", "metadata": {"team": None}},
+    "deposits_create": {"amount": 10000, "metadata": {"source": "payroll"}},
+    "withdrawals_create": {"amount": 2500, "description": "cash"},
+    "transfers_create": {
+        "from_account_id": "00000000-0000-4000-8000-000000000001",
+        "to_account_id": "00000000-0000-4000-8000-000000000002",
+        "amount": 2500,
+        "currency": "EUR",
+        "description": "rent",
+    },
+    "holds_post": {"amount": 1000},
+    "reversals_create": {"amount": 500, "description": "refund"},
+}
+"""A body for each write that Swagger UI's "Try it out" can send as shown, again and again:
+no `reference` (unique per user: a fixed one conflicts on the second try), no
+`timeout_seconds` without `pending: true`. Account ids are to be replaced by your own."""
+
+
+def share_schemas(document: dict[str, Any]) -> None:
+    """One `Currency`, `Metadata` and `MetadataPatch` component, referred to by requests and
+    answers alike: pydantic repeats the 164 codes of the currency enum in every request that
+    takes one and writes a plain string in answers, and writes metadata as
+    `patternProperties`, which admits any value under a key outside the pattern."""
+    schemas = document["components"]["schemas"]
+    schemas["Currency"] = CURRENCY
+    schemas["Metadata"] = METADATA
+    schemas["MetadataPatch"] = METADATA_PATCH
+    for schema in list(schemas.values()):
+        _share(schema.get("properties", {}))
+
+
+def _share(properties: dict[str, Any]) -> None:
+    for name, schema in properties.items():
+        kinds = schema.get("anyOf", [schema])
+        nullable = {"type": "null"} in kinds
+        values = [kind for kind in kinds if kind != {"type": "null"}]
+        if len(values) != 1:
+            continue
+        value = values[0]
+        component = None
+        if name == "currency" and value.get("type") == "string":
+            component = "Currency"
+        elif name == "metadata" and value.get("type") == "object":
+            patterned = value.get("patternProperties", {}).get(METADATA_KEY_PATTERN, {})
+            component = "MetadataPatch" if "anyOf" in patterned else "Metadata"
+        if component is None:
+            continue
+        reference = {"$ref": f"#/components/schemas/{component}"}
+        shared = {"anyOf": [reference, {"type": "null"}]} if nullable else reference
+        described = {key: schema[key] for key in ("description", "default") if key in schema}
+        properties[name] = {**shared, **described}
 
 
 def _absent_not_null(parameter: dict[str, Any]) -> None:

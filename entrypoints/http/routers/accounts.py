@@ -123,7 +123,13 @@ async def balance_at(
     account_id: UUID,
     user: CurrentUser,
     balance_at: Annotated[GetBalanceAt, provided(lambda c: c.get_balance_at)],
-    at: Annotated[Moment | None, Query(description="RFC 3339 instant; default: now.")] = None,
+    at: Annotated[
+        Moment | None,
+        Query(
+            description="RFC 3339 instant with its offset (`Z` for UTC): one without an offset "
+            "is refused (422), not guessed. Default: now."
+        ),
+    ] = None,
 ) -> BalanceOut:
     """The posted balance after the account's last entry at or before `at`."""
     found = await balance_at(user.id, account_id, at)
