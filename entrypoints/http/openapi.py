@@ -331,7 +331,11 @@ deepObject style is exactly its `metadata[KEY]=VALUE` form)."""
 
 
 BODY_EXAMPLES: dict[str, dict[str, Any]] = {
-    "users_create": {"email": "ada@example.com", "password": "correct horse", "full_name": "Ada"},
+    "users_create": {
+        "email": "ada@example.com",
+        "password": "correct horse",  # nosec B105: an example for the docs, not a secret
+        "full_name": "Ada",
+    },
     "accounts_create": {"currency": "EUR", "name": "Rent", "metadata": {"team": "ops"}},
     "accounts_update": {"name": "Rent 2027", "metadata": {"team": None}},
     "deposits_create": {"amount": 10000, "metadata": {"source": "payroll"}},
