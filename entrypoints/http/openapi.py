@@ -365,6 +365,67 @@ def share_schemas(document: dict[str, Any]) -> None:
     schemas["MetadataPatch"] = METADATA_PATCH
     for schema in list(schemas.values()):
         _share(schema.get("properties", {}))
+    type_events(schemas)
+
+
+EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "TransferEvent": ("TransferOut", ("transfer.", "deposit.", "withdrawal.")),
+    "AccountEvent": ("AccountOut", ("account.",)),
+    "UserEvent": ("UserOut", ("user.",)),
+}
+"""Each kind of event and the resource its `data` is, as the API shows it (docs/events.md)."""
+
+
+def type_events(schemas: dict[str, Any]) -> None:
+    """The feed's items as a union discriminated by `type`: the event schema of
+    docs/events.md, with `data` the very schema of the resource the API answers (the route
+    serves the outbox's JSON as stored, so the document states it here)."""
+    schemas["EventAccount"] = {
+        "type": "object",
+        "description": "One of your accounts the event touched, right after the change.",
+        "required": ["id", "sequence", "balance", "available"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "sequence": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "The account's entry count after the change: apply an event "
+                "only when it is above the last one applied.",
+            },
+            "balance": {"type": "integer"},
+            "available": {"type": "integer"},
+        },
+    }
+    mapping: dict[str, str] = {}
+    for name, (data, prefixes) in EVENT_GROUPS.items():
+        types = sorted(kind for kind in EVENT_TYPES if kind.startswith(prefixes))
+        mapping.update(dict.fromkeys(types, f"#/components/schemas/{name}"))
+        schemas[name] = {
+            "type": "object",
+            "required": ["id", "type", "occurred_at", "schema_version", "data", "accounts"],
+            "additionalProperties": False,
+            "properties": {
+                "id": {
+                    "type": "string",
+                    "format": "uuid",
+                    "description": "Stable forever; the de-duplication key.",
+                },
+                "type": {"type": "string", "enum": types},
+                "occurred_at": {"type": "string", "format": "date-time"},
+                "schema_version": {"type": "integer", "minimum": 1, "maximum": 1},
+                "data": {"$ref": f"#/components/schemas/{data}"},
+                "accounts": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/EventAccount"},
+                },
+            },
+        }
+    schemas["Event"] = {
+        "oneOf": [{"$ref": f"#/components/schemas/{name}"} for name in EVENT_GROUPS],
+        "discriminator": {"propertyName": "type", "mapping": dict(sorted(mapping.items()))},
+    }
+    schemas["EventFeedOut"]["properties"]["items"]["items"] = {"$ref": "#/components/schemas/Event"}
 
 
 def _share(properties: dict[str, Any]) -> None:

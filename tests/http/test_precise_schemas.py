@@ -5,6 +5,8 @@ the server) accept, and a time without an offset refused with a message that say
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -133,3 +135,33 @@ async def test_a_time_without_an_offset_is_refused_with_how_to_fix_it(
         f"/api/v1/accounts/{account}/balance", params={"at": "2026-01-01T00:00:00Z"}, headers=auth
     )
     assert aware.status_code == 200, aware.text
+
+
+async def test_feed_items_are_events_discriminated_by_type_as_docs_events_md_says(
+    client: AsyncClient,
+) -> None:
+    document = await spec(client)
+    schemas = document["components"]["schemas"]
+    assert schemas["EventFeedOut"]["properties"]["items"]["items"] == {
+        "$ref": "#/components/schemas/Event"
+    }
+    event = schemas["Event"]
+    assert event["discriminator"]["propertyName"] == "type"
+    mapping = event["discriminator"]["mapping"]
+    assert set(mapping) == EVENT_TYPES
+    data = {"TransferEvent": "TransferOut", "AccountEvent": "AccountOut", "UserEvent": "UserOut"}
+    for kind, reference in mapping.items():
+        name = reference.rsplit("/", 1)[-1]
+        variant = schemas[name]
+        assert kind in variant["properties"]["type"]["enum"]
+        assert variant["properties"]["data"] == {"$ref": f"#/components/schemas/{data[name]}"}
+
+    # docs/events.md's schema (version 1) names the same types and the same fields.
+    text = (Path(__file__).parents[2] / "docs" / "events.md").read_text()
+    block = text[text.index("## Schema (version 1)") :]
+    documented = json.loads(block[block.index("```json") + 7 : block.index("```\n", 10)])
+    assert set(documented["properties"]["type"]["enum"]) == EVENT_TYPES
+    for name in data:
+        assert set(schemas[name]["required"]) == set(documented["required"])
+        accounts = documented["properties"]["accounts"]["items"]
+        assert set(schemas["EventAccount"]["required"]) == set(accounts["required"])

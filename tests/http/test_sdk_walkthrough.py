@@ -36,6 +36,7 @@ from hexbank_client.api.transfers import (
 )
 from hexbank_client.api.users import auth_token, users_create, users_me
 from hexbank_client.models import (
+    AccountEvent,
     AccountListOut,
     AccountOut,
     AccountSummaryOut,
@@ -57,9 +58,11 @@ from hexbank_client.models import (
     TokenFormIn,
     TokenOut,
     TokenProblemOut,
+    TransferEvent,
     TransferIn,
     TransferListOut,
     TransferOut,
+    UserEvent,
     UserOut,
     WithdrawalIn,
 )
@@ -219,5 +222,14 @@ async def test_the_readme_walkthrough_through_the_sdk(app: FastAPI) -> None:
         client=bank, type_=[EventsListTypeItem("account.opened")], limit=10
     )
     opened = typed(feed, EventFeedOut)
-    assert len(opened.items) == 2
+    assert {typed(event, AccountEvent).data.id for event in opened.items} == {a.id, b.id}
     assert isinstance(opened.next_cursor, str)
+    everything = typed(await events_list.asyncio(client=bank, limit=100), EventFeedOut)
+    kinds: dict[str, type[Any]] = {}
+    for event in everything.items:
+        data = {TransferEvent: TransferOut, AccountEvent: AccountOut, UserEvent: UserOut}
+        typed(event.data, data[type(event)])  # the resource, as the API shows it
+        kinds[str(event.type_)] = type(event)
+    assert kinds["deposit.posted"] is TransferEvent
+    assert kinds["transfer.reversed"] is TransferEvent
+    assert kinds["account.opened"] is AccountEvent

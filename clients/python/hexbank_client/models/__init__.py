@@ -1,5 +1,7 @@
 """Contains all the data models used in inputs/outputs"""
 
+from .account_event import AccountEvent
+from .account_event_type import AccountEventType
 from .account_list_out import AccountListOut
 from .account_out import AccountOut
 from .account_patch_in import AccountPatchIn
@@ -15,8 +17,8 @@ from .currency import Currency
 from .deposit_in import DepositIn
 from .deposit_out import DepositOut
 from .entry_out import EntryOut
+from .event_account import EventAccount
 from .event_feed_out import EventFeedOut
-from .event_feed_out_items_item import EventFeedOutItemsItem
 from .events_health_out import EventsHealthOut
 from .events_list_type_item import EventsListTypeItem
 from .health_out import HealthOut
@@ -34,16 +36,22 @@ from .token_out import TokenOut
 from .token_problem_out import TokenProblemOut
 from .token_problem_out_error import TokenProblemOutError
 from .token_problem_out_errors_type_0_item import TokenProblemOutErrorsType0Item
+from .transfer_event import TransferEvent
+from .transfer_event_type import TransferEventType
 from .transfer_in import TransferIn
 from .transfer_kind import TransferKind
 from .transfer_list_out import TransferListOut
 from .transfer_out import TransferOut
 from .transfer_status import TransferStatus
 from .transfers_list_metadata import TransfersListMetadata
+from .user_event import UserEvent
+from .user_event_type import UserEventType
 from .user_out import UserOut
 from .withdrawal_in import WithdrawalIn
 
 __all__ = (
+    "AccountEvent",
+    "AccountEventType",
     "AccountListOut",
     "AccountOut",
     "AccountPatchIn",
@@ -59,8 +67,8 @@ __all__ = (
     "DepositIn",
     "DepositOut",
     "EntryOut",
+    "EventAccount",
     "EventFeedOut",
-    "EventFeedOutItemsItem",
     "EventsHealthOut",
     "EventsListTypeItem",
     "HealthOut",
@@ -78,12 +86,16 @@ __all__ = (
     "TokenProblemOut",
     "TokenProblemOutError",
     "TokenProblemOutErrorsType0Item",
+    "TransferEvent",
+    "TransferEventType",
     "TransferIn",
     "TransferKind",
     "TransferListOut",
     "TransferOut",
     "TransfersListMetadata",
     "TransferStatus",
+    "UserEvent",
+    "UserEventType",
     "UserOut",
     "WithdrawalIn",
 )

@@ -7,7 +7,9 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.event_feed_out_items_item import EventFeedOutItemsItem
+    from ..models.account_event import AccountEvent
+    from ..models.transfer_event import TransferEvent
+    from ..models.user_event import UserEvent
 
 
 T = TypeVar("T", bound="EventFeedOut")
@@ -17,20 +19,30 @@ T = TypeVar("T", bound="EventFeedOut")
 class EventFeedOut:
     """
     Attributes:
-        items (list[EventFeedOutItemsItem]): Events, oldest first: id, type, occurred_at, schema_version, data (the
-            resource as the API shows it) and accounts (your own accounts it touched, each with sequence, balance and
-            available after the change). See docs/events.md.
+        items (list[AccountEvent | TransferEvent | UserEvent]): Events, oldest first: id, type, occurred_at,
+            schema_version, data (the resource as the API shows it) and accounts (your own accounts it touched, each with
+            sequence, balance and available after the change). See docs/events.md.
         next_cursor (str): Always given: poll with it forever and no event is ever missed.
     """
 
-    items: list[EventFeedOutItemsItem]
+    items: list[AccountEvent | TransferEvent | UserEvent]
     next_cursor: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.account_event import AccountEvent  # noqa: PLC0415
+        from ..models.transfer_event import TransferEvent  # noqa: PLC0415
+
         items = []
         for items_item_data in self.items:
-            items_item = items_item_data.to_dict()
+            items_item: dict[str, Any]
+            if isinstance(items_item_data, TransferEvent):
+                items_item = items_item_data.to_dict()
+            elif isinstance(items_item_data, AccountEvent):
+                items_item = items_item_data.to_dict()
+            else:
+                items_item = items_item_data.to_dict()
+
             items.append(items_item)
 
         next_cursor = self.next_cursor
@@ -48,13 +60,39 @@ class EventFeedOut:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.event_feed_out_items_item import EventFeedOutItemsItem  # noqa: PLC0415
+        from ..models.account_event import AccountEvent  # noqa: PLC0415
+        from ..models.transfer_event import TransferEvent  # noqa: PLC0415
+        from ..models.user_event import UserEvent  # noqa: PLC0415
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = EventFeedOutItemsItem.from_dict(items_item_data)
+
+            def _parse_items_item(data: object) -> AccountEvent | TransferEvent | UserEvent:
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_event_type_0 = TransferEvent.from_dict(data)
+
+                    return componentsschemas_event_type_0
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_event_type_1 = AccountEvent.from_dict(data)
+
+                    return componentsschemas_event_type_1
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_event_type_2 = UserEvent.from_dict(data)
+
+                return componentsschemas_event_type_2
+
+            items_item = _parse_items_item(items_item_data)
 
             items.append(items_item)
 
