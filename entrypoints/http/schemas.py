@@ -151,7 +151,7 @@ MetadataPatch = Annotated[
 ]
 Reference = Annotated[
     str,
-    StringConstraints(pattern=REFERENCE_PATTERN),
+    StringConstraints(max_length=REFERENCE_MAX_LENGTH, pattern=REFERENCE_PATTERN),
     Field(
         description=f"Your own id for it, 1 to {REFERENCE_MAX_LENGTH} visible ASCII characters, "
         "unique among the transfers you created.",
@@ -182,12 +182,18 @@ _RFC_3339 = re.compile(
 )
 
 
+TIME_RULE = (
+    "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z: add an "
+    "offset (Z for UTC) to a time without one."
+)
+"""A time without an offset is refused, not read as UTC: which zone the client meant is not
+known, and a guess would move a balance-at or a statement's edge by hours."""
+
+
 def _rfc_3339(value: object) -> object:
     """Only the RFC 3339 form, with its offset: not a bare number of seconds, not a date."""
     if not isinstance(value, str) or not _RFC_3339.fullmatch(value):
-        raise ValueError(
-            "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z."
-        )
+        raise ValueError(TIME_RULE)
     return value
 
 
@@ -234,12 +240,11 @@ _FIELD_RULES: dict[str, str] = {
     "with no spaces.",
     "name": f"An account name is 1 to {ACCOUNT_NAME_MAX_LENGTH} characters long, with no "
     "control characters.",
-    "at": "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z.",
-    "from": "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z.",
-    "to": "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z.",
-    "created_after": "A time is an RFC 3339 instant with its offset, such as 2026-01-01T00:00:00Z.",
-    "created_before": "A time is an RFC 3339 instant with its offset, such as "
-    "2026-01-01T00:00:00Z.",
+    "at": TIME_RULE,
+    "from": TIME_RULE,
+    "to": TIME_RULE,
+    "created_after": TIME_RULE,
+    "created_before": TIME_RULE,
     "kind": "A kind is one of transfer, deposit, withdrawal, reversal.",
     "status": "A status is one of posted, pending, voided, expired.",
     "account_id": "An account id is a UUID.",
@@ -300,10 +305,11 @@ class TokenFormIn(BaseModel):
     asks of unknown parameters."""
 
     # FastAPI reads an empty form field as an absent one: "" is as missing as no field at all.
-    grant_type: Annotated[str, StringConstraints(pattern=r"^password$")]
+    grant_type: Annotated[str, StringConstraints(max_length=8, pattern=r"^password$")]
     username: Email
     password: Password
-    scope: str = ""
+    # RFC 6749 section 3.3: space-delimited scopes of visible ASCII (none are defined here).
+    scope: Annotated[str, StringConstraints(max_length=1000, pattern=r"^[\x20-\x7E]*$")] = ""
 
 
 class UserOut(BaseModel):

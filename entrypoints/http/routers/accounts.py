@@ -50,6 +50,7 @@ async def open_account(
     user: CurrentUser,
     open_account: Annotated[OpenAccount, provided(lambda c: c.open_account)],
 ) -> AccountOut:
+    """Open an account of yours in one currency, with a zero balance."""
     return AccountOut.of(
         await open_account(user.id, body.currency, name=body.name, metadata=body.metadata)
     )
@@ -77,6 +78,7 @@ async def get_account(
     user: CurrentUser,
     get_account: Annotated[GetAccount, provided(lambda c: c.get_account)],
 ) -> AccountOut:
+    """One of your accounts, with its balance, held and available amounts."""
     return AccountOut.of(await get_account(user.id, account_id))
 
 
@@ -121,7 +123,13 @@ async def balance_at(
     account_id: UUID,
     user: CurrentUser,
     balance_at: Annotated[GetBalanceAt, provided(lambda c: c.get_balance_at)],
-    at: Annotated[Moment | None, Query(description="RFC 3339 instant; default: now.")] = None,
+    at: Annotated[
+        Moment | None,
+        Query(
+            description="RFC 3339 instant with its offset (`Z` for UTC): one without an offset "
+            "is refused (422), not guessed. Default: now."
+        ),
+    ] = None,
 ) -> BalanceOut:
     """The posted balance after the account's last entry at or before `at`."""
     found = await balance_at(user.id, account_id, at)
@@ -138,6 +146,7 @@ async def get_account_summary(
     user: CurrentUser,
     summarize: Annotated[GetAccountSummary, provided(lambda c: c.get_account_summary)],
 ) -> AccountSummaryOut:
+    """The account's totals in and out, and how many movements made them."""
     return AccountSummaryOut.of(await summarize(user.id, account_id))
 
 
@@ -156,6 +165,7 @@ async def deposit(
     metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> DepositOut:
+    """Money enters the bank: it comes from the funding account of the currency."""
     receipt = await deposit(
         user.id,
         account_id,

@@ -224,6 +224,7 @@ async def get_transfer(
     user: CurrentUser,
     get_transfer: Annotated[GetTransfer, provided(lambda c: c.get_transfer)],
 ) -> TransferOut:
+    """One transfer touching one of your accounts."""
     return TransferOut.of(await get_transfer(user.id, transfer_id))
 
 

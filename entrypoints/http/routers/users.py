@@ -42,6 +42,7 @@ async def register_user(
     request: Request,
     register: Annotated[RegisterUser, provided(lambda c: c.register_user)],
 ) -> UserOut:
+    """Register with an email (your login) and a password; then ask for a token."""
     registration = Registration(body.email, body.password, body.full_name)
     user = await register(registration, client_address(request))
     return UserOut.of(user)
@@ -89,4 +90,5 @@ router.include_router(token_router)
 
 @router.get("/users/me", response_model=UserOut, responses=problem_responses(401))
 async def me(user: CurrentUser) -> UserOut:
+    """The user the bearer token belongs to."""
     return UserOut.of(user)
