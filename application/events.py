@@ -89,6 +89,12 @@ class AccountState:
         }
 
 
+def timestamp(moment: datetime) -> str:
+    """A time as the API writes it: ISO 8601, UTC as `Z` (not `+00:00`)."""
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     id: UUID
@@ -114,7 +120,7 @@ class Event:
         return {
             "id": str(self.id),
             "type": self.type,
-            "occurred_at": self.occurred_at.isoformat(),
+            "occurred_at": timestamp(self.occurred_at),
             "schema_version": self.schema_version,
             "data": self.data,
             "accounts": accounts,
@@ -132,13 +138,13 @@ def transfer_document(transfer: Transfer) -> dict[str, Any]:
         "description": transfer.description,
         "kind": transfer.kind.value,
         "status": transfer.status.value,
-        "expires_at": None if transfer.expires_at is None else transfer.expires_at.isoformat(),
+        "expires_at": None if transfer.expires_at is None else timestamp(transfer.expires_at),
         "posted_amount": transfer.posted_amount,
         "reversed_amount": transfer.reversed_amount,
         "reversal_of": None if transfer.reversal_of is None else str(transfer.reversal_of),
         "reference": transfer.reference,
         "metadata": dict(transfer.metadata),
-        "created_at": transfer.created_at.isoformat(),
+        "created_at": timestamp(transfer.created_at),
     }
 
 
@@ -154,7 +160,7 @@ def account_document(account: Account) -> dict[str, Any]:
         "status": account.status.value,
         "name": account.name,
         "metadata": dict(account.metadata),
-        "created_at": account.created_at.isoformat(),
+        "created_at": timestamp(account.created_at),
     }
 
 
@@ -218,7 +224,7 @@ def user_registered(user: User, now: datetime, *, traceparent: str | None) -> Ev
         "id": str(user.id),
         "email": user.email,
         "full_name": user.full_name,
-        "created_at": user.created_at.isoformat(),
+        "created_at": timestamp(user.created_at),
     }
     return Event(new_id(), "user.registered", now, data, (), (user.id,), traceparent=traceparent)
 

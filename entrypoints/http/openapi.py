@@ -205,11 +205,18 @@ def declare_answers(operation: dict[str, Any]) -> None:
             continue
         headers = response.setdefault("headers", {})
         headers["X-Request-ID"] = {"$ref": "#/components/headers/X-Request-ID"}
+        if status == "201" and "Location" not in headers and not _several_created(operation):
+            headers["Location"] = {"$ref": "#/components/headers/Location"}
         if replayable and (status.startswith("2") or status in REPLAYABLE_REFUSALS):
             headers["Idempotent-Replayed"] = {"$ref": "#/components/headers/Idempotent-Replayed"}
         if token and status not in BEFORE_THE_ROUTE:
             headers["Cache-Control"] = {"$ref": "#/components/headers/Cache-Control"}
             headers["Pragma"] = {"$ref": "#/components/headers/Pragma"}
+
+
+def _several_created(operation: dict[str, Any]) -> bool:
+    """An atomic batch's 201 makes many transfers and no one resource: no `Location`."""
+    return bool(operation.get("operationId") == "transfers_batch")
 
 
 def _header(description: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -234,6 +241,11 @@ HEADERS: dict[str, Any] = {
         "`true` when this is the stored answer to an earlier request with the same "
         "Idempotency-Key and body: nothing moved again.",
         {"type": "string", "enum": ["true"]},
+    ),
+    "Location": _header(
+        "The path of what a 201 made: the transfer, the account, or the registered user's "
+        "own page (`/api/v1/users/me`).",
+        {"type": "string", "maxLength": 200, "pattern": "^/api/v1/"},
     ),
     "Cache-Control": _header(
         "`no-store`: neither a token nor the outcome of a login may be cached (RFC 6749 "

@@ -29,7 +29,6 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 from typing_extensions import TypedDict
 
-from application.receipts import TransferReceipt
 from application.use_cases.get_account_summary import AccountSummary
 from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE
@@ -408,33 +407,6 @@ class DepositIn(Request):
     amount: Amount
     reference: Reference | None = None
     metadata: MetadataIn | None = None
-
-
-class DepositOut(BaseModel):
-    id: UUID
-    account_id: UUID
-    amount: int
-    currency: str
-    kind: TransferKind
-    status: TransferStatus
-    reference: str | None
-    metadata: dict[str, str]
-    created_at: datetime
-
-    @classmethod
-    def of(cls, receipt: TransferReceipt) -> DepositOut:
-        transfer = receipt.transfer
-        return cls(
-            id=transfer.id,
-            account_id=transfer.to_account_id,
-            amount=transfer.amount,
-            currency=transfer.currency,
-            kind=transfer.kind,
-            status=transfer.status,
-            reference=transfer.reference,
-            metadata=transfer.metadata,
-            created_at=transfer.created_at,
-        )
 
 
 class WithdrawalIn(Request):

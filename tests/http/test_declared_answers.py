@@ -155,3 +155,49 @@ async def test_each_operation_answers_only_declared_statuses_to_bad_requests(
         for answer in answers:
             where = (method, path, answer.status_code, answer.text[:200])
             assert str(answer.status_code) in declared, where
+
+
+async def test_every_201_but_the_atomic_batch_declares_and_sends_location(
+    client: AsyncClient,
+) -> None:
+    document = await spec(client)
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            created = operation.get("responses", {}).get("201")
+            if created is None:
+                continue
+            several = operation["operationId"] == "transfers_batch"
+            assert ("Location" in created.get("headers", {})) is not several, (method, path)
+
+    registered = await client.post(
+        "/api/v1/users",
+        json={"email": "lin@example.com", "password": "password1", "full_name": "Lin"},
+    )
+    assert registered.headers["Location"] == "/api/v1/users/me"
+    login = {"grant_type": "password", "username": "lin@example.com", "password": "password1"}
+    token = await client.post("/api/v1/auth/token", data=login)
+    auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    opened = [
+        await client.post("/api/v1/accounts", json={"currency": "EUR"}, headers=auth)
+        for _ in range(2)
+    ]
+    source, destination = (answer.json()["id"] for answer in opened)
+    assert opened[0].headers["Location"] == f"/api/v1/accounts/{source}"
+    assert (await client.get(opened[0].headers["Location"], headers=auth)).status_code == 200
+    deposit = await client.post(
+        f"/api/v1/accounts/{source}/deposits", json={"amount": 100}, headers=auth
+    )
+    transfer = await client.post(
+        "/api/v1/transfers",
+        json={
+            "from_account_id": source,
+            "to_account_id": destination,
+            "amount": 5,
+            "currency": "EUR",
+        },
+        headers=auth,
+    )
+    for made in (deposit, transfer):
+        assert made.status_code == 201
+        assert made.headers["Location"] == f"/api/v1/transfers/{made.json()['id']}"
+        assert (await client.get(made.headers["Location"], headers=auth)).json() == made.json()

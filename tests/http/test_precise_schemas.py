@@ -61,7 +61,7 @@ async def test_one_currency_and_one_metadata_schema_for_requests_and_answers(
     # The 164 codes are written once: every other currency is a reference to them.
     assert sum(node.get("enum") == sorted(MINOR_UNITS) for node in walk(document)) == 1
     currency = {"$ref": "#/components/schemas/Currency"}
-    for name in ("TransferIn", "OpenAccountIn", "AccountOut", "TransferOut", "DepositOut"):
+    for name in ("TransferIn", "OpenAccountIn", "AccountOut", "TransferOut"):
         assert schemas[name]["properties"]["currency"] == currency, name
     metadata = schemas["Metadata"]
     assert metadata["maxProperties"] == 20

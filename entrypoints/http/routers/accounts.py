@@ -25,7 +25,6 @@ from entrypoints.http.schemas import (
     AccountSummaryOut,
     BalanceOut,
     DepositIn,
-    DepositOut,
     EntryOut,
     Moment,
     OpenAccountIn,
@@ -48,12 +47,13 @@ router = APIRouter(
 async def open_account(
     body: OpenAccountIn,
     user: CurrentUser,
+    response: Response,
     open_account: Annotated[OpenAccount, provided(lambda c: c.open_account)],
 ) -> AccountOut:
     """Open an account of yours in one currency, with a zero balance."""
-    return AccountOut.of(
-        await open_account(user.id, body.currency, name=body.name, metadata=body.metadata)
-    )
+    account = await open_account(user.id, body.currency, name=body.name, metadata=body.metadata)
+    response.headers["Location"] = f"/api/v1/accounts/{account.id}"
+    return AccountOut.of(account)
 
 
 @router.get("", response_model=AccountListOut, responses=problem_responses(401, 422))
@@ -153,7 +153,7 @@ async def get_account_summary(
 @router.post(
     "/{account_id}/deposits",
     status_code=201,
-    response_model=DepositOut,
+    response_model=TransferOut,
     responses=problem_responses(401, 404, 409, 413, 422, 503),
 )
 async def deposit(
@@ -164,8 +164,9 @@ async def deposit(
     deposit: Annotated[Deposit, provided(lambda c: c.deposit)],
     metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> DepositOut:
-    """Money enters the bank: it comes from the funding account of the currency."""
+) -> TransferOut:
+    """Money enters the bank: a transfer of kind `deposit` from the funding account of the
+    currency, answered in the same shape as a withdrawal and every other transfer."""
     receipt = await deposit(
         user.id,
         account_id,
@@ -174,8 +175,8 @@ async def deposit(
         reference=body.reference,
         metadata=body.metadata,
     )
-    note_receipt(receipt, response, metrics)
-    return DepositOut.of(receipt)
+    note_receipt(receipt, response, metrics, created=True)
+    return TransferOut.of(receipt.transfer)
 
 
 @router.post(
@@ -203,7 +204,7 @@ async def withdraw(
         reference=body.reference,
         metadata=body.metadata,
     )
-    note_receipt(receipt, response, metrics)
+    note_receipt(receipt, response, metrics, created=True)
     return TransferOut.of(receipt.transfer)
 
 

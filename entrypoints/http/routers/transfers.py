@@ -76,7 +76,7 @@ async def transfer_funds(
     """Move money now, or with `pending: true` place a hold (a two-phase transfer): the
     amount is reserved on the source until the hold is posted, voided or expires."""
     receipt = await transfer(user.id, _request(body), idempotency_key)
-    note_receipt(receipt, response, metrics)
+    note_receipt(receipt, response, metrics, created=True)
     return TransferOut.of(receipt.transfer)
 
 
@@ -295,5 +295,5 @@ async def reverse_transfer(
         reference=body.reference,
         metadata=body.metadata,
     )
-    note_receipt(receipt, response, metrics)
+    note_receipt(receipt, response, metrics, created=True)
     return TransferOut.of(receipt.transfer)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from application.admission import Admission
@@ -40,11 +40,13 @@ token_router = APIRouter(route_class=OAuth2TokenRoute)
 async def register_user(
     body: RegisterUserIn,
     request: Request,
+    response: Response,
     register: Annotated[RegisterUser, provided(lambda c: c.register_user)],
 ) -> UserOut:
     """Register with an email (your login) and a password; then ask for a token."""
     registration = Registration(body.email, body.password, body.full_name)
     user = await register(registration, client_address(request))
+    response.headers["Location"] = "/api/v1/users/me"
     return UserOut.of(user)
 
 

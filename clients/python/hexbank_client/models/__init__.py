@@ -15,7 +15,6 @@ from .batch_item_out_problem_type_0 import BatchItemOutProblemType0
 from .batch_out import BatchOut
 from .currency import Currency
 from .deposit_in import DepositIn
-from .deposit_out import DepositOut
 from .entry_out import EntryOut
 from .event_account import EventAccount
 from .event_feed_out import EventFeedOut
@@ -65,7 +64,6 @@ __all__ = (
     "BatchOut",
     "Currency",
     "DepositIn",
-    "DepositOut",
     "EntryOut",
     "EventAccount",
     "EventFeedOut",

@@ -8,8 +8,8 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.deposit_in import DepositIn
-from ...models.deposit_out import DepositOut
 from ...models.problem_out import ProblemOut
+from ...models.transfer_out import TransferOut
 from ...types import UNSET, Response, Unset
 
 
@@ -40,9 +40,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> DepositOut | ProblemOut | None:
+) -> ProblemOut | TransferOut | None:
     if response.status_code == 201:
-        response_201 = DepositOut.from_dict(response.json())
+        response_201 = TransferOut.from_dict(response.json())
 
         return response_201
 
@@ -104,7 +104,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[DepositOut | ProblemOut]:
+) -> Response[ProblemOut | TransferOut]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -119,10 +119,11 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: DepositIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[DepositOut | ProblemOut]:
+) -> Response[ProblemOut | TransferOut]:
     """Deposit
 
-     Money enters the bank: it comes from the funding account of the currency.
+     Money enters the bank: a transfer of kind `deposit` from the funding account of the
+    currency, answered in the same shape as a withdrawal and every other transfer.
 
     Args:
         account_id (UUID):
@@ -135,7 +136,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DepositOut | ProblemOut]
+        Response[ProblemOut | TransferOut]
     """
 
     kwargs = _get_kwargs(
@@ -157,10 +158,11 @@ def sync(
     client: AuthenticatedClient,
     body: DepositIn,
     idempotency_key: str | Unset = UNSET,
-) -> DepositOut | ProblemOut | None:
+) -> ProblemOut | TransferOut | None:
     """Deposit
 
-     Money enters the bank: it comes from the funding account of the currency.
+     Money enters the bank: a transfer of kind `deposit` from the funding account of the
+    currency, answered in the same shape as a withdrawal and every other transfer.
 
     Args:
         account_id (UUID):
@@ -173,7 +175,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DepositOut | ProblemOut
+        ProblemOut | TransferOut
     """
 
     return sync_detailed(
@@ -190,10 +192,11 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: DepositIn,
     idempotency_key: str | Unset = UNSET,
-) -> Response[DepositOut | ProblemOut]:
+) -> Response[ProblemOut | TransferOut]:
     """Deposit
 
-     Money enters the bank: it comes from the funding account of the currency.
+     Money enters the bank: a transfer of kind `deposit` from the funding account of the
+    currency, answered in the same shape as a withdrawal and every other transfer.
 
     Args:
         account_id (UUID):
@@ -206,7 +209,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[DepositOut | ProblemOut]
+        Response[ProblemOut | TransferOut]
     """
 
     kwargs = _get_kwargs(
@@ -226,10 +229,11 @@ async def asyncio(
     client: AuthenticatedClient,
     body: DepositIn,
     idempotency_key: str | Unset = UNSET,
-) -> DepositOut | ProblemOut | None:
+) -> ProblemOut | TransferOut | None:
     """Deposit
 
-     Money enters the bank: it comes from the funding account of the currency.
+     Money enters the bank: a transfer of kind `deposit` from the funding account of the
+    currency, answered in the same shape as a withdrawal and every other transfer.
 
     Args:
         account_id (UUID):
@@ -242,7 +246,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        DepositOut | ProblemOut
+        ProblemOut | TransferOut
     """
 
     return (
