@@ -541,7 +541,7 @@ class BatchItemOut(BaseModel):
     index: int
     status: int = Field(description="The HTTP status this item would have had on its own.")
     transfer: TransferOut | None = None
-    problem: dict[str, object] | None = Field(
+    problem: ProblemOut | None = Field(
         default=None, description="RFC 9457 problem details of a refused item."
     )
 

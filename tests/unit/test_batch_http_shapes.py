@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import to_json
 
 from application.receipts import ItemResult
 from application.transfer_requests import TransferRequest
@@ -32,7 +33,7 @@ from entrypoints.http.schemas import (
     AtomicBatchOut,
     BatchIn,
     BatchItemOut,
-    BatchOut,
+    ProblemOut,
     TransferIn,
     TransferOut,
 )
@@ -191,16 +192,21 @@ def _mixed_results(count: int) -> list[ItemResult]:
 
 
 def _batch_as_models(results: list[ItemResult]) -> bytes:
-    items = []
+    items: list[dict[str, object]] = []
     for index, result in enumerate(results):
         if result.transfer is not None:
             transfer = TransferOut.of(result.transfer)
-            items.append(BatchItemOut(index=index, status=201, transfer=transfer))
+            item = BatchItemOut(index=index, status=201, transfer=transfer)
+            items.append(item.model_dump(mode="json"))
         elif result.refusal is not None:
             status, problem = refusal_details(result.refusal)
-            items.append(BatchItemOut(index=index, status=status, problem=problem))
-    # As FastAPI wrote the route's `response_model`.
-    return TypeAdapter(BatchOut | AtomicBatchOut).dump_json(BatchOut(results=items))
+            item = BatchItemOut(index=index, status=status, problem=ProblemOut(**problem))
+            written = item.model_dump(mode="json")
+            # A problem leaves out the members it does not have, as every problem answer does.
+            written["problem"] = ProblemOut(**problem).model_dump(mode="json", exclude_none=True)
+            items.append(written)
+    # As FastAPI wrote the route's `response_model`, item by item.
+    return to_json({"results": items})
 
 
 def _atomic_as_models(results: list[ItemResult]) -> bytes:

@@ -11,7 +11,6 @@ from .atomic_batch_out import AtomicBatchOut
 from .balance_out import BalanceOut
 from .batch_in import BatchIn
 from .batch_item_out import BatchItemOut
-from .batch_item_out_problem_type_0 import BatchItemOutProblemType0
 from .batch_out import BatchOut
 from .currency import Currency
 from .deposit_in import DepositIn
@@ -60,7 +59,6 @@ __all__ = (
     "BalanceOut",
     "BatchIn",
     "BatchItemOut",
-    "BatchItemOutProblemType0",
     "BatchOut",
     "Currency",
     "DepositIn",

@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.batch_item_out_problem_type_0 import BatchItemOutProblemType0
+    from ..models.problem_out import ProblemOut
     from ..models.transfer_out import TransferOut
 
 
@@ -23,17 +23,17 @@ class BatchItemOut:
         index (int):
         status (int): The HTTP status this item would have had on its own.
         transfer (None | TransferOut | Unset):
-        problem (BatchItemOutProblemType0 | None | Unset): RFC 9457 problem details of a refused item.
+        problem (None | ProblemOut | Unset): RFC 9457 problem details of a refused item.
     """
 
     index: int
     status: int
     transfer: None | TransferOut | Unset = UNSET
-    problem: BatchItemOutProblemType0 | None | Unset = UNSET
+    problem: None | ProblemOut | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.batch_item_out_problem_type_0 import BatchItemOutProblemType0  # noqa: PLC0415
+        from ..models.problem_out import ProblemOut  # noqa: PLC0415
         from ..models.transfer_out import TransferOut  # noqa: PLC0415
 
         index = self.index
@@ -51,7 +51,7 @@ class BatchItemOut:
         problem: dict[str, Any] | None | Unset
         if isinstance(self.problem, Unset):
             problem = UNSET
-        elif isinstance(self.problem, BatchItemOutProblemType0):
+        elif isinstance(self.problem, ProblemOut):
             problem = self.problem.to_dict()
         else:
             problem = self.problem
@@ -73,7 +73,7 @@ class BatchItemOut:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.batch_item_out_problem_type_0 import BatchItemOutProblemType0  # noqa: PLC0415
+        from ..models.problem_out import ProblemOut  # noqa: PLC0415
         from ..models.transfer_out import TransferOut  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -98,7 +98,7 @@ class BatchItemOut:
 
         transfer = _parse_transfer(d.pop("transfer", UNSET))
 
-        def _parse_problem(data: object) -> BatchItemOutProblemType0 | None | Unset:
+        def _parse_problem(data: object) -> None | ProblemOut | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -106,12 +106,12 @@ class BatchItemOut:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                problem_type_0 = BatchItemOutProblemType0.from_dict(data)
+                problem_type_0 = ProblemOut.from_dict(data)
 
                 return problem_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(BatchItemOutProblemType0 | None | Unset, data)
+            return cast(None | ProblemOut | Unset, data)
 
         problem = _parse_problem(d.pop("problem", UNSET))
 
