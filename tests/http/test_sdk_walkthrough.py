@@ -8,12 +8,13 @@ that is what proves the spec declares what the server sends."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
-from fastapi import FastAPI
 from hexbank_client import AuthenticatedClient, Client
 from hexbank_client.api.accounts import (
     accounts_balance_at,
@@ -70,16 +71,31 @@ from httpx import ASGITransport
 from entrypoints.app import create_app
 from entrypoints.settings import Settings
 from tests.in_memory import container_for
+from tests.integration.test_processes import app_process
 
 BASE = "http://hexbank.test"
 Model = TypeVar("Model")
 
 
+@dataclass(frozen=True)
+class Target:
+    base_url: str
+    httpx_args: dict[str, Any]
+
+
 @pytest.fixture
-async def app(settings: Settings, database_url: str) -> AsyncIterator[FastAPI]:
+async def target(
+    settings: Settings, database_url: str, tmp_path: Path, backend: str
+) -> AsyncIterator[Target]:
+    """In process on the in-memory adapters; or a live `hexbank serve` on PostgreSQL, so the
+    SDK meets the real server: its HTTP parser, middleware and answers as sent on the wire."""
+    if backend == "postgres":
+        with app_process(database_url, tmp_path) as (_, base):
+            yield Target(base, {})
+        return
     app = create_app(container_for(settings, database_url))
     async with app.router.lifespan_context(app):
-        yield app
+        yield Target(BASE, {"transport": ASGITransport(app=app)})
 
 
 def typed(answer: Any, model: type[Model]) -> Model:
@@ -88,9 +104,12 @@ def typed(answer: Any, model: type[Model]) -> Model:
     return answer
 
 
-async def test_the_readme_walkthrough_through_the_sdk(app: FastAPI) -> None:
-    transport = {"transport": ASGITransport(app=app)}
-    public = Client(base_url=BASE, httpx_args=transport, raise_on_unexpected_status=True)
+@pytest.mark.parametrize(
+    "backend", ["in_memory", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def test_the_readme_walkthrough_through_the_sdk(target: Target) -> None:
+    transport = target.httpx_args
+    public = Client(base_url=target.base_url, httpx_args=transport, raise_on_unexpected_status=True)
     email, password = f"ada+{uuid4().hex[:8]}@example.com", "correct horse"
 
     user = await users_create.asyncio(
@@ -111,7 +130,7 @@ async def test_the_readme_walkthrough_through_the_sdk(app: FastAPI) -> None:
         TokenOut,
     )
     bank = AuthenticatedClient(
-        base_url=BASE,
+        base_url=target.base_url,
         token=token.access_token,
         httpx_args=transport,
         raise_on_unexpected_status=True,
