@@ -185,30 +185,6 @@ def posting_events(posting: Posting, now: datetime, *, traceparent: str | None) 
     return events
 
 
-def expired_events(
-    holds: Iterable[Transfer], accounts: dict[UUID, Account], now: datetime
-) -> list[Event]:
-    """The clock's doing, no request's: untraced."""
-    events = []
-    for hold in holds:
-        states = tuple(
-            AccountState.of(accounts[account_id])
-            for account_id in (hold.from_account_id, hold.to_account_id)
-            if account_id in accounts
-        )
-        events.append(
-            Event(
-                new_id(),
-                "transfer.expired",
-                now,
-                transfer_document(hold),
-                states,
-                _users(states, hold.created_by),
-            )
-        )
-    return events
-
-
 def account_event(kind: str, account: Account, now: datetime, *, traceparent: str | None) -> Event:
     """`account.opened`, `.updated`, `.frozen`, `.unfrozen`, `.closed`."""
     state = AccountState.of(account)

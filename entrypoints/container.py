@@ -206,7 +206,7 @@ class Container(containers.DeclarativeContainer):
         min_overlap=settings.provided.group_commit_min_overlap,
     )
     teller = providers.Singleton(
-        Teller, group_commit=group_commit, uow_factory=unit_of_work.provider
+        Teller, group_commit=group_commit, uow_factory=read_unit_of_work.provider
     )
 
     throttle = providers.Singleton(
