@@ -8,7 +8,7 @@ order and de-duplicate per account without asking back.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,11 +17,29 @@ from uuid import UUID
 from domain.account import Account
 from domain.api_key import ApiKey
 from domain.ids import new_id
-from domain.ledger import Posting
-from domain.transfer import Transfer, TransferKind, TransferStatus
+from domain.ledger import (
+    Balance,
+    HoldExpired,
+    HoldPlaced,
+    HoldPosted,
+    HoldVoided,
+    Moved,
+    Posting,
+    Reversed,
+)
+from domain.transfer import Transfer, TransferKind
 from domain.user import User
 
 SCHEMA_VERSION = 1
+TraceContext = Callable[[], str | None]
+"""The W3C `traceparent` of the request under way (None: untraced), read where its events are
+built: a use case is given one at construction (the entrypoint's reads OpenTelemetry)."""
+
+
+def untraced() -> str | None:
+    return None
+
+
 EVENT_TYPES = frozenset(
     {
         "transfer.posted",
@@ -59,6 +77,12 @@ class AccountState:
             account.id, account.entry_count, account.balance, account.available, account.owner_id
         )
 
+    @classmethod
+    def after(cls, balance: Balance, owner_id: UUID | None) -> AccountState:
+        return cls(
+            balance.account_id, balance.sequence, balance.balance, balance.available, owner_id
+        )
+
     def document(self) -> dict[str, Any]:
         return {
             "id": str(self.id),
@@ -66,6 +90,12 @@ class AccountState:
             "balance": self.balance,
             "available": self.available,
         }
+
+
+def timestamp(moment: datetime) -> str:
+    """A time as the API writes it: ISO 8601, UTC as `Z` (not `+00:00`)."""
+    text = moment.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +109,8 @@ class Event:
     """The users whose feed shows it: the owners of the accounts it touched, its author."""
     schema_version: int = SCHEMA_VERSION
     traceparent: str | None = None
-    """The trace of the request it reports, when written away from that request (a group
-    commit writes many requests' events); None: the trace current where it is written."""
+    """The trace of the request it reports (None: untraced), set where it is built: a group
+    commit writes many requests' events, each with its own."""
 
     def document(self, visible_accounts: Collection[UUID] | None = None) -> dict[str, Any]:
         """The event as consumers read it; with `visible_accounts`, a customer's view that
@@ -93,7 +123,7 @@ class Event:
         return {
             "id": str(self.id),
             "type": self.type,
-            "occurred_at": self.occurred_at.isoformat(),
+            "occurred_at": timestamp(self.occurred_at),
             "schema_version": self.schema_version,
             "data": self.data,
             "accounts": accounts,
@@ -111,13 +141,13 @@ def transfer_document(transfer: Transfer) -> dict[str, Any]:
         "description": transfer.description,
         "kind": transfer.kind.value,
         "status": transfer.status.value,
-        "expires_at": None if transfer.expires_at is None else transfer.expires_at.isoformat(),
+        "expires_at": None if transfer.expires_at is None else timestamp(transfer.expires_at),
         "posted_amount": transfer.posted_amount,
         "reversed_amount": transfer.reversed_amount,
         "reversal_of": None if transfer.reversal_of is None else str(transfer.reversal_of),
         "reference": transfer.reference,
         "metadata": dict(transfer.metadata),
-        "created_at": transfer.created_at.isoformat(),
+        "created_at": timestamp(transfer.created_at),
     }
 
 
@@ -133,80 +163,49 @@ def account_document(account: Account) -> dict[str, Any]:
         "status": account.status.value,
         "name": account.name,
         "metadata": dict(account.metadata),
-        "created_at": account.created_at.isoformat(),
+        "created_at": timestamp(account.created_at),
     }
 
 
-def posting_events(posting: Posting, now: datetime, traceparent: str | None = None) -> list[Event]:
-    """What a posting tells the world: the transfer's new state, and a reversed original;
-    `traceparent`, the trace of the request that asked for it."""
+def posting_events(posting: Posting, now: datetime, *, traceparent: str | None) -> list[Event]:
+    """What a posting tells the world: the transfer's new state, and a reversed original.
+    Both accounts are reported as the posting left them, whatever was decided after it."""
     transfer = posting.transfer
-    accounts = (AccountState.of(posting.source), AccountState.of(posting.destination))
+    accounts = (
+        AccountState.after(posting.source_after, posting.source.owner_id),
+        AccountState.after(posting.destination_after, posting.destination.owner_id),
+    )
     users = _users(accounts, transfer.created_by)
-    events = [
-        Event(
-            new_id(),
-            _type_of(posting),
-            now,
-            transfer_document(transfer),
-            accounts,
-            users,
-            traceparent=traceparent,
+
+    def event(kind: str, about: Transfer) -> Event:
+        return Event(
+            new_id(), kind, now, transfer_document(about), accounts, users, traceparent=traceparent
         )
-    ]
-    if posting.amends is not None:
-        events.append(
-            Event(
-                new_id(),
-                "transfer.reversed",
-                now,
-                transfer_document(posting.amends),
-                accounts,
-                users,
-                traceparent=traceparent,
-            )
-        )
+
+    events = [event(_type_of(posting), transfer)]
+    if isinstance(posting, Reversed):
+        events.append(event("transfer.reversed", posting.original))
     return events
 
 
-def expired_events(
-    holds: Iterable[Transfer], accounts: dict[UUID, Account], now: datetime
-) -> list[Event]:
-    events = []
-    for hold in holds:
-        states = tuple(
-            AccountState.of(accounts[account_id])
-            for account_id in (hold.from_account_id, hold.to_account_id)
-            if account_id in accounts
-        )
-        events.append(
-            Event(
-                new_id(),
-                "transfer.expired",
-                now,
-                transfer_document(hold),
-                states,
-                _users(states, hold.created_by),
-            )
-        )
-    return events
-
-
-def account_event(kind: str, account: Account, now: datetime) -> Event:
+def account_event(kind: str, account: Account, now: datetime, *, traceparent: str | None) -> Event:
     """`account.opened`, `.updated`, `.frozen`, `.unfrozen`, `.closed`."""
     state = AccountState.of(account)
     users = () if account.owner_id is None else (account.owner_id,)
-    return Event(new_id(), f"account.{kind}", now, account_document(account), (state,), users)
+    document = account_document(account)
+    return Event(
+        new_id(), f"account.{kind}", now, document, (state,), users, traceparent=traceparent
+    )
 
 
-def user_registered(user: User, now: datetime) -> Event:
+def user_registered(user: User, now: datetime, *, traceparent: str | None) -> Event:
     data = {
         "id": str(user.id),
         "email": user.email,
         "full_name": user.full_name,
-        "created_at": user.created_at.isoformat(),
+        "created_at": timestamp(user.created_at),
     }
-    return Event(new_id(), "user.registered", now, data, (), (user.id,))
+    return Event(new_id(), "user.registered", now, data, (), (user.id,), traceparent=traceparent)
 
 
 def api_key_document(key: ApiKey) -> dict[str, Any]:
@@ -217,33 +216,36 @@ def api_key_document(key: ApiKey) -> dict[str, Any]:
         "prefix": key.prefix,
         "scopes": sorted(key.scopes),
         "account_ids": None if key.account_ids is None else sorted(map(str, key.account_ids)),
-        "expires_at": None if key.expires_at is None else key.expires_at.isoformat(),
-        "created_at": key.created_at.isoformat(),
-        "last_used_at": None if key.last_used_at is None else key.last_used_at.isoformat(),
+        "expires_at": None if key.expires_at is None else timestamp(key.expires_at),
+        "created_at": timestamp(key.created_at),
+        "last_used_at": None if key.last_used_at is None else timestamp(key.last_used_at),
     }
 
 
-def api_key_event(kind: str, key: ApiKey, now: datetime) -> Event:
+def api_key_event(kind: str, key: ApiKey, now: datetime, *, traceparent: str | None) -> Event:
     """`api_key.created`, `api_key.revoked`: in its user's feed, touching no account."""
     data = api_key_document(key)
     if kind == "revoked":
-        data["revoked_at"] = now.isoformat()
-    return Event(new_id(), f"api_key.{kind}", now, data, (), (key.user_id,))
+        data["revoked_at"] = timestamp(now)
+    return Event(
+        new_id(), f"api_key.{kind}", now, data, (), (key.user_id,), traceparent=traceparent
+    )
 
 
 def _type_of(posting: Posting) -> str:
-    transfer = posting.transfer
-    if transfer.status is TransferStatus.PENDING:
-        return "transfer.pending"
-    if transfer.status is TransferStatus.VOIDED:
-        return "transfer.voided"
-    if transfer.status is TransferStatus.EXPIRED:
-        return "transfer.expired"
-    if transfer.kind is TransferKind.DEPOSIT:
-        return "deposit.posted"
-    if transfer.kind is TransferKind.WITHDRAWAL:
-        return "withdrawal.posted"
-    return "transfer.posted"
+    match posting:
+        case HoldPlaced():
+            return "transfer.pending"
+        case HoldVoided():
+            return "transfer.voided"
+        case HoldExpired():
+            return "transfer.expired"
+        case Moved(transfer=Transfer(kind=TransferKind.DEPOSIT)):
+            return "deposit.posted"
+        case Moved(transfer=Transfer(kind=TransferKind.WITHDRAWAL)):
+            return "withdrawal.posted"
+        case Moved() | Reversed() | HoldPosted():
+            return "transfer.posted"
 
 
 def _users(accounts: Iterable[AccountState], author: UUID | None) -> tuple[UUID, ...]:

@@ -182,6 +182,8 @@ class GroupCommit(Generic[J, R]):
             if solitary_misfit or job.scope in scopes or not blocked.isdisjoint(job.gates):
                 later.append(waiting)
                 blocked.update(job.gates)
+                if job.scope is not None:  # a later one under its key may not overtake it
+                    scopes.add(job.scope)
                 continue
             if job.scope is not None:
                 scopes.add(job.scope)

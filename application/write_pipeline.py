@@ -50,7 +50,7 @@ from domain.errors import (
 )
 from domain.holds import expire_hold, place_hold, post_hold, void_hold
 from domain.ids import new_id
-from domain.ledger import Posting, post_transfer
+from domain.ledger import Posting, Reversed, post_transfer
 from domain.money import Money
 from domain.reversals import reverse_transfer
 from domain.transfer import Transfer, TransferKind
@@ -332,7 +332,7 @@ class _Decision:
             postings.append(posting)
             results.append(ItemResult(transfer=posting.transfer))
             # Now, before a later command moves the same accounts again.
-            events += posting_events(posting, books.now, trace)
+            events += posting_events(posting, books.now, traceparent=trace)
         self.postings += postings
         self.events += events
         if submission.batch:
@@ -432,8 +432,8 @@ class _Books:
         if reference is not None and user_id is not None:
             self.references[user_id].add(reference)
         self.transfers[posting.transfer.id] = posting.transfer
-        if posting.amends is not None:
-            self.transfers[posting.amends.id] = posting.amends
+        if isinstance(posting, Reversed):
+            self.transfers[posting.original.id] = posting.original
         return posting
 
     def _posting(self, command: MoneyCommand, user_id: UUID | None) -> Posting:

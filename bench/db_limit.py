@@ -12,6 +12,7 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -75,15 +76,30 @@ async def worker(
             latencies.append(time.perf_counter() - started)
 
 
-async def main(dsn: str, accounts_file: str, connections: int, seconds: float) -> None:
+Worker = Callable[[asyncpg.Pool, list[uuid.UUID], float, list[float], list[str]], Awaitable[None]]
+
+
+async def drive(
+    dsn: str,
+    accounts_file: str,
+    connections: int,
+    seconds: float,
+    run: Worker,
+    prepare: Callable[[asyncpg.Connection, list[uuid.UUID]], Awaitable[None]] | None = None,
+) -> None:
+    """Run `connections` workers for `seconds` over the accounts listed in `accounts_file`,
+    and print what they did as one JSON line (requests, duration, p50, p99, errors)."""
     with open(accounts_file) as source:
         accounts = [uuid.UUID(line.strip()) for line in source if line.strip()]
     pool = await asyncpg.create_pool(dsn, min_size=connections, max_size=connections)
+    if prepare is not None:
+        async with pool.acquire() as connection:
+            await prepare(connection, accounts)
     latencies: list[float] = []
     errors: list[str] = []
     started = time.perf_counter()
     await asyncio.gather(
-        *(worker(pool, accounts, started + seconds, latencies, errors) for _ in range(connections))
+        *(run(pool, accounts, started + seconds, latencies, errors) for _ in range(connections))
     )
     elapsed = time.perf_counter() - started
     await pool.close()
@@ -99,6 +115,10 @@ async def main(dsn: str, accounts_file: str, connections: int, seconds: float) -
             }
         )
     )
+
+
+async def main(dsn: str, accounts_file: str, connections: int, seconds: float) -> None:
+    await drive(dsn, accounts_file, connections, seconds, worker)
 
 
 if __name__ == "__main__":

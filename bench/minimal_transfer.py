@@ -11,13 +11,14 @@ account ids. Run as its own process:
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import sys
 import time
 import uuid
 
 import asyncpg
+
+from bench.db_limit import drive
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS minimal;
@@ -78,31 +79,7 @@ async def worker(
 
 
 async def main(dsn: str, accounts_file: str, connections: int, seconds: float) -> None:
-    with open(accounts_file) as source:
-        accounts = [uuid.UUID(line.strip()) for line in source if line.strip()]
-    pool = await asyncpg.create_pool(dsn, min_size=connections, max_size=connections)
-    async with pool.acquire() as connection:
-        await prepare(connection, accounts)
-    latencies: list[float] = []
-    errors: list[str] = []
-    started = time.perf_counter()
-    await asyncio.gather(
-        *(worker(pool, accounts, started + seconds, latencies, errors) for _ in range(connections))
-    )
-    elapsed = time.perf_counter() - started
-    await pool.close()
-    latencies.sort()
-    print(
-        json.dumps(
-            {
-                "requests": len(latencies),
-                "duration_s": elapsed,
-                "p50_ms": latencies[len(latencies) // 2] * 1e3,
-                "p99_ms": latencies[int(0.99 * len(latencies))] * 1e3,
-                "errors": len(errors),
-            }
-        )
-    )
+    await drive(dsn, accounts_file, connections, seconds, worker, prepare)
 
 
 if __name__ == "__main__":

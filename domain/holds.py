@@ -14,7 +14,16 @@ from domain.errors import (
     InvalidHoldTimeout,
     TransferNotPending,
 )
-from domain.ledger import Posting, check_movement, entry_time, move
+from domain.ledger import (
+    HoldExpired,
+    HoldPlaced,
+    HoldPosted,
+    HoldVoided,
+    balances,
+    check_movement,
+    entry_time,
+    move,
+)
 from domain.metadata import Metadata
 from domain.money import Money
 from domain.transfer import MAX_HOLD_TIMEOUT, Transfer, TransferStatus
@@ -43,7 +52,7 @@ def place_hold(
     created_by: UUID | None = None,
     reference: str | None = None,
     metadata: Metadata | None = None,
-) -> Posting:
+) -> HoldPlaced:
     """Reserve `amount` on the source: its `held` grows, its balance does not, no entry."""
     check_movement(source, destination, amount, asked_by=created_by)
     source.held += amount.amount
@@ -61,7 +70,7 @@ def place_hold(
         metadata=dict(metadata or {}),
         created_by=created_by,
     )
-    return Posting(hold, source, destination)
+    return HoldPlaced(hold, source, destination, *balances(source, destination))
 
 
 def post_hold(
@@ -72,7 +81,7 @@ def post_hold(
     amount: int | None,
     now: datetime,
     asked_by: UUID | None = None,
-) -> Posting:
+) -> HoldPosted:
     """Post the hold (all of it by default): the entries are written now, under the hold's
     own id, and whatever was not posted is released. Both accounts must still take money
     (a payee that no longer can is refused as in a transfer)."""
@@ -87,17 +96,22 @@ def post_hold(
     source.held -= hold.amount
     after = replace(hold, status=TransferStatus.POSTED, posted_amount=posted)
     debit, credit = move(after, source, destination, posted, entry_time(now, source, destination))
-    return Posting(after, source, destination, debit, credit, replaces=hold)
+    return HoldPosted(after, source, destination, debit, credit, *balances(source, destination))
 
 
-def void_hold(hold: Transfer, *, source: Account, destination: Account, now: datetime) -> Posting:
+def void_hold(
+    hold: Transfer, *, source: Account, destination: Account, now: datetime
+) -> HoldVoided:
     """Release the whole hold; nothing is posted."""
     _require_pending(hold, now)
     source.held -= hold.amount
-    return Posting(replace(hold, status=TransferStatus.VOIDED), source, destination, replaces=hold)
+    voided = replace(hold, status=TransferStatus.VOIDED)
+    return HoldVoided(voided, source, destination, *balances(source, destination))
 
 
-def expire_hold(hold: Transfer, *, source: Account, destination: Account, now: datetime) -> Posting:
+def expire_hold(
+    hold: Transfer, *, source: Account, destination: Account, now: datetime
+) -> HoldExpired:
     """Write down that a hold's time ran out. It has reserved nothing since its expiry (the
     accounts' held sums leave it out from then), so no account changes."""
     if hold.status is not TransferStatus.PENDING:
@@ -106,7 +120,7 @@ def expire_hold(hold: Transfer, *, source: Account, destination: Account, now: d
     if status is not TransferStatus.EXPIRED:
         raise TransferNotPending(f"Transfer {hold.id} is {status.value}, not past its expiry.")
     expired = replace(hold, status=TransferStatus.EXPIRED)
-    return Posting(expired, source, destination, replaces=hold)
+    return HoldExpired(expired, source, destination, *balances(source, destination))
 
 
 def _require_pending(hold: Transfer, now: datetime) -> None:

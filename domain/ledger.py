@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeAlias
 from uuid import UUID
 
 from domain.account import Account
@@ -15,26 +16,108 @@ from domain.transfer import LedgerEntry, Transfer, TransferKind, TransferStatus
 
 
 @dataclass(frozen=True, slots=True)
-class Posting:
-    """What one decision changes in the books, for the ledger to write in one go.
+class Balance:
+    """An account's books right after a posting, kept apart from the live `Account` (which
+    later postings of the same unit of work move on): what the ledger writes on its row and
+    what the posting's events report."""
 
-    `transfer` is new, or the new state of an existing one (`replaces` is then its previous
-    state: a hold being posted, voided or expired). When money moves there is a debit and a
-    credit entry and both accounts carry their new balances. `amends` is another transfer
-    changed along with this one: the original of a reversal, with its new reversed amount.
-    """
+    account_id: UUID
+    balance: int
+    sequence: int
+    """Its newest entry's sequence: the account's entry count."""
+    held: int
+    last_entry_at: datetime | None
+
+    @classmethod
+    def of(cls, account: Account) -> Balance:
+        return cls(
+            account.id, account.balance, account.entry_count, account.held, account.last_entry_at
+        )
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A new posted transfer (a transfer, deposit or withdrawal): the transfer, its two
+    entries and both accounts' new balances."""
 
     transfer: Transfer
     source: Account
     destination: Account
-    debit: LedgerEntry | None = None
-    credit: LedgerEntry | None = None
-    replaces: Transfer | None = None
-    amends: Transfer | None = None
+    debit: LedgerEntry
+    credit: LedgerEntry
+    source_after: Balance
+    destination_after: Balance
 
-    @property
-    def moves_money(self) -> bool:
-        return self.debit is not None
+
+@dataclass(frozen=True, slots=True)
+class Reversed:
+    """A new reversal, moving money back like `Moved`, and its `original` with the amount
+    now reversed of it."""
+
+    transfer: Transfer
+    source: Account
+    destination: Account
+    debit: LedgerEntry
+    credit: LedgerEntry
+    source_after: Balance
+    destination_after: Balance
+    original: Transfer
+
+
+@dataclass(frozen=True, slots=True)
+class HoldPlaced:
+    """A new pending hold: the source holds back its amount; no entry, no balance moves."""
+
+    transfer: Transfer
+    source: Account
+    destination: Account
+    source_after: Balance
+    destination_after: Balance
+
+
+@dataclass(frozen=True, slots=True)
+class HoldPosted:
+    """A pending hold posted (all or part): its new state, the entries under its own id,
+    both new balances; what was held is released."""
+
+    transfer: Transfer
+    source: Account
+    destination: Account
+    debit: LedgerEntry
+    credit: LedgerEntry
+    source_after: Balance
+    destination_after: Balance
+
+
+@dataclass(frozen=True, slots=True)
+class HoldVoided:
+    """A pending hold released whole: its new state; no entry, no balance moves."""
+
+    transfer: Transfer
+    source: Account
+    destination: Account
+    source_after: Balance
+    destination_after: Balance
+
+
+@dataclass(frozen=True, slots=True)
+class HoldExpired:
+    """A pending hold whose time ran out, written down: its new state; it has held nothing
+    back since it expired, so no account changes."""
+
+    transfer: Transfer
+    source: Account
+    destination: Account
+    source_after: Balance
+    destination_after: Balance
+
+
+Posting: TypeAlias = Moved | Reversed | HoldPlaced | HoldPosted | HoldVoided | HoldExpired
+"""What one decision changes in the books, for the ledger to write in one go."""
 
 
 def check_movement(
@@ -74,7 +157,7 @@ def post_transfer(
     created_by: UUID | None = None,
     reference: str | None = None,
     metadata: Metadata | None = None,
-) -> Posting:
+) -> Moved:
     """Check every money rule, then move the balances; nothing changes when a rule refuses."""
     check_movement(source, destination, amount, asked_by=created_by)
     at = entry_time(now, source, destination)
@@ -95,7 +178,12 @@ def post_transfer(
         created_by=created_by,
     )
     debit, credit = move(transfer, source, destination, amount.amount, at)
-    return Posting(transfer, source, destination, debit, credit)
+    return Moved(transfer, source, destination, debit, credit, *balances(source, destination))
+
+
+def balances(source: Account, destination: Account) -> tuple[Balance, Balance]:
+    """Both accounts' books as they are now, right after a posting moved them."""
+    return Balance.of(source), Balance.of(destination)
 
 
 def entry_time(now: datetime, source: Account, destination: Account) -> datetime:

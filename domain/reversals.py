@@ -8,7 +8,7 @@ from uuid import UUID
 
 from domain.account import Account
 from domain.errors import ExceedsReversibleAmount, InvalidAmount, NotReversible, TransferNotPending
-from domain.ledger import Posting, post_transfer
+from domain.ledger import Reversed, post_transfer
 from domain.metadata import Metadata
 from domain.money import Money
 from domain.transfer import Transfer, TransferKind, TransferStatus
@@ -26,7 +26,7 @@ def reverse_transfer(
     created_by: UUID | None = None,
     reference: str | None = None,
     metadata: Metadata | None = None,
-) -> Posting:
+) -> Reversed:
     """A reversal moves money from the original's destination back to its source; several
     partial ones may follow each other up to what was posted."""
     if original.kind is not TransferKind.TRANSFER:
@@ -44,7 +44,7 @@ def reverse_transfer(
         raise ExceedsReversibleAmount(
             f"At most {remaining} of transfer {original.id} can still be reversed."
         )
-    posting = post_transfer(
+    moved = post_transfer(
         transfer_id=reversal_id,
         source=payee,
         destination=payer,
@@ -58,4 +58,13 @@ def reverse_transfer(
         metadata=metadata,
     )
     amended = replace(original, reversed_amount=original.reversed_amount + reversed_now)
-    return replace(posting, amends=amended)
+    return Reversed(
+        moved.transfer,
+        moved.source,
+        moved.destination,
+        moved.debit,
+        moved.credit,
+        moved.source_after,
+        moved.destination_after,
+        original=amended,
+    )

@@ -195,12 +195,14 @@ class Container(containers.DeclarativeContainer):
     transaction_retry = providers.Singleton(
         TenacityTransactionRetry, attempts=settings.provided.transfer_retry_attempts
     )
+    # Read where events are built: each carries the trace of the request it reports.
+    trace = providers.Object(current_traceparent)
     write_pipeline = providers.Singleton(
         WritePipeline,
         uow_factory=unit_of_work.provider,
         clock=clock,
         retry=transaction_retry,
-        current_trace=providers.Object(current_traceparent),
+        current_trace=trace,
     )
     group_commit = providers.Singleton(
         GroupCommit,
@@ -211,7 +213,7 @@ class Container(containers.DeclarativeContainer):
         min_overlap=settings.provided.group_commit_min_overlap,
     )
     teller = providers.Singleton(
-        Teller, group_commit=group_commit, uow_factory=unit_of_work.provider
+        Teller, group_commit=group_commit, uow_factory=read_unit_of_work.provider
     )
 
     throttle = providers.Singleton(
@@ -229,6 +231,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         retry=transaction_retry,
         throttle=throttle,
+        trace=trace,
     )
     authenticate = providers.Singleton(
         Authenticate,
@@ -261,6 +264,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         retry=transaction_retry,
         max_keys=settings.provided.api_keys_per_user,
+        trace=trace,
     )
     list_api_keys = providers.Singleton(
         ListApiKeys, uow_factory=read_unit_of_work.provider, clock=clock
@@ -270,6 +274,7 @@ class Container(containers.DeclarativeContainer):
         uow_factory=unit_of_work.provider,
         clock=clock,
         forget=authenticate_api_key.provided.forget,
+        trace=trace,
     )
     open_account = providers.Singleton(
         OpenAccount,
@@ -277,6 +282,7 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
         retry=transaction_retry,
         max_open_accounts=settings.provided.max_accounts_per_user,
+        trace=trace,
     )
     get_account = providers.Singleton(
         GetAccount, uow_factory=read_unit_of_work.provider, clock=clock
@@ -314,16 +320,16 @@ class Container(containers.DeclarativeContainer):
     void_hold = providers.Singleton(VoidHold, teller=teller)
     reverse_transfer = providers.Singleton(ReverseTransfer, teller=teller)
     update_account = providers.Singleton(
-        UpdateAccount, uow_factory=unit_of_work.provider, clock=clock
+        UpdateAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     close_account = providers.Singleton(
-        CloseAccount, uow_factory=unit_of_work.provider, clock=clock
+        CloseAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     freeze_account = providers.Singleton(
-        FreezeAccount, uow_factory=unit_of_work.provider, clock=clock
+        FreezeAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     unfreeze_account = providers.Singleton(
-        UnfreezeAccount, uow_factory=unit_of_work.provider, clock=clock
+        UnfreezeAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     search_transfers = providers.Singleton(
         SearchTransfers,

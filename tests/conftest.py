@@ -12,9 +12,10 @@ from httpx import ASGITransport, AsyncClient
 
 from adapters.sqlalchemy import migrations
 from entrypoints.app import create_app
-from entrypoints.container import Container, build_container
+from entrypoints.container import Container
 from entrypoints.settings import Settings
 from tests.fakes import TEST_SECRET, InMemoryBank
+from tests.in_memory import container_for
 from tests.postgres import (
     app_facing,
     create_database,
@@ -33,6 +34,32 @@ os.environ.setdefault("HEXBANK_EVENTS", "off")
 os.environ.setdefault("HEXBANK_METRICS_PORT", "0")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-postgres",
+        action="store_true",
+        help="fail any test that asks for PostgreSQL (make test-fast: no database at all)",
+    )
+    parser.addoption(
+        "--http-backend",
+        choices=("in_memory", "postgres"),
+        default="in_memory",
+        help="what tests/http runs on, besides the tests marked postgres (default: in_memory)",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the PostgreSQL server or the NATS one (through any fixture) is
+    marked `postgres` or `nats`, so `-m "not postgres"` leaves it out without anyone having
+    to remember to mark it."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "postgres_url" in fixtures:
+            item.add_marker(pytest.mark.postgres)
+        if "nats_server" in fixtures:
+            item.add_marker(pytest.mark.nats)
+
+
 @pytest.fixture
 def bank() -> InMemoryBank:
     return InMemoryBank()
@@ -42,7 +69,12 @@ def bank() -> InMemoryBank:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
+def postgres_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.config.getoption("no_postgres"):
+        pytest.fail(
+            "this test asks for PostgreSQL under --no-postgres: mark it postgres, "
+            "or run it on the in-memory adapters"
+        )
     with postgres_server() as url:
         yield url
 
@@ -58,11 +90,17 @@ def template_database(postgres_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-async def database_url(postgres_url: str, template_database: str) -> AsyncIterator[str]:
+async def postgres_database_url(postgres_url: str, template_database: str) -> AsyncIterator[str]:
     name = unique_name("hexbank_test")
     await create_database(postgres_url, name, template=template_database)
     yield app_facing(with_database(postgres_url, name))
     await drop_database(postgres_url, name)
+
+
+@pytest.fixture
+def database_url(postgres_database_url: str) -> str:
+    """The test's database; tests/http serves it from memory unless a test needs PostgreSQL."""
+    return postgres_database_url
 
 
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
@@ -98,7 +136,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def container(settings: Settings, database_url: str) -> AsyncIterator[Container]:
-    container = build_container(settings, database_url)
+    container = container_for(settings, database_url)
     await container.init_resources()  # type: ignore[misc]
     yield container
     await container.shutdown_resources()  # type: ignore[misc]
@@ -106,8 +144,9 @@ async def container(settings: Settings, database_url: str) -> AsyncIterator[Cont
 
 @asynccontextmanager
 async def serving(settings: Settings, database_url: str) -> AsyncIterator[AsyncClient]:
-    """An HTTP client on the app built by the real container, lifespan included."""
-    app = create_app(build_container(settings, database_url))
+    """An HTTP client on the app built by the real container, lifespan included (on the
+    in-memory adapters when `database_url` names an in-memory database)."""
+    app = create_app(container_for(settings, database_url))
     async with (
         app.router.lifespan_context(app),
         AsyncClient(transport=ASGITransport(app=app), base_url="http://hexbank.test") as client,

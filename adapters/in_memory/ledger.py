@@ -11,7 +11,7 @@ from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
 from domain.account import AccountKind
 from domain.errors import AccountNotFound
-from domain.ledger import Posting
+from domain.ledger import HoldPosted, Moved, Posting, Reversed
 from domain.transfer import LedgerEntry, Transfer, TransferStatus
 
 
@@ -23,12 +23,27 @@ class InMemoryLedgerRepository(LedgerRepository):
     async def record(self, posting: Posting, events: Sequence[Event] = ()) -> None:
         self._pending.events.extend(events)
         self._pending.transfers[posting.transfer.id] = posting.transfer
-        if posting.amends is not None:
-            self._pending.transfers[posting.amends.id] = posting.amends
-        if posting.debit is not None and posting.credit is not None:
-            self._pending.entries.extend((posting.debit, posting.credit))
-            for account in (posting.source, posting.destination):
-                self._pending.accounts[account.id] = replace(account, held=0)
+        match posting:
+            case Reversed(original=original):
+                self._pending.transfers[original.id] = original
+        match posting:
+            case (
+                Moved(debit=debit, credit=credit)
+                | Reversed(debit=debit, credit=credit)
+                | (HoldPosted(debit=debit, credit=credit))
+            ):
+                self._pending.entries.extend((debit, credit))
+                for account, after in (
+                    (posting.source, posting.source_after),
+                    (posting.destination, posting.destination_after),
+                ):
+                    self._pending.accounts[account.id] = replace(
+                        account,
+                        balance=after.balance,
+                        entry_count=after.sequence,
+                        last_entry_at=after.last_entry_at,
+                        held=0,  # derived from the holds, as the store does
+                    )
 
     async def record_many(self, postings: Sequence[Posting], events: Sequence[Event] = ()) -> None:
         for posting in postings:

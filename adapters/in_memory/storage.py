@@ -59,7 +59,7 @@ class PendingChanges:
         storage.requests.update(self.claims)
         storage.commits += 1
         storage.events.extend(
-            StoredEvent(event, FeedPosition(storage.commits, n))
+            StoredEvent(event, FeedPosition(storage.commits, n), event.traceparent)
             for n, event in enumerate(self.events, start=1)
         )
         storage.delivered.update(self.delivered)

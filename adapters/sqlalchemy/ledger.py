@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -15,7 +14,6 @@ from sqlalchemy import (
     Uuid,
     and_,
     bindparam,
-    cast,
     func,
     literal,
     or_,
@@ -24,23 +22,45 @@ from sqlalchemy import (
     true,
     tuple_,
     union,
-    update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import TextClause
 
 from adapters.sqlalchemy.errors import constraint_name
-from adapters.sqlalchemy.outbox import EVENTS_INSERT, EVENTS_TYPES, event_values, insert_events
-from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers, written_in
+from adapters.sqlalchemy.rows import (
+    EVENTS_INSERT,
+    EVENTS_TYPES,
+    TRANSFER_FIELDS,
+    event_values,
+    transfer_array_types,
+    transfer_columns,
+    transfer_from_row,
+    unnest_transfers,
+)
+from adapters.sqlalchemy.tables import (
+    accounts,
+    ledger_entries,
+    sum_as_bigint,
+    transfers,
+    written_in,
+)
 from application.errors import TransientConflict
 from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
-from domain.account import Account, AccountKind
+from domain.account import AccountKind
 from domain.errors import AccountNotFound
-from domain.ledger import Posting
-from domain.transfer import LedgerEntry, Transfer, TransferKind, TransferStatus
+from domain.ledger import (
+    Balance,
+    HoldExpired,
+    HoldPlaced,
+    HoldPosted,
+    HoldVoided,
+    Moved,
+    Posting,
+    Reversed,
+)
+from domain.transfer import LedgerEntry, Transfer, TransferStatus
 
 
 def _statement(*constant_parts: str) -> TextClause:
@@ -49,124 +69,29 @@ def _statement(*constant_parts: str) -> TextClause:
     return text("".join(constant_parts))
 
 
-_TRANSFER_COLUMNS = (
-    "id, from_account_id, to_account_id, amount, currency, description, created_at,"
-    " kind, status, expires_at, posted_amount, reversed_amount, reversal_of,"
-    " reference, metadata, created_by"
-)
-_NEW_TRANSFER_VALUES = (
-    ":transfer_id, :from_account_id, :to_account_id, :amount, :currency, :description,"
-    " :created_at, :kind, :status, :expires_at, :posted_amount, 0, :reversal_of,"
-    " :reference, :metadata, :created_by"
-)
-# Both entries and both new balances; entry sequence doubles as the account's entry count.
-_MOVE = """
-    new_entries AS (
-        INSERT INTO ledger_entries
-            (id, account_id, transfer_id, sequence, amount, balance_after, created_at)
-        VALUES
-            (:debit_id, :from_account_id, :transfer_id, :debit_sequence, :debit_amount,
-             :debit_balance, :moved_at),
-            (:credit_id, :to_account_id, :transfer_id, :credit_sequence, :credit_amount,
-             :credit_balance, :moved_at)
-    )
-    UPDATE accounts
-    SET balance = moved.balance, entry_count = moved.entry_count, last_entry_at = :moved_at
-    FROM (VALUES
-        (CAST(:from_account_id AS uuid), CAST(:debit_balance AS bigint),
-         CAST(:debit_sequence AS bigint)),
-        (CAST(:to_account_id AS uuid), CAST(:credit_balance AS bigint),
-         CAST(:credit_sequence AS bigint))
-    ) AS moved (id, balance, entry_count)
-    WHERE accounts.id = moved.id
-"""
-_TYPES = (
-    bindparam("transfer_id", type_=Uuid),
-    bindparam("from_account_id", type_=Uuid),
-    bindparam("to_account_id", type_=Uuid),
-    bindparam("debit_id", type_=Uuid),
-    bindparam("credit_id", type_=Uuid),
-    bindparam("moved_at", type_=DateTime(timezone=True)),
-)
-# One statement, one round trip: the transfer, both entries, both new balances. Foreign keys
-# are checked at the end of the statement, so the entries may reference the new transfer.
-_NEW_TRANSFER_TYPES = (
-    bindparam("transfer_id", type_=Uuid),
-    bindparam("from_account_id", type_=Uuid),
-    bindparam("to_account_id", type_=Uuid),
-    bindparam("created_at", type_=DateTime(timezone=True)),
-    bindparam("expires_at", type_=DateTime(timezone=True)),
-    bindparam("description", type_=Text),
-    bindparam("reversal_of", type_=Uuid),
-    bindparam("posted_amount", type_=BigInteger),
-    bindparam("reference", type_=Text),
-    bindparam("metadata", type_=JSONB),
-    bindparam("created_by", type_=Uuid),
-)
-
-
-def _movement(*, with_events: bool) -> TextClause:
-    """A new transfer with its entries and balances, one statement, one round trip; with
-    its events too on the hot path, all taken while the accounts are locked."""
-    events = ("new_events AS (", EVENTS_INSERT, "), ") if with_events else ()
-    statement = _statement(
-        "WITH new_transfer AS (INSERT INTO transfers (",
-        _TRANSFER_COLUMNS,
-        ") VALUES (",
-        _NEW_TRANSFER_VALUES,
-        ")), ",
-        *events,
-        _MOVE,
-    )
-    return statement.bindparams(
-        *_TYPES, *_NEW_TRANSFER_TYPES, *(EVENTS_TYPES if with_events else ())
-    )
-
-
-_RECORD_MOVEMENT = _movement(with_events=False)
-_RECORD_MOVEMENT_AND_EVENTS = _movement(with_events=True)
-# A hold being posted: its new state, its entries (under its own id) and the balances.
-_RECORD_POSTED_HOLD = _statement(
-    "WITH posted AS (UPDATE transfers SET status = 'posted', posted_amount = :posted_amount",
-    " WHERE id = :transfer_id AND status = 'pending'), ",
-    _MOVE,
-).bindparams(*_TYPES, bindparam("posted_amount", type_=BigInteger))
-_INSERT_HOLD = _statement(
-    "INSERT INTO transfers (", _TRANSFER_COLUMNS, ") VALUES (", _NEW_TRANSFER_VALUES, ")"
-).bindparams(*_NEW_TRANSFER_TYPES)
-_SET_STATUS = (
-    update(transfers)
-    .where(transfers.c.id == bindparam("b_id"), transfers.c.status == "pending")
-    .values(status=bindparam("b_status"))
-)
-_AMEND_REVERSED = (
-    update(transfers)
-    .where(transfers.c.id == bindparam("b_id"))
-    .values(reversed_amount=bindparam("b_reversed_amount"))
-)
-
-
 def _array(name: str, of: Any) -> Any:
     return bindparam(name, type_=ARRAY(of))
 
 
-# A batch: every new transfer, every entry, the events and every account's final balance,
-# one statement whatever the size (arrays unnested by the server, not a row per round trip).
-# Foreign keys are checked at the end of the statement, so entries may name new transfers.
-_RECORD_MANY = _statement(
+# Everything postings change, in one statement whatever their number (arrays unnested by the
+# server, not a row per round trip): the new transfers, the new state of existing ones, every
+# entry, the events and every account's final balance. Foreign keys are checked at the end of
+# the statement, so entries may name the transfers it inserts.
+_RECORD = _statement(
     "WITH new_transfers AS (INSERT INTO transfers (",
-    _TRANSFER_COLUMNS,
-    ") SELECT id, from_id, to_id, amount, currency, description, created_at, kind, status,"
-    " expires_at, posted_amount, 0, NULL::uuid, reference, metadata::jsonb, created_by"
-    " FROM unnest(:ids, :from_ids, :to_ids, :amounts, :currencies, :descriptions,"
-    " :created_ats, :kinds, :statuses, :expires_ats, :posted_amounts, :references,"
-    " :metadatas, :created_bys)"
-    " AS t(id, from_id, to_id, amount, currency, description, created_at, kind, status,"
-    " expires_at, posted_amount, reference, metadata, created_by)), ",
+    ", ".join(TRANSFER_FIELDS),
+    ") SELECT ",
+    ", ".join(f"{name}::jsonb" if name == "metadata" else name for name in TRANSFER_FIELDS),
+    " FROM ",
+    unnest_transfers("n_"),
+    "), changed AS (UPDATE transfers SET status = c.status, posted_amount = c.posted_amount,"
+    " reversed_amount = c.reversed_amount"
+    " FROM unnest(:c_ids, :c_statuses, :c_posted_amounts, :c_reversed_amounts)"
+    " AS c (id, status, posted_amount, reversed_amount) WHERE transfers.id = c.id), "
     "new_entries AS (INSERT INTO ledger_entries"
     " (id, account_id, transfer_id, sequence, amount, balance_after, created_at)"
     " SELECT * FROM unnest(:entry_ids, :entry_account_ids, :entry_transfer_ids,"
-    " :entry_sequences, :entry_amounts, :entry_balances, :entry_created_ats)), ",
+    " :entry_sequences, :entry_amounts, :entry_balances, :entry_created_ats)), "
     "new_events AS (",
     EVENTS_INSERT,
     ") UPDATE accounts SET balance = moved.balance, entry_count = moved.entry_count,"
@@ -175,20 +100,11 @@ _RECORD_MANY = _statement(
     " AS moved (id, balance, entry_count, last_entry_at)"
     " WHERE accounts.id = moved.id",
 ).bindparams(
-    _array("ids", Uuid),
-    _array("from_ids", Uuid),
-    _array("to_ids", Uuid),
-    _array("amounts", BigInteger),
-    _array("currencies", Text),
-    _array("descriptions", Text),
-    _array("created_ats", DateTime(timezone=True)),
-    _array("kinds", Text),
-    _array("statuses", Text),
-    _array("expires_ats", DateTime(timezone=True)),
-    _array("posted_amounts", BigInteger),
-    _array("references", Text),
-    _array("metadatas", Text),
-    _array("created_bys", Uuid),
+    *transfer_array_types("n_"),
+    _array("c_ids", Uuid),
+    _array("c_statuses", Text),
+    _array("c_posted_amounts", BigInteger),
+    _array("c_reversed_amounts", BigInteger),
     _array("entry_ids", Uuid),
     _array("entry_account_ids", Uuid),
     _array("entry_transfer_ids", Uuid),
@@ -204,25 +120,58 @@ _RECORD_MANY = _statement(
 )
 
 
-def _transfer(row: Any) -> Transfer:
-    return Transfer(
-        id=row.id,
-        from_account_id=row.from_account_id,
-        to_account_id=row.to_account_id,
-        amount=row.amount,
-        currency=row.currency,
-        description=row.description,
-        created_at=row.created_at,
-        kind=TransferKind(row.kind),
-        status=TransferStatus(row.status),
-        expires_at=row.expires_at,
-        posted_amount=row.posted_amount,
-        reversed_amount=row.reversed_amount,
-        reversal_of=row.reversal_of,
-        reference=row.reference,
-        metadata=dict(row.metadata),
-        created_by=row.created_by,
-    )
+def _record_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict[str, Any]:
+    """The postings folded into what the store ends with: each transfer's final state (new
+    ones inserted so, existing ones updated once), the entries in order, and each account's
+    balance after the last posting that moved it."""
+    new: dict[UUID, Transfer] = {}
+    changed: dict[UUID, Transfer] = {}
+    moved: list[Moved | Reversed | HoldPosted] = []
+
+    def change(transfer: Transfer) -> None:
+        (new if transfer.id in new else changed)[transfer.id] = transfer
+
+    for posting in postings:
+        match posting:
+            case Moved():
+                new[posting.transfer.id] = posting.transfer
+                moved.append(posting)
+            case HoldPlaced():
+                new[posting.transfer.id] = posting.transfer
+            case Reversed(original=original):
+                new[posting.transfer.id] = posting.transfer
+                change(original)
+                moved.append(posting)
+            case HoldPosted():
+                change(posting.transfer)
+                moved.append(posting)
+            case HoldVoided() | HoldExpired():
+                change(posting.transfer)
+    entries = [entry for posting in moved for entry in (posting.debit, posting.credit)]
+    final: dict[UUID, Balance] = {}
+    for posting in moved:  # in order: an account's last posting leaves its balance
+        final[posting.source_after.account_id] = posting.source_after
+        final[posting.destination_after.account_id] = posting.destination_after
+    updated = list(changed.values())
+    return {
+        **transfer_columns(new.values(), "n_"),
+        "c_ids": [t.id for t in updated],
+        "c_statuses": [t.status.value for t in updated],
+        "c_posted_amounts": [t.posted_amount for t in updated],
+        "c_reversed_amounts": [t.reversed_amount for t in updated],
+        "entry_ids": [e.id for e in entries],
+        "entry_account_ids": [e.account_id for e in entries],
+        "entry_transfer_ids": [e.transfer_id for e in entries],
+        "entry_sequences": [e.sequence for e in entries],
+        "entry_amounts": [e.amount for e in entries],
+        "entry_balances": [e.balance_after for e in entries],
+        "entry_created_ats": [e.created_at for e in entries],
+        **event_values(events),
+        "account_ids": list(final),
+        "balances": [b.balance for b in final.values()],
+        "entry_counts": [b.sequence for b in final.values()],
+        "last_entry_ats": [b.last_entry_at for b in final.values()],
+    }
 
 
 def _entry(row: Any) -> LedgerEntry:
@@ -235,12 +184,6 @@ def _entry(row: Any) -> LedgerEntry:
         balance_after=row.balance_after,
         created_at=row.created_at,
     )
-
-
-def sum_as_bigint(expression: Any, where: Any = None) -> Any:
-    """SUM as a BIGINT, 0 over no rows; PostgreSQL's SUM(bigint) is NUMERIC otherwise."""
-    total = func.sum(expression) if where is None else func.sum(expression).filter(where)
-    return cast(func.coalesce(total, 0), BigInteger)
 
 
 _TRANSFER = select(transfers).where(transfers.c.id == bindparam("transfer_id"))
@@ -303,149 +246,29 @@ _TOTALS = (
 )
 
 
-def _transfer_values(transfer: Transfer) -> dict[str, Any]:
-    return {
-        "transfer_id": transfer.id,
-        "from_account_id": transfer.from_account_id,
-        "to_account_id": transfer.to_account_id,
-        "amount": transfer.amount,
-        "currency": transfer.currency,
-        "description": transfer.description,
-        "created_at": transfer.created_at,
-        "kind": transfer.kind.value,
-        "status": transfer.status.value,
-        "expires_at": transfer.expires_at,
-        "posted_amount": transfer.posted_amount,
-        "reversal_of": transfer.reversal_of,
-        "reference": transfer.reference,
-        "metadata": transfer.metadata,
-        "created_by": transfer.created_by,
-    }
-
-
-def _move_values(posting: Posting) -> dict[str, Any]:
-    debit, credit = posting.debit, posting.credit
-    if debit is None or credit is None:
-        raise ValueError(f"posting {posting.transfer.id} moves no money: it has no entries")
-    return {
-        "transfer_id": posting.transfer.id,
-        "from_account_id": debit.account_id,
-        "to_account_id": credit.account_id,
-        "moved_at": debit.created_at,
-        "debit_id": debit.id,
-        "debit_sequence": debit.sequence,
-        "debit_amount": debit.amount,
-        "debit_balance": debit.balance_after,
-        "credit_id": credit.id,
-        "credit_sequence": credit.sequence,
-        "credit_amount": credit.amount,
-        "credit_balance": credit.balance_after,
-    }
-
-
-def _many_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict[str, Any]:
-    new = [posting.transfer for posting in postings]
-    entries = [entry for posting in postings for entry in (posting.debit, posting.credit) if entry]
-    # The same Account objects went through every posting: each holds its final state.
-    final: dict[UUID, Account] = {}
-    for posting in postings:
-        if posting.moves_money:
-            final[posting.source.id] = posting.source
-            final[posting.destination.id] = posting.destination
-    return {
-        "ids": [t.id for t in new],
-        "from_ids": [t.from_account_id for t in new],
-        "to_ids": [t.to_account_id for t in new],
-        "amounts": [t.amount for t in new],
-        "currencies": [t.currency for t in new],
-        "descriptions": [t.description for t in new],
-        "created_ats": [t.created_at for t in new],
-        "kinds": [t.kind.value for t in new],
-        "statuses": [t.status.value for t in new],
-        "expires_ats": [t.expires_at for t in new],
-        "posted_amounts": [t.posted_amount for t in new],
-        "references": [t.reference for t in new],
-        "metadatas": [json.dumps(t.metadata) for t in new],
-        "created_bys": [t.created_by for t in new],
-        "entry_ids": [e.id for e in entries],
-        "entry_account_ids": [e.account_id for e in entries],
-        "entry_transfer_ids": [e.transfer_id for e in entries],
-        "entry_sequences": [e.sequence for e in entries],
-        "entry_amounts": [e.amount for e in entries],
-        "entry_balances": [e.balance_after for e in entries],
-        "entry_created_ats": [e.created_at for e in entries],
-        **event_values(events),
-        "account_ids": list(final),
-        "balances": [a.balance for a in final.values()],
-        "entry_counts": [a.entry_count for a in final.values()],
-        "last_entry_ats": [a.last_entry_at for a in final.values()],
-    }
-
-
 class SqlAlchemyLedgerRepository(LedgerRepository):
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def record(self, posting: Posting, events: Sequence[Event] = ()) -> None:
-        """One statement per change; a plain movement with its events (the hot path) is one
-        round trip."""
-        async with _reference_race_is_transient():
-            if posting.replaces is None and posting.moves_money and events:
-                values = {
-                    **_transfer_values(posting.transfer),
-                    **_move_values(posting),
-                    **event_values(events),
-                }
-                await self._connection.execute(_RECORD_MOVEMENT_AND_EVENTS, values)
-            else:
-                await self._record(posting)
-                await insert_events(self._connection, events)
-            await self._amend(posting)
-
-    async def _record(self, posting: Posting) -> None:
-        transfer = posting.transfer
-        if posting.replaces is None and posting.moves_money:
-            await self._connection.execute(
-                _RECORD_MOVEMENT, {**_transfer_values(transfer), **_move_values(posting)}
-            )
-        elif posting.replaces is None:
-            await self._connection.execute(_INSERT_HOLD, _transfer_values(transfer))
-        elif posting.moves_money:
-            await self._connection.execute(
-                _RECORD_POSTED_HOLD,
-                {**_move_values(posting), "posted_amount": transfer.posted_amount},
-            )
-        else:
-            await self._connection.execute(
-                _SET_STATUS, {"b_id": transfer.id, "b_status": transfer.status.value}
-            )
-
-    async def _amend(self, posting: Posting) -> None:
-        if posting.amends is not None:
-            await self._connection.execute(
-                _AMEND_REVERSED,
-                {"b_id": posting.amends.id, "b_reversed_amount": posting.amends.reversed_amount},
-            )
+        await self._write((posting,), events)
 
     async def record_many(self, postings: Sequence[Posting], events: Sequence[Event] = ()) -> None:
-        """New transfers (the batch endpoint, group commit) in one round trip; postings that
-        change earlier transfers one statement each, in order."""
-        async with _reference_race_is_transient():
-            if any(p.replaces is not None or p.amends is not None for p in postings):
-                for posting in postings:
-                    await self._record(posting)
-                    await self._amend(posting)
-                await insert_events(self._connection, events)
-            elif postings or events:
-                await self._connection.execute(_RECORD_MANY, _many_values(postings, events))
+        await self._write(postings, events)
+
+    async def _write(self, postings: Sequence[Posting], events: Sequence[Event]) -> None:
+        """Every posting and event in one statement, one round trip."""
+        if postings or events:
+            async with _reference_race_is_transient():
+                await self._connection.execute(_RECORD, _record_values(postings, events))
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
         row = (await self._connection.execute(_TRANSFER, {"transfer_id": transfer_id})).first()
-        return None if row is None else _transfer(row)
+        return None if row is None else transfer_from_row(row)
 
     async def get_transfers(self, transfer_ids: Collection[UUID]) -> dict[UUID, Transfer]:
         rows = await self._connection.execute(_TRANSFERS, {"transfer_ids": list(transfer_ids)})
-        return {row.id: _transfer(row) for row in rows}
+        return {row.id: transfer_from_row(row) for row in rows}
 
     async def references_taken(self, user_id: UUID, references: Collection[str]) -> set[str]:
         rows = await self._connection.execute(
@@ -455,7 +278,7 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
 
     async def search_transfers(self, query: TransferQuery) -> list[Transfer]:
         rows = await self._connection.execute(_search(query))
-        return [_transfer(row) for row in rows]
+        return [transfer_from_row(row) for row in rows]
 
     async def balance_at(self, account_id: UUID, at: datetime) -> BalanceAt:
         row = (
@@ -465,11 +288,11 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
 
     async def lock_transfer(self, transfer_id: UUID) -> Transfer | None:
         row = (await self._connection.execute(_LOCK_TRANSFER, {"transfer_id": transfer_id})).first()
-        return None if row is None else _transfer(row)
+        return None if row is None else transfer_from_row(row)
 
     async def overdue_holds(self, now: datetime, *, limit: int) -> list[Transfer]:
         rows = await self._connection.execute(_OVERDUE_HOLDS, {"now": now, "limit": limit})
-        return [_transfer(row) for row in rows]
+        return [transfer_from_row(row) for row in rows]
 
     async def entries(
         self,

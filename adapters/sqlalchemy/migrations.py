@@ -1,8 +1,10 @@
-"""Running Alembic from code, with the project's own configuration in pyproject.toml."""
+"""Running Alembic from code, with its configuration built here: no alembic.ini and no
+pyproject.toml to find, so a hexbank installed from its wheel migrates as a checkout does."""
 
 from __future__ import annotations
 
 import asyncio
+from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
@@ -13,11 +15,28 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS_PACKAGE = "migrations"
+"""Where the revisions live: the top-level `migrations/` of a checkout (an editable install
+imports it from there, so `hexbank revision` writes into migrations/versions), or the copy a
+wheel installs into site-packages."""
+FILE_TEMPLATE = "%(rev)s_%(slug)s"
+"""A new revision's file name: its revision id and its message, no date."""
+
+
+def script_location() -> Path:
+    """The migrations package's folder. Alembic reads env.py and versions/ as files, so it must
+    be a folder on disk (a wheel installs it as one; a zip import would not do)."""
+    location = files(MIGRATIONS_PACKAGE)
+    if not isinstance(location, Path):
+        raise RuntimeError(f"the {MIGRATIONS_PACKAGE} package is not a folder: {location}")
+    return location
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(toml_file=str(PROJECT_ROOT / "pyproject.toml"))
+    config = Config()
+    # Options pass through ConfigParser's interpolation: a literal % is written %%.
+    config.set_main_option("script_location", str(script_location()).replace("%", "%%"))
+    config.set_main_option("file_template", FILE_TEMPLATE.replace("%", "%%"))
     config.attributes["database_url"] = database_url
     return config
 

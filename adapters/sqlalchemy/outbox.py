@@ -1,62 +1,21 @@
-"""The outbox in PostgreSQL: one INSERT per unit of work, whatever the number of events."""
+"""The outbox in PostgreSQL: one INSERT per unit of work, whatever the number of events (a
+money movement's go in the ledger's own statement: see `rows.EVENTS_INSERT`)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, Integer, Text, Uuid, bindparam, text
+from sqlalchemy import ARRAY, BigInteger, DateTime, Text, Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.trace_context import current_traceparent
+from adapters.sqlalchemy.rows import EVENTS_INSERT, EVENTS_TYPES, event_values
 from application.events import AccountState, Event
 from application.ports.outbox import FeedPosition, Outbox, OutboxBacklog, StoredEvent
 
-# The events of a unit of work, as one INSERT from arrays; also a CTE of the posting's own
-# statement (see the ledger), so a money movement and its events are one round trip.
-EVENTS_INSERT = (
-    "INSERT INTO events (id, type, occurred_at, schema_version, data, accounts, user_ids,"
-    " traceparent)"
-    " SELECT id, type, occurred_at, schema_version, data::jsonb, accounts::jsonb,"
-    " string_to_array(user_ids, ',')::uuid[], traceparent"
-    " FROM unnest(:e_ids, :e_types, :e_occurred_ats, :e_versions, :e_datas, :e_accounts,"
-    " :e_user_ids, :e_traceparents)"
-    " AS e(id, type, occurred_at, schema_version, data, accounts, user_ids, traceparent)"
-)
-EVENTS_TYPES = (
-    bindparam("e_ids", type_=ARRAY(Uuid)),
-    bindparam("e_types", type_=ARRAY(Text)),
-    bindparam("e_occurred_ats", type_=ARRAY(DateTime(timezone=True))),
-    bindparam("e_versions", type_=ARRAY(Integer)),
-    bindparam("e_datas", type_=ARRAY(Text)),
-    bindparam("e_accounts", type_=ARRAY(Text)),
-    bindparam("e_user_ids", type_=ARRAY(Text)),
-    bindparam("e_traceparents", type_=ARRAY(Text)),
-)
 _ADD = text(EVENTS_INSERT).bindparams(*EVENTS_TYPES)
-
-
-def event_values(events: Sequence[Event]) -> dict[str, Any]:
-    """The bound values of `EVENTS_INSERT`; the request's trace context rides along."""
-    traceparent = current_traceparent()
-    return {
-        "e_ids": [e.id for e in events],
-        "e_types": [e.type for e in events],
-        "e_occurred_ats": [e.occurred_at for e in events],
-        "e_versions": [e.schema_version for e in events],
-        "e_datas": [json.dumps(e.data) for e in events],
-        "e_accounts": [_accounts_json(e) for e in events],
-        "e_user_ids": [",".join(str(u) for u in e.user_ids) for e in events],
-        "e_traceparents": [e.traceparent or traceparent for e in events],
-    }
-
-
-async def insert_events(connection: AsyncConnection, events: Sequence[Event]) -> None:
-    if events:
-        await connection.execute(_ADD, event_values(events))
 
 
 # Only below the oldest transaction still running: everything there has committed (or
@@ -79,7 +38,7 @@ _FEED_OF_ACCOUNTS = text(
     " AND (transaction_id, position) > (:after_transaction, :after_position)"
     " AND transaction_id < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint"
     " AND (cardinality(CAST(:types AS text[])) = 0 OR type = ANY(CAST(:types AS text[])))"
-    " AND EXISTS (SELECT FROM jsonb_array_elements(accounts) AS a"
+    " AND EXISTS (SELECT FROM json_array_elements(accounts) AS a"
     " WHERE a->>'id' = ANY(CAST(:account_ids AS text[])))"
     " ORDER BY transaction_id, position LIMIT :limit"
 ).bindparams(
@@ -148,24 +107,13 @@ def _stored(row: Any) -> StoredEvent:
     return StoredEvent(event, FeedPosition(row.transaction_id, row.position), row.traceparent)
 
 
-def _accounts_json(event: Event) -> str:
-    return json.dumps(
-        [
-            {
-                **state.document(),
-                "owner_id": None if state.owner_id is None else str(state.owner_id),
-            }
-            for state in event.accounts
-        ]
-    )
-
-
 class SqlAlchemyOutbox(Outbox):
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def add(self, events: Sequence[Event]) -> None:
-        await insert_events(self._connection, events)
+        if events:
+            await self._connection.execute(_ADD, event_values(events))
 
     async def feed(
         self,

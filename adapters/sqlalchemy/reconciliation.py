@@ -8,8 +8,13 @@ from sqlalchemy import BigInteger, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.sqlalchemy.errors import translated_errors
-from adapters.sqlalchemy.ledger import sum_as_bigint
-from adapters.sqlalchemy.tables import accounts, ledger_entries, transfers, written_in
+from adapters.sqlalchemy.tables import (
+    accounts,
+    ledger_entries,
+    sum_as_bigint,
+    transfers,
+    written_in,
+)
 from application.ports.reconciliation import (
     BalanceMismatch,
     BrokenChain,

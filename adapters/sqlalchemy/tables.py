@@ -22,10 +22,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    cast,
+    func,
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -36,6 +38,12 @@ def written_in(value: str) -> ColumnElement[Any]:
     if not value.isidentifier():
         raise ValueError(f"{value!r} is not a constant of the schema")
     return literal_column(f"'{value}'")
+
+
+def sum_as_bigint(expression: Any, where: Any = None) -> Any:
+    """SUM as a BIGINT, 0 over no rows; PostgreSQL's SUM(bigint) is NUMERIC otherwise."""
+    total = func.sum(expression) if where is None else func.sum(expression).filter(where)
+    return cast(func.coalesce(total, 0), BigInteger)
 
 
 metadata = MetaData(
@@ -239,8 +247,9 @@ events = Table(
     Column("type", Text, nullable=False),
     Column("occurred_at", Timestamp, nullable=False),
     Column("schema_version", Integer, nullable=False),
-    Column("data", JSONB, nullable=False),
-    Column("accounts", JSONB, nullable=False),
+    # json, not jsonb: written once, read whole, never searched inside (migration 0009).
+    Column("data", JSON, nullable=False),
+    Column("accounts", JSON, nullable=False),
     Column("user_ids", ARRAY(Uuid), nullable=False),
     Column("traceparent", Text, nullable=True),
     UniqueConstraint("id"),

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from application.errors import ApplicationError, InvalidToken
-from application.events import api_key_event
+from application.events import TraceContext, api_key_event, untraced
 from application.ports.clock import Clock
 from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -40,11 +40,13 @@ class CreateApiKey:
         clock: Clock,
         retry: TransactionRetry,
         max_keys: int,
+        trace: TraceContext = untraced,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._retry = retry
         self._max_keys = max_keys
+        self._trace = trace
 
     async def __call__(
         self,
@@ -78,7 +80,8 @@ class CreateApiKey:
                         f"A user has at most {self._max_keys} live API keys; revoke one first."
                     )
                 await uow.api_keys.add(key)
-                await uow.outbox.add([api_key_event("created", key, now)])
+                created = api_key_event("created", key, now, traceparent=self._trace())
+                await uow.outbox.add([created])
                 await uow.commit()
 
         await self._retry.run(store)
@@ -130,10 +133,12 @@ class RevokeApiKey:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         forget: Callable[[UUID], None] = lambda key_id: None,
+        trace: TraceContext = untraced,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._forget = forget
+        self._trace = trace
 
     async def __call__(self, user_id: UUID | None, key_id: UUID) -> ApiKey:
         """`user_id` None: an operator's revocation, whoever the key belongs to."""
@@ -144,7 +149,8 @@ class RevokeApiKey:
                 raise ApiKeyNotFound(f"API key {key_id} not found.")
             if key.revoked_at is None:
                 await uow.api_keys.revoke(key_id, at=now)
-                await uow.outbox.add([api_key_event("revoked", key, now)])
+                revoked = api_key_event("revoked", key, now, traceparent=self._trace())
+                await uow.outbox.add([revoked])
                 await uow.commit()
         self._forget(key_id)  # this instance at once; the others within their cache's life
         return key.revoked(now)

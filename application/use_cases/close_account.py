@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from application.events import account_event
+from application.events import TraceContext, account_event, untraced
 from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -15,9 +15,12 @@ class CloseAccount:
     stays readable with its history. Checked under the account's lock, so no movement can
     slip in between the check and the close."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, trace: TraceContext = untraced
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._trace = trace
 
     async def __call__(self, owner_id: UUID, account_id: UUID) -> Account:
         moment = Moment(self._clock)
@@ -27,6 +30,8 @@ class CloseAccount:
                 raise AccountNotFound(f"Account {account_id} not found.")
             account.close()
             await uow.accounts.update(account)
-            await uow.outbox.add([account_event("closed", account, moment.now)])
+            await uow.outbox.add(
+                [account_event("closed", account, moment.now, traceparent=self._trace())]
+            )
             await uow.commit()
         return account

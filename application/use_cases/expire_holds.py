@@ -11,7 +11,10 @@ from domain.errors import TransferNotPending
 from domain.transfer import Transfer
 
 EXPIRY_PAGE = 500
-"""Overdue holds read per round; their expiries go to the write pipeline together."""
+"""Overdue holds read per round."""
+EXPIRIES_IN_FLIGHT = 32
+"""Expiries handed to group commit at once: enough to fill a group, few enough to leave the
+pool to the requests the sweep runs beside (and, with group commit off, one connection each)."""
 
 
 class ExpireHolds:
@@ -34,8 +37,9 @@ class ExpireHolds:
         while True:
             async with self._uow_factory() as uow:
                 overdue = await uow.ledger.overdue_holds(self._clock.now(), limit=self._page)
+            turns = asyncio.Semaphore(EXPIRIES_IN_FLIGHT)
             answers = await asyncio.gather(
-                *(self._expire(hold) for hold in overdue), return_exceptions=True
+                *(self._expire(hold, turns) for hold in overdue), return_exceptions=True
             )
             for answer in answers:
                 if isinstance(answer, TransferReceipt):
@@ -47,10 +51,11 @@ class ExpireHolds:
             ):
                 return expired
 
-    async def _expire(self, hold: Transfer) -> TransferReceipt:
-        return await self._teller.move(
-            ExpirePendingTransfer(transfer_id=hold.id),
-            user_id=None,
-            idempotency_key=None,
-            parties=(hold.from_account_id, hold.to_account_id),
-        )
+    async def _expire(self, hold: Transfer, turns: asyncio.Semaphore) -> TransferReceipt:
+        async with turns:
+            return await self._teller.move(
+                ExpirePendingTransfer(transfer_id=hold.id),
+                user_id=None,
+                idempotency_key=None,
+                parties=(hold.from_account_id, hold.to_account_id),
+            )

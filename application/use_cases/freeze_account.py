@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.events import account_event
+from application.events import TraceContext, account_event, untraced
 from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -24,25 +24,33 @@ class FreezeAccount:
     credit until it is unfrozen; its holds may still be voided or expire. Freezing a frozen
     account changes nothing and writes no event."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, trace: TraceContext = untraced
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._trace = trace
 
     async def __call__(self, account_id: UUID) -> StatusChange:
-        return await _change(self._uow_factory, self._clock, account_id, Account.freeze, "frozen")
+        return await _change(
+            self._uow_factory, self._clock, account_id, Account.freeze, "frozen", self._trace
+        )
 
 
 class UnfreezeAccount:
     """The operator lifts a freeze: the account takes debits and credits again. Unfreezing an
     active account changes nothing and writes no event."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, trace: TraceContext = untraced
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._trace = trace
 
     async def __call__(self, account_id: UUID) -> StatusChange:
         return await _change(
-            self._uow_factory, self._clock, account_id, Account.unfreeze, "unfrozen"
+            self._uow_factory, self._clock, account_id, Account.unfreeze, "unfrozen", self._trace
         )
 
 
@@ -52,6 +60,7 @@ async def _change(
     account_id: UUID,
     change: Callable[[Account], bool],
     event: str,
+    trace: TraceContext,
 ) -> StatusChange:
     moment = Moment(clock)
     async with uow_factory() as uow:
@@ -61,6 +70,6 @@ async def _change(
         if not change(account):
             return StatusChange(account, changed=False)
         await uow.accounts.update(account)
-        await uow.outbox.add([account_event(event, account, moment.now)])
+        await uow.outbox.add([account_event(event, account, moment.now, traceparent=trace())])
         await uow.commit()
     return StatusChange(account, changed=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from uuid import UUID
 
-from application.events import account_event
+from application.events import TraceContext, account_event, untraced
 from application.ports.clock import Clock
 from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -22,11 +22,13 @@ class OpenAccount:
         clock: Clock,
         retry: TransactionRetry,
         max_open_accounts: int,
+        trace: TraceContext = untraced,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._retry = retry
         self._max_open_accounts = max_open_accounts
+        self._trace = trace
 
     async def __call__(
         self,
@@ -44,13 +46,14 @@ class OpenAccount:
             name=name,
             metadata=dict(metadata) if metadata is not None else None,
         )
+        opened = account_event("opened", account, now, traceparent=self._trace())
 
         async def store() -> None:
             async with self._uow_factory() as uow:
                 open_accounts = await uow.accounts.lock_owner_and_count_open(owner_id)
                 require_room_for_account(open_accounts, self._max_open_accounts)
                 await uow.accounts.add(account)
-                await uow.outbox.add([account_event("opened", account, now)])
+                await uow.outbox.add([opened])
                 await uow.commit()
 
         await self._retry.run(store)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.events import user_registered
+from application.events import TraceContext, untraced, user_registered
 from application.ports.clock import Clock
 from application.ports.email_normalizer import EmailNormalizer
 from application.ports.password_hasher import PasswordHasher
@@ -31,6 +31,7 @@ class RegisterUser:
         clock: Clock,
         retry: TransactionRetry,
         throttle: Throttle,
+        trace: TraceContext = untraced,
     ) -> None:
         self._uow_factory = uow_factory
         self._hasher = hasher
@@ -38,6 +39,7 @@ class RegisterUser:
         self._clock = clock
         self._retry = retry
         self._throttle = throttle
+        self._trace = trace
 
     async def __call__(self, registration: Registration, client: str | None = None) -> User:
         if client is not None:
@@ -55,10 +57,12 @@ class RegisterUser:
             now=self._clock.now(),
         )
 
+        registered = user_registered(user, user.created_at, traceparent=self._trace())
+
         async def store() -> None:
             async with self._uow_factory() as uow:
                 await uow.users.add(user)
-                await uow.outbox.add([user_registered(user, user.created_at)])
+                await uow.outbox.add([registered])
                 await uow.commit()
 
         await self._retry.run(store)

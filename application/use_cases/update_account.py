@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from application.events import account_event
+from application.events import TraceContext, account_event, untraced
 from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -29,9 +29,12 @@ class AccountChanges:
 
 
 class UpdateAccount:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, trace: TraceContext = untraced
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._trace = trace
 
     async def __call__(self, owner_id: UUID, account_id: UUID, changes: AccountChanges) -> Account:
         moment = Moment(self._clock)
@@ -46,6 +49,8 @@ class UpdateAccount:
             if changes.metadata is not None:
                 account.metadata = merge_metadata(account.metadata, changes.metadata)
             await uow.accounts.update(account)
-            await uow.outbox.add([account_event("updated", account, moment.now)])
+            await uow.outbox.add(
+                [account_event("updated", account, moment.now, traceparent=self._trace())]
+            )
             await uow.commit()
         return account

@@ -11,7 +11,12 @@ from entrypoints.observability.metrics import Metrics
 REPLAYED = "Idempotent-Replayed"
 
 
-def note_receipt(receipt: TransferReceipt, response: Response, metrics: Metrics) -> None:
+def note_receipt(
+    receipt: TransferReceipt, response: Response, metrics: Metrics, *, created: bool = False
+) -> None:
+    """`created`: the answer is a 201, whose `Location` names the new transfer."""
     metrics.money_moved(receipt)
     if receipt.replayed:
         response.headers[REPLAYED] = "true"
+    if created:
+        response.headers["Location"] = f"/api/v1/transfers/{receipt.transfer.id}"

@@ -19,7 +19,7 @@ class Persistence:
     reconciliation: LedgerReconciliation
 
 
-@pytest.fixture(params=["in_memory", "postgres"])
+@pytest.fixture(params=["in_memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 def persistence(request: pytest.FixtureRequest) -> Persistence:
     """The same contract, run against the fake and against the real thing."""
     if request.param == "in_memory":

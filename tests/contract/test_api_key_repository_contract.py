@@ -106,7 +106,7 @@ async def test_an_uncommitted_key_does_not_exist(uow_factory: UnitOfWorkFactory)
     )
     async with uow_factory() as uow:
         await uow.api_keys.add(key)
-        await uow.outbox.add([api_key_event("created", key, NOW)])
+        await uow.outbox.add([api_key_event("created", key, NOW, traceparent=None)])
     async with uow_factory() as uow:
         assert await uow.api_keys.get(key.id) is None
 
@@ -125,7 +125,7 @@ async def test_the_feed_of_a_restricted_key_holds_only_events_touching_its_accou
 
     events = [touching(mine.id), touching(other.id), touching(other.id, mine.id)]
     async with uow_factory() as uow:
-        await uow.outbox.add([*events, api_key_event("created", key, NOW)])
+        await uow.outbox.add([*events, api_key_event("created", key, NOW, traceparent=None)])
         await uow.commit()
     async with uow_factory() as uow:
         everything = await uow.outbox.feed(user.id, after=None, types=(), limit=10)

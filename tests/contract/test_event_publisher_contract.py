@@ -76,7 +76,11 @@ class Broker:
 
 BrokerFactory = Callable[[timedelta], Awaitable[Broker]]
 
-KINDS = ["in_memory", "jetstream"] + (["shared_nats"] if SHARED_URL else [])
+KINDS = [
+    "in_memory",
+    pytest.param("jetstream", marks=pytest.mark.nats),
+    *([pytest.param("shared_nats", marks=pytest.mark.nats)] if SHARED_URL else []),
+]
 
 
 @pytest.fixture(scope="session")
@@ -571,6 +575,7 @@ def owned_dir(tmp_path: Path) -> Iterator[Path]:
         server.start()
 
 
+@pytest.mark.nats
 def test_a_server_left_by_a_killed_owner_is_stopped_on_the_next_start_and_its_store_kept(
     owned_dir: Path,
 ) -> None:
@@ -595,6 +600,7 @@ def test_a_server_left_by_a_killed_owner_is_stopped_on_the_next_start_and_its_st
         assert len(stored) == 1
 
 
+@pytest.mark.nats
 def test_a_port_in_use_is_reported_in_one_line_and_the_server_says_nothing_on_the_terminal(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:

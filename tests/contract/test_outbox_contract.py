@@ -4,6 +4,7 @@ a mark that failed is done on the next pass, not when the lease runs out."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -20,6 +21,7 @@ from tests.fakes import ManualClock, PoolExhaustedAt
 
 NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 LEASED = NOW + timedelta(minutes=1)
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 def an_event(user_ids: tuple[object, ...], type_: str = "transfer.posted") -> Event:
@@ -55,6 +57,21 @@ async def test_events_are_seen_after_commit_in_order_by_their_users(
         bobs = await uow.outbox.feed(bob.id, after=None, types=(), limit=10)
         assert [s.event.id for s in bobs] == [first[1].id]
         assert await uow.outbox.feed(ada.id, after=None, types=(), limit=1) == seen[:1]
+
+
+async def test_an_event_keeps_the_trace_context_it_was_made_in(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada = await saved_user(uow_factory)
+    traced = replace(an_event((ada.id,)), traceparent=TRACEPARENT)
+    async with uow_factory() as uow:
+        await uow.outbox.add([traced, an_event((ada.id,))])
+        await uow.commit()
+    async with uow_factory() as uow:
+        fed = await uow.outbox.feed(ada.id, after=None, types=(), limit=10)
+        assert [s.traceparent for s in fed] == [TRACEPARENT, None]
+        claimed = await uow.outbox.claim_undelivered(10, now=NOW, until=LEASED)
+        assert [s.traceparent for s in claimed] == [TRACEPARENT, None]
 
 
 async def test_the_relay_claims_marks_and_counts(uow_factory: UnitOfWorkFactory) -> None:

@@ -14,7 +14,7 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, funding_account_id
 from domain.errors import EmailAlreadyRegistered, InsufficientFunds
 from domain.holds import expire_hold, place_hold, post_hold, void_hold
-from domain.ledger import post_transfer
+from domain.ledger import Posting, post_transfer
 from domain.money import Money
 from domain.reversals import reverse_transfer
 from domain.transfer import TransferKind, TransferStatus
@@ -356,8 +356,8 @@ async def test_holds_are_stored_held_settled_and_expired(persistence: Persistenc
             )
             for amount, timeout in ((100, None), (200, timedelta(minutes=1)), (300, None))
         ]
-        for posting in placed:
-            await uow.ledger.record(posting)
+        for placing in placed:
+            await uow.ledger.record(placing)
         await uow.commit()
     first, expiring, third = (posting.transfer for posting in placed)
 
@@ -473,7 +473,7 @@ async def test_many_postings_are_recorded_as_one_by_one(persistence: Persistence
     source, destination = await funded_pair(uow_factory, 1_000)
     async with uow_factory() as uow:
         locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
-        postings = [
+        postings: list[Posting] = [
             post_transfer(
                 transfer_id=uuid4(),
                 source=locked[source.id],

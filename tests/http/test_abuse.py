@@ -11,9 +11,8 @@ from httpx import AsyncClient
 from tests.conftest import make_settings, serving
 from tests.http.helpers import assert_problem, opened, signed_up
 
-pytestmark = pytest.mark.integration
 
-
+@pytest.mark.postgres  # instances share the count only through PostgreSQL
 async def test_login_failures_lead_to_429_for_every_instance(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -18,11 +18,11 @@ from httpx import ASGITransport, AsyncClient
 
 from domain.api_key import ALL_SCOPES
 from entrypoints.app import create_app
-from entrypoints.container import build_container
 from entrypoints.settings import Settings
 from tests.conftest import make_settings
 from tests.fakes import ManualClock
 from tests.http.helpers import assert_problem, opened, signed_up
+from tests.in_memory import container_for
 
 READ_ONLY = ["accounts:read", "transfers:read", "events:read"]
 
@@ -32,7 +32,7 @@ async def instance(
     settings: Settings, database_url: str, clock: ManualClock
 ) -> AsyncIterator[AsyncClient]:
     """One app (one instance of the service) on the database, on its own manual clock."""
-    container = build_container(settings, database_url)
+    container = container_for(settings, database_url)
     container.clock.override(providers.Object(clock))
     app = create_app(container)
     async with (
@@ -332,6 +332,7 @@ async def test_a_key_over_its_rate_is_refused_with_retry_after(
 # -- two instances -----------------------------------------------------------------------------
 
 
+@pytest.mark.postgres
 async def test_a_revocation_reaches_another_instance_within_its_cache_life(
     settings: Settings, database_url: str
 ) -> None:

@@ -13,8 +13,6 @@ from httpx import AsyncClient
 from tests.conftest import make_settings, serving
 from tests.http.helpers import assert_problem, opened, signed_up
 
-pytestmark = pytest.mark.integration
-
 LARGE = {f"key{n:02}": chr(ord("a") + n) * 500 for n in range(20)}
 """20 metadata values of 500 characters: about 10 KB of JSON per item."""
 
@@ -138,6 +136,7 @@ async def test_a_user_may_have_so_many_open_accounts(database_url: str, tmp_path
         assert len(listed) == 3
 
 
+@pytest.mark.postgres  # the owner's row lock: the fakes never interleave two openings
 async def test_concurrent_openings_at_the_limit_do_not_both_succeed(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -157,6 +156,7 @@ async def test_concurrent_openings_at_the_limit_do_not_both_succeed(
         assert len(listed) == 3
 
 
+@pytest.mark.postgres  # SERIALIZABLE's serialization failures and their retries
 async def test_concurrent_openings_under_serializable_are_retried_not_refused(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -22,7 +22,7 @@ from tests.postgres import create_database, drop_database, unique_name, with_dat
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Request, Response, Route
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.postgres  # a `hexbank serve` process, which runs on PostgreSQL
 
 CHROMIUM = Path("/usr/bin/chromium")
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}

@@ -13,13 +13,12 @@ from httpx import AsyncClient
 from tests.conftest import make_settings, serving
 from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
 
-pytestmark = pytest.mark.integration
-
 
 def cursor_of(payload: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
+@pytest.mark.postgres  # PostgreSQL's bigint range and the pooled connection after it
 async def test_a_cursor_past_the_64_bit_range_is_refused_before_the_database(
     client: AsyncClient,
 ) -> None:

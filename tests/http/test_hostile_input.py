@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from httpx import AsyncClient
 
 from tests.http.helpers import assert_problem, opened, signed_up
-
-pytestmark = pytest.mark.integration
 
 LONE_SURROGATE = '"Ada \\ud800 Lovelace"'  # valid JSON text, invalid Unicode
 

@@ -20,12 +20,12 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from entrypoints.app import create_app
-from entrypoints.container import build_container
 from entrypoints.http.compression import Compression, accepts_gzip
 from entrypoints.http.docs import ASSETS, ASSETS_URL
 from entrypoints.settings import Settings
 from tests.conftest import make_settings, serving
 from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
+from tests.in_memory import container_for
 from tests.ports import free_port
 
 ORIGIN = "https://app.example.com"
@@ -160,7 +160,7 @@ def test_head_then_get_on_one_connection_of_a_real_server(
 ) -> None:
     """The server sees HEAD while the app answers it as GET: it expects no body, and the
     keep-alive connection serves the next request."""
-    app = create_app(build_container(settings, database_url))
+    app = create_app(container_for(settings, database_url))
     caplog.set_level(logging.ERROR)
     with live(app, implementation) as port:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -15,8 +15,6 @@ from entrypoints.container import Container
 from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
 from tests.http.test_movements_api import account, transfer_body
 
-pytestmark = pytest.mark.integration
-
 LABELS = {"order_id": "A-1042", "channel": "web", "note.x-y_z": "äöü ✓"}
 
 

@@ -6,12 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
 from httpx import AsyncClient
 
 from tests.http.helpers import assert_problem, opened, payer_and_payee, signed_up
-
-pytestmark = pytest.mark.integration
 
 
 async def account(client: AsyncClient, auth: dict[str, str], account_id: str) -> dict[str, Any]:

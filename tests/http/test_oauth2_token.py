@@ -14,8 +14,6 @@ from tests.conftest import make_settings, serving
 from tests.http.helpers import assert_problem, signed_up
 from tests.integration.test_processes import app_process
 
-pytestmark = pytest.mark.integration
-
 TOKEN = "/api/v1/auth/token"
 
 
@@ -110,6 +108,7 @@ async def test_the_spec_declares_the_token_errors_with_their_oauth2_error(
     assert "401" not in responses
 
 
+@pytest.mark.postgres  # a `hexbank serve` process, which runs on PostgreSQL
 async def test_authlibs_oauth2_client_against_a_live_server(
     database_url: str, tmp_path: Path
 ) -> None:

@@ -48,7 +48,10 @@ async def test_tags_servers_and_info_are_described(client: AsyncClient) -> None:
     used = {tag for _, _, operation in operations(document) for tag in operation["tags"]}
     assert used == set(tags), (used, tags)
     assert all(tags.values())
-    assert document["servers"] == [{"url": "/", "description": "This server"}]
+    (server,) = document["servers"]
+    assert server["url"] == "/"
+    assert server["x-internal"] is False
+    assert "production" in server["description"]
     info = document["info"]
     assert info["license"]["name"] == "MIT"
     assert info["contact"]["url"]

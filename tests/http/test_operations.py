@@ -11,18 +11,17 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from entrypoints.app import create_app
-from entrypoints.container import build_container
 from entrypoints.observability.metrics_endpoint import MetricsEndpoint
 from entrypoints.settings import Settings
 from tests.http.helpers import opened, payer_and_payee, signed_up
+from tests.in_memory import container_for
 
-pytestmark = pytest.mark.integration
 METRICS_TOKEN = "a-token-of-24-characters"  # nosec B105
 
 
 @pytest.fixture
 async def app(settings: Settings, database_url: str) -> AsyncIterator[FastAPI]:
-    app = create_app(build_container(settings, database_url))
+    app = create_app(container_for(settings, database_url))
     async with app.router.lifespan_context(app):
         yield app
 

@@ -13,7 +13,7 @@ from tests.conftest import make_settings, serving
 from tests.http.helpers import assert_problem, payer_and_payee
 from tests.postgres import connect
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.postgres  # PostgreSQL's statement_timeout on a pooled connection
 
 READ_MS = 300
 WRITE_MS = 1_500

@@ -19,7 +19,7 @@ import pytest
 from tests.integration.test_processes import app_process
 from tests.postgres import create_database, drop_database, unique_name, with_database
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.postgres  # a `hexbank serve` process, which runs on PostgreSQL
 
 MAX_EXAMPLES = 80
 SEED = 20_260_101

@@ -9,8 +9,6 @@ from httpx import AsyncClient
 from tests.fakes import TEST_SECRET
 from tests.http.helpers import assert_problem, signed_up
 
-pytestmark = pytest.mark.integration
-
 
 async def test_register_login_and_read_yourself(client: AsyncClient) -> None:
     created = await client.post(

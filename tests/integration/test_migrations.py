@@ -220,10 +220,10 @@ async def _events(url: str, statement: str, *arguments: object) -> list[tuple[ob
     return [tuple(row) for row in rows]
 
 
-def test_0009_adds_api_keys_to_a_database_with_users_and_removes_only_them(
+def test_0010_adds_api_keys_to_a_database_with_users_and_removes_only_them(
     postgres_url: str,
 ) -> None:
-    """Existing users keep every row across 0009 both ways; a key written after it belongs to
+    """Existing users keep every row across 0010 both ways; a key written after it belongs to
     one of them (a key for no user is refused), and going back drops the keys alone."""
     name = unique_name("hexbank_api_keys")
     asyncio.run(create_database(postgres_url, name))
@@ -231,7 +231,7 @@ def test_0009_adds_api_keys_to_a_database_with_users_and_removes_only_them(
     at = datetime(2026, 1, 1, tzinfo=UTC)
     user_id = uuid4()
     try:
-        migrations.upgrade(url, "0008")
+        migrations.upgrade(url, "0009")
         asyncio.run(
             _events(
                 url,
@@ -257,7 +257,7 @@ def test_0009_adds_api_keys_to_a_database_with_users_and_removes_only_them(
         with pytest.raises(asyncpg.CheckViolationError):  # not a SHA-256
             asyncio.run(_events(url, insert_key, user_id, b"\x03" * 16, ["accounts:read"], at))
 
-        migrations.downgrade(url, "0008")
+        migrations.downgrade(url, "0009")
         _, tables = schema_difference(url)
         assert "api_keys" not in tables
         users = asyncio.run(_events(url, "SELECT id, email FROM users"))

@@ -95,6 +95,7 @@ pidfile = {folder}/pgbouncer.pid
                 "-p",
                 "no:cacheprovider",
                 "tests/http",
+                "--http-backend=postgres",  # every HTTP test, not only the ones marked postgres
                 "tests/integration/test_concurrency.py",
             ],
             env=env,

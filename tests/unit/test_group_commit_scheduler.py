@@ -268,3 +268,21 @@ async def test_groups_never_exceed_their_size(max_group: int) -> None:
     assert sorted(name for run in runner.runs for name in run) == sorted(
         ["first", *(f"j{i}" for i in range(5))]
     )
+
+
+async def test_a_job_under_a_key_never_overtakes_an_earlier_one_under_it_that_waits() -> None:
+    runner = FakeRunner()
+    commit = scheduler(runner, slots=2)
+    tasks = await submitted(
+        commit,
+        [
+            job("first", "a"),
+            job("k1", "a", scope="key"),  # waits for "a"
+            job("k2", "b", scope="key"),  # free to go, but after k1: same key
+        ],
+    )
+    await turns()
+    assert runner.runs == [["first"]]
+    runner.release()
+    await settled(tasks)
+    assert runner.runs == [["first"], ["k1"], ["k2"]]

@@ -128,3 +128,26 @@ def test_a_payee_that_cannot_receive_says_why_only_to_its_owner(status: AccountS
     with pytest.raises(AccountFrozen if status is AccountStatus.FROZEN else AccountClosed):
         paid_by(source.owner_id)
     assert (source.balance, destination.balance) == (1_000, 0)
+
+
+def test_a_posting_keeps_the_balances_it_left_while_the_accounts_move_on() -> None:
+    source, destination = customer(1_000), customer(0)
+    first = post_transfer(
+        transfer_id=uuid4(),
+        source=source,
+        destination=destination,
+        amount=Money(300, "EUR"),
+        description=None,
+        now=NOW,
+    )
+    post_transfer(
+        transfer_id=uuid4(),
+        source=source,
+        destination=destination,
+        amount=Money(200, "EUR"),
+        description=None,
+        now=NOW,
+    )
+    assert (source.balance, destination.balance) == (500, 500)
+    assert (first.source_after.balance, first.source_after.sequence) == (700, 1)
+    assert (first.destination_after.balance, first.destination_after.sequence) == (300, 1)

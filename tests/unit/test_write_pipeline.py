@@ -21,31 +21,16 @@ from application.commands import (
 )
 from application.receipts import TransferReceipt
 from application.transfer_requests import TransferRequest, check_transfer
-from application.use_cases.register_user import Registration
 from application.write_pipeline import single
-from domain.account import Account
 from domain.errors import IdempotencyKeyReused, InsufficientFunds, TransferNotFound
 from domain.transfer import TransferStatus
-from domain.user import User
 from tests.fakes import InMemoryBank, use_cases
+from tests.unit.test_movements import people
 
 
 @pytest.fixture
 def uc(bank: InMemoryBank) -> SimpleNamespace:
     return use_cases(bank)
-
-
-async def people(uc: SimpleNamespace, funds: int = 1_000) -> tuple[UUID, UUID, UUID, UUID]:
-    """(ada, bob, ada's funded account, bob's empty one)."""
-    ids = []
-    for name in ("ada", "bob"):
-        user: User = await uc.register(Registration(f"{name}@example.com", "password1", name))
-        ids.append(user.id)
-    ada, bob = ids
-    source: Account = await uc.open_account(ada, "EUR")
-    destination: Account = await uc.open_account(bob, "EUR")
-    await uc.deposit(ada, source.id, funds)
-    return ada, bob, source.id, destination.id
 
 
 EXAMPLES: list[MoneyCommand] = [

@@ -33,7 +33,6 @@ from entrypoints.http.schemas import (
     AccountSummaryOut,
     BalanceOut,
     DepositIn,
-    DepositOut,
     EntryOut,
     Moment,
     OpenAccountIn,
@@ -57,11 +56,13 @@ router = APIRouter(
 async def open_account(
     body: OpenAccountIn,
     user: AccountsWriter,
+    response: Response,
     open_account: Annotated[OpenAccount, provided(lambda c: c.open_account)],
 ) -> AccountOut:
-    return AccountOut.of(
-        await open_account(user.id, body.currency, name=body.name, metadata=body.metadata)
-    )
+    """Open an account of yours in one currency, with a zero balance."""
+    account = await open_account(user.id, body.currency, name=body.name, metadata=body.metadata)
+    response.headers["Location"] = f"/api/v1/accounts/{account.id}"
+    return AccountOut.of(account)
 
 
 @router.get("", response_model=AccountListOut, responses=problem_responses(401, 422))
@@ -89,6 +90,7 @@ async def get_account(
     user: AccountsReader,
     get_account: Annotated[GetAccount, provided(lambda c: c.get_account)],
 ) -> AccountOut:
+    """One of your accounts, with its balance, held and available amounts."""
     return AccountOut.of(await get_account(user.id, account_id))
 
 
@@ -133,7 +135,13 @@ async def balance_at(
     account_id: UUID,
     user: AccountsReader,
     balance_at: Annotated[GetBalanceAt, provided(lambda c: c.get_balance_at)],
-    at: Annotated[Moment | None, Query(description="RFC 3339 instant; default: now.")] = None,
+    at: Annotated[
+        Moment | None,
+        Query(
+            description="RFC 3339 instant with its offset (`Z` for UTC): one without an offset "
+            "is refused (422), not guessed. Default: now."
+        ),
+    ] = None,
 ) -> BalanceOut:
     """The posted balance after the account's last entry at or before `at`."""
     found = await balance_at(user.id, account_id, at)
@@ -150,13 +158,14 @@ async def get_account_summary(
     user: AccountsReader,
     summarize: Annotated[GetAccountSummary, provided(lambda c: c.get_account_summary)],
 ) -> AccountSummaryOut:
+    """The account's totals in and out, and how many movements made them."""
     return AccountSummaryOut.of(await summarize(user.id, account_id))
 
 
 @router.post(
     "/{account_id}/deposits",
     status_code=201,
-    response_model=DepositOut,
+    response_model=TransferOut,
     responses=problem_responses(401, 404, 409, 413, 422, 503),
 )
 async def deposit(
@@ -167,7 +176,9 @@ async def deposit(
     deposit: Annotated[Deposit, provided(lambda c: c.deposit)],
     metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> DepositOut:
+) -> TransferOut:
+    """Money enters the bank: a transfer of kind `deposit` from the funding account of the
+    currency, answered in the same shape as a withdrawal and every other transfer."""
     receipt = await deposit(
         user.id,
         account_id,
@@ -176,8 +187,8 @@ async def deposit(
         reference=body.reference,
         metadata=body.metadata,
     )
-    note_receipt(receipt, response, metrics)
-    return DepositOut.of(receipt)
+    note_receipt(receipt, response, metrics, created=True)
+    return TransferOut.of(receipt.transfer)
 
 
 @router.post(
@@ -205,7 +216,7 @@ async def withdraw(
         reference=body.reference,
         metadata=body.metadata,
     )
-    note_receipt(receipt, response, metrics)
+    note_receipt(receipt, response, metrics, created=True)
     return TransferOut.of(receipt.transfer)
 
 

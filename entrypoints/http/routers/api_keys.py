@@ -14,7 +14,7 @@ from application.use_cases.api_keys import CreateApiKey, ListApiKeys, RevokeApiK
 from domain.api_key import MAX_KEY_ACCOUNTS, NAME_MAX_LENGTH, ApiKey, Scope
 from entrypoints.http.dependencies import ApiKeysWriter, principal_of, provided
 from entrypoints.http.problems import problem_responses
-from entrypoints.http.schemas import Moment
+from entrypoints.http.schemas import NO_CONTROL_CHARACTERS, Moment
 
 router = APIRouter(
     prefix="/api/v1/api-keys",
@@ -27,7 +27,7 @@ router = APIRouter(
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH)
+    name: str = Field(min_length=1, max_length=NAME_MAX_LENGTH, pattern=NO_CONTROL_CHARACTERS)
     scopes: list[Scope] = Field(
         min_length=1, max_length=len(Scope), description="What the key may do."
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from application.admission import Admission
@@ -40,10 +40,13 @@ token_router = APIRouter(route_class=OAuth2TokenRoute)
 async def register_user(
     body: RegisterUserIn,
     request: Request,
+    response: Response,
     register: Annotated[RegisterUser, provided(lambda c: c.register_user)],
 ) -> UserOut:
+    """Register with an email (your login) and a password; then ask for a token."""
     registration = Registration(body.email, body.password, body.full_name)
     user = await register(registration, client_address(request))
+    response.headers["Location"] = "/api/v1/users/me"
     return UserOut.of(user)
 
 
@@ -89,4 +92,5 @@ router.include_router(token_router)
 
 @router.get("/users/me", response_model=UserOut, responses=problem_responses(401))
 async def me(user: CurrentUser) -> UserOut:
+    """The user the bearer token belongs to."""
     return UserOut.of(user)

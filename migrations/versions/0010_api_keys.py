@@ -4,8 +4,8 @@ Only the SHA-256 of a key's secret is stored, with the secret's first 12 charact
 (`prefix`), by which a presented secret is found before its hash is compared. A revoked key
 keeps its row, with `revoked_at`.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-05 02:40:00
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

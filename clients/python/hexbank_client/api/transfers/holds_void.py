@@ -1,0 +1,232 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem_out import ProblemOut
+from ...models.transfer_out import TransferOut
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    transfer_id: UUID,
+    *,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/transfers/{transfer_id}/void".format(
+            transfer_id=quote(str(transfer_id), safe=""),
+        ),
+    }
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ProblemOut | TransferOut | None:
+    if response.status_code == 200:
+        response_200 = TransferOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 401:
+        response_401 = ProblemOut.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ProblemOut.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = ProblemOut.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = ProblemOut.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 422:
+        response_422 = ProblemOut.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = ProblemOut.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 431:
+        response_431 = ProblemOut.from_dict(response.json())
+
+        return response_431
+
+    if response.status_code == 500:
+        response_500 = ProblemOut.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ProblemOut.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ProblemOut | TransferOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    transfer_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[ProblemOut | TransferOut]:
+    """Void Hold
+
+     The payer cancels a pending hold: the whole amount is available again.
+
+    Args:
+        transfer_id (UUID):
+        idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
+            key and body replays the first answer instead of moving money again.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ProblemOut | TransferOut]
+    """
+
+    kwargs = _get_kwargs(
+        transfer_id=transfer_id,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    transfer_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
+) -> ProblemOut | TransferOut | None:
+    """Void Hold
+
+     The payer cancels a pending hold: the whole amount is available again.
+
+    Args:
+        transfer_id (UUID):
+        idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
+            key and body replays the first answer instead of moving money again.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ProblemOut | TransferOut
+    """
+
+    return sync_detailed(
+        transfer_id=transfer_id,
+        client=client,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    transfer_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[ProblemOut | TransferOut]:
+    """Void Hold
+
+     The payer cancels a pending hold: the whole amount is available again.
+
+    Args:
+        transfer_id (UUID):
+        idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
+            key and body replays the first answer instead of moving money again.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ProblemOut | TransferOut]
+    """
+
+    kwargs = _get_kwargs(
+        transfer_id=transfer_id,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    transfer_id: UUID,
+    *,
+    client: AuthenticatedClient,
+    idempotency_key: str | Unset = UNSET,
+) -> ProblemOut | TransferOut | None:
+    """Void Hold
+
+     The payer cancels a pending hold: the whole amount is available again.
+
+    Args:
+        transfer_id (UUID):
+        idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
+            key and body replays the first answer instead of moving money again.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ProblemOut | TransferOut
+    """
+
+    return (
+        await asyncio_detailed(
+            transfer_id=transfer_id,
+            client=client,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed

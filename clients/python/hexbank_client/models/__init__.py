@@ -1,0 +1,113 @@
+"""Contains all the data models used in inputs/outputs"""
+
+from .account_event import AccountEvent
+from .account_event_type import AccountEventType
+from .account_list_out import AccountListOut
+from .account_out import AccountOut
+from .account_patch_in import AccountPatchIn
+from .account_status import AccountStatus
+from .account_summary_out import AccountSummaryOut
+from .api_key_created_out import ApiKeyCreatedOut
+from .api_key_event import ApiKeyEvent
+from .api_key_event_data import ApiKeyEventData
+from .api_key_event_type import ApiKeyEventType
+from .api_key_in import ApiKeyIn
+from .api_key_list_out import ApiKeyListOut
+from .api_key_out import ApiKeyOut
+from .atomic_batch_out import AtomicBatchOut
+from .balance_out import BalanceOut
+from .batch_in import BatchIn
+from .batch_item_out import BatchItemOut
+from .batch_out import BatchOut
+from .currency import Currency
+from .deposit_in import DepositIn
+from .entry_out import EntryOut
+from .event_account import EventAccount
+from .event_feed_out import EventFeedOut
+from .events_health_out import EventsHealthOut
+from .events_list_type_item import EventsListTypeItem
+from .health_out import HealthOut
+from .metadata import Metadata
+from .metadata_patch import MetadataPatch
+from .open_account_in import OpenAccountIn
+from .post_hold_in import PostHoldIn
+from .problem_out import ProblemOut
+from .problem_out_errors_type_0_item import ProblemOutErrorsType0Item
+from .register_user_in import RegisterUserIn
+from .reversal_in import ReversalIn
+from .scope import Scope
+from .statement_out import StatementOut
+from .token_form_in import TokenFormIn
+from .token_out import TokenOut
+from .token_problem_out import TokenProblemOut
+from .token_problem_out_error import TokenProblemOutError
+from .token_problem_out_errors_type_0_item import TokenProblemOutErrorsType0Item
+from .transfer_event import TransferEvent
+from .transfer_event_type import TransferEventType
+from .transfer_in import TransferIn
+from .transfer_kind import TransferKind
+from .transfer_list_out import TransferListOut
+from .transfer_out import TransferOut
+from .transfer_status import TransferStatus
+from .transfers_list_metadata import TransfersListMetadata
+from .user_event import UserEvent
+from .user_event_type import UserEventType
+from .user_out import UserOut
+from .withdrawal_in import WithdrawalIn
+
+__all__ = (
+    "AccountEvent",
+    "AccountEventType",
+    "AccountListOut",
+    "AccountOut",
+    "AccountPatchIn",
+    "AccountStatus",
+    "AccountSummaryOut",
+    "ApiKeyCreatedOut",
+    "ApiKeyEvent",
+    "ApiKeyEventData",
+    "ApiKeyEventType",
+    "ApiKeyIn",
+    "ApiKeyListOut",
+    "ApiKeyOut",
+    "AtomicBatchOut",
+    "BalanceOut",
+    "BatchIn",
+    "BatchItemOut",
+    "BatchOut",
+    "Currency",
+    "DepositIn",
+    "EntryOut",
+    "EventAccount",
+    "EventFeedOut",
+    "EventsHealthOut",
+    "EventsListTypeItem",
+    "HealthOut",
+    "Metadata",
+    "MetadataPatch",
+    "OpenAccountIn",
+    "PostHoldIn",
+    "ProblemOut",
+    "ProblemOutErrorsType0Item",
+    "RegisterUserIn",
+    "ReversalIn",
+    "Scope",
+    "StatementOut",
+    "TokenFormIn",
+    "TokenOut",
+    "TokenProblemOut",
+    "TokenProblemOutError",
+    "TokenProblemOutErrorsType0Item",
+    "TransferEvent",
+    "TransferEventType",
+    "TransferIn",
+    "TransferKind",
+    "TransferListOut",
+    "TransferOut",
+    "TransfersListMetadata",
+    "TransferStatus",
+    "UserEvent",
+    "UserEventType",
+    "UserOut",
+    "WithdrawalIn",
+)

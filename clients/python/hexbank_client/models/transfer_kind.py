@@ -1,0 +1,11 @@
+from enum import StrEnum
+
+
+class TransferKind(StrEnum):
+    DEPOSIT = "deposit"
+    REVERSAL = "reversal"
+    TRANSFER = "transfer"
+    WITHDRAWAL = "withdrawal"
+
+    def __str__(self) -> str:
+        return str(self.value)
