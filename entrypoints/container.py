@@ -36,6 +36,7 @@ from application.throttle import Throttle, ThrottlePolicies
 from application.use_cases.api_keys import (
     AuthenticateApiKey,
     CreateApiKey,
+    GetApiKey,
     ListApiKeys,
     RevokeApiKey,
 )
@@ -269,6 +270,7 @@ class Container(containers.DeclarativeContainer):
     list_api_keys = providers.Singleton(
         ListApiKeys, uow_factory=read_unit_of_work.provider, clock=clock
     )
+    get_api_key = providers.Singleton(GetApiKey, uow_factory=read_unit_of_work.provider)
     revoke_api_key = providers.Singleton(
         RevokeApiKey,
         uow_factory=unit_of_work.provider,

@@ -124,6 +124,20 @@ class ListApiKeys:
             return await uow.api_keys.live_of(user_id, at=self._clock.now())
 
 
+class GetApiKey:
+    """One of the user's keys, revoked or expired included; another user's does not exist."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow_factory = uow_factory
+
+    async def __call__(self, user_id: UUID, key_id: UUID) -> ApiKey:
+        async with self._uow_factory() as uow:
+            key = await uow.api_keys.get(key_id)
+        if key is None or key.user_id != user_id:
+            raise ApiKeyNotFound(f"API key {key_id} not found.")
+        return key
+
+
 class RevokeApiKey:
     """Revoke one of the user's keys; the row stays, with `revoked_at`. Revoking twice is no
     error and writes nothing; another user's key does not exist for this one."""

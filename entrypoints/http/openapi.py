@@ -48,6 +48,7 @@ OPERATION_IDS: dict[str, str] = {
     "GET /health/ready": "health_ready",
     "POST /api/v1/api-keys": "api_keys_create",
     "GET /api/v1/api-keys": "api_keys_list",
+    "GET /api/v1/api-keys/{key_id}": "api_keys_get",
     "DELETE /api/v1/api-keys/{key_id}": "api_keys_revoke",
 }
 """`METHOD /path` -> operationId, `resource_action`: the method names of generated clients."""

@@ -66,6 +66,8 @@ async def new_key(
     response = await client.post("/api/v1/api-keys", json=body, headers=auth)
     assert response.status_code == expected, response.text
     created: dict[str, Any] = response.json()
+    if expected == 201:
+        assert response.headers["Location"] == f"/api/v1/api-keys/{created['id']}"
     return created
 
 
@@ -258,6 +260,8 @@ async def test_a_key_never_reaches_another_users_keys(keyed: AsyncClient) -> Non
     assert bobs_key["id"] not in listed.text
     revoking = await keyed.delete(f"/api/v1/api-keys/{bobs_key['id']}", headers=adas_key)
     assert_problem(revoking, 404, "api-key-not-found")
+    seeing = await keyed.get(f"/api/v1/api-keys/{bobs_key['id']}", headers=adas_key)
+    assert_problem(seeing, 404, "api-key-not-found")
     assert (
         await keyed.get("/api/v1/users/me", headers=bearer(bobs_key["secret"]))
     ).status_code == 200
@@ -543,6 +547,11 @@ MATRIX: dict[str, tuple[Target, int, tuple[int, int, int, int]]] = {
         (201, 201, 403, 403),
     ),
     "GET /api-keys": (route("GET", "/api/v1/api-keys"), 200, (200, 200, 403, 200)),
+    "GET /api-keys/{id}": (
+        with_fresh("spare_key", "GET", "/api/v1/api-keys/{made}"),
+        200,
+        (200, 200, 403, 200),
+    ),
     "DELETE /api-keys/{id}": (
         with_fresh("spare_key", "DELETE", "/api/v1/api-keys/{made}"),
         204,

@@ -127,6 +127,8 @@ async def test_every_route_answers_on_each_store(client: AsyncClient, backend: s
     key = {"Authorization": f"Bearer {made['secret']}"}
     assert (await call("GET", account, 200, auth=key, ids=ids))["balance"] == 490
     keys = await call("GET", "/api/v1/api-keys", 200, auth=ada)
+    one = await call("GET", "/api/v1/api-keys/{key_id}", 200, auth=ada, ids={"key_id": made["id"]})
+    assert one["prefix"] == made["secret"][:12]
     assert [item["id"] for item in keys["items"]] == [made["id"]]
     revoked = await client.delete(f"/api/v1/api-keys/{made['id']}", headers=ada)
     assert revoked.status_code == 204

@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from application.use_cases.api_keys import CreateApiKey, ListApiKeys, RevokeApiKey
+from application.use_cases.api_keys import CreateApiKey, GetApiKey, ListApiKeys, RevokeApiKey
 from domain.api_key import MAX_KEY_ACCOUNTS, NAME_MAX_LENGTH, ApiKey, Scope
 from entrypoints.http.dependencies import ApiKeysWriter, principal_of, provided
 from entrypoints.http.problems import problem_responses
@@ -86,6 +86,7 @@ class ApiKeyListOut(BaseModel):
 async def create_api_key(
     body: ApiKeyIn,
     request: Request,
+    response: Response,
     user: ApiKeysWriter,
     create: Annotated[CreateApiKey, provided(lambda c: c.create_api_key)],
 ) -> ApiKeyCreatedOut:
@@ -99,6 +100,7 @@ async def create_api_key(
         account_ids=body.account_ids,
         expires_at=body.expires_at,
     )
+    response.headers["Location"] = f"/api/v1/api-keys/{issued.key.id}"
     return ApiKeyCreatedOut(**ApiKeyOut.of(issued.key).model_dump(), secret=issued.secret)
 
 
@@ -109,6 +111,17 @@ async def list_api_keys(
 ) -> ApiKeyListOut:
     """Your keys neither revoked nor expired; never a secret."""
     return ApiKeyListOut(items=[ApiKeyOut.of(key) for key in await list_keys(user.id)])
+
+
+@router.get("/{key_id}", response_model=ApiKeyOut, responses=problem_responses(401, 403, 404, 422))
+async def get_api_key(
+    key_id: UUID,
+    user: ApiKeysWriter,
+    get: Annotated[GetApiKey, provided(lambda c: c.get_api_key)],
+) -> ApiKeyOut:
+    """One of your keys (revoked or expired ones too), never its secret; another user's is
+    404."""
+    return ApiKeyOut.of(await get(user.id, key_id))
 
 
 @router.delete(
