@@ -111,6 +111,7 @@ class Admission:
             raise TooManyRequests(
                 f"At most {self.max_in_flight} of your requests may be in flight at once; "
                 "retry when one has ended.",
+                self.max_in_flight,
             )
         found.in_flight += 1
         return found

@@ -56,9 +56,13 @@ class TooManyAttempts(ApplicationError):
 
 class TooManyRequests(ApplicationError):
     """Too many requests of one user (at the token endpoint, of one client address) in flight
-    at once; retry once one of them has ended."""
+    at once; retry once one of them has ended. `limit`: how many may be in flight."""
 
     code = "too-many-requests"
+
+    def __init__(self, detail: str, limit: int | None = None) -> None:
+        super().__init__(detail)
+        self.limit = limit
 
 
 class InsufficientScope(ApplicationError):

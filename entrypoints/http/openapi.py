@@ -256,6 +256,20 @@ HEADERS: dict[str, Any] = {
         "own page (`/api/v1/users/me`).",
         {"type": "string", "maxLength": 200, "pattern": "^/api/v1/"},
     ),
+    "RateLimit-Limit": _header(
+        "The limit that applies (IETF RateLimit fields): requests in flight at once, or an "
+        "API key's requests per second. Sent with a 429 whose limit is a count, and on every "
+        "answer to an API key.",
+        {"type": "integer", "format": "int32", "minimum": 0},
+    ),
+    "RateLimit-Remaining": _header(
+        "What is left of the limit now: 0 with every 429.",
+        {"type": "integer", "format": "int32", "minimum": 0},
+    ),
+    "RateLimit-Reset": _header(
+        "Seconds until the limit is free again (with a 429, the same as `Retry-After`).",
+        {"type": "integer", "format": "int32", "minimum": 0, "maximum": 86400},
+    ),
     "Cache-Control": _header(
         "`no-store`: neither a token nor the outcome of a login may be cached (RFC 6749 "
         "section 5.1).",
@@ -285,9 +299,12 @@ RESPONSES: dict[str, Any] = {
         "Unsupported Media Type: the body is not sent as application/json."
     ),
     "TooManyRequests": _problem(
-        "Too Many Requests: past the caller's cap of requests in flight, or of login attempts; "
-        "retry after `Retry-After` seconds.",
+        "Too Many Requests: past the caller's cap of requests in flight, of login attempts, "
+        "or of an API key's rate; retry after `Retry-After` seconds.",
         "Retry-After",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
     ),
     "HeadersTooLarge": _problem(
         "Request Header Fields Too Large: the request line and headers are past "

@@ -246,6 +246,11 @@ def answer(
         headers["Retry-After"] = retry_after
     if isinstance(error, app_errors.TooManyAttempts | app_errors.RateLimited):
         headers["Retry-After"] = str(error.retry_after_s)
+    if status == 429:  # IETF RateLimit fields: nothing left until Retry-After
+        headers["RateLimit-Remaining"] = "0"
+        headers["RateLimit-Reset"] = headers.get("Retry-After", "1")
+        if (limit := getattr(error, "limit", None)) is not None:
+            headers["RateLimit-Limit"] = str(limit)
     if isinstance(error, app_errors.InsufficientScope):
         extensions["required_scope"] = error.required_scope
     # A refusal restored for an idempotent replay says so, like a replayed success does.

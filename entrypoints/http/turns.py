@@ -47,7 +47,9 @@ class ReleaseTurn:
                 release_turn(scope)
             elif message["type"] == "http.response.start" and _RATE in scope:
                 extra = [(k.lower().encode(), v.encode()) for k, v in scope[_RATE].items()]
-                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+                names = {name for name, _ in extra}  # the key's figures replace a refusal's
+                kept = [h for h in message.get("headers", ()) if h[0].lower() not in names]
+                message = {**message, "headers": [*kept, *extra]}
             await send(message)
 
         try:

@@ -33,6 +33,8 @@ async def test_login_failures_lead_to_429_for_every_instance(
         blocked = await second.post("/api/v1/auth/token", data=right)
         assert_problem(blocked, 429, "too-many-attempts")
         assert 0 < int(blocked.headers["retry-after"]) <= 15 * 60
+        assert blocked.headers["ratelimit-remaining"] == "0"
+        assert blocked.headers["ratelimit-reset"] == blocked.headers["retry-after"]
 
 
 async def test_a_successful_login_resets_the_count(database_url: str, tmp_path: Path) -> None:

@@ -84,6 +84,8 @@ async def test_the_17th_request_in_flight_of_one_user_is_refused_while_others_ar
             assert refused.headers["content-type"] == "application/problem+json"
             assert refused.json()["type"].endswith("/too-many-requests")
             assert int(refused.headers["retry-after"]) >= 1
+            assert refused.headers["ratelimit-limit"] == "16"
+            assert refused.headers["ratelimit-remaining"] == "0"
             assert served.status_code == 200, served.text
             assert statuses == [201] * 16
             # Every slot was given back: Ada is served again.
