@@ -63,7 +63,15 @@ def serve_workers(settings: Settings, workers: int, host: str, port: int) -> Non
     if directory is None:
         raise RuntimeError("worker processes need PROMETHEUS_MULTIPROC_DIR to share metrics")
     make_room_for_connections(settings)  # the workers inherit the raised limit
-    config = _config(settings, WORKER_APP, factory=True, workers=workers, host=host, port=port)
+    config = _config(
+        settings,
+        WORKER_APP,
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        timeout_worker_healthcheck=settings.worker_healthcheck_s,
+    )
     with (
         metrics_listener(settings, lambda: render_shared(directory)),
         suppress(KeyboardInterrupt),

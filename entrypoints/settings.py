@@ -99,6 +99,14 @@ class Settings(BaseSettings):
         le=300,
         description="An idle keep-alive connection is closed after this long.",
     )
+    worker_healthcheck_s: int = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="With --workers: a worker that does not answer the supervisor's ping "
+        "within this long is killed and replaced (uvicorn's own 5 s kills workers that are "
+        "only slow to start on a loaded host).",
+    )
     max_connections: int = Field(
         default=4096,
         ge=1,
