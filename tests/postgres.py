@@ -62,6 +62,12 @@ def postgres_server() -> Iterator[str]:
     data_dir = tempfile.mkdtemp(prefix="hexbank-test-pg-")
     server = get_server(data_dir, cleanup_mode="delete")
     try:
+        # A throwaway server: its files need not survive a crash of the machine, only of
+        # the server, which fsync=off keeps (every commit still reaches the kernel before it is
+        # acknowledged, so a killed postmaster loses nothing a test saw committed). On a disk
+        # with slow flushes this is most of the suite's wall time.
+        server.psql("ALTER SYSTEM SET fsync = off;")
+        server.psql("SELECT pg_reload_conf();")
         yield server.get_uri(driver="asyncpg")
     finally:
         server.cleanup()
