@@ -269,9 +269,12 @@ def measure_window(answers: list[Answer], killed_at: float) -> Window:
     gaps = [later - earlier for earlier, later in zip([before[-1], *after], after, strict=False)]
     longest = max(gaps)
     refused = sorted(a.received for a in answers if a.status == 503 and a.received >= killed_at)
-    if not refused:
-        return Window(longest, longest, 0)
-    first_503 = refused[0]
+    # A 503 after the last 201 (a request that met the old leader rejoining as the load
+    # stopped) opens no window this run can close: the window is the one that closed.
+    closed = [moment for moment in refused if moment < created[-1]]
+    if not closed:
+        return Window(longest, longest, len(refused))
+    first_503 = closed[0]
     recovered = min(moment for moment in created if moment > first_503)
     return Window(recovered - first_503, longest, len(refused))
 
