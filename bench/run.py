@@ -67,10 +67,15 @@ FULL_FEATURED_PATH = (
     "its own (one relay per outbox: hexbank's delivers both servers' events)"
 )
 PUBLISHED = {REPORT: RESULTS / "latest.md", CHART: RESULTS / "latest.png"}
+SCENARIOS = frozenset("abcdefghi")
+NEEDS_A = frozenset("ei")
 
 
-def run(profile: Profile, ports: Mapping[str, int], folder: RunFolder) -> Report:
-    """Seed, measure the database limit, then every scenario against the started servers."""
+def run(
+    profile: Profile, ports: Mapping[str, int], folder: RunFolder, only: frozenset[str] = SCENARIOS
+) -> Report:
+    """Seed, measure the database limit, then every scenario (or those in `only`) against the
+    started servers. e) and i) are judged against a)'s rows, so they bring a) with them."""
     report = Report(facts=machine_facts(profile.name))
     secret = secrets.token_urlsafe(48)
     accounts_total = profile.users * profile.accounts_per_user
@@ -86,26 +91,37 @@ def run(profile: Profile, ports: Mapping[str, int], folder: RunFolder) -> Report
         report.facts["full-featured path"] = FULL_FEATURED_PATH
         say("database: VACUUM ANALYZE and CHECKPOINT after the seed")
         settle(database_url)
-        limits = transfers_at_the_database_limit(
-            database_url, accounts, profile, folder.log("db-limit")
-        )
+        if only & {"a", "b"}:
+            limits = transfers_at_the_database_limit(
+                database_url, accounts, profile, folder.log("db-limit")
+            )
         say("database: VACUUM ANALYZE and CHECKPOINT before the servers start")
         settle(database_url)
         say("servers: " + ", ".join(f"{name} on {port}" for name, port in ports.items()))
         with servers(database_url, secret, ports, folder.logs) as running:
             bench = Bench(running, accounts, profile, random.Random(2026), database_url)
-            many_accounts = transfers_over_many_accounts(bench, limits.many_accounts)
-            report.add(many_accounts)
-            # i) is judged against a)'s transfers, so it runs next to them, on the same data.
-            deposits = deposits_over_many_accounts(bench, many_accounts.rows)
-            report.add(hot_spot_transfers(bench, limits.hot_spot, limits.minimal_hot_spot))
-            report.add(batched_transfers(bench))
-            report.add(account_reads(bench))
-            report.add(transfer_latency(bench, many_accounts.rows))
-            report.add(cheap_request_during_registration_storm(bench))
-            report.add(memory_over_soak(bench))
-            report.add(fairness(bench))
-            report.add(deposits)
+            if "a" in only:
+                many_accounts = transfers_over_many_accounts(bench, limits.many_accounts)
+                report.add(many_accounts)
+            if "i" in only:
+                # Judged against a)'s transfers, so it runs next to them, on the same data.
+                deposits = deposits_over_many_accounts(bench, many_accounts.rows)
+            if "b" in only:
+                report.add(hot_spot_transfers(bench, limits.hot_spot, limits.minimal_hot_spot))
+            if "c" in only:
+                report.add(batched_transfers(bench))
+            if "d" in only:
+                report.add(account_reads(bench))
+            if "e" in only:
+                report.add(transfer_latency(bench, many_accounts.rows))
+            if "f" in only:
+                report.add(cheap_request_during_registration_storm(bench))
+            if "g" in only:
+                report.add(memory_over_soak(bench))
+            if "h" in only:
+                report.add(fairness(bench))
+            if "i" in only:
+                report.add(deposits)
         say("ledger: hexbank reconcile over everything the run wrote")
         report.facts["events outbox after the run"] = outbox_after_the_run(database_url)
         report.facts["ledger after the run"] = ledger_after_the_run(
@@ -168,7 +184,17 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="run nothing: copy the newest full run (or the run folder RUN) to "
         "bench/results/latest.md and latest.png",
     )
+    parser.add_argument(
+        "--only",
+        metavar="LETTERS",
+        help="run only these scenarios, e.g. `ac` (e and i bring a); a run with --only is "
+        "never published",
+    )
     args = parser.parse_args(argv)
+    if args.only is not None and not set(args.only) <= SCENARIOS:
+        parser.error(f"--only takes letters of {''.join(sorted(SCENARIOS))}")
+    if args.publish is not None and args.only is not None:
+        parser.error("--publish runs nothing")
     if args.publish is not None and args.quick:
         parser.error("--publish runs nothing, and only full runs are published")
     return args
@@ -186,11 +212,13 @@ def main(argv: list[str] | None = None) -> None:
     ports = choose_ports(
         {name: getattr(args, f"{name.replace('-', '_')}_port") for name in CONTENDERS}
     )
-    folder = new_run(root, profile.name)
+    # A partial run's kind is not `full`, so --publish never picks it.
+    folder = new_run(root, profile.name + ("" if args.only is None else f"_{args.only}"))
     log_this_process(folder.log("bench"))
     say(f"hexbank bench, {profile.name} profile, writing to {shown(folder.path)}")
     try:
-        report = run(profile, ports, folder)
+        only = SCENARIOS if args.only is None else frozenset(args.only)
+        report = run(profile, ports, folder, only | ({"a"} if only & NEEDS_A else set()))
         written = write(report, folder)
     except Exception as error:
         logging.getLogger("bench").exception("the run failed")
@@ -206,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     say("written:")
     for path in [*written, folder.logs]:
         say(f"  {shown(path)}")
-    if profile is FULL:
+    if profile is FULL and args.only is None:
         say(
             "to publish it as bench/results/latest.md and latest.png: python -m bench.run --publish"
         )
