@@ -354,6 +354,12 @@ class AccountOut(BaseModel):
     name: str | None
     metadata: dict[str, str]
     created_at: datetime
+    sequence: int = Field(description="Its newest entry's sequence: its number of entries.")
+    head_hash: str = Field(
+        description="Its newest entry's `entry_hash`, hex; 64 zeros before its first entry"
+        " (docs/statements.md).",
+        pattern="^[0-9a-f]{64}$",
+    )
 
     @classmethod
     def of(cls, account: Account) -> AccountOut:
@@ -370,6 +376,8 @@ class AccountOut(BaseModel):
             name=account.name,
             metadata=account.metadata,
             created_at=account.created_at,
+            sequence=account.entry_count,
+            head_hash=account.head_hash.hex(),
         )
 
 
@@ -564,6 +572,12 @@ class EntryOut(BaseModel):
     amount: int
     balance_after: int
     created_at: datetime
+    sequence: int = Field(description="Its place among the account's entries, from 1, no gaps.")
+    entry_hash: str = Field(
+        description="SHA-256 of the previous entry's hash and this entry, hex"
+        " (docs/statements.md).",
+        pattern="^[0-9a-f]{64}$",
+    )
 
     @classmethod
     def of(cls, entry: LedgerEntry) -> EntryOut:
@@ -573,6 +587,8 @@ class EntryOut(BaseModel):
             amount=entry.amount,
             balance_after=entry.balance_after,
             created_at=entry.created_at,
+            sequence=entry.sequence,
+            entry_hash=entry.entry_hash.hex(),
         )
 
 
@@ -590,6 +606,10 @@ class BalanceOut(BaseModel):
     balance: int = Field(description="The posted balance after the last entry at or before `at`.")
     at: datetime
     sequence: int = Field(description="That entry's sequence; 0 before the first entry.")
+    entry_hash: str = Field(
+        description="That entry's hash, hex; 64 zeros before the first entry (docs/statements.md).",
+        pattern="^[0-9a-f]{64}$",
+    )
 
 
 class ProblemOut(BaseModel):

@@ -12,6 +12,7 @@ from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
 from application.ports.ledger import BalanceAt, TransferQuery
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, funding_account_id
+from domain.chain import GENESIS_HASH
 from domain.errors import EmailAlreadyRegistered, InsufficientFunds
 from domain.holds import expire_hold, place_hold, post_hold, void_hold
 from domain.ledger import Posting, post_transfer
@@ -641,11 +642,17 @@ async def test_references_search_and_balances_at_a_moment(persistence: Persisten
             == []
         )
 
-        assert await uow.ledger.balance_at(source.id, NOW - timedelta(days=1)) == BalanceAt(0, 0)
-        assert await uow.ledger.balance_at(source.id, NOW) == BalanceAt(1_000, 1)
+        hashes = {
+            e.sequence: e.entry_hash
+            for e in await uow.ledger.entries(source.id, before_sequence=None, limit=10)
+        }
+        assert await uow.ledger.balance_at(source.id, NOW - timedelta(days=1)) == BalanceAt(
+            0, 0, GENESIS_HASH
+        )
+        assert await uow.ledger.balance_at(source.id, NOW) == BalanceAt(1_000, 1, hashes[1])
         assert await uow.ledger.balance_at(
             source.id, NOW + timedelta(minutes=2, seconds=30)
-        ) == BalanceAt(700, 3)
+        ) == BalanceAt(700, 3, hashes[3])
         between = await uow.ledger.entries(
             source.id,
             before_sequence=None,

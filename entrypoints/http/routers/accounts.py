@@ -145,7 +145,12 @@ async def balance_at(
 ) -> BalanceOut:
     """The posted balance after the account's last entry at or before `at`."""
     found = await balance_at(user.id, account_id, at)
-    return BalanceOut(balance=found.balance, at=found.at, sequence=found.sequence)
+    return BalanceOut(
+        balance=found.balance,
+        at=found.at,
+        sequence=found.sequence,
+        entry_hash=found.entry_hash.hex(),
+    )
 
 
 @router.get(
