@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, NotRequired
+from typing import Annotated, Literal, NotRequired
 from uuid import UUID
 
 from pydantic import (
@@ -610,6 +610,57 @@ class BalanceOut(BaseModel):
         description="That entry's hash, hex; 64 zeros before the first entry (docs/statements.md).",
         pattern="^[0-9a-f]{64}$",
     )
+
+
+Hash = Annotated[str, Field(pattern="^[0-9a-f]{64}$", description="SHA-256, hex.")]
+
+
+class ChainPointOut(BaseModel):
+    """The account right after one entry: where a statement's chain opens or closes."""
+
+    balance: int
+    sequence: int = Field(description="That entry's sequence; 0 before the account's first.")
+    hash: Hash
+
+
+class StatementEntryOut(BaseModel):
+    sequence: int
+    transfer_id: UUID
+    transfer_kind: TransferKind
+    amount: int
+    balance_after: int
+    created_at: str = Field(description="RFC 3339, UTC, to the microsecond the hash covers.")
+    entry_hash: Hash
+
+
+class SignedStatementOut(BaseModel):
+    """Every entry of the range, oldest first, between `opening` and `closing`, signed with
+    Ed25519: `signature` (base64) covers the canonical JSON of the document without it
+    (docs/statements.md). `hexbank verify-statement FILE` checks it offline."""
+
+    format: Literal["hexbank-statement/1"]
+    account_id: UUID
+    currency: str
+    from_: str | None = Field(alias="from", description="Entries at or after it; null: all.")
+    to: str | None = Field(description="Entries before it; null: all, up to `generated_at`.")
+    generated_at: str
+    opening: ChainPointOut
+    closing: ChainPointOut
+    entries: list[StatementEntryOut]
+    key_id: str = Field(description="The signing key's id, listed at /api/v1/statement-keys.")
+    signature: str = Field(description="Ed25519, base64.")
+
+
+class StatementKeyOut(BaseModel):
+    key_id: str = Field(description="The first 16 hex digits of SHA-256(public_key).")
+    algorithm: Literal["Ed25519"]
+    public_key: str = Field(description="The 32 raw bytes of the key, base64.")
+    public_key_pem: str = Field(description="The same key as PEM (SubjectPublicKeyInfo).")
+    current: bool = Field(description="Signs new statements; the others verify older ones.")
+
+
+class StatementKeysOut(BaseModel):
+    keys: list[StatementKeyOut]
 
 
 class ProblemOut(BaseModel):
