@@ -49,6 +49,8 @@ DEFAULTS = Settings(_env_file=None)  # type: ignore[call-arg]
 """The defaults the service runs with: fakes use the same numbers, from the one place."""
 
 TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long"
+TEST_STATEMENT_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+"""An Ed25519 private key as base64 of its 32 raw bytes (0, 1, ..., 31): tests only."""
 
 
 @dataclass
