@@ -1,21 +1,27 @@
 """The per-account hash chain on real PostgreSQL: tampering with the books through SQL,
-outside the app, is found by reconcile at the first broken link; concurrent movements (a
-64-way race, group commit, batches) still leave every chain whole."""
+outside the app, is found by reconcile and by `hexbank verify-statement` at the first broken
+link; concurrent movements (a 64-way race, group commit, batches) still leave every chain
+whole."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from uuid import UUID
 
 import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
 from application.ports.reconciliation import BrokenHashChain
 from application.transfer_requests import TransferRequest
 from domain.chain import ChainStart, first_break
 from domain.transfer import chained
+from entrypoints.cli import cli
 from entrypoints.container import Container
+from entrypoints.statement_documents import render_csv
 from tests.integration.test_concurrency import assert_books_balance, customers
 
 pytestmark = pytest.mark.integration
@@ -98,12 +104,26 @@ async def swap_two(container: Container, account: UUID, _: UUID) -> int:
 TAMPERINGS = [update_one_amount, update_a_transfer_kept_balanced, delete_one_and_renumber, swap_two]
 
 
+async def verify_statement(container: Container, owner: UUID, account: UUID, folder: Path) -> str:
+    """`hexbank verify-statement` on the account's whole statement as the app exports it now,
+    with the bank's public key: its one line; exit status 0 for OK, else 1."""
+    signer = container.statement_signer()
+    content, _ = render_csv(await container.export_statement()(owner, account), signer)
+    file = folder / "statement.csv"
+    file.write_bytes(content)
+    public = base64.b64encode(signer.keys()[0].public_key).decode()
+    answer = CliRunner().invoke(cli, ["verify-statement", str(file), "--public-key", public])
+    assert answer.exit_code == (0 if answer.output.startswith("OK: ") else 1), answer.output
+    return answer.output.strip()
+
+
 @pytest.mark.parametrize("tamper", TAMPERINGS, ids=lambda tamper: tamper.__name__)
-async def test_tampering_through_sql_is_found_by_reconcile_at_the_first_broken_link(
-    container: Container, tamper: Tamper
+async def test_tampering_through_sql_is_found_by_reconcile_and_verify_statement(
+    container: Container, tamper: Tamper, tmp_path: Path
 ) -> None:
-    _, account, bobs = await books(container)
+    ada, account, bobs = await books(container)
     assert (await container.reconcile_ledger()()).is_clean
+    assert (await verify_statement(container, ada, account, tmp_path)).startswith("OK: ")
     sequence = await tamper(container, account, bobs)
     report = await container.reconcile_ledger()()
     assert not report.is_clean
@@ -111,6 +131,8 @@ async def test_tampering_through_sql_is_found_by_reconcile_at_the_first_broken_l
     assert mine == [BrokenHashChain(account, sequence, mine[0].reason)], report
     if tamper is update_a_transfer_kept_balanced:  # the chain alone sees it
         assert report.differences == report.broken_hash_chains
+    line = await verify_statement(container, ada, account, tmp_path)
+    assert line.startswith(f"FAILED: entry {sequence}: "), line
 
 
 async def test_an_account_row_whose_head_is_not_its_newest_entry_is_reported(
