@@ -275,12 +275,22 @@ _STATEMENT_MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8"
             "description": "The signed statement, as JSON or as CSV (`format`).",
             "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/SignedStatementOut"}},
-                "text/csv": {"schema": {"type": "string", "maxLength": 1_000_000_000}},
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "maxLength": 1_000_000_000,
+                        "pattern": "^# format: hexbank-statement/1\n",
+                    }
+                },
             },
             "headers": {
                 SIGNATURE_HEADER: {
                     "description": 'key_id="<id>", signature="<Ed25519, base64>"',
-                    "schema": {"type": "string", "maxLength": 200},
+                    "schema": {
+                        "type": "string",
+                        "maxLength": 200,
+                        "pattern": '^key_id="[0-9a-f]{16}", signature="[A-Za-z0-9+/]{86}=="$',
+                    },
                 }
             },
         },
