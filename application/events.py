@@ -178,6 +178,8 @@ def account_document(account: Account) -> dict[str, Any]:
         "name": account.name,
         "metadata": dict(account.metadata),
         "created_at": timestamp(account.created_at),
+        "sequence": account.entry_count,
+        "head_hash": account.head_hash.hex(),
     }
 
 
