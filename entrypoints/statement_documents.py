@@ -9,6 +9,7 @@ import binascii
 import csv
 import io
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,10 @@ from domain.statement import Statement
 FORMAT = "hexbank-statement/1"
 SIGNATURE_HEADER = "Hexbank-Signature"
 CSV_SIGNATURE_PREFIX = "# " + SIGNATURE_HEADER + ": "
+_CSV_SIGNATURE_LINE = re.compile(
+    re.escape(CSV_SIGNATURE_PREFIX)
+    + r'key_id="(?P<key_id>[0-9a-f]{16})", signature="(?P<signature>[A-Za-z0-9+/]{86}==)"'
+)
 CSV_COLUMNS = (
     "sequence",
     "transfer_id",
@@ -137,7 +142,15 @@ def read_statement(content: bytes) -> SignedStatement:
         if text.lstrip().startswith("{"):
             return _read_json(content, text)
         return _read_csv(content, text)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, binascii.Error) as error:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        binascii.Error,
+        csv.Error,
+    ) as error:
         if isinstance(error, StatementUnreadable):
             raise
         raise StatementUnreadable(f"not a {FORMAT} file: {error!r}") from None
@@ -152,7 +165,7 @@ def _read_json(content: bytes, text: str) -> SignedStatement:
     if content.count(member) != 1:
         raise StatementUnreadable("the signature is not where the export writes it")
     signed = content.replace(member, _EMPTY_SIGNATURE, 1)
-    signature = base64.b64decode(encoded, validate=True)
+    signature = _signature_bytes(encoded)
     account_id, currency = UUID(document["account_id"]), document["currency"]
     entries = tuple(_entry(account_id, currency, item) for item in document["entries"])
     statement, closing = _statement(document, account_id, currency, entries)
@@ -160,10 +173,13 @@ def _read_json(content: bytes, text: str) -> SignedStatement:
 
 
 def _read_csv(content: bytes, text: str) -> SignedStatement:
-    body, _, last = text.rstrip("\n").rpartition("\n")
-    if not last.startswith(CSV_SIGNATURE_PREFIX):
+    # The last line is not signed: it must be exactly as the export writes it, so that no
+    # byte of the file can change without the verification failing.
+    body, _, last = text.removesuffix("\n").rpartition("\n")
+    found = _CSV_SIGNATURE_LINE.fullmatch(last)
+    if not text.endswith("\n") or found is None:
         raise StatementUnreadable(f"no `{CSV_SIGNATURE_PREFIX.strip()}` line at its end")
-    key_id, signature = parse_signature_header(last.removeprefix(CSV_SIGNATURE_PREFIX))
+    key_id, signature = found["key_id"], _signature_bytes(found["signature"])
     signed = content[: len((body + "\n").encode())]
     header: dict[str, str] = {}
     rows = []
@@ -187,13 +203,14 @@ def _read_csv(content: bytes, text: str) -> SignedStatement:
     return SignedStatement(statement, closing, signed, key_id, signature)
 
 
-def parse_signature_header(value: str) -> tuple[str, bytes]:
-    """`key_id="...", signature="<base64>"` -> (key id, signature bytes)."""
-    fields = {}
-    for part in value.split(","):
-        name, _, quoted = part.strip().partition("=")
-        fields[name] = quoted.strip().strip('"')
-    return fields["key_id"], base64.b64decode(fields["signature"], validate=True)
+def _signature_bytes(encoded: str) -> bytes:
+    """Base64 written as the export writes it: a decoder would also take other spellings of
+    the same bytes (the unused low bits of the last character), which would be an edit the
+    signature does not see."""
+    signature = base64.b64decode(encoded, validate=True)
+    if base64.b64encode(signature).decode() != encoded:
+        raise StatementUnreadable("the signature is not canonical base64")
+    return signature
 
 
 def _csv_point(value: str) -> dict[str, Any]:

@@ -168,6 +168,21 @@ def test_an_exported_file_edited_by_one_byte_fails(fmt: str, data: st.DataObject
 
 
 @pytest.mark.parametrize("fmt", sorted(FILES))
+def test_every_byte_of_an_exported_file_is_covered(fmt: str) -> None:
+    """Each position, changed to a few values an editor might leave (a neighbouring byte, a
+    space, a tab, the high bit): none verifies. (Every position with all 255 other values was
+    checked once by hand: none verifies either.)"""
+    content = FILES[fmt]
+    passing = []
+    for position, old in enumerate(content):
+        for new in {old ^ 0x01, old ^ 0x80, 0x20, 0x09} - {old}:
+            edited = content[:position] + bytes([new]) + content[position + 1 :]
+            if checked(edited)[0]:
+                passing.append((position, new))
+    assert passing == []
+
+
+@pytest.mark.parametrize("fmt", sorted(FILES))
 def test_every_check_names_what_fails(fmt: str) -> None:
     assert checked(FILES[fmt])[0]
     other = new_signer()
