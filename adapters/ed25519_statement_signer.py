@@ -34,7 +34,7 @@ class Ed25519StatementSigner(StatementSigner):
     def sign(self, document: bytes) -> StatementSignature:
         return StatementSignature(self._key_id, self._key.sign(document))
 
-    def keys(self) -> list[StatementKey]:
+    def public_keys(self) -> list[StatementKey]:
         return list(self._keys)
 
 

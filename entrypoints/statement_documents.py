@@ -83,7 +83,7 @@ def render_json(statement: Statement, signer: StatementSigner) -> tuple[bytes, S
     """The document, keys sorted, indented by two spaces, with `key_id` and `signature` in
     it. Signed: the file's exact bytes with `signature` empty (so `key_id` is signed too)."""
     document = _body(statement)
-    document["key_id"] = signer.keys()[0].key_id
+    document["key_id"] = signer.public_keys()[0].key_id
     document["signature"] = ""
     unsigned = (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
     signature = signer.sign(unsigned)

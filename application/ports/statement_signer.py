@@ -29,6 +29,6 @@ class StatementSigner(Protocol):
         """Sign the exact bytes of a statement with the current key."""
         ...
 
-    def keys(self) -> list[StatementKey]:
+    def public_keys(self) -> list[StatementKey]:
         """The current public key first, then the previous ones still published."""
         ...

@@ -11,4 +11,4 @@ class ListStatementKeys:
         self._signer = signer
 
     def __call__(self) -> list[StatementKey]:
-        return self._signer.keys()
+        return self._signer.public_keys()

@@ -111,7 +111,7 @@ async def verify_statement(container: Container, owner: UUID, account: UUID, fol
     content, _ = render_csv(await container.export_statement()(owner, account), signer)
     file = folder / "statement.csv"
     file.write_bytes(content)
-    public = base64.b64encode(signer.keys()[0].public_key).decode()
+    public = base64.b64encode(signer.public_keys()[0].public_key).decode()
     answer = CliRunner().invoke(cli, ["verify-statement", str(file), "--public-key", public])
     assert answer.exit_code == (0 if answer.output.startswith("OK: ") else 1), answer.output
     return answer.output.strip()

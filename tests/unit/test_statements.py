@@ -8,8 +8,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from uuid import UUID
@@ -48,12 +50,12 @@ def new_signer(*previous: Ed25519StatementSigner) -> Ed25519StatementSigner:
             serialization.PrivateFormat.Raw,
             serialization.NoEncryption(),
         ),
-        [signer.keys()[0].public_key for signer in previous],
+        [signer.public_keys()[0].public_key for signer in previous],
     )
 
 
 SIGNER = new_signer()
-PUBLIC = [SIGNER.keys()[0].public_key]
+PUBLIC = [SIGNER.public_keys()[0].public_key]
 
 
 def checked(content: bytes, keys: list[bytes] = PUBLIC) -> tuple[bool, str]:
@@ -186,8 +188,11 @@ def test_every_byte_of_an_exported_file_is_covered(fmt: str) -> None:
 def test_every_check_names_what_fails(fmt: str) -> None:
     assert checked(FILES[fmt])[0]
     other = new_signer()
-    ok, line = checked(FILES[fmt], [other.keys()[0].public_key])
-    assert (ok, line.split(";")[0]) == (False, f"FAILED: signed by key {SIGNER.keys()[0].key_id}")
+    ok, line = checked(FILES[fmt], [other.public_keys()[0].public_key])
+    assert (ok, line.split(";")[0]) == (
+        False,
+        f"FAILED: signed by key {SIGNER.public_keys()[0].key_id}",
+    )
 
 
 def test_a_statement_whose_hashes_do_not_chain_fails_at_that_entry_even_when_signed() -> None:
@@ -205,9 +210,9 @@ def test_a_statement_whose_hashes_do_not_chain_fails_at_that_entry_even_when_sig
 def test_a_statement_signed_before_a_key_rotation_still_verifies_with_the_published_keys() -> None:
     old = SIGNER
     rotated = new_signer(old)
-    published = rotated.keys()
+    published = rotated.public_keys()
     assert [key.current for key in published] == [True, False]
-    assert published[1].key_id == old.keys()[0].key_id
+    assert published[1].key_id == old.public_keys()[0].key_id
     keys = [key.public_key for key in published]
     assert checked(FILES["csv"], keys)[0]  # signed by the old key, before the rotation
     new_statement = read_statement(FILES["json"]).statement
@@ -234,7 +239,7 @@ async def test_a_range_past_the_limit_and_a_reversed_range_are_refused(
 def test_verify_statement_prints_one_line_and_exits_0_1_or_2(tmp_path: Path) -> None:
     runner = CliRunner()
     key = tmp_path / "key.pem"
-    key.write_text(public_key_pem(SIGNER.keys()[0].public_key))
+    key.write_text(public_key_pem(SIGNER.public_keys()[0].public_key))
     good = tmp_path / "statement.csv"
     good.write_bytes(FILES["csv"])
     bad = tmp_path / "statement.json"
@@ -252,7 +257,7 @@ def test_verify_statement_prints_one_line_and_exits_0_1_or_2(tmp_path: Path) -> 
     assert answer.output.startswith("FAILED: ")
     assert answer.output.count("\n") == 1
 
-    base64_key = base64.b64encode(SIGNER.keys()[0].public_key).decode()
+    base64_key = base64.b64encode(SIGNER.public_keys()[0].public_key).decode()
     answer = runner.invoke(cli, ["verify-statement", str(good), "--public-key", base64_key])
     assert answer.exit_code == 0, answer.output
 
@@ -263,3 +268,43 @@ def test_verify_statement_prints_one_line_and_exits_0_1_or_2(tmp_path: Path) -> 
     ):
         answer = runner.invoke(cli, ["verify-statement", *arguments])
         assert answer.exit_code == 2, (arguments, answer.output)
+
+
+def test_verify_statement_takes_the_keys_the_bank_publishes(tmp_path: Path) -> None:
+    """--keys-url reads GET /api/v1/statement-keys's answer (here served by a stand-in on
+    loopback): the old key it lists still verifies a statement signed before a rotation."""
+    rotated = new_signer(SIGNER)
+    listed = {
+        "keys": [
+            {"key_id": key.key_id, "public_key": base64.b64encode(key.public_key).decode()}
+            for key in rotated.public_keys()
+        ]
+    }
+    body = json.dumps(listed).encode()
+
+    class Keys(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/api/v1/statement-keys"
+        file = tmp_path / "statement.csv"
+        file.write_bytes(FILES["csv"])
+        answer = CliRunner().invoke(cli, ["verify-statement", str(file), "--keys-url", url])
+        assert answer.exit_code == 0, answer.output
+        assert answer.output.startswith("OK: ")
+    finally:
+        server.shutdown()
+        server.server_close()
+    unreachable = CliRunner().invoke(cli, ["verify-statement", str(file), "--keys-url", url])
+    assert unreachable.exit_code == 2, unreachable.output
