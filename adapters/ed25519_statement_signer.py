@@ -27,7 +27,7 @@ class Ed25519StatementSigner(StatementSigner):
         current = self._key.public_key().public_bytes(*_RAW)
         self._key_id = key_id(current)
         self._keys = [StatementKey(self._key_id, ALGORITHM, current, True)]
-        for public in previous_public_keys:
+        for public in dict.fromkeys(previous_public_keys):  # each once, in the order given
             if public != current:
                 self._keys.append(StatementKey(key_id(public), ALGORITHM, public, False))
 

@@ -194,6 +194,11 @@ async def test_a_posting_is_stored_whole(persistence: Persistence) -> None:
     assert report.is_clean, report
     assert report.totals_by_currency == {"EUR": 0}
 
+    await persistence.rewrite_amount(account.id, 2, -1)
+    report = await persistence.reconciliation.reconcile(NOW)
+    broken = [(b.account_id, b.sequence) for b in report.broken_hash_chains]
+    assert broken == [(account.id, 2)], report
+
 
 async def test_a_refused_posting_writes_nothing(uow_factory: UnitOfWorkFactory) -> None:
     ada, bob = await saved_user(uow_factory), await saved_user(uow_factory, "bob@example.com")
