@@ -70,23 +70,37 @@ class AccountState:
     balance: int
     available: int
     owner_id: UUID | None
+    entry_hash: bytes | None
+    """The hash of its entry `sequence` (docs/statements.md), the chain a consumer can follow;
+    None in events stored before entries were chained."""
 
     @classmethod
     def of(cls, account: Account) -> AccountState:
         return cls(
-            account.id, account.entry_count, account.balance, account.available, account.owner_id
+            account.id,
+            account.entry_count,
+            account.balance,
+            account.available,
+            account.owner_id,
+            account.head_hash,
         )
 
     @classmethod
     def after(cls, balance: Balance, owner_id: UUID | None) -> AccountState:
         return cls(
-            balance.account_id, balance.sequence, balance.balance, balance.available, owner_id
+            balance.account_id,
+            balance.sequence,
+            balance.balance,
+            balance.available,
+            owner_id,
+            balance.head_hash,
         )
 
     def document(self) -> dict[str, Any]:
         return {
             "id": str(self.id),
             "sequence": self.sequence,
+            "entry_hash": None if self.entry_hash is None else self.entry_hash.hex(),
             "balance": self.balance,
             "available": self.available,
         }
@@ -164,6 +178,8 @@ def account_document(account: Account) -> dict[str, Any]:
         "name": account.name,
         "metadata": dict(account.metadata),
         "created_at": timestamp(account.created_at),
+        "sequence": account.entry_count,
+        "head_hash": account.head_hash.hex(),
     }
 
 

@@ -1,6 +1,7 @@
 """The database limit: the same transfer as raw SQL on asyncpg, no HTTP, no framework.
 
-Locks both rows in id order, two updates, three inserts, commit. Run as its own process:
+Locks both rows in id order, two updates, three inserts, commit; each entry hash-chained
+(domain/chain.py) from the head hash the lock read, as hexbank's write path does. Run as its own process:
 `python -m bench.db_limit DSN ACCOUNTS_FILE CONNECTIONS SECONDS` prints one JSON line.
 """
 
@@ -17,6 +18,8 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from domain.chain import chain_hash, encode_entry
+
 
 async def worker(
     pool: asyncpg.Pool,
@@ -27,18 +30,19 @@ async def worker(
 ) -> None:
     async with pool.acquire() as connection:
         lock = await connection.prepare(
-            "SELECT id, balance, entry_count FROM accounts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
+            "SELECT id, balance, entry_count, head_hash FROM accounts WHERE id = ANY($1::uuid[])"
+            " ORDER BY id FOR UPDATE"
         )
         move = await connection.prepare(
-            "UPDATE accounts SET balance = $2, entry_count = $3 WHERE id = $1"
+            "UPDATE accounts SET balance = $2, entry_count = $3, head_hash = $4 WHERE id = $1"
         )
         add_transfer = await connection.prepare(
             "INSERT INTO transfers (id, from_account_id, to_account_id, amount, currency, created_at,"
             " kind, status, posted_amount) VALUES ($1, $2, $3, $4, 'EUR', $5, 'transfer', 'posted', $4)"
         )
         add_entry = await connection.prepare(
-            "INSERT INTO ledger_entries (id, account_id, transfer_id, sequence, amount, balance_after, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            "INSERT INTO ledger_entries (id, account_id, transfer_id, sequence, amount,"
+            " balance_after, created_at, entry_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
         )
         while time.perf_counter() < deadline:
             source, destination = random.sample(accounts, 2)
@@ -49,31 +53,38 @@ async def worker(
                     rows = {row["id"]: row for row in await lock.fetch([source, destination])}
                     now, transfer_id = datetime.now(UTC), uuid.uuid4()
                     src, dst = rows[source], rows[destination]
-                    await move.fetch(source, src["balance"] - amount, src["entry_count"] + 1)
-                    await move.fetch(destination, dst["balance"] + amount, dst["entry_count"] + 1)
+                    debit = _entry(src, transfer_id, -amount, now)
+                    credit = _entry(dst, transfer_id, amount, now)
+                    await move.fetch(source, debit[4], debit[2], debit[5])
+                    await move.fetch(destination, credit[4], credit[2], credit[5])
                     await add_transfer.fetch(transfer_id, source, destination, amount, now)
-                    await add_entry.fetch(
-                        uuid.uuid4(),
-                        source,
-                        transfer_id,
-                        src["entry_count"] + 1,
-                        -amount,
-                        src["balance"] - amount,
-                        now,
-                    )
-                    await add_entry.fetch(
-                        uuid.uuid4(),
-                        destination,
-                        transfer_id,
-                        dst["entry_count"] + 1,
-                        amount,
-                        dst["balance"] + amount,
-                        now,
-                    )
+                    await add_entry.fetch(uuid.uuid4(), *debit[:5], now, debit[5])
+                    await add_entry.fetch(uuid.uuid4(), *credit[:5], now, credit[5])
             except Exception as error:  # counted, as a client would
                 errors.append(type(error).__name__)
                 continue
             latencies.append(time.perf_counter() - started)
+
+
+def _entry(
+    account: asyncpg.Record, transfer_id: uuid.UUID, amount: int, now: datetime
+) -> tuple[uuid.UUID, uuid.UUID, int, int, int, bytes]:
+    """(account, transfer, sequence, amount, balance_after, entry_hash) of the next entry."""
+    sequence, balance_after = account["entry_count"] + 1, account["balance"] + amount
+    entry_hash = chain_hash(
+        bytes(account["head_hash"]),
+        encode_entry(
+            account_id=account["id"],
+            sequence=sequence,
+            transfer_id=transfer_id,
+            amount=amount,
+            balance_after=balance_after,
+            currency="EUR",
+            created_at=now,
+            transfer_kind="transfer",
+        ),
+    )
+    return account["id"], transfer_id, sequence, amount, balance_after, entry_hash
 
 
 Worker = Callable[[asyncpg.Pool, list[uuid.UUID], float, list[float], list[str]], Awaitable[None]]

@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.system_clock import SystemClock
 from domain.account import funding_account_id
+from domain.chain import GENESIS_HASH, chain_hash, encode_entry
 
 BASELINE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS baseline_accounts (id uuid PRIMARY KEY, balance bigint NOT NULL);
@@ -28,7 +29,16 @@ CREATE TABLE IF NOT EXISTS baseline_transfers (
 """
 
 
-ACCOUNT_COLUMNS = ("id", "owner_id", "kind", "currency", "balance", "entry_count", "created_at")
+ACCOUNT_COLUMNS = (
+    "id",
+    "owner_id",
+    "kind",
+    "currency",
+    "balance",
+    "entry_count",
+    "created_at",
+    "head_hash",
+)
 TRANSFER_COLUMNS = (
     "id",
     "from_account_id",
@@ -74,11 +84,32 @@ async def seed(
 
     funding = funding_account_id("EUR")
     total = balance * len(accounts)
-    account_rows: list[tuple[uuid.UUID, uuid.UUID | None, str, str, int, int, datetime]] = [
-        (funding, None, "funding", "EUR", -total, len(accounts), now)
-    ]
-    account_rows += [(a.id, a.owner_id, "customer", "EUR", balance, 1, now) for a in accounts]
     transfer_rows, entry_rows = [], []
+    account_rows: list[tuple[uuid.UUID, uuid.UUID | None, str, str, int, int, datetime, bytes]] = []
+    funding_head = GENESIS_HASH
+
+    def chained(
+        account_id: uuid.UUID,
+        sequence: int,
+        transfer_id: uuid.UUID,
+        amount: int,
+        balance_after: int,
+        previous: bytes,
+    ) -> bytes:
+        return chain_hash(
+            previous,
+            encode_entry(
+                account_id=account_id,
+                sequence=sequence,
+                transfer_id=transfer_id,
+                amount=amount,
+                balance_after=balance_after,
+                currency="EUR",
+                created_at=now,
+                transfer_kind="deposit",
+            ),
+        )
+
     for n, account in enumerate(accounts, start=1):
         transfer_id = uuid.uuid4()
         transfer_rows.append(
@@ -95,8 +126,19 @@ async def seed(
                 balance,
             )
         )
-        entry_rows.append((uuid.uuid4(), funding, transfer_id, n, -balance, -balance * n, now))
-        entry_rows.append((uuid.uuid4(), account.id, transfer_id, 1, balance, balance, now))
+        # Each entry chained as the write path would have (domain/chain.py).
+        funding_head = chained(funding, n, transfer_id, -balance, -balance * n, funding_head)
+        head = chained(account.id, 1, transfer_id, balance, balance, GENESIS_HASH)
+        entry_rows.append(
+            (uuid.uuid4(), funding, transfer_id, n, -balance, -balance * n, now, funding_head)
+        )
+        entry_rows.append((uuid.uuid4(), account.id, transfer_id, 1, balance, balance, now, head))
+        account_rows.append(
+            (account.id, account.owner_id, "customer", "EUR", balance, 1, now, head)
+        )
+    account_rows.insert(
+        0, (funding, None, "funding", "EUR", -total, len(accounts), now, funding_head)
+    )
 
     connection = await asyncpg.connect(dsn)
     try:

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID, uuid5
 
+from domain.chain import GENESIS_HASH
 from domain.currency import require_currency
 from domain.errors import (
     AccountClosed,
@@ -69,6 +70,8 @@ class Account:
     metadata: Metadata = field(default_factory=dict)
     last_entry_at: datetime | None = None
     """When its newest entry was written: a new entry is never dated before it."""
+    head_hash: bytes = GENESIS_HASH
+    """Its newest entry's `entry_hash`, which the next entry chains from."""
 
     @property
     def available(self) -> int:

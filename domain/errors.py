@@ -198,3 +198,16 @@ class TooManyApiKeys(DomainError):
     """The user has as many live API keys as allowed; revoke one first."""
 
     code = "too-many-keys"
+
+
+class StatementTooLarge(DomainError):
+    """The range holds more entries than one signed statement may (HEXBANK_STATEMENT_MAX_ENTRIES):
+    ask for a shorter range (consecutive ranges chain, each opening where the last closed)."""
+
+    code = "statement-too-large"
+
+
+class InvalidStatementRange(DomainError):
+    """A statement's `from` is after its `to`."""
+
+    code = "invalid-statement-range"

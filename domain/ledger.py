@@ -8,6 +8,7 @@ from typing import TypeAlias
 from uuid import UUID
 
 from domain.account import Account
+from domain.chain import chain_hash, encode_entry
 from domain.errors import CurrencyMismatch, InsufficientFunds, InvalidAmount, SameAccountTransfer
 from domain.ids import new_id
 from domain.metadata import Metadata
@@ -27,11 +28,18 @@ class Balance:
     """Its newest entry's sequence: the account's entry count."""
     held: int
     last_entry_at: datetime | None
+    head_hash: bytes
+    """Its newest entry's hash (the genesis hash before the first)."""
 
     @classmethod
     def of(cls, account: Account) -> Balance:
         return cls(
-            account.id, account.balance, account.entry_count, account.held, account.last_entry_at
+            account.id,
+            account.balance,
+            account.entry_count,
+            account.held,
+            account.last_entry_at,
+            account.head_hash,
         )
 
     @property
@@ -200,27 +208,37 @@ def move(
     transfer: Transfer, source: Account, destination: Account, amount: int, now: datetime
 ) -> tuple[LedgerEntry, LedgerEntry]:
     """The two entries of a checked movement, with both balances moved, dated `now` (see
-    `entry_time`)."""
-    debit_sequence, debit_balance = source.apply(-amount)
-    credit_sequence, credit_balance = destination.apply(amount)
+    `entry_time`), each chained to its account's head hash, which moves on to it."""
+    source.apply(-amount)
+    destination.apply(amount)
     source.last_entry_at = destination.last_entry_at = now
-    return (
-        LedgerEntry(
-            id=new_id(),
-            account_id=source.id,
+    return _chained(source, transfer, -amount, now), _chained(destination, transfer, amount, now)
+
+
+def _chained(account: Account, transfer: Transfer, amount: int, now: datetime) -> LedgerEntry:
+    """The entry just applied to `account`, hashed here, in the decision that writes it: the
+    chain is never computed later, and the account's head hash is what the next one needs."""
+    entry_hash = chain_hash(
+        account.head_hash,
+        encode_entry(
+            account_id=account.id,
+            sequence=account.entry_count,
             transfer_id=transfer.id,
-            sequence=debit_sequence,
-            amount=-amount,
-            balance_after=debit_balance,
-            created_at=now,
-        ),
-        LedgerEntry(
-            id=new_id(),
-            account_id=destination.id,
-            transfer_id=transfer.id,
-            sequence=credit_sequence,
             amount=amount,
-            balance_after=credit_balance,
+            balance_after=account.balance,
+            currency=transfer.currency,
             created_at=now,
+            transfer_kind=transfer.kind.value,
         ),
+    )
+    account.head_hash = entry_hash
+    return LedgerEntry(
+        id=new_id(),
+        account_id=account.id,
+        transfer_id=transfer.id,
+        sequence=account.entry_count,
+        amount=amount,
+        balance_after=account.balance,
+        created_at=now,
+        entry_hash=entry_hash,
     )

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
+from domain.chain import ChainedEntry
 from domain.errors import InvalidAmount, InvalidDescription
 from domain.metadata import Metadata
 from domain.money import MAX_MINOR_UNITS
@@ -92,7 +93,8 @@ class LedgerEntry:
     """One side of a transfer: negative for the debit, positive for the credit.
 
     `sequence` numbers the entries of one account without gaps, so `balance_after` forms a
-    chain that can be checked, and statements page on it stably.
+    chain that can be checked, and statements page on it stably. `entry_hash` chains it to
+    the account's previous entry (domain/chain.py).
     """
 
     id: UUID
@@ -102,6 +104,7 @@ class LedgerEntry:
     amount: int
     balance_after: int
     created_at: datetime
+    entry_hash: bytes
 
 
 def require_valid_amount(amount: int, maximum: int = MAX_MINOR_UNITS) -> int:
@@ -129,3 +132,19 @@ def normalize_description(raw: str | None) -> str | None:
             f"A description is at most {DESCRIPTION_MAX_LENGTH} characters long."
         )
     return text or None
+
+
+def chained(entry: LedgerEntry, currency: str, kind: TransferKind) -> ChainedEntry:
+    """What the hash chain covers of an entry: the entry, its account's currency and its
+    transfer's kind."""
+    return ChainedEntry(
+        account_id=entry.account_id,
+        sequence=entry.sequence,
+        transfer_id=entry.transfer_id,
+        amount=entry.amount,
+        balance_after=entry.balance_after,
+        currency=currency,
+        created_at=entry.created_at,
+        transfer_kind=kind.value,
+        entry_hash=entry.entry_hash,
+    )

@@ -11,12 +11,15 @@ import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
 from uuid import UUID
 
+import httpx
 import typer
 from prometheus_client import CollectorRegistry
 
+from adapters.ed25519_statement_signer import public_keys_bytes
 from adapters.email_normalizer import EmailValidatorNormalizer
 from adapters.embedded_nats import EmbeddedNatsError
 from adapters.embedded_postgres import EmbeddedPostgresError
@@ -43,6 +46,7 @@ from entrypoints.reconciliation_report import render_report
 from entrypoints.relay import RelayLoop
 from entrypoints.settings import ConfigurationError, Settings, load_settings
 from entrypoints.startup import check_embedded_nats, check_http_port, log_banner
+from entrypoints.statement_documents import StatementUnreadable, Verdict, read_statement, verify
 
 T = TypeVar("T")
 cli = typer.Typer(
@@ -126,6 +130,8 @@ def serve(
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)
         settings.resolved_jwt_secret()  # refuse to start without a usable secret
+        settings.resolved_statement_signing_key()  # nor without a statement signing key
+        settings.resolved_statement_previous_public_keys()
         bind_host, bind_port = host or settings.host, port or settings.port
         # Before the database and the broker start, not after (then stopped again).
         check_http_port(bind_host, bind_port)
@@ -354,6 +360,65 @@ def reconcile() -> None:
     typer.echo(render_report(report))
     if not report.is_clean:
         raise typer.Exit(REFUSED)
+
+
+@cli.command("verify-statement")
+def verify_statement(
+    file: Annotated[Path, typer.Argument(help="A statement exported as JSON or CSV.")],
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            help="A file holding the Ed25519 public key (PEM, or base64 of its 32 bytes), or "
+            "the key itself."
+        ),
+    ] = None,
+    keys_url: Annotated[
+        str | None, typer.Option(help="Where the bank lists its keys: .../api/v1/statement-keys.")
+    ] = None,
+) -> None:
+    """Check a signed statement offline: its signature, contiguous sequences, each balance
+    the previous plus the amount, the hash chain from the opening hash to the closing hash.
+
+    Prints one line, OK or the first thing that fails. Exit status 0 OK, 1 it fails (a file
+    that does not read as a statement fails too), 2 it could not be checked (no file, no
+    usable key). With --public-key it needs no server and no database.
+    """
+    try:
+        content = file.read_bytes()
+    except OSError as error:
+        _cannot_run(f"cannot read {file}: {error.strerror}")
+    if public_key is None and keys_url is None:
+        _cannot_run("give the bank's public key (--public-key) or where it lists them (--keys-url)")
+    keys: list[bytes] = []
+    try:
+        if public_key is not None:
+            keys += public_keys_bytes(_key_text(public_key))
+        if keys_url is not None:
+            keys += _published_keys(keys_url)
+    except (ValueError, KeyError, TypeError, httpx.HTTPError) as error:
+        _cannot_run(f"no usable public key: {error}")
+    try:
+        verdict = verify(read_statement(content), keys)
+    except StatementUnreadable as error:
+        verdict = Verdict(False, f"FAILED: {error}")
+    typer.echo(verdict.line)
+    if not verdict.ok:
+        raise typer.Exit(REFUSED)
+
+
+def _key_text(value: str) -> str:
+    path = Path(value)
+    try:
+        return path.read_text() if path.is_file() else value
+    except OSError as error:
+        _cannot_run(f"cannot read {value}: {error.strerror}")
+
+
+def _published_keys(url: str) -> list[bytes]:
+    answer = httpx.get(url, timeout=10.0, follow_redirects=True)
+    answer.raise_for_status()
+    listed = answer.json()["keys"]
+    return public_keys_bytes(",".join(key["public_key"] for key in listed))
 
 
 @cli.command("expire-holds")

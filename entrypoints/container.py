@@ -8,6 +8,7 @@ from datetime import timedelta
 from dependency_injector import containers, providers
 
 from adapters.argon2_hasher import Argon2PasswordHasher
+from adapters.ed25519_statement_signer import Ed25519StatementSigner
 from adapters.email_normalizer import EmailValidatorNormalizer
 from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.nats_publisher import NatsJetStreamPublisher
@@ -44,6 +45,7 @@ from application.use_cases.authenticate import Authenticate
 from application.use_cases.close_account import CloseAccount
 from application.use_cases.deposit import Deposit
 from application.use_cases.expire_holds import ExpireHolds
+from application.use_cases.export_statement import ExportStatement
 from application.use_cases.freeze_account import FreezeAccount, UnfreezeAccount
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
@@ -52,6 +54,7 @@ from application.use_cases.get_current_user import GetCurrentUser
 from application.use_cases.get_statement import GetStatement
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.list_accounts import ListAccounts
+from application.use_cases.list_statement_keys import ListStatementKeys
 from application.use_cases.open_account import OpenAccount
 from application.use_cases.post_hold import PostHold
 from application.use_cases.purge_expired import PurgeExpired
@@ -98,6 +101,13 @@ class Container(containers.DeclarativeContainer):
     """The broker events are delivered to; None: no delivery (the outbox and feed stay)."""
     # Resolved on first use: commands that issue no token (migrate, reconcile) need no secret.
     jwt_secret = providers.Singleton(Settings.resolved_jwt_secret, settings)
+    statement_signer = providers.Singleton(
+        Ed25519StatementSigner,
+        private_key=providers.Callable(Settings.resolved_statement_signing_key, settings),
+        previous_public_keys=providers.Callable(
+            Settings.resolved_statement_previous_public_keys, settings
+        ),
+    )
 
     clock = providers.Singleton(SystemClock)
     admission = providers.Singleton(
@@ -342,6 +352,13 @@ class Container(containers.DeclarativeContainer):
     get_balance_at = providers.Singleton(
         GetBalanceAt, uow_factory=report_unit_of_work.provider, clock=clock
     )
+    export_statement = providers.Singleton(
+        ExportStatement,
+        uow_factory=report_unit_of_work.provider,
+        clock=clock,
+        max_entries=settings.provided.statement_max_entries,
+    )
+    list_statement_keys = providers.Singleton(ListStatementKeys, signer=statement_signer)
     read_event_feed = providers.Singleton(
         ReadEventFeed,
         uow_factory=read_unit_of_work.provider,

@@ -14,6 +14,7 @@ CHECKS = (
     ("unbalanced_transfers", "posted = one debit + one credit"),
     ("mismatched_transfers", "posted and reversed amounts agree"),
     ("overdrawn_accounts", "open holds <= balance"),
+    ("broken_hash_chains", "entry_hash chains from the previous entry"),
 )
 
 

@@ -23,6 +23,11 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from adapters.argon2_hasher import default_workers
+from adapters.ed25519_statement_signer import (
+    new_private_key_pem,
+    private_key_bytes,
+    public_keys_bytes,
+)
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.api_key import MAX_KEYS_PER_USER
 from domain.money import MAX_MINOR_UNITS
@@ -210,6 +215,25 @@ class Settings(BaseSettings):
         default=None,
         description="The HS256 key of access tokens, 32 bytes or more; unset: generated into "
         "data_dir/jwt-secret (embedded database only).",
+    )
+    statement_signing_key: SecretStr | None = Field(
+        default=None,
+        description="The Ed25519 private key statements are signed with, PEM (PKCS#8) or "
+        "base64 of its 32 raw bytes; unset: generated into data_dir/statement-signing-key.pem "
+        "(embedded database only).",
+    )
+    statement_previous_public_keys: str = Field(
+        default="",
+        description="Public keys statements were signed with before a rotation (PEM blocks, "
+        "or base64 of 32 raw bytes, comma-separated): published at /api/v1/statement-keys so "
+        "older statements still verify.",
+    )
+    statement_max_entries: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Entries one signed statement may hold (it is built and signed whole); "
+        "a longer range is refused 422 `statement-too-large`.",
     )
     jwt_lifetime_s: int = Field(
         default=3600, ge=1, le=31_536_000, description="Lifetime of an access token."
@@ -539,11 +563,48 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
         return path.read_text().strip()
 
+    def resolved_statement_signing_key(self) -> bytes:
+        """The 32 raw bytes of the configured key; with the embedded database, one generated
+        once and kept under data_dir. A shared database with no key is refused: instances
+        would each sign with their own key, and publish only theirs."""
+        if self.statement_signing_key is not None:
+            text = self.statement_signing_key.get_secret_value()
+        elif self.database_url is not None:
+            raise ConfigurationError(
+                "set HEXBANK_STATEMENT_SIGNING_KEY (an Ed25519 private key, PEM or base64): "
+                "every instance on a shared database (DATABASE_URL) must sign statements "
+                "with the same key"
+            )
+        else:
+            path = self.data_dir / "statement-signing-key.pem"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch(mode=0o600)
+                path.write_bytes(new_private_key_pem())
+            text = path.read_text()
+        try:
+            return private_key_bytes(text)
+        except ValueError as error:
+            raise ConfigurationError(f"HEXBANK_STATEMENT_SIGNING_KEY: {error}") from None
+
+    def resolved_statement_previous_public_keys(self) -> list[bytes]:
+        try:
+            return public_keys_bytes(self.statement_previous_public_keys)
+        except ValueError as error:
+            raise ConfigurationError(f"HEXBANK_STATEMENT_PREVIOUS_PUBLIC_KEYS: {error}") from None
+
 
 ENV_PREFIX = "HEXBANK_"
 # Their values are never repeated in a message: they may carry a password or a key.
 _SECRET_FIELDS = frozenset(
-    {"database_url", "read_replica_url", "jwt_secret", "nats_url", "metrics_token"}
+    {
+        "database_url",
+        "read_replica_url",
+        "jwt_secret",
+        "nats_url",
+        "metrics_token",
+        "statement_signing_key",
+    }
 )
 
 

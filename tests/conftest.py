@@ -14,7 +14,7 @@ from adapters.sqlalchemy import migrations
 from entrypoints.app import create_app
 from entrypoints.container import Container
 from entrypoints.settings import Settings
-from tests.fakes import TEST_SECRET, InMemoryBank
+from tests.fakes import TEST_SECRET, TEST_STATEMENT_KEY, InMemoryBank
 from tests.in_memory import container_for
 from tests.postgres import (
     app_facing,
@@ -108,6 +108,7 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "database_url": database_url,
         "data_dir": data_dir,
         "jwt_secret": TEST_SECRET,
+        "statement_signing_key": TEST_STATEMENT_KEY,
         "argon2_time_cost": 1,
         "argon2_memory_kib": 64,
         "argon2_parallelism": 1,

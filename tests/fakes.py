@@ -22,6 +22,7 @@ from application.throttle import Throttle
 from application.use_cases.close_account import CloseAccount
 from application.use_cases.deposit import Deposit
 from application.use_cases.expire_holds import ExpireHolds
+from application.use_cases.export_statement import ExportStatement
 from application.use_cases.freeze_account import FreezeAccount, UnfreezeAccount
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
@@ -48,6 +49,8 @@ DEFAULTS = Settings(_env_file=None)  # type: ignore[call-arg]
 """The defaults the service runs with: fakes use the same numbers, from the one place."""
 
 TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long"
+TEST_STATEMENT_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+"""An Ed25519 private key as base64 of its 32 raw bytes (0, 1, ..., 31): tests only."""
 
 
 @dataclass
@@ -155,4 +158,5 @@ def use_cases(bank: InMemoryBank) -> SimpleNamespace:
         unfreeze=UnfreezeAccount(bank.uow, bank.clock),
         search=SearchTransfers(bank.uow, bank.clock, DEFAULTS.max_page_bytes),
         balance_at=GetBalanceAt(bank.uow, bank.clock),
+        export_statement=ExportStatement(bank.uow, bank.clock, DEFAULTS.statement_max_entries),
     )

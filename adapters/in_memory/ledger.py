@@ -10,6 +10,7 @@ from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
 from domain.account import AccountKind
+from domain.chain import GENESIS_HASH
 from domain.errors import AccountNotFound
 from domain.ledger import HoldPosted, Moved, Posting, Reversed
 from domain.transfer import LedgerEntry, Transfer, TransferStatus
@@ -42,6 +43,7 @@ class InMemoryLedgerRepository(LedgerRepository):
                         balance=after.balance,
                         entry_count=after.sequence,
                         last_entry_at=after.last_entry_at,
+                        head_hash=after.head_hash,
                         held=0,  # derived from the holds, as the store does
                     )
 
@@ -88,9 +90,9 @@ class InMemoryLedgerRepository(LedgerRepository):
             e for e in self._all_entries() if e.account_id == account_id and e.created_at <= at
         ]
         if not before:
-            return BalanceAt(0, 0)
+            return BalanceAt(0, 0, GENESIS_HASH)
         last = max(before, key=lambda entry: entry.sequence)
-        return BalanceAt(last.balance_after, last.sequence)
+        return BalanceAt(last.balance_after, last.sequence, last.entry_hash)
 
     async def lock_transfer(self, transfer_id: UUID) -> Transfer | None:
         return await self.get_transfer(transfer_id)

@@ -11,14 +11,16 @@ from adapters.in_memory.storage import InMemoryStorage
 from application.ports.reconciliation import (
     BalanceMismatch,
     BrokenChain,
+    BrokenHashChain,
     LedgerReconciliation,
     OverdrawnAccount,
     ReconciliationReport,
     TransferMismatch,
     UnbalancedTransfer,
 )
-from domain.account import AccountKind
-from domain.transfer import LedgerEntry, TransferStatus
+from domain.account import Account, AccountKind
+from domain.chain import ChainBreak, ChainVerifier
+from domain.transfer import LedgerEntry, Transfer, TransferStatus, chained
 
 
 class InMemoryLedgerReconciliation(LedgerReconciliation):
@@ -51,6 +53,11 @@ class InMemoryLedgerReconciliation(LedgerReconciliation):
             if account.balance != running:
                 report.balance_mismatches.append(
                     BalanceMismatch(account.id, account.balance, running)
+                )
+            chain_break = _first_chain_break(account, entries, transfers)
+            if chain_break is not None:
+                report.broken_hash_chains.append(
+                    BrokenHashChain(account.id, chain_break.sequence, chain_break.reason)
                 )
         held: dict[UUID, int] = defaultdict(int)
         reversed_sums: dict[UUID, int] = defaultdict(int)
@@ -88,3 +95,14 @@ class InMemoryLedgerReconciliation(LedgerReconciliation):
                     OverdrawnAccount(account.id, account.balance, held[account.id])
                 )
         return report
+
+
+def _first_chain_break(
+    account: Account, entries: list[LedgerEntry], transfers: dict[UUID, Transfer]
+) -> ChainBreak | None:
+    verifier = ChainVerifier()
+    for entry in entries:
+        found = verifier.check(chained(entry, account.currency, transfers[entry.transfer_id].kind))
+        if found is not None:
+            return found
+    return verifier.check_head(account.head_hash, account.entry_count)

@@ -113,6 +113,7 @@ def account_from_row(row: Any) -> Account:
         name=row.name,
         metadata=dict(row.metadata),
         last_entry_at=row.last_entry_at,
+        head_hash=bytes(row.head_hash),
     )
 
 
@@ -129,6 +130,7 @@ def _values(account: Account) -> dict[str, Any]:
         "name": account.name,
         "metadata": account.metadata,
         "last_entry_at": account.last_entry_at,
+        "head_hash": account.head_hash,
     }
 
 

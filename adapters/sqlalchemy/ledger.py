@@ -10,6 +10,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     DateTime,
+    LargeBinary,
     Text,
     Uuid,
     and_,
@@ -49,6 +50,7 @@ from application.errors import TransientConflict
 from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
 from domain.account import AccountKind
+from domain.chain import GENESIS_HASH
 from domain.errors import AccountNotFound
 from domain.ledger import (
     Balance,
@@ -89,15 +91,16 @@ _RECORD = _statement(
     " FROM unnest(:c_ids, :c_statuses, :c_posted_amounts, :c_reversed_amounts)"
     " AS c (id, status, posted_amount, reversed_amount) WHERE transfers.id = c.id), "
     "new_entries AS (INSERT INTO ledger_entries"
-    " (id, account_id, transfer_id, sequence, amount, balance_after, created_at)"
+    " (id, account_id, transfer_id, sequence, amount, balance_after, created_at, entry_hash)"
     " SELECT * FROM unnest(:entry_ids, :entry_account_ids, :entry_transfer_ids,"
-    " :entry_sequences, :entry_amounts, :entry_balances, :entry_created_ats)), "
+    " :entry_sequences, :entry_amounts, :entry_balances, :entry_created_ats,"
+    " :entry_hashes)), "
     "new_events AS (",
     EVENTS_INSERT,
     ") UPDATE accounts SET balance = moved.balance, entry_count = moved.entry_count,"
-    " last_entry_at = moved.last_entry_at"
-    " FROM unnest(:account_ids, :balances, :entry_counts, :last_entry_ats)"
-    " AS moved (id, balance, entry_count, last_entry_at)"
+    " last_entry_at = moved.last_entry_at, head_hash = moved.head_hash"
+    " FROM unnest(:account_ids, :balances, :entry_counts, :last_entry_ats, :head_hashes)"
+    " AS moved (id, balance, entry_count, last_entry_at, head_hash)"
     " WHERE accounts.id = moved.id",
 ).bindparams(
     *transfer_array_types("n_"),
@@ -112,11 +115,13 @@ _RECORD = _statement(
     _array("entry_amounts", BigInteger),
     _array("entry_balances", BigInteger),
     _array("entry_created_ats", DateTime(timezone=True)),
+    _array("entry_hashes", LargeBinary),
     *EVENTS_TYPES,
     _array("account_ids", Uuid),
     _array("balances", BigInteger),
     _array("entry_counts", BigInteger),
     _array("last_entry_ats", DateTime(timezone=True)),
+    _array("head_hashes", LargeBinary),
 )
 
 
@@ -166,11 +171,13 @@ def _record_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict
         "entry_amounts": [e.amount for e in entries],
         "entry_balances": [e.balance_after for e in entries],
         "entry_created_ats": [e.created_at for e in entries],
+        "entry_hashes": [e.entry_hash for e in entries],
         **event_values(events),
         "account_ids": list(final),
         "balances": [b.balance for b in final.values()],
         "entry_counts": [b.sequence for b in final.values()],
         "last_entry_ats": [b.last_entry_at for b in final.values()],
+        "head_hashes": [b.head_hash for b in final.values()],
     }
 
 
@@ -183,6 +190,7 @@ def _entry(row: Any) -> LedgerEntry:
         amount=row.amount,
         balance_after=row.balance_after,
         created_at=row.created_at,
+        entry_hash=bytes(row.entry_hash),
     )
 
 
@@ -215,7 +223,7 @@ _ENTRIES_BETWEEN = _ENTRIES.where(
     ledger_entries.c.created_at < bindparam("until", type_=DateTime(timezone=True)),
 )
 _BALANCE_AT = (
-    select(ledger_entries.c.balance_after, ledger_entries.c.sequence)
+    select(ledger_entries.c.balance_after, ledger_entries.c.sequence, ledger_entries.c.entry_hash)
     .where(
         ledger_entries.c.account_id == bindparam("account_id"),
         ledger_entries.c.created_at <= bindparam("at", type_=DateTime(timezone=True)),
@@ -284,7 +292,9 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         row = (
             await self._connection.execute(_BALANCE_AT, {"account_id": account_id, "at": at})
         ).first()
-        return BalanceAt(0, 0) if row is None else BalanceAt(row.balance_after, row.sequence)
+        if row is None:
+            return BalanceAt(0, 0, GENESIS_HASH)
+        return BalanceAt(row.balance_after, row.sequence, bytes(row.entry_hash))
 
     async def lock_transfer(self, transfer_id: UUID) -> Transfer | None:
         row = (await self._connection.execute(_LOCK_TRANSFER, {"transfer_id": transfer_id})).first()

@@ -85,12 +85,14 @@ def _positions(events: Collection[StoredEvent]) -> list[int]:
 
 def _state(document: dict[str, Any]) -> AccountState:
     owner = document.get("owner_id")
+    entry_hash = document.get("entry_hash")  # absent from events stored before the chain
     return AccountState(
         id=UUID(document["id"]),
         sequence=document["sequence"],
         balance=document["balance"],
         available=document["available"],
         owner_id=None if owner is None else UUID(owner),
+        entry_hash=None if entry_hash is None else bytes.fromhex(entry_hash),
     )
 
 

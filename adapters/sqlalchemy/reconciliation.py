@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +19,7 @@ from adapters.sqlalchemy.tables import (
 from application.ports.reconciliation import (
     BalanceMismatch,
     BrokenChain,
+    BrokenHashChain,
     LedgerReconciliation,
     OverdrawnAccount,
     ReconciliationReport,
@@ -25,6 +27,7 @@ from application.ports.reconciliation import (
     UnbalancedTransfer,
 )
 from domain.account import AccountKind
+from domain.chain import ChainedEntry, ChainVerifier
 from domain.transfer import TransferStatus
 
 
@@ -43,6 +46,7 @@ class SqlAlchemyLedgerReconciliation(LedgerReconciliation):
                 unbalanced_transfers=await _unbalanced_transfers(session),
                 mismatched_transfers=await _mismatched_transfers(session),
                 overdrawn_accounts=await _overdrawn_accounts(session, at),
+                broken_hash_chains=await _broken_hash_chains(session),
             )
 
 
@@ -169,3 +173,75 @@ async def _overdrawn_accounts(session: AsyncSession, at: datetime) -> list[Overd
     return [
         OverdrawnAccount(row.id, row.balance, row.held) for row in await session.execute(statement)
     ]
+
+
+_CHAIN_READ_BATCH = 5_000
+
+
+async def _broken_hash_chains(session: AsyncSession) -> list[BrokenHashChain]:
+    """Every account's chain, recomputed with the write path's own definition
+    (domain/chain.py) from its entries read in sequence order, streamed: memory does not
+    grow with the ledger. The first link that fails is reported; the rest of that account's
+    entries are passed over."""
+    statement = (
+        select(
+            accounts.c.id.label("account"),
+            accounts.c.currency,
+            accounts.c.head_hash,
+            accounts.c.entry_count,
+            ledger_entries.c.account_id,
+            ledger_entries.c.sequence,
+            ledger_entries.c.transfer_id,
+            ledger_entries.c.amount,
+            ledger_entries.c.balance_after,
+            ledger_entries.c.created_at,
+            ledger_entries.c.entry_hash,
+            transfers.c.kind,
+        )
+        .select_from(
+            accounts.outerjoin(ledger_entries).outerjoin(
+                transfers, transfers.c.id == ledger_entries.c.transfer_id
+            )
+        )
+        .order_by(accounts.c.id, ledger_entries.c.sequence)
+        .execution_options(yield_per=_CHAIN_READ_BATCH)
+    )
+    broken: list[BrokenHashChain] = []
+    current: Any = None
+    verifier = ChainVerifier()
+    failed = False
+
+    def close(account: Any) -> None:
+        if not failed:
+            found = verifier.check_head(bytes(account.head_hash), account.entry_count)
+            if found is not None:
+                broken.append(BrokenHashChain(account.account, found.sequence, found.reason))
+
+    async for row in await session.stream(statement):
+        if current is None or row.account != current.account:
+            if current is not None:
+                close(current)
+            current, verifier, failed = row, ChainVerifier(), False
+        if row.account_id is None or failed:  # no entries, or already broken
+            continue
+        found = verifier.check(_chained(row))
+        if found is not None:
+            failed = True
+            broken.append(BrokenHashChain(row.account, found.sequence, found.reason))
+    if current is not None:
+        close(current)
+    return broken
+
+
+def _chained(row: Any) -> ChainedEntry:
+    return ChainedEntry(
+        account_id=row.account_id,
+        sequence=row.sequence,
+        transfer_id=row.transfer_id,
+        amount=row.amount,
+        balance_after=row.balance_after,
+        currency=row.currency,
+        created_at=row.created_at,
+        transfer_kind=row.kind,
+        entry_hash=bytes(row.entry_hash),
+    )

@@ -46,6 +46,9 @@ def sum_as_bigint(expression: Any, where: Any = None) -> Any:
     return cast(func.coalesce(total, 0), BigInteger)
 
 
+GENESIS_HASH_SQL = text("decode(repeat('00', 32), 'hex')")
+"""32 zero bytes: the head hash of an account without entries (domain/chain.py)."""
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -84,6 +87,8 @@ accounts = Table(
     Column("name", Text, nullable=True),
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("last_entry_at", Timestamp, nullable=True),
+    # Its newest entry's entry_hash (32 zero bytes before the first): what the next chains from.
+    Column("head_hash", LargeBinary, nullable=False, server_default=GENESIS_HASH_SQL),
     CheckConstraint("kind IN ('customer', 'funding')", name="kind_known"),
     CheckConstraint("status IN ('active', 'frozen', 'closed')", name="status_known"),
     CheckConstraint("char_length(name) BETWEEN 1 AND 80", name="name_length"),
@@ -92,6 +97,7 @@ accounts = Table(
     CheckConstraint("kind = 'funding' OR balance >= 0", name="customer_balance_non_negative"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
     CheckConstraint("entry_count >= 0", name="entry_count_non_negative"),
+    CheckConstraint("octet_length(head_hash) = 32", name="head_hash_sha256"),
     # An owner's accounts, keyset-paged in creation order (and counted when one is opened).
     Index("ix_accounts_owner_id_created_at", "owner_id", "created_at", "id"),
 )
@@ -194,9 +200,12 @@ ledger_entries = Table(
     Column("amount", BigInteger, nullable=False),
     Column("balance_after", BigInteger, nullable=False),
     Column("created_at", Timestamp, nullable=False),
+    # SHA-256(previous entry_hash of the account || this entry), domain/chain.py.
+    Column("entry_hash", LargeBinary, nullable=False),
     # Also the index statements page on, newest first.
     UniqueConstraint("account_id", "sequence"),
     CheckConstraint("amount <> 0", name="amount_non_zero"),
+    CheckConstraint("octet_length(entry_hash) = 32", name="entry_hash_sha256"),
     CheckConstraint("sequence > 0", name="sequence_positive"),
     Index(None, "transfer_id"),
     # Balance at a moment, statements between two moments: entries are in time order along

@@ -48,6 +48,8 @@ class BalanceAt:
     balance: int
     sequence: int
     """The sequence of the last entry at or before the moment asked; 0 before the first."""
+    entry_hash: bytes
+    """That entry's hash (the genesis hash, 32 zero bytes, before the first)."""
 
 
 class LedgerRepository(Protocol):

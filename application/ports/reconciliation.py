@@ -27,6 +27,17 @@ class BrokenChain:
 
 
 @dataclass(frozen=True, slots=True)
+class BrokenHashChain:
+    """An account's first link where the hash chain does not hold (domain/chain.py): an
+    entry changed, removed, added or moved, or an account row whose head is not its newest
+    entry."""
+
+    account_id: UUID
+    sequence: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class UnbalancedTransfer:
     """A posted transfer whose entries are not one debit and one credit of its posted amount,
     or a transfer that moved nothing (a hold not posted) with entries all the same."""
@@ -67,6 +78,7 @@ class ReconciliationReport:
     unbalanced_transfers: list[UnbalancedTransfer] = field(default_factory=list)
     mismatched_transfers: list[TransferMismatch] = field(default_factory=list)
     overdrawn_accounts: list[OverdrawnAccount] = field(default_factory=list)
+    broken_hash_chains: list[BrokenHashChain] = field(default_factory=list)
 
     @property
     def is_clean(self) -> bool:
@@ -77,6 +89,7 @@ class ReconciliationReport:
             or self.unbalanced_transfers
             or self.mismatched_transfers
             or self.overdrawn_accounts
+            or self.broken_hash_chains
         )
 
     @property
@@ -87,6 +100,7 @@ class ReconciliationReport:
             *self.unbalanced_transfers,
             *self.mismatched_transfers,
             *self.overdrawn_accounts,
+            *self.broken_hash_chains,
         ]
 
 
@@ -96,5 +110,7 @@ class LedgerReconciliation(Protocol):
         per currency, balances match entries, every balance_after chain is consistent, every
         posted transfer is one balanced pair of its posted amount and nothing else has
         entries, reversals add up, and no customer's open holds (as of `at`) exceed its
-        balance. (`held` itself is derived from the holds, so it cannot disagree with them.)"""
+        balance. (`held` itself is derived from the holds, so it cannot disagree with them.)
+        And every account's hash chain holds from its first entry to its head: the first
+        link that does not is reported, per account."""
         ...

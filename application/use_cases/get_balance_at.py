@@ -14,6 +14,8 @@ class HistoricalBalance:
     balance: int
     at: datetime
     sequence: int
+    entry_hash: bytes
+    """The hash of entry `sequence`: where a statement of the account up to `at` closes."""
 
 
 class GetBalanceAt:
@@ -34,4 +36,4 @@ class GetBalanceAt:
         async with self._uow_factory() as uow:
             await owned_account(uow, account_id, owner_id, at=now)
             found = await uow.ledger.balance_at(account_id, moment)
-        return HistoricalBalance(found.balance, moment, found.sequence)
+        return HistoricalBalance(found.balance, moment, found.sequence, found.entry_hash)

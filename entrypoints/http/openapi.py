@@ -50,6 +50,8 @@ OPERATION_IDS: dict[str, str] = {
     "GET /api/v1/api-keys": "api_keys_list",
     "GET /api/v1/api-keys/{key_id}": "api_keys_get",
     "DELETE /api/v1/api-keys/{key_id}": "api_keys_revoke",
+    "GET /api/v1/accounts/{account_id}/statement": "statements_export",
+    "GET /api/v1/statement-keys": "statement_keys_list",
 }
 """`METHOD /path` -> operationId, `resource_action`: the method names of generated clients."""
 
@@ -78,6 +80,11 @@ TAGS: list[dict[str, Any]] = [
         "name": "api-keys",
         "description": "Keys for machines: scoped, restricted to accounts, expiring, revocable.",
     },
+    {
+        "name": "statements",
+        "description": "Signed statements that verify offline, and the public keys to check "
+        "them with.",
+    },
     {"name": "health", "description": "Liveness and readiness probes for orchestrators."},
 ]
 
@@ -100,7 +107,8 @@ reversals and an event feed.
 `POST /api/v1/auth/token`: OAuth2's password grant, form-encoded (`grant_type=password`),
 with your **email as `username`**. Send it as `Authorization: Bearer <access_token>` until
 `expires_in` seconds have passed. Swagger UI's **Authorize** button does exactly this.
-Operations marked with no security (registration, the token, health) need no token.
+Operations marked with no security (registration, the token, the statement keys, health)
+need no token.
 A backend sends an **API key** (`POST /api/v1/api-keys`) the same way: `Bearer hxk_...`.
 
 **Amounts** are integers in the currency's **minor units**: `10000` in EUR is 100.00 EUR,
@@ -422,7 +430,7 @@ def type_events(schemas: dict[str, Any]) -> None:
     schemas["EventAccount"] = {
         "type": "object",
         "description": "One of your accounts the event touched, right after the change.",
-        "required": ["id", "sequence", "balance", "available"],
+        "required": ["id", "sequence", "entry_hash", "balance", "available"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "format": "uuid"},
@@ -431,6 +439,12 @@ def type_events(schemas: dict[str, Any]) -> None:
                 "minimum": 0,
                 "description": "The account's entry count after the change: apply an event "
                 "only when it is above the last one applied.",
+            },
+            "entry_hash": {
+                "anyOf": [{"type": "string", "pattern": "^[0-9a-f]{64}$"}, {"type": "null"}],
+                "description": "The hash of the account's entry `sequence` (64 zeros before "
+                "its first): each event's chains from the one before (docs/statements.md). "
+                "Null in events stored before entries were chained.",
             },
             "balance": {"type": "integer"},
             "available": {"type": "integer"},

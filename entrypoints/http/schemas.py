@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, NotRequired
+from typing import Annotated, Literal, NotRequired
 from uuid import UUID
 
 from pydantic import (
@@ -330,6 +330,21 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
+Hash = Annotated[
+    str,
+    Field(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$", description="SHA-256, hex."),
+]
+KeyId = Annotated[
+    str,
+    Field(
+        min_length=16,
+        max_length=16,
+        pattern="^[0-9a-f]{16}$",
+        description="The first 16 hex digits of SHA-256 of the raw public key.",
+    ),
+]
+
+
 class OpenAccountIn(Request):
     currency: CurrencyCode
     name: AccountName | None = None
@@ -354,6 +369,11 @@ class AccountOut(BaseModel):
     name: str | None
     metadata: dict[str, str]
     created_at: datetime
+    sequence: int = Field(description="Its newest entry's sequence: its number of entries.")
+    head_hash: Hash = Field(
+        description="Its newest entry's `entry_hash`, hex; 64 zeros before its first entry"
+        " (docs/statements.md)."
+    )
 
     @classmethod
     def of(cls, account: Account) -> AccountOut:
@@ -370,6 +390,8 @@ class AccountOut(BaseModel):
             name=account.name,
             metadata=account.metadata,
             created_at=account.created_at,
+            sequence=account.entry_count,
+            head_hash=account.head_hash.hex(),
         )
 
 
@@ -564,6 +586,10 @@ class EntryOut(BaseModel):
     amount: int
     balance_after: int
     created_at: datetime
+    sequence: int = Field(description="Its place among the account's entries, from 1, no gaps.")
+    entry_hash: Hash = Field(
+        description="SHA-256 of the previous entry's hash and this entry, hex (docs/statements.md)."
+    )
 
     @classmethod
     def of(cls, entry: LedgerEntry) -> EntryOut:
@@ -573,6 +599,8 @@ class EntryOut(BaseModel):
             amount=entry.amount,
             balance_after=entry.balance_after,
             created_at=entry.created_at,
+            sequence=entry.sequence,
+            entry_hash=entry.entry_hash.hex(),
         )
 
 
@@ -590,6 +618,73 @@ class BalanceOut(BaseModel):
     balance: int = Field(description="The posted balance after the last entry at or before `at`.")
     at: datetime
     sequence: int = Field(description="That entry's sequence; 0 before the first entry.")
+    entry_hash: Hash = Field(
+        description="That entry's hash, hex; 64 zeros before the first entry (docs/statements.md)."
+    )
+
+
+class ChainPointOut(BaseModel):
+    """The account right after one entry: where a statement's chain opens or closes."""
+
+    balance: int
+    sequence: int = Field(description="That entry's sequence; 0 before the account's first.")
+    hash: Hash
+
+
+class StatementEntryOut(BaseModel):
+    sequence: int
+    transfer_id: UUID
+    transfer_kind: TransferKind
+    amount: int
+    balance_after: int
+    created_at: datetime = Field(description="UTC, to the microsecond the hash covers.")
+    entry_hash: Hash
+
+
+class SignedStatementOut(BaseModel):
+    """Every entry of the range, oldest first, between `opening` and `closing`, signed with
+    Ed25519: `signature` (base64) covers the file's bytes with `signature` empty
+    (docs/statements.md). `hexbank verify-statement FILE` checks it offline."""
+
+    format: Literal["hexbank-statement/1"]
+    account_id: UUID
+    currency: str
+    from_: datetime | None = Field(alias="from", description="Entries at or after it; null: all.")
+    to: datetime | None = Field(description="Entries before it; null: all, up to `generated_at`.")
+    generated_at: datetime
+    opening: ChainPointOut
+    closing: ChainPointOut
+    entries: list[StatementEntryOut] = Field(
+        max_length=1_000_000, description="At most HEXBANK_STATEMENT_MAX_ENTRIES."
+    )
+    key_id: KeyId
+    signature: str = Field(
+        min_length=88,
+        max_length=88,
+        pattern="^[A-Za-z0-9+/]{86}==$",
+        description="Ed25519 (64 bytes), base64.",
+    )
+
+
+class StatementKeyOut(BaseModel):
+    key_id: KeyId
+    algorithm: Literal["Ed25519"]
+    public_key: str = Field(
+        min_length=44,
+        max_length=44,
+        pattern="^[A-Za-z0-9+/]{43}=$",
+        description="The 32 raw bytes of the key, base64.",
+    )
+    public_key_pem: str = Field(
+        max_length=200,
+        pattern="^-----BEGIN PUBLIC KEY-----",
+        description="The same key as PEM (SubjectPublicKeyInfo).",
+    )
+    current: bool = Field(description="Signs new statements; the others verify older ones.")
+
+
+class StatementKeysOut(BaseModel):
+    keys: list[StatementKeyOut] = Field(max_length=100)
 
 
 class ProblemOut(BaseModel):

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from uuid import UUID
 
 import pytest
+from sqlalchemy import text
 
 from adapters.in_memory.reconciliation import InMemoryLedgerReconciliation
 from adapters.in_memory.storage import InMemoryStorage
@@ -17,6 +20,9 @@ class Persistence:
 
     uow_factory: UnitOfWorkFactory
     reconciliation: LedgerReconciliation
+    rewrite_amount: Callable[[UUID, int, int], Awaitable[None]]
+    """Change one stored entry's amount (account, sequence, by how much) behind the store's
+    back, as someone with access to the storage could: what reconcile must find."""
 
 
 @pytest.fixture(params=["in_memory", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -24,11 +30,31 @@ def persistence(request: pytest.FixtureRequest) -> Persistence:
     """The same contract, run against the fake and against the real thing."""
     if request.param == "in_memory":
         storage = InMemoryStorage()
+
+        async def rewrite_in_memory(account_id: UUID, sequence: int, delta: int) -> None:
+            entries = storage.entries[account_id]
+            for index, entry in enumerate(entries):
+                if entry.sequence == sequence:
+                    entries[index] = replace(entry, amount=entry.amount + delta)
+
         return Persistence(
-            lambda: InMemoryUnitOfWork(storage), InMemoryLedgerReconciliation(storage)
+            lambda: InMemoryUnitOfWork(storage),
+            InMemoryLedgerReconciliation(storage),
+            rewrite_in_memory,
         )
     container = request.getfixturevalue("container")
-    return Persistence(container.unit_of_work, container.ledger_reconciliation())
+
+    async def rewrite_in_sql(account_id: UUID, sequence: int, delta: int) -> None:
+        async with container.engine().begin() as connection:
+            await connection.execute(
+                text(
+                    "UPDATE ledger_entries SET amount = amount + :delta"
+                    " WHERE account_id = :account AND sequence = :sequence"
+                ),
+                {"delta": delta, "account": account_id, "sequence": sequence},
+            )
+
+    return Persistence(container.unit_of_work, container.ledger_reconciliation(), rewrite_in_sql)
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ async def test_the_feed_of_a_restricted_key_holds_only_events_touching_its_accou
     key, _ = await saved_key(uow_factory, user)
 
     def touching(*accounts: UUID) -> Event:
-        states = tuple(AccountState(account, 1, 0, 0, user.id) for account in accounts)
+        states = tuple(AccountState(account, 1, 0, 0, user.id, bytes(32)) for account in accounts)
         return Event(new_id(), "account.updated", NOW, {}, states, (user.id,))
 
     events = [touching(mine.id), touching(other.id), touching(other.id, mine.id)]

@@ -25,7 +25,7 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
 def an_event(user_ids: tuple[object, ...], type_: str = "transfer.posted") -> Event:
-    state = AccountState(uuid4(), 3, 500, 400, None)
+    state = AccountState(uuid4(), 3, 500, 400, None, bytes(32))
     return Event(uuid4(), type_, NOW, {"amount": 1}, (state,), user_ids)  # type: ignore[arg-type]
 
 

@@ -12,12 +12,13 @@ from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
 from application.ports.ledger import BalanceAt, TransferQuery
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, funding_account_id
+from domain.chain import GENESIS_HASH, ChainStart, first_break
 from domain.errors import EmailAlreadyRegistered, InsufficientFunds
 from domain.holds import expire_hold, place_hold, post_hold, void_hold
 from domain.ledger import Posting, post_transfer
 from domain.money import Money
 from domain.reversals import reverse_transfer
-from domain.transfer import TransferKind, TransferStatus
+from domain.transfer import TransferKind, TransferStatus, chained
 from domain.user import User
 from tests.contract.conftest import Persistence
 
@@ -192,6 +193,11 @@ async def test_a_posting_is_stored_whole(persistence: Persistence) -> None:
     report = await persistence.reconciliation.reconcile(NOW)
     assert report.is_clean, report
     assert report.totals_by_currency == {"EUR": 0}
+
+    await persistence.rewrite_amount(account.id, 2, -1)
+    report = await persistence.reconciliation.reconcile(NOW)
+    broken = [(b.account_id, b.sequence) for b in report.broken_hash_chains]
+    assert broken == [(account.id, 2)], report
 
 
 async def test_a_refused_posting_writes_nothing(uow_factory: UnitOfWorkFactory) -> None:
@@ -641,11 +647,17 @@ async def test_references_search_and_balances_at_a_moment(persistence: Persisten
             == []
         )
 
-        assert await uow.ledger.balance_at(source.id, NOW - timedelta(days=1)) == BalanceAt(0, 0)
-        assert await uow.ledger.balance_at(source.id, NOW) == BalanceAt(1_000, 1)
+        hashes = {
+            e.sequence: e.entry_hash
+            for e in await uow.ledger.entries(source.id, before_sequence=None, limit=10)
+        }
+        assert await uow.ledger.balance_at(source.id, NOW - timedelta(days=1)) == BalanceAt(
+            0, 0, GENESIS_HASH
+        )
+        assert await uow.ledger.balance_at(source.id, NOW) == BalanceAt(1_000, 1, hashes[1])
         assert await uow.ledger.balance_at(
             source.id, NOW + timedelta(minutes=2, seconds=30)
-        ) == BalanceAt(700, 3)
+        ) == BalanceAt(700, 3, hashes[3])
         between = await uow.ledger.entries(
             source.id,
             before_sequence=None,
@@ -706,3 +718,60 @@ async def test_a_search_by_owner_finds_the_newest_across_many_accounts(
                     break
                 older_than = (page[-1].created_at, page[-1].id)
             assert [t.id for t in pages] == [t.id for t in expected]
+
+
+async def test_recorded_entries_chain_per_account_and_the_lock_returns_the_head_hash(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """One movement alone (`record`) and two in one unit of work (`record_many`): each entry
+    is stored with the hash the domain gave it, the account row keeps the newest as its head,
+    and the lock reads it back, for the next entry to chain from."""
+    ada = await saved_user(uow_factory)
+    mine, other = await saved_account(uow_factory, ada), await saved_account(uow_factory, ada)
+    funding = funding_account_id("EUR")
+    async with uow_factory() as uow:
+        await uow.accounts.add_if_absent(Account.funding(currency="EUR", now=NOW))
+        locked = await uow.accounts.lock([funding, mine.id], at=NOW)
+        assert locked[mine.id].head_hash == GENESIS_HASH
+        await uow.ledger.record(
+            post_transfer(
+                transfer_id=uuid4(),
+                source=locked[funding],
+                destination=locked[mine.id],
+                amount=Money(1_000, "EUR"),
+                description=None,
+                now=NOW,
+                kind=TransferKind.DEPOSIT,
+            )
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        locked = await uow.accounts.lock([mine.id, other.id], at=NOW)
+        postings = [
+            post_transfer(
+                transfer_id=uuid4(),
+                source=locked[mine.id],
+                destination=locked[other.id],
+                amount=Money(amount, "EUR"),
+                description=None,
+                now=NOW + timedelta(seconds=1),
+            )
+            for amount in (300, 200)
+        ]
+        await uow.ledger.record_many(postings)
+        await uow.commit()
+    async with uow_factory() as uow:
+        for account_id in (mine.id, other.id, funding):
+            entries = list(
+                reversed(await uow.ledger.entries(account_id, before_sequence=None, limit=10))
+            )
+            kinds = await uow.ledger.get_transfers({e.transfer_id for e in entries})
+            chain = [chained(e, "EUR", kinds[e.transfer_id].kind) for e in entries]
+            assert first_break(ChainStart(), chain) is None
+            head = (await uow.accounts.lock([account_id], at=NOW))[account_id]
+            assert head.head_hash == chain[-1].entry_hash
+            assert head.entry_count == len(chain)
+        assert [e.entry_hash for e in entries] != [GENESIS_HASH] * len(entries)
+        last = postings[-1]
+        assert (await uow.accounts.get(mine.id, at=NOW)).head_hash == last.debit.entry_hash  # type: ignore[union-attr]
+        assert last.source_after.head_hash == last.debit.entry_hash

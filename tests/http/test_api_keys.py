@@ -510,6 +510,11 @@ MATRIX: dict[str, tuple[Target, int, tuple[int, int, int, int]]] = {
         200,
         (200, 200, 200, 404),
     ),
+    "GET /accounts/{id}/statement": (
+        route("GET", "/api/v1/accounts/{mine}/statement"),
+        200,
+        (200, 200, 200, 404),
+    ),
     "POST /accounts/{id}/deposits": (
         route("POST", "/api/v1/accounts/{mine}/deposits", {"amount": 10}),
         201,

@@ -114,6 +114,11 @@ async def test_every_route_answers_on_each_store(client: AsyncClient, backend: s
     assert (balance["balance"], balance["sequence"]) == (490, 6)
     entries = await call("GET", account + "/entries", 200, auth=ada, ids=ids)
     assert [entry["amount"] for entry in entries["items"]] == [-10, -150, 50, -300, -100, 1_000]
+    statement = await call("GET", account + "/statement", 200, auth=ada, ids=ids)
+    assert statement["closing"]["balance"] == 490
+    assert statement["closing"]["hash"] == balance["entry_hash"]
+    published = await call("GET", "/api/v1/statement-keys", 200)
+    assert statement["key_id"] == published["keys"][0]["key_id"]
     searched = await call("GET", "/api/v1/transfers", 200, auth=ada, params={"kind": "reversal"})
     assert [item["id"] for item in searched["items"]] == [reversed_["id"]]
     events = await call("GET", "/api/v1/events", 200, auth=ada)

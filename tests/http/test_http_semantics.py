@@ -29,7 +29,8 @@ from tests.in_memory import container_for
 from tests.ports import free_port
 
 ORIGIN = "https://app.example.com"
-VARYING = {"date", "x-request-id"}
+VARYING = {"date", "x-request-id", "hexbank-signature"}
+"""Differ from one answer to the next: a statement's signature covers when it was made."""
 
 
 async def openapi(client: AsyncClient) -> dict[str, Any]:

@@ -31,8 +31,11 @@ async def test_accounts_are_opened_listed_and_read_by_their_owner_only(
         "name",
         "metadata",
         "created_at",
+        "sequence",
+        "head_hash",
     }
     assert (account["currency"], account["balance"]) == ("EUR", 0)
+    assert (account["sequence"], account["head_hash"]) == (0, "0" * 64)
     await opened(client, bob)
 
     listed = await client.get("/api/v1/accounts", headers=ada)

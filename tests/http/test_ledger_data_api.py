@@ -264,7 +264,12 @@ async def test_the_balance_at_a_moment_and_entries_between_two(client: AsyncClie
     zero = await client.get(
         f"/api/v1/accounts/{source}/balance", params={"at": before_anything}, headers=ada
     )
-    assert zero.json() == {"balance": 0, "at": "2000-01-01T00:00:00Z", "sequence": 0}
+    assert zero.json() == {
+        "balance": 0,
+        "at": "2000-01-01T00:00:00Z",
+        "sequence": 0,
+        "entry_hash": "0" * 64,
+    }
     await asyncio.sleep(0.01)
     middle = datetime.now(UTC)
     await asyncio.sleep(0.01)

@@ -11,7 +11,7 @@ from httpx import AsyncClient
 from entrypoints.http.openapi import OPERATION_IDS
 
 RESOURCE_ACTION = re.compile(r"^[a-z]+_[a-z]+(_[a-z]+)*$")
-PUBLIC = {"users_create", "auth_token", "health_live", "health_ready"}
+PUBLIC = {"users_create", "auth_token", "health_live", "health_ready", "statement_keys_list"}
 
 
 async def openapi(client: AsyncClient) -> dict[str, Any]:

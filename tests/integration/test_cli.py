@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes import TEST_SECRET
+from tests.fakes import TEST_SECRET, TEST_STATEMENT_KEY
 from tests.integration.test_processes import answers_ready
 from tests.ports import free_port
 from tests.postgres import connect
@@ -29,6 +29,7 @@ def hexbank(
         **os.environ,
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
         "HEXBANK_DATA_DIR": str(data_dir),
         "HEXBANK_ARGON2_TIME_COST": "1",
         "HEXBANK_ARGON2_MEMORY_KIB": "64",
@@ -224,6 +225,7 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(
         **os.environ,
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
         "HEXBANK_LOG_FORMAT": "json",
         "HEXBANK_METRICS_PORT": str(metrics_port),
     }

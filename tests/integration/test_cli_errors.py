@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.fakes import TEST_SECRET
+from tests.fakes import TEST_SECRET, TEST_STATEMENT_KEY
 from tests.integration.test_processes import answers_ready
 from tests.ports import free_port
 from tests.waiting import wait_until
@@ -61,6 +61,17 @@ def test_a_shared_database_without_a_jwt_secret(database_url: str, tmp_path: Pat
     assert_one_line(result, "HEXBANK_JWT_SECRET")
 
 
+def test_a_shared_database_without_a_statement_signing_key(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = {
+        "DATABASE_URL": database_url,
+        "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_DATA_DIR": str(tmp_path),
+    }
+    assert_one_line(run_cli("serve", env=env), "HEXBANK_STATEMENT_SIGNING_KEY")
+
+
 @pytest.mark.parametrize(
     ("command", "change", "expected"),
     [
@@ -77,6 +88,7 @@ def test_an_unusable_database_is_one_line(
     env = {
         "DATABASE_URL": url_with(database_url, **change),
         "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
         "HEXBANK_DATA_DIR": str(tmp_path),
         "HEXBANK_DB_CONNECT_TIMEOUT_S": "3",
     }
@@ -96,6 +108,7 @@ def test_the_plain_postgresql_form_is_accepted(database_url: str, tmp_path: Path
     env = {
         "DATABASE_URL": plain,
         "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
         "HEXBANK_DATA_DIR": str(tmp_path),
     }
     migrated = run_cli("migrate", env=env)
@@ -246,6 +259,7 @@ def test_metrics_open_to_others_without_a_token(database_url: str, tmp_path: Pat
     env = {
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
         "HEXBANK_DATA_DIR": str(tmp_path),
         "HEXBANK_METRICS_HOST": "0.0.0.0",  # noqa: S104
     }
@@ -259,6 +273,7 @@ def test_a_metrics_port_that_is_taken(database_url: str, tmp_path: Path) -> None
         env = {
             "DATABASE_URL": database_url,
             "HEXBANK_JWT_SECRET": TEST_SECRET,
+            "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
             "HEXBANK_DATA_DIR": str(tmp_path),
             "HEXBANK_METRICS_PORT": str(taken.getsockname()[1]),
             "PORT": str(free_port()),

@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.fakes import TEST_STATEMENT_KEY
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 VENV_BIN = Path(sys.executable).parent
@@ -74,7 +76,13 @@ def compose_config(env_file: Path) -> subprocess.CompletedProcess[str]:
 
 def test_the_compose_file_is_valid_and_wires_postgres_and_jetstream(tmp_path: Path) -> None:
     env = tmp_path / "compose.env"
-    env.write_text("POSTGRES_PASSWORD=pw-for-the-test\nHEXBANK_JWT_SECRET=" + "s" * 48 + "\n")
+    env.write_text(
+        "POSTGRES_PASSWORD=pw-for-the-test\nHEXBANK_JWT_SECRET="
+        + "s" * 48
+        + "\nHEXBANK_STATEMENT_SIGNING_KEY="
+        + TEST_STATEMENT_KEY
+        + "\n"
+    )
     result = compose_config(env)
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)

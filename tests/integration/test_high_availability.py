@@ -35,7 +35,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.fakes import TEST_SECRET
+from tests.fakes import TEST_SECRET, TEST_STATEMENT_KEY
 from tests.integration.test_processes import answers_ready, customer
 from tests.patroni_cluster import (  # noqa: F401  (a fixture: pytest finds it by its name)
     Node,
@@ -70,6 +70,7 @@ def serving(
         **os.environ,
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
         "HEXBANK_DATA_DIR": str(data_dir),
         "HEXBANK_LOG_LEVEL": "warning",
         "HEXBANK_LOG_FORMAT": "json",
@@ -330,6 +331,7 @@ def reconcile(database_url: str, data_dir: Path) -> None:
             **os.environ,
             "DATABASE_URL": database_url,
             "HEXBANK_JWT_SECRET": TEST_SECRET,
+            "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
             "HEXBANK_DATA_DIR": str(data_dir),
         },
         cwd=ROOT,

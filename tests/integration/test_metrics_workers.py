@@ -17,7 +17,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fakes import TEST_SECRET
+from tests.fakes import TEST_SECRET, TEST_STATEMENT_KEY
 from tests.integration.test_cli import children, socket_inodes, tcp_inode, worker_serving
 from tests.integration.test_processes import answers_ready
 from tests.ports import free_port
@@ -39,6 +39,7 @@ def two_workers(
     environment.update(
         DATABASE_URL=database_url,
         HEXBANK_JWT_SECRET=TEST_SECRET,
+        HEXBANK_STATEMENT_SIGNING_KEY=TEST_STATEMENT_KEY,
         HEXBANK_LOG_FORMAT="json",
         HEXBANK_METRICS_PORT=str(metrics_port),
     )

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import struct
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -16,6 +18,7 @@ from adapters.sqlalchemy.engine import make_session_factory
 from adapters.sqlalchemy.reconciliation import SqlAlchemyLedgerReconciliation
 from adapters.sqlalchemy.tables import metadata
 from application.ports.reconciliation import ReconciliationReport
+from domain.chain import ChainedEntry, ChainStart, first_break
 from tests.postgres import connect, create_database, drop_database, unique_name, with_database
 
 
@@ -266,3 +269,99 @@ def test_0010_adds_api_keys_to_a_database_with_users_and_removes_only_them(
         assert asyncio.run(_events(url, "SELECT count(*) FROM api_keys")) == [(0,)]
     finally:
         asyncio.run(drop_database(postgres_url, name))
+
+
+def test_0011_chains_the_entries_already_written_and_its_downgrade_removes_the_hashes(
+    postgres_url: str,
+) -> None:
+    """Books written before the chain get every entry hashed, account by account from 32
+    zero bytes, exactly as the write path would have, and each account's head is its
+    newest entry's hash."""
+    name = unique_name("hexbank_chain")
+    asyncio.run(create_database(postgres_url, name))
+    url = with_database(postgres_url, name)
+    try:
+        migrations.upgrade(url, "0002")
+        asyncio.run(_fill_old_schema(url))
+        migrations.upgrade(url, "0010")
+        migrations.upgrade(url, "0011")
+        entries, heads = asyncio.run(_chain_rows(url))
+        assert len(entries) == 4
+        by_account: dict[object, list[ChainedEntry]] = {}
+        for entry in entries:
+            by_account.setdefault(entry.account_id, []).append(entry)
+        for account_id, chain in by_account.items():
+            assert first_break(ChainStart(), chain) is None
+            assert heads[account_id] == chain[-1].entry_hash
+        # The first link, from the documented layout itself (docs/statements.md).
+        first = entries[0]
+        layout = (
+            struct.pack(
+                ">16sq16sqq3sqB",
+                first.account_id.bytes,
+                first.sequence,
+                first.transfer_id.bytes,
+                first.amount,
+                first.balance_after,
+                first.currency.encode(),
+                int(first.created_at.timestamp()) * 1_000_000,
+                len(first.transfer_kind),
+            )
+            + first.transfer_kind.encode()
+        )
+        assert first.sequence == 1
+        assert first.entry_hash == hashlib.sha256(bytes(32) + layout).digest()
+        assert asyncio.run(_reconcile(url)).is_clean
+
+        migrations.downgrade(url, "0010")
+        columns = asyncio.run(_columns(url))
+        assert "entry_hash" not in columns["ledger_entries"]
+        assert "head_hash" not in columns["accounts"]
+    finally:
+        asyncio.run(drop_database(postgres_url, name))
+
+
+async def _chain_rows(url: str) -> tuple[list[ChainedEntry], dict[object, bytes]]:
+    connection = await connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT e.account_id, e.sequence, e.transfer_id, e.amount, e.balance_after,"
+            " a.currency, e.created_at, t.kind, e.entry_hash"
+            " FROM ledger_entries AS e JOIN accounts AS a ON a.id = e.account_id"
+            " JOIN transfers AS t ON t.id = e.transfer_id ORDER BY e.account_id, e.sequence"
+        )
+        heads = await connection.fetch("SELECT id, head_hash FROM accounts")
+    finally:
+        await connection.close()
+    return (
+        [
+            ChainedEntry(
+                account_id=row["account_id"],
+                sequence=row["sequence"],
+                transfer_id=row["transfer_id"],
+                amount=row["amount"],
+                balance_after=row["balance_after"],
+                currency=row["currency"],
+                created_at=row["created_at"],
+                transfer_kind=row["kind"],
+                entry_hash=bytes(row["entry_hash"]),
+            )
+            for row in rows
+        ],
+        {row["id"]: bytes(row["head_hash"]) for row in heads},
+    )
+
+
+async def _columns(url: str) -> dict[str, set[str]]:
+    connection = await connect(url)
+    try:
+        rows = await connection.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_name IN ('accounts', 'ledger_entries')"
+        )
+    finally:
+        await connection.close()
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["table_name"], set()).add(row["column_name"])
+    return found

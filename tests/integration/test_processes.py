@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes import TEST_SECRET
+from tests.fakes import TEST_SECRET, TEST_STATEMENT_KEY
 from tests.ports import free_port
 from tests.postgres import connect
 from tests.waiting import eventually, wait_until
@@ -40,6 +40,7 @@ def serve_env(database_url: str, data_dir: Path, **settings: str) -> dict[str, s
         **os.environ,
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
         "HEXBANK_DATA_DIR": str(data_dir),
         "HEXBANK_LOG_LEVEL": "warning",
         "HEXBANK_ARGON2_TIME_COST": "1",

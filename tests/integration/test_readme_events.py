@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes import TEST_SECRET
+from tests.fakes import TEST_SECRET, TEST_STATEMENT_KEY
 from tests.integration.test_processes import answers_ready
 from tests.ports import free_port
 from tests.waiting import wait_until
@@ -68,6 +68,7 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, int, Path]]
         **clean,
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
         "HEXBANK_DATA_DIR": str(tmp_path / "data"),
         "HEXBANK_NATS_PORT": str(nats_port),
         "HEXBANK_LOG_FORMAT": "json",

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes import TEST_SECRET
+from tests.fakes import TEST_SECRET, TEST_STATEMENT_KEY
 from tests.integration.test_processes import answers_ready
 from tests.ports import free_port
 from tests.waiting import wait_until
@@ -64,6 +64,7 @@ def hexbank_serve(database_url: str, tmp_path: Path, **env: str) -> Iterator[Ser
         **os.environ,
         "DATABASE_URL": database_url,
         "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_STATEMENT_SIGNING_KEY": TEST_STATEMENT_KEY,
         "HEXBANK_DATA_DIR": str(tmp_path),
         "HEXBANK_LOG_LEVEL": "warning",
         "HEXBANK_METRICS_PORT": str(metrics_port),

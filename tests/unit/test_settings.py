@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import base64
+from pathlib import Path
 
-from entrypoints.settings import ConfigurationError, load_settings
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+
+from entrypoints.settings import ConfigurationError, Settings, load_settings
 
 
 def test_a_group_must_be_able_to_start_beside_another(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,3 +53,47 @@ def test_metrics_others_can_reach_need_a_token(monkeypatch: pytest.MonkeyPatch, 
         load_settings()
     monkeypatch.setenv("HEXBANK_METRICS_TOKEN", "sixteen-bytes-ok")
     assert load_settings().metrics_token is not None
+
+
+def test_the_statement_signing_key_is_generated_once_and_kept_without_a_shared_database(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=None)
+    first = settings.resolved_statement_signing_key()
+    assert len(first) == 32
+    kept = tmp_path / "statement-signing-key.pem"
+    assert kept.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert Settings(data_dir=tmp_path, database_url=None).resolved_statement_signing_key() == first
+
+
+def test_a_shared_database_without_a_statement_signing_key_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url="postgresql://db/hexbank")
+    with pytest.raises(ConfigurationError, match=r"^set HEXBANK_STATEMENT_SIGNING_KEY") as refused:
+        settings.resolved_statement_signing_key()
+    assert "\n" not in str(refused.value)
+    assert not (tmp_path / "statement-signing-key.pem").exists()
+
+
+def test_the_statement_keys_are_pem_or_base64_and_anything_else_is_refused(
+    tmp_path: Path,
+) -> None:
+    key = Ed25519PrivateKey.generate()
+    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+    public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    public_pem = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    for text in (pem, base64.b64encode(raw).decode()):
+        settings = Settings(data_dir=tmp_path, statement_signing_key=text)  # type: ignore[arg-type]
+        assert settings.resolved_statement_signing_key() == raw
+    both = f"{public_pem.decode()}, {base64.b64encode(public).decode()}"
+    previous = Settings(data_dir=tmp_path, statement_previous_public_keys=both)
+    assert previous.resolved_statement_previous_public_keys() == [public, public]
+    bad = Settings(data_dir=tmp_path, statement_signing_key="not-a-key")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"^HEXBANK_STATEMENT_SIGNING_KEY: "):
+        bad.resolved_statement_signing_key()
+    short = Settings(data_dir=tmp_path, statement_previous_public_keys="AAAA")
+    with pytest.raises(ConfigurationError, match=r"^HEXBANK_STATEMENT_PREVIOUS_PUBLIC_KEYS: "):
+        short.resolved_statement_previous_public_keys()

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from application.ports.statement_signer import StatementSigner
 from application.use_cases.close_account import CloseAccount
 from application.use_cases.deposit import Deposit
+from application.use_cases.export_statement import ExportStatement
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
 from application.use_cases.get_balance_at import GetBalanceAt
@@ -36,9 +38,16 @@ from entrypoints.http.schemas import (
     EntryOut,
     Moment,
     OpenAccountIn,
+    SignedStatementOut,
     StatementOut,
     TransferOut,
     WithdrawalIn,
+)
+from entrypoints.statement_documents import (
+    SIGNATURE_HEADER,
+    render_csv,
+    render_json,
+    signature_header,
 )
 
 router = APIRouter(
@@ -145,7 +154,12 @@ async def balance_at(
 ) -> BalanceOut:
     """The posted balance after the account's last entry at or before `at`."""
     found = await balance_at(user.id, account_id, at)
-    return BalanceOut(balance=found.balance, at=found.at, sequence=found.sequence)
+    return BalanceOut(
+        balance=found.balance,
+        at=found.at,
+        sequence=found.sequence,
+        entry_hash=found.entry_hash.hex(),
+    )
 
 
 @router.get(
@@ -245,4 +259,66 @@ async def list_entries(
     )
     return StatementOut(
         items=[EntryOut.of(entry) for entry in page.entries], next_cursor=page.next_cursor
+    )
+
+
+_STATEMENT_MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+
+
+@router.get(
+    "/{account_id}/statement",
+    response_model=SignedStatementOut,
+    response_class=Response,
+    responses={
+        **problem_responses(401, 404, 422),
+        200: {
+            "description": "The signed statement, as JSON or as CSV (`format`).",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/SignedStatementOut"}},
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "maxLength": 1_000_000_000,
+                        "pattern": "^# format: hexbank-statement/1\n",
+                    }
+                },
+            },
+            "headers": {
+                SIGNATURE_HEADER: {
+                    "description": 'key_id="<id>", signature="<Ed25519, base64>"',
+                    "schema": {
+                        "type": "string",
+                        "maxLength": 200,
+                        "pattern": '^key_id="[0-9a-f]{16}", signature="[A-Za-z0-9+/]{86}=="$',
+                    },
+                }
+            },
+        },
+    },
+)
+async def export_statement(
+    account_id: UUID,
+    user: AccountsReader,
+    export: Annotated[ExportStatement, provided(lambda c: c.export_statement)],
+    signer: Annotated[StatementSigner, provided(lambda c: c.statement_signer)],
+    since: Annotated[
+        Moment | None,
+        Query(alias="from", description="RFC 3339; entries at or after it (unset: all)."),
+    ] = None,
+    until: Annotated[
+        Moment | None, Query(alias="to", description="RFC 3339; entries before it (unset: now).")
+    ] = None,
+    format: Annotated[Literal["json", "csv"], Query(description="The file's format.")] = "json",
+) -> Response:
+    """Every entry of the range, oldest first, with `opening` and `closing` (balance,
+    sequence, hash), signed with Ed25519 so it verifies offline (`hexbank verify-statement`,
+    docs/statements.md). A range of more than HEXBANK_STATEMENT_MAX_ENTRIES entries is
+    refused 422 `statement-too-large`."""
+    statement = await export(user.id, account_id, since=since, until=until)
+    render = render_csv if format == "csv" else render_json
+    content, signature = render(statement, signer)
+    return Response(
+        content,
+        media_type=_STATEMENT_MEDIA[format],
+        headers={SIGNATURE_HEADER: signature_header(signature)},
     )
