@@ -19,6 +19,7 @@ from .balance_out import BalanceOut
 from .batch_in import BatchIn
 from .batch_item_out import BatchItemOut
 from .batch_out import BatchOut
+from .chain_point_out import ChainPointOut
 from .currency import Currency
 from .deposit_in import DepositIn
 from .entry_out import EntryOut
@@ -36,7 +37,12 @@ from .problem_out_errors_type_0_item import ProblemOutErrorsType0Item
 from .register_user_in import RegisterUserIn
 from .reversal_in import ReversalIn
 from .scope import Scope
+from .signed_statement_out import SignedStatementOut
+from .statement_entry_out import StatementEntryOut
+from .statement_key_out import StatementKeyOut
+from .statement_keys_out import StatementKeysOut
 from .statement_out import StatementOut
+from .statements_export_format import StatementsExportFormat
 from .token_form_in import TokenFormIn
 from .token_out import TokenOut
 from .token_problem_out import TokenProblemOut
@@ -75,6 +81,7 @@ __all__ = (
     "BatchIn",
     "BatchItemOut",
     "BatchOut",
+    "ChainPointOut",
     "Currency",
     "DepositIn",
     "EntryOut",
@@ -92,7 +99,12 @@ __all__ = (
     "RegisterUserIn",
     "ReversalIn",
     "Scope",
+    "SignedStatementOut",
+    "StatementEntryOut",
+    "StatementKeyOut",
+    "StatementKeysOut",
     "StatementOut",
+    "StatementsExportFormat",
     "TokenFormIn",
     "TokenOut",
     "TokenProblemOut",

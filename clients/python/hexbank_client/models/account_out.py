@@ -34,6 +34,8 @@ class AccountOut:
         metadata (Metadata): Your own labels: at most 20 keys of 1 to 40 characters (A-Z a-z 0-9 _ . -), text values of
             at most 500 characters. Returned exactly as given.
         created_at (datetime.datetime):
+        sequence (int): Its newest entry's sequence: its number of entries.
+        head_hash (str): Its newest entry's `entry_hash`, hex; 64 zeros before its first entry (docs/statements.md).
     """
 
     id: UUID
@@ -46,6 +48,8 @@ class AccountOut:
     name: None | str
     metadata: Metadata
     created_at: datetime.datetime
+    sequence: int
+    head_hash: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,6 +74,10 @@ class AccountOut:
 
         created_at = self.created_at.isoformat()
 
+        sequence = self.sequence
+
+        head_hash = self.head_hash
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -84,6 +92,8 @@ class AccountOut:
                 "name": name,
                 "metadata": metadata,
                 "created_at": created_at,
+                "sequence": sequence,
+                "head_hash": head_hash,
             }
         )
 
@@ -119,6 +129,10 @@ class AccountOut:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
+        sequence = d.pop("sequence")
+
+        head_hash = d.pop("head_hash")
+
         account_out = cls(
             id=id,
             owner_id=owner_id,
@@ -130,6 +144,8 @@ class AccountOut:
             name=name,
             metadata=metadata,
             created_at=created_at,
+            sequence=sequence,
+            head_hash=head_hash,
         )
 
         account_out.additional_properties = d

@@ -17,11 +17,13 @@ class BalanceOut:
         balance (int): The posted balance after the last entry at or before `at`.
         at (datetime.datetime):
         sequence (int): That entry's sequence; 0 before the first entry.
+        entry_hash (str): That entry's hash, hex; 64 zeros before the first entry (docs/statements.md).
     """
 
     balance: int
     at: datetime.datetime
     sequence: int
+    entry_hash: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,6 +33,8 @@ class BalanceOut:
 
         sequence = self.sequence
 
+        entry_hash = self.entry_hash
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -38,6 +42,7 @@ class BalanceOut:
                 "balance": balance,
                 "at": at,
                 "sequence": sequence,
+                "entry_hash": entry_hash,
             }
         )
 
@@ -52,10 +57,13 @@ class BalanceOut:
 
         sequence = d.pop("sequence")
 
+        entry_hash = d.pop("entry_hash")
+
         balance_out = cls(
             balance=balance,
             at=at,
             sequence=sequence,
+            entry_hash=entry_hash,
         )
 
         balance_out.additional_properties = d

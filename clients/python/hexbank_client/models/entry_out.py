@@ -20,6 +20,8 @@ class EntryOut:
         amount (int):
         balance_after (int):
         created_at (datetime.datetime):
+        sequence (int): Its place among the account's entries, from 1, no gaps.
+        entry_hash (str): SHA-256 of the previous entry's hash and this entry, hex (docs/statements.md).
     """
 
     id: UUID
@@ -27,6 +29,8 @@ class EntryOut:
     amount: int
     balance_after: int
     created_at: datetime.datetime
+    sequence: int
+    entry_hash: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -40,6 +44,10 @@ class EntryOut:
 
         created_at = self.created_at.isoformat()
 
+        sequence = self.sequence
+
+        entry_hash = self.entry_hash
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -49,6 +57,8 @@ class EntryOut:
                 "amount": amount,
                 "balance_after": balance_after,
                 "created_at": created_at,
+                "sequence": sequence,
+                "entry_hash": entry_hash,
             }
         )
 
@@ -67,12 +77,18 @@ class EntryOut:
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
+        sequence = d.pop("sequence")
+
+        entry_hash = d.pop("entry_hash")
+
         entry_out = cls(
             id=id,
             transfer_id=transfer_id,
             amount=amount,
             balance_after=balance_after,
             created_at=created_at,
+            sequence=sequence,
+            entry_hash=entry_hash,
         )
 
         entry_out.additional_properties = d

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -17,12 +17,15 @@ class EventAccount:
         id (UUID):
         sequence (int): The account's entry count after the change: apply an event only when it is above the last one
             applied.
+        entry_hash (None | str): The hash of the account's entry `sequence` (64 zeros before its first): each event's
+            chains from the one before (docs/statements.md). Null in events stored before entries were chained.
         balance (int):
         available (int):
     """
 
     id: UUID
     sequence: int
+    entry_hash: None | str
     balance: int
     available: int
 
@@ -30,6 +33,9 @@ class EventAccount:
         id = str(self.id)
 
         sequence = self.sequence
+
+        entry_hash: None | str
+        entry_hash = self.entry_hash
 
         balance = self.balance
 
@@ -41,6 +47,7 @@ class EventAccount:
             {
                 "id": id,
                 "sequence": sequence,
+                "entry_hash": entry_hash,
                 "balance": balance,
                 "available": available,
             }
@@ -55,6 +62,13 @@ class EventAccount:
 
         sequence = d.pop("sequence")
 
+        def _parse_entry_hash(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        entry_hash = _parse_entry_hash(d.pop("entry_hash"))
+
         balance = d.pop("balance")
 
         available = d.pop("available")
@@ -62,6 +76,7 @@ class EventAccount:
         event_account = cls(
             id=id,
             sequence=sequence,
+            entry_hash=entry_hash,
             balance=balance,
             available=available,
         )
