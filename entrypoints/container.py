@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 
 from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.email_normalizer import EmailValidatorNormalizer
+from adapters.httpx_webhooks import HttpxWebhookTransport, SystemHostResolver
 from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.nats_publisher import NatsJetStreamPublisher
 from adapters.sqlalchemy.attempt_limiter import SqlAlchemyAttemptLimiter
@@ -42,6 +43,7 @@ from application.use_cases.api_keys import (
 )
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.close_account import CloseAccount
+from application.use_cases.deliver_webhooks import DeliverWebhooks, DispatchWebhooks
 from application.use_cases.deposit import Deposit
 from application.use_cases.expire_holds import ExpireHolds
 from application.use_cases.freeze_account import FreezeAccount, UnfreezeAccount
@@ -65,7 +67,18 @@ from application.use_cases.transfer_batch import TransferBatch
 from application.use_cases.transfer_funds import TransferFunds
 from application.use_cases.update_account import UpdateAccount
 from application.use_cases.void_hold import VoidHold
+from application.use_cases.webhook_endpoints import (
+    CreateWebhookEndpoint,
+    DeleteWebhookEndpoint,
+    GetWebhookEndpoint,
+    ListWebhookDeliveries,
+    ListWebhookEndpoints,
+    ReplayWebhookEvents,
+    RotateWebhookSecret,
+    UpdateWebhookEndpoint,
+)
 from application.use_cases.withdraw import Withdraw
+from application.webhook_urls import WebhookUrlGuard
 from application.write_pipeline import WritePipeline
 from entrypoints.settings import Settings
 
@@ -364,6 +377,64 @@ class Container(containers.DeclarativeContainer):
     )
     purge_expired = providers.Singleton(
         PurgeExpired, uow_factory=unit_of_work.provider, throttle=throttle, clock=clock
+    )
+
+    # Webhooks (issue 24): endpoints, and their delivery off the money path.
+    host_resolver = providers.Singleton(SystemHostResolver)
+    webhook_transport = providers.Singleton(HttpxWebhookTransport)
+    webhook_url_guard = providers.Singleton(
+        WebhookUrlGuard,
+        resolver=host_resolver,
+        allow_private=settings.provided.webhooks_allow_private,
+    )
+    create_webhook_endpoint = providers.Singleton(
+        CreateWebhookEndpoint,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        retry=transaction_retry,
+        guard=webhook_url_guard,
+        max_endpoints=settings.provided.webhook_endpoints_per_user,
+    )
+    list_webhook_endpoints = providers.Singleton(
+        ListWebhookEndpoints, uow_factory=read_unit_of_work.provider
+    )
+    get_webhook_endpoint = providers.Singleton(
+        GetWebhookEndpoint, uow_factory=read_unit_of_work.provider
+    )
+    update_webhook_endpoint = providers.Singleton(
+        UpdateWebhookEndpoint,
+        uow_factory=unit_of_work.provider,
+        retry=transaction_retry,
+        guard=webhook_url_guard,
+    )
+    delete_webhook_endpoint = providers.Singleton(
+        DeleteWebhookEndpoint, uow_factory=unit_of_work.provider
+    )
+    rotate_webhook_secret = providers.Singleton(
+        RotateWebhookSecret, uow_factory=unit_of_work.provider, clock=clock
+    )
+    list_webhook_deliveries = providers.Singleton(
+        ListWebhookDeliveries, uow_factory=read_unit_of_work.provider
+    )
+    replay_webhook_events = providers.Singleton(
+        ReplayWebhookEvents, uow_factory=unit_of_work.provider, clock=clock
+    )
+    dispatch_webhooks = providers.Singleton(
+        DispatchWebhooks,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        batch_size=settings.provided.webhook_batch_size,
+    )
+    # A Factory: each delivery loop keeps its own attempts in flight.
+    deliver_webhooks = providers.Factory(
+        DeliverWebhooks,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        guard=webhook_url_guard,
+        transport=webhook_transport,
+        retry_window=providers.Factory(timedelta, hours=settings.provided.webhook_retry_hours),
+        concurrency=settings.provided.webhook_concurrency,
+        batch_size=settings.provided.webhook_batch_size,
     )
 
 

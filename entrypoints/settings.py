@@ -26,6 +26,7 @@ from adapters.argon2_hasher import default_workers
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.api_key import MAX_KEYS_PER_USER
 from domain.money import MAX_MINOR_UNITS
+from domain.webhook import MAX_ENDPOINTS_PER_USER
 
 MIN_JWT_SECRET_BYTES = 32
 MIN_METRICS_TOKEN_BYTES = 16
@@ -445,6 +446,49 @@ class Settings(BaseSettings):
         gt=0,
         le=3600,
         description="How long the relay waits after the broker failed.",
+    )
+
+    # Webhooks (issue 24; docs/webhooks.md)
+    webhooks: Literal["on", "off"] = Field(
+        default="on",
+        description="off: `hexbank serve` delivers no webhooks (run `hexbank webhooks` apart); "
+        "endpoints and their queue stay.",
+    )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="true allows http and private, loopback, link-local and reserved "
+        "addresses as webhook URLs (development and tests only); otherwise they are refused "
+        "422 `unsafe-webhook-url`, when saved and on every delivery.",
+    )
+    webhook_retry_hours: float = Field(
+        default=72.0,
+        gt=0,
+        le=720,
+        description="How long a webhook delivery is retried (exponential backoff, full "
+        "jitter) before it is marked failed; an endpoint whose every delivery failed this "
+        "long is disabled.",
+    )
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Deliveries in flight per endpoint, per process."
+    )
+    webhook_endpoints_per_user: int = Field(
+        default=MAX_ENDPOINTS_PER_USER,
+        ge=1,
+        le=1000,
+        description="Webhook endpoints one user may have; one more is refused 409 "
+        "`too-many-webhook-endpoints`.",
+    )
+    webhook_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Events fanned out, and deliveries leased, per webhook pass.",
+    )
+    webhook_idle_s: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        description="How long webhook delivery waits when nothing is due.",
     )
 
     @field_validator("trusted_proxies", "cors_origins", mode="before")

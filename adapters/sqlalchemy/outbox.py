@@ -91,6 +91,7 @@ def _state(document: dict[str, Any]) -> AccountState:
         balance=document["balance"],
         available=document["available"],
         owner_id=None if owner is None else UUID(owner),
+        previous_sequence=document.get("previous_sequence"),
     )
 
 

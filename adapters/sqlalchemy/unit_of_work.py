@@ -13,6 +13,10 @@ from adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStore
 from adapters.sqlalchemy.ledger import SqlAlchemyLedgerRepository
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from adapters.sqlalchemy.webhooks import (
+    SqlAlchemyWebhookDeliveryQueue,
+    SqlAlchemyWebhookEndpointRepository,
+)
 from application.errors import StorageUnavailable
 from application.ports.unit_of_work import UnitOfWork
 
@@ -71,6 +75,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.idempotency = SqlAlchemyIdempotencyStore(self._connection)
         self.outbox = SqlAlchemyOutbox(self._connection)
         self.api_keys = SqlAlchemyApiKeyRepository(self._connection)
+        self.webhook_endpoints = SqlAlchemyWebhookEndpointRepository(self._connection)
+        self.webhook_deliveries = SqlAlchemyWebhookDeliveryQueue(self._connection)
         return self
 
     async def __aexit__(

@@ -110,7 +110,9 @@ async def test_the_feed_shows_each_user_their_own_events_in_commit_order(
     posted = feed.json()["items"][-1]
     assert set(posted) == {"id", "type", "occurred_at", "schema_version", "data", "accounts"}
     assert posted["data"]["id"] == paid.json()["id"]
-    assert posted["accounts"] == [{"id": source, "sequence": 2, "balance": 700, "available": 700}]
+    assert posted["accounts"] == [
+        {"id": source, "sequence": 2, "previous_sequence": 1, "balance": 700, "available": 700}
+    ]
     bobs = await client.get("/api/v1/events", params={"type": "transfer.posted"}, headers=bob)
     [seen] = bobs.json()["items"]
     assert seen["id"] == posted["id"]
