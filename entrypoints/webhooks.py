@@ -92,7 +92,7 @@ def webhook_loop(container: Container, metrics: WebhookMetrics) -> WebhookLoop:
     return WebhookLoop(
         container.dispatch_webhooks(),
         container.deliver_webhooks(on_outcome=metrics.outcome),
-        container.unit_of_work.provider,
+        container.unit_of_work,
         metrics,
         container.clock(),
         idle_s=settings.webhook_idle_s,
