@@ -207,3 +207,38 @@ async def test_the_delivery_log_pages_and_replay_counts(client: AsyncClient) -> 
     assert first_opened["type"] == "account.opened"
     bad = await client.post(f"{BASE}/{endpoint['id']}/replay", json={"after": "nope"}, headers=ada)
     assert bad.status_code == 422
+
+
+async def test_each_account_in_an_event_names_its_previous_sequence(client: AsyncClient) -> None:
+    """The sequence before the change: one less after an entry, the same for an event that
+    wrote none (an account opened, a hold placed)."""
+    ada = await signed_up(client)
+    source = await opened(client, ada, funds=1_000)
+    destination = await opened(client, ada)
+    transfer = {
+        "from_account_id": source,
+        "to_account_id": destination,
+        "amount": 100,
+        "currency": "EUR",
+    }
+    hold = await client.post(
+        "/api/v1/transfers", json={**transfer, "pending": True, "timeout_seconds": 60}, headers=ada
+    )
+    assert hold.status_code == 201, hold.text
+    paid = await client.post("/api/v1/transfers", json=transfer, headers=ada)
+    assert paid.status_code == 201, paid.text
+    feed = (await client.get("/api/v1/events", headers=ada)).json()["items"]
+    links = [
+        (event["type"], account["id"] == source, account["previous_sequence"], account["sequence"])
+        for event in feed
+        for account in event["accounts"]
+    ]
+    assert links == [
+        ("account.opened", True, 0, 0),
+        ("deposit.posted", True, 0, 1),
+        ("account.opened", False, 0, 0),
+        ("transfer.pending", True, 1, 1),
+        ("transfer.pending", False, 0, 0),
+        ("transfer.posted", True, 1, 2),
+        ("transfer.posted", False, 0, 1),
+    ]
