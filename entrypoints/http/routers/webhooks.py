@@ -234,10 +234,12 @@ async def update_webhook_endpoint(
 )
 async def delete_webhook_endpoint(
     endpoint_id: UUID,
+    request: Request,
     user: WebhooksWriter,
     delete: Annotated[DeleteWebhookEndpoint, provided(lambda c: c.delete_webhook_endpoint)],
 ) -> Response:
     """Delete one of your endpoints and its deliveries."""
+    _whole_user(request)
     await delete(user.id, endpoint_id)
     return Response(status_code=204)
 
