@@ -43,7 +43,8 @@ Description = Annotated[
     str, Field(max_length=DESCRIPTION_MAX_LENGTH, pattern=NO_CONTROL_CHARACTERS)
 ]
 EventTypes = Annotated[
-    list[Annotated[str, Field(max_length=64)]], Field(min_length=1, max_length=64)
+    list[Annotated[str, Field(max_length=64, pattern=r"^[a-z_]+\.[a-z_]+$")]],
+    Field(min_length=1, max_length=64),
 ]
 
 
