@@ -89,8 +89,9 @@ class AccountState:
         )
 
     @classmethod
-    def after(cls, balance: Balance, owner_id: UUID | None, *, entries: int = 0) -> AccountState:
-        """`entries`: how many entries the change wrote on this account."""
+    def after(cls, balance: Balance, owner_id: UUID | None, *, entries: int) -> AccountState:
+        """`entries`: how many entries the change wrote on this account (its sequence went
+        up by that many), which gives `previous_sequence`."""
         return cls(
             balance.account_id,
             balance.sequence,

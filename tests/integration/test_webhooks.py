@@ -141,6 +141,17 @@ async def test_concurrent_transfers_across_two_instances_arrive_once_signed(
         hook = await endpoint(client, ada, receiver.url, event_types=["transfer.posted"])
         source, destination = await opened(client, ada, funds=n), await opened(client, bob)
         await asyncio.gather(*(transfer(client, ada, source, destination) for _ in range(n)))
+        refused = await client.post(  # rolled back: nothing is sent for it
+            "/api/v1/transfers",
+            json={
+                "from_account_id": source,
+                "to_account_id": destination,
+                "amount": 1,
+                "currency": "EUR",
+            },
+            headers=ada,
+        )
+        assert refused.status_code == 422, refused.text
         await eventually(lambda: len(receiver.received) >= n, "every transfer to arrive")
         await asyncio.sleep(0.5)  # a copy would have come by now
 
@@ -266,18 +277,21 @@ async def test_a_hanging_receiver_delays_neither_transfers_nor_another_endpoint(
         worker(settings, database_url),
     ):
         ada = await signed_up(client)
+        source, destination = await opened(client, ada, funds=100), await opened(client, ada)
+        alone = sorted([await transfer(client, ada, source, destination) for _ in range(20)])
         await endpoint(client, ada, hanging.url, event_types=["transfer.posted"])
         await endpoint(client, ada, healthy.url, event_types=["transfer.posted"])
-        source, destination = await opened(client, ada, funds=100), await opened(client, ada)
         await transfer(client, ada, source, destination)
         await eventually(lambda: hanging.arrived.is_set(), "the hanging receiver to be hit")
         started = time.perf_counter()
-        took = [await transfer(client, ada, source, destination) for _ in range(20)]
+        took = sorted([await transfer(client, ada, source, destination) for _ in range(20)])
         await eventually(lambda: len(healthy.received) == 21, "the healthy endpoint's 21")
         waited = time.perf_counter() - started
         hanging.release()
     assert waited < 5, waited  # the hanging one still holds its first attempt (10 s)
-    assert max(took) < 2, took
+    # The slowest of 20 (their p95-p99), with and without a hanging endpoint: the same but
+    # for the noise of a shared machine.
+    assert took[-1] < alone[-1] + 0.5, (alone, took)
 
 
 async def test_replay_sends_again_from_a_feed_cursor(database_url: str, settings: Settings) -> None:

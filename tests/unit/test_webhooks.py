@@ -283,3 +283,29 @@ async def test_a_slow_endpoint_holds_only_its_own_slots() -> None:
     statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
     assert statuses == [DeliveryStatus.DELIVERED] * 10
     assert transport.most == 2
+
+
+def test_the_metrics_count_outcomes_and_show_the_backlog() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from application.ports.webhooks import DeliveryBacklog
+    from entrypoints.observability.webhook_metrics import WebhookMetrics
+
+    registry = CollectorRegistry()
+    metrics = WebhookMetrics(registry)
+    metrics.outcome("delivered")
+    metrics.outcome("delivered")
+    metrics.outcome("retried")
+    clock = ManualClock()
+    metrics.observe(DeliveryBacklog(5, 2, clock.now() - timedelta(seconds=30)), clock.now())
+
+    def value(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    assert value("hexbank_webhook_deliveries_total", outcome="delivered") == 2
+    assert value("hexbank_webhook_deliveries_total", outcome="retried") == 1
+    assert value("hexbank_webhook_pending") == 5
+    assert value("hexbank_webhook_retry_backlog") == 2
+    assert value("hexbank_webhook_oldest_pending_seconds") == 30
+    metrics.observe(DeliveryBacklog(0, 0, None), clock.now())
+    assert value("hexbank_webhook_oldest_pending_seconds") == 0
