@@ -58,6 +58,7 @@ class WebhookLoop:
             while not self._stop.is_set():
                 try:
                     read = await self._dispatch()
+                    self._deliver.slot_freed.clear()  # before the lease: no end is missed
                     started = await self._deliver()
                     await self._count_when_due()
                 except ApplicationError as error:
@@ -69,7 +70,7 @@ class WebhookLoop:
                     await self._pause(self._retry_s)
                     continue
                 if read == 0 and started == 0:
-                    await self._pause(self._idle_s)
+                    await self._pause(self._idle_s, self._deliver.slot_freed)
         finally:
             await self._deliver.drain()
 
@@ -82,9 +83,16 @@ class WebhookLoop:
             backlog = await uow.webhook_deliveries.backlog()
         self._metrics.observe(backlog, self._clock.now())
 
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+    async def _pause(self, seconds: float, or_until: asyncio.Event | None = None) -> None:
+        """`seconds`, unless stopped (or `or_until` is set: an attempt ended, a slot is free)."""
+        waits = [asyncio.ensure_future(self._stop.wait())]
+        if or_until is not None:
+            waits.append(asyncio.ensure_future(or_until.wait()))
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
 
 def webhook_loop(container: Container, metrics: WebhookMetrics) -> WebhookLoop:

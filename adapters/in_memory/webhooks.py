@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
@@ -125,7 +125,13 @@ class InMemoryWebhookDeliveryQueue(WebhookDeliveryQueue):
         return len(batch)
 
     async def lease(
-        self, limit: int, *, now: datetime, until: datetime, excluding: Collection[UUID]
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        until: datetime,
+        excluding: Collection[UUID],
+        per_endpoint: int,
     ) -> list[LeasedDelivery]:
         events = self._events()
         due = [
@@ -141,7 +147,13 @@ class InMemoryWebhookDeliveryQueue(WebhookDeliveryQueue):
             and delivery.event_id in events
         ]
         due.sort(key=lambda delivery: (delivery.next_attempt_at or now, delivery.id))
-        leased = due[:limit]
+        taken: dict[UUID, int] = {}
+        capped = []
+        for delivery in due:
+            if taken.get(delivery.endpoint_id, 0) < per_endpoint:
+                taken[delivery.endpoint_id] = taken.get(delivery.endpoint_id, 0) + 1
+                capped.append(delivery)
+        leased = capped[:limit]
         ids = [delivery.id for delivery in leased]
 
         def write(storage: InMemoryStorage) -> None:
@@ -168,20 +180,25 @@ class InMemoryWebhookDeliveryQueue(WebhookDeliveryQueue):
 
         self._pending.webhook_writes.append(write)
 
-    async def settle(self, outcome: DeliveryOutcome) -> None:
+    async def settle(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+        settled = list(outcomes)
+
         def write(storage: InMemoryStorage) -> None:
-            delivery = storage.webhook_deliveries.get(outcome.delivery_id)
-            if delivery is None or storage.webhook_leases.get(delivery.id) != outcome.leased_until:
-                return
-            storage.webhook_deliveries[delivery.id] = replace(
-                delivery,
-                status=outcome.status,
-                attempts=delivery.attempts + 1,
-                next_attempt_at=outcome.next_attempt_at,
-                last_status_code=outcome.status_code,
-                last_error=outcome.error,
-            )
-            del storage.webhook_leases[delivery.id]
+            for outcome in settled:
+                delivery = storage.webhook_deliveries.get(outcome.delivery_id)
+                if delivery is None:
+                    continue
+                if storage.webhook_leases.get(delivery.id) != outcome.leased_until:
+                    continue
+                storage.webhook_deliveries[delivery.id] = replace(
+                    delivery,
+                    status=outcome.status,
+                    attempts=delivery.attempts + 1,
+                    next_attempt_at=outcome.next_attempt_at,
+                    last_status_code=outcome.status_code,
+                    last_error=outcome.error,
+                )
+                del storage.webhook_leases[delivery.id]
 
         self._pending.webhook_writes.append(write)
 

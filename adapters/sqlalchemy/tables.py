@@ -344,9 +344,17 @@ webhook_deliveries = Table(
     CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status_known"),
     # The log: an endpoint's deliveries, newest first.
     Index("ix_webhook_deliveries_endpoint_id_id", "endpoint_id", "id"),
-    # What the workers lease, and the backlog: pending deliveries only.
+    # What the workers lease, and the backlog: pending deliveries only; by due time, and by
+    # endpoint then due time (a lease takes a few of each endpoint's).
     Index(
         "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        "id",
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_webhook_deliveries_endpoint_due",
+        "endpoint_id",
         "next_attempt_at",
         "id",
         postgresql_where=text("status = 'pending'"),

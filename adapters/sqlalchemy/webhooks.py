@@ -4,7 +4,7 @@ same statement, guarded by the position it read: two dispatchers at once queue o
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -13,6 +13,7 @@ from sqlalchemy import (
     ARRAY,
     BigInteger,
     DateTime,
+    Integer,
     Text,
     Uuid,
     bindparam,
@@ -90,13 +91,21 @@ _FAN_OUT = text(
     " (SELECT count(*) FROM queued) AS queued"
 ).bindparams(bindparam("now", type_=_Moment))
 
+# The endpoints among the oldest due deliveries, then each one's oldest, `per_endpoint` at
+# most (its index: endpoint, due time): one endpoint's backlog never fills a lease alone.
 _LEASE = text(
-    "WITH due AS (SELECT d.id FROM webhook_deliveries AS d"
-    " JOIN webhook_endpoints AS w ON w.id = d.endpoint_id"
-    " WHERE d.status = 'pending' AND d.next_attempt_at <= :now"
-    " AND (d.claimed_until IS NULL OR d.claimed_until <= :now)"
-    " AND w.enabled AND d.endpoint_id <> ALL(:excluding)"
-    " ORDER BY d.next_attempt_at, d.id LIMIT :limit FOR UPDATE OF d SKIP LOCKED),"
+    "WITH candidates AS (SELECT DISTINCT endpoint_id FROM (SELECT endpoint_id"
+    " FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= :now"
+    " AND (claimed_until IS NULL OR claimed_until <= :now)"
+    " AND endpoint_id <> ALL(:excluding)"
+    " ORDER BY next_attempt_at, id LIMIT :scan) AS oldest),"
+    " due AS (SELECT picked.id FROM candidates AS c"
+    " JOIN webhook_endpoints AS w ON w.id = c.endpoint_id AND w.enabled"
+    " CROSS JOIN LATERAL (SELECT d.id, d.next_attempt_at FROM webhook_deliveries AS d"
+    " WHERE d.endpoint_id = c.endpoint_id AND d.status = 'pending'"
+    " AND d.next_attempt_at <= :now AND (d.claimed_until IS NULL OR d.claimed_until <= :now)"
+    " ORDER BY d.next_attempt_at, d.id LIMIT :per_endpoint FOR UPDATE OF d SKIP LOCKED)"
+    " AS picked ORDER BY picked.next_attempt_at, picked.id LIMIT :limit),"
     " leased AS (UPDATE webhook_deliveries AS d SET claimed_until = :until FROM due"
     " WHERE d.id = due.id RETURNING d.*)"
     " SELECT d.id AS d_id, d.endpoint_id AS d_endpoint_id, d.event_id AS d_event_id,"
@@ -113,12 +122,22 @@ _LEASE = text(
     bindparam("until", type_=_Moment),
     bindparam("excluding", type_=ARRAY(Uuid)),
 )
+# Many attempts in one statement, each only under the lease it was made with.
 _SETTLE = text(
-    "UPDATE webhook_deliveries SET status = :status, attempts = attempts + 1,"
-    " next_attempt_at = :next_attempt_at, last_status_code = :status_code,"
-    " last_error = :error, claimed_until = NULL"
-    " WHERE id = :id AND claimed_until = :leased_until"
-).bindparams(bindparam("next_attempt_at", type_=_Moment), bindparam("leased_until", type_=_Moment))
+    "UPDATE webhook_deliveries AS d SET status = o.status, attempts = d.attempts + 1,"
+    " next_attempt_at = o.next_attempt_at, last_status_code = o.status_code,"
+    " last_error = o.error, claimed_until = NULL"
+    " FROM unnest(:ids, :leased_untils, :statuses, :next_attempt_ats, :status_codes, :errors)"
+    " AS o(id, leased_until, status, next_attempt_at, status_code, error)"
+    " WHERE d.id = o.id AND d.claimed_until = o.leased_until"
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger)),
+    bindparam("leased_untils", type_=ARRAY(_Moment)),
+    bindparam("statuses", type_=ARRAY(Text)),
+    bindparam("next_attempt_ats", type_=ARRAY(_Moment)),
+    bindparam("status_codes", type_=ARRAY(Integer)),
+    bindparam("errors", type_=ARRAY(Text)),
+)
 _RELEASE = text(
     "UPDATE webhook_deliveries SET claimed_until = NULL"
     " WHERE id = ANY(:ids) AND claimed_until = :leased_until"
@@ -263,11 +282,23 @@ class SqlAlchemyWebhookDeliveryQueue(WebhookDeliveryQueue):
         return int(row.read) if row.moved else 0
 
     async def lease(
-        self, limit: int, *, now: datetime, until: datetime, excluding: Collection[UUID]
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        until: datetime,
+        excluding: Collection[UUID],
+        per_endpoint: int,
     ) -> list[LeasedDelivery]:
-        rows = await self._connection.execute(
-            _LEASE, {"limit": limit, "now": now, "until": until, "excluding": list(excluding)}
-        )
+        values = {
+            "limit": limit,
+            "scan": limit * 10,
+            "per_endpoint": per_endpoint,
+            "now": now,
+            "until": until,
+            "excluding": list(excluding),
+        }
+        rows = await self._connection.execute(_LEASE, values)
         return [_leased(row, until) for row in rows]
 
     async def release(self, delivery_ids: Collection[int], *, leased_until: datetime) -> None:
@@ -276,16 +307,18 @@ class SqlAlchemyWebhookDeliveryQueue(WebhookDeliveryQueue):
                 _RELEASE, {"ids": list(delivery_ids), "leased_until": leased_until}
             )
 
-    async def settle(self, outcome: DeliveryOutcome) -> None:
+    async def settle(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+        if not outcomes:
+            return
         await self._connection.execute(
             _SETTLE,
             {
-                "id": outcome.delivery_id,
-                "leased_until": outcome.leased_until,
-                "status": outcome.status.value,
-                "next_attempt_at": outcome.next_attempt_at,
-                "status_code": outcome.status_code,
-                "error": outcome.error,
+                "ids": [o.delivery_id for o in outcomes],
+                "leased_untils": [o.leased_until for o in outcomes],
+                "statuses": [o.status.value for o in outcomes],
+                "next_attempt_ats": [o.next_attempt_at for o in outcomes],
+                "status_codes": [o.status_code for o in outcomes],
+                "errors": [o.error for o in outcomes],
             },
         )
 

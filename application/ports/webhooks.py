@@ -3,7 +3,7 @@ things a delivery needs from the outside world (a name resolved, a POST sent).""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -103,18 +103,25 @@ class WebhookDeliveryQueue(Protocol):
         ...
 
     async def lease(
-        self, limit: int, *, now: datetime, until: datetime, excluding: Collection[UUID]
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        until: datetime,
+        excluding: Collection[UUID],
+        per_endpoint: int,
     ) -> list[LeasedDelivery]:
         """Lease pending deliveries due by `now` of enabled endpoints not in `excluding`
-        (oldest due first) until `until`; another worker skips them meanwhile."""
+        (oldest due first, at most `per_endpoint` of one endpoint) until `until`; another
+        worker skips them meanwhile."""
         ...
 
     async def release(self, delivery_ids: Collection[int], *, leased_until: datetime) -> None:
         """End a lease taken but not used, unless it has passed to another worker since."""
         ...
 
-    async def settle(self, outcome: DeliveryOutcome) -> None:
-        """Record an attempt, unless the lease it was made under has passed to another."""
+    async def settle(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+        """Record attempts, each unless the lease it was made under has passed to another."""
         ...
 
     async def page(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -58,9 +58,9 @@ def webhook_body(leased: LeasedDelivery) -> bytes:
 class DeliverWebhooks:
     """Lease due deliveries and send each in a task of its own. An endpoint at its bound of
     attempts in flight is left out of the next lease, so a slow or dead endpoint holds only
-    its own slots; the rest go on. Each attempt is recorded in a transaction of its own,
-    under the lease it was made with: a worker killed mid-attempt leaves the delivery to
-    another once the lease runs out (at least once)."""
+    its own slots; the rest go on. The attempts that ended are recorded together on the next
+    pass, each under the lease it was made with: a worker killed mid-attempt (or before it
+    recorded) leaves the delivery to another once the lease runs out (at least once)."""
 
     def __init__(
         self,
@@ -84,13 +84,19 @@ class DeliverWebhooks:
         self._on_outcome = on_outcome
         self._in_flight: dict[UUID, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._ended: list[_Ended] = []
+        """Attempts that ended and are not recorded yet."""
+        self.slot_freed = asyncio.Event()
+        """Set when an attempt ends: the loop leases again at once instead of idling."""
 
     @property
     def in_flight(self) -> int:
         return len(self._tasks)
 
     async def __call__(self) -> int:
-        """Lease and start what is due; how many attempts it started."""
+        """Record the attempts that ended, then lease and start what is due; how many
+        attempts it started."""
+        await self.record()
         room = self._batch_size * 4 - len(self._tasks)
         if room <= 0:
             return 0
@@ -98,7 +104,11 @@ class DeliverWebhooks:
         now = self._clock.now()
         async with self._uow_factory() as uow:
             leased = await uow.webhook_deliveries.lease(
-                min(self._batch_size, room), now=now, until=now + LEASE, excluding=full
+                min(self._batch_size, room),
+                now=now,
+                until=now + LEASE,
+                excluding=full,
+                per_endpoint=self._concurrency,
             )
             await uow.commit()
         surplus: list[int] = []
@@ -118,9 +128,10 @@ class DeliverWebhooks:
         return len(leased) - len(surplus)
 
     async def drain(self) -> None:
-        """Wait for the attempts under way (on the way out)."""
+        """Wait for the attempts under way and record them (on the way out)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.record()
 
     async def _attempt(self, lease: LeasedDelivery) -> None:
         endpoint = lease.endpoint
@@ -142,50 +153,113 @@ class DeliverWebhooks:
                 response = await self._transport.post(endpoint.url, checked.address, body, headers)
             except DomainError as refused:  # unsafe now (DNS rebinding), or no longer resolves
                 response = WebhookResponse(None, f"{refused.code}: {refused.detail}")
-            await self._record(lease, response)
-        except ApplicationError:
-            # The database is away: the lease runs out and the delivery is tried again.
-            self._on_outcome("unrecorded")
+            self._ended.append(_Ended(lease, response, self._clock.now()))
         finally:
+            self.slot_freed.set()
             left = self._in_flight.get(endpoint.id, 1) - 1
             if left:
                 self._in_flight[endpoint.id] = left
             else:
                 self._in_flight.pop(endpoint.id, None)
 
-    async def _record(self, lease: LeasedDelivery, response: WebhookResponse) -> None:
-        now = self._clock.now()
-        code = response.status_code
-        delivery, endpoint = lease.delivery, lease.endpoint
-        disable: str | None = None
+    async def record(self) -> None:
+        """Write down every attempt that ended since the last time, in one transaction (its
+        lease still holds meanwhile: no one else takes the delivery). If the database is
+        away they are lost, and their leases run out: the events are sent again."""
+        ended, self._ended = self._ended, []
+        if not ended:
+            return
+        outcomes = [self._outcome(attempt) for attempt in ended]
+        endpoints = _endpoint_states(ended, outcomes)
+        try:
+            async with self._uow_factory() as uow:
+                await uow.webhook_deliveries.settle([outcome for outcome, _ in outcomes])
+                for endpoint_id, state in endpoints.items():
+                    if state.succeeded_at is not None:
+                        await uow.webhook_endpoints.note_attempt(
+                            endpoint_id, succeeded=True, at=state.succeeded_at
+                        )
+                    if state.failing_since is not None:
+                        await uow.webhook_endpoints.note_attempt(
+                            endpoint_id, succeeded=False, at=state.failing_since
+                        )
+                    reason = self._disabled_for(state)
+                    if reason is not None:
+                        await _disable(uow, endpoint_id, reason, state.last_at)
+                await uow.commit()
+        except ApplicationError:
+            for _ in ended:
+                self._on_outcome("unrecorded")
+            raise
+        for _, name in outcomes:
+            self._on_outcome(name)
+
+    def _outcome(self, attempt: _Ended) -> tuple[DeliveryOutcome, str]:
+        delivery, code, now = attempt.lease.delivery, attempt.response.status_code, attempt.at
+        next_at = None
         if code is not None and 200 <= code < 300:
-            status, next_at, outcome = DeliveryStatus.DELIVERED, None, "delivered"
+            status, name = DeliveryStatus.DELIVERED, "delivered"
         elif code == 410:
-            status, next_at, outcome, disable = DeliveryStatus.FAILED, None, "gone", "gone"
+            status, name = DeliveryStatus.FAILED, "gone"
         elif now >= delivery.queued_at + self._retry_window:
-            status, next_at, outcome = DeliveryStatus.FAILED, None, "failed"
+            status, name = DeliveryStatus.FAILED, "failed"
         else:
-            status, outcome = DeliveryStatus.PENDING, "retried"
+            status, name = DeliveryStatus.PENDING, "retried"
             next_at = now + retry_delay(delivery.attempts + 1)
-        succeeded = status is DeliveryStatus.DELIVERED
-        failing_since = None if succeeded else (endpoint.failing_since or now)
-        if (
-            disable is None
-            and failing_since is not None
-            and now >= failing_since + self._retry_window
-        ):
-            disable = "failing"
-        async with self._uow_factory() as uow:
-            await uow.webhook_deliveries.settle(
-                DeliveryOutcome(
-                    delivery.id, lease.leased_until, status, next_at, code, response.error
-                )
-            )
-            await uow.webhook_endpoints.note_attempt(endpoint.id, succeeded=succeeded, at=now)
-            if disable is not None:
-                await _disable(uow, endpoint.id, disable, now)
-            await uow.commit()
-        self._on_outcome(outcome)
+        outcome = DeliveryOutcome(
+            delivery.id, attempt.lease.leased_until, status, next_at, code, attempt.response.error
+        )
+        return outcome, name
+
+    def _disabled_for(self, state: _EndpointState) -> str | None:
+        """`gone` after a 410; `failing` when its last attempt failed and every one has
+        since the whole retry window ago."""
+        if state.gone:
+            return "gone"
+        since = state.failing_before or state.failing_since
+        if state.last_failed and since is not None and state.last_at >= since + self._retry_window:
+            return "failing"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Ended:
+    lease: LeasedDelivery
+    response: WebhookResponse
+    at: datetime
+
+
+@dataclass(slots=True)
+class _EndpointState:
+    """What one batch of attempts says about an endpoint."""
+
+    failing_before: datetime | None
+    """Its `failing_since` when leased (None if a success in this batch cleared it)."""
+    succeeded_at: datetime | None = None
+    failing_since: datetime | None = None
+    """The first failure after its last success in this batch (None: none since)."""
+    last_at: datetime = datetime.min
+    last_failed: bool = False
+    gone: bool = False
+
+
+def _endpoint_states(
+    ended: list[_Ended], outcomes: list[tuple[DeliveryOutcome, str]]
+) -> dict[UUID, _EndpointState]:
+    states: dict[UUID, _EndpointState] = {}
+    ordered = sorted(zip(ended, outcomes, strict=True), key=lambda pair: pair[0].at)
+    for attempt, (outcome, _) in ordered:
+        endpoint = attempt.lease.endpoint
+        state = states.setdefault(endpoint.id, _EndpointState(endpoint.failing_since))
+        state.last_at = attempt.at
+        if outcome.status is DeliveryStatus.DELIVERED:
+            state.succeeded_at, state.failing_since, state.failing_before = attempt.at, None, None
+            state.last_failed = False
+        else:
+            state.failing_since = state.failing_since or attempt.at
+            state.last_failed = True
+            state.gone = state.gone or outcome.status_code == 410
+    return states
 
 
 async def _disable(uow: UnitOfWork, endpoint_id: UUID, reason: str, now: datetime) -> None:

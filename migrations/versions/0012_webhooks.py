@@ -86,6 +86,12 @@ def upgrade() -> None:
         ["next_attempt_at", "id"],
         postgresql_where=sa.text("status = 'pending'"),
     )
+    op.create_index(
+        "ix_webhook_deliveries_endpoint_due",
+        "webhook_deliveries",
+        ["endpoint_id", "next_attempt_at", "id"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
     op.create_table(
         "webhook_fan_out",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -102,6 +108,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("webhook_fan_out")
+    op.drop_index("ix_webhook_deliveries_endpoint_due", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_due", table_name="webhook_deliveries")
     op.drop_index("ix_webhook_deliveries_endpoint_id_id", table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")

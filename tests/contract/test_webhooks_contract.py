@@ -142,40 +142,56 @@ async def test_leases_are_shared_settled_by_their_holder_and_released(
     await written(uow_factory, [an_event(ada), an_event(ada)])
     await fanned_out(uow_factory)
     async with uow_factory() as uow:
-        first = await uow.webhook_deliveries.lease(3, now=NOW, until=LEASED, excluding=[other.id])
+        first = await uow.webhook_deliveries.lease(
+            3, now=NOW, until=LEASED, excluding=[other.id], per_endpoint=9
+        )
         await uow.commit()
     assert {lease.endpoint.id for lease in first} == {endpoint.id}
     assert len(first) == 2
     assert first[0].event.event.accounts[0].previous_sequence == 2
     assert first[0].endpoint == endpoint
     async with uow_factory() as uow:
-        second = await uow.webhook_deliveries.lease(9, now=NOW, until=LEASED, excluding=[])
+        second = await uow.webhook_deliveries.lease(
+            9, now=NOW, until=LEASED, excluding=[], per_endpoint=9
+        )
         await uow.commit()
     assert {lease.endpoint.id for lease in second} == {other.id}  # the first two are leased
     done, waiting = first
     later = NOW + timedelta(seconds=30)
     async with uow_factory() as uow:
         await uow.webhook_deliveries.settle(
-            DeliveryOutcome(done.delivery.id, LEASED, DeliveryStatus.DELIVERED, None, 200, None)
-        )
-        await uow.webhook_deliveries.settle(  # not this lease: ignored
-            DeliveryOutcome(waiting.delivery.id, NOW, DeliveryStatus.FAILED, None, 500, None)
+            [
+                DeliveryOutcome(
+                    done.delivery.id, LEASED, DeliveryStatus.DELIVERED, None, 200, None
+                ),
+                # not this lease: ignored
+                DeliveryOutcome(waiting.delivery.id, NOW, DeliveryStatus.FAILED, None, 500, None),
+            ]
         )
         await uow.webhook_deliveries.release([waiting.delivery.id], leased_until=LEASED)
         await uow.commit()
     async with uow_factory() as uow:
-        again = await uow.webhook_deliveries.lease(9, now=NOW, until=later, excluding=[other.id])
+        again = await uow.webhook_deliveries.lease(
+            9, now=NOW, until=later, excluding=[other.id], per_endpoint=9
+        )
         await uow.commit()
     assert [lease.delivery.id for lease in again] == [waiting.delivery.id]
     async with uow_factory() as uow:
         await uow.webhook_deliveries.settle(
-            DeliveryOutcome(
-                waiting.delivery.id, later, DeliveryStatus.PENDING, LEASED, None, "refused"
-            )
+            [
+                DeliveryOutcome(
+                    waiting.delivery.id, later, DeliveryStatus.PENDING, LEASED, None, "refused"
+                )
+            ]
         )
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.webhook_deliveries.lease(9, now=NOW, until=later, excluding=[]) == []
+        assert (
+            await uow.webhook_deliveries.lease(
+                9, now=NOW, until=later, excluding=[], per_endpoint=9
+            )
+            == []
+        )
         page = await uow.webhook_deliveries.page(endpoint.id, status=None, before=None, limit=9)
         delivered = await uow.webhook_deliveries.page(
             endpoint.id, status=DeliveryStatus.DELIVERED, before=None, limit=9
@@ -188,7 +204,9 @@ async def test_leases_are_shared_settled_by_their_holder_and_released(
     assert [d.id for d in delivered] == [done.delivery.id]
     assert (backlog.pending, backlog.retrying) == (3, 1)
     async with uow_factory() as uow:  # due again once its time comes (the other lease ran out)
-        due = await uow.webhook_deliveries.lease(9, now=LEASED, until=later, excluding=[])
+        due = await uow.webhook_deliveries.lease(
+            9, now=LEASED, until=later, excluding=[], per_endpoint=9
+        )
     assert {lease.delivery.id for lease in due} >= {waiting.delivery.id}
 
 
@@ -202,9 +220,11 @@ async def test_replay_queues_every_taken_event_after_a_position_again(
     await fanned_out(uow_factory)
     async with uow_factory() as uow:
         [first, *_] = await uow.outbox.feed(ada.id, after=None, types=(), limit=1)
-        [lease, _] = await uow.webhook_deliveries.lease(9, now=NOW, until=LEASED, excluding=[])
+        [lease, _] = await uow.webhook_deliveries.lease(
+            9, now=NOW, until=LEASED, excluding=[], per_endpoint=9
+        )
         await uow.webhook_deliveries.settle(
-            DeliveryOutcome(lease.delivery.id, LEASED, DeliveryStatus.FAILED, None, 500, None)
+            [DeliveryOutcome(lease.delivery.id, LEASED, DeliveryStatus.FAILED, None, 500, None)]
         )
         await uow.commit()
     async with uow_factory() as uow:
@@ -230,3 +250,26 @@ async def test_localhost_resolves_to_loopback(resolver: HostResolver) -> None:
     addresses = await resolver.resolve("localhost", 443)
     assert addresses
     assert set(addresses) <= {"127.0.0.1", "::1"}
+
+
+async def test_a_lease_takes_at_most_per_endpoint_of_each_endpoint(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada = await saved_user(uow_factory)
+    busy = await saved_endpoint(uow_factory, ada, ["transfer.posted"])
+    quiet = await saved_endpoint(uow_factory, ada, ["account.opened"])
+    await written(uow_factory, [an_event(ada) for _ in range(5)])
+    await written(uow_factory, [an_event(ada, "account.opened")])
+    await fanned_out(uow_factory)
+    async with uow_factory() as uow:
+        leased = await uow.webhook_deliveries.lease(
+            9, now=NOW, until=LEASED, excluding=[], per_endpoint=2
+        )
+        await uow.commit()
+    by_endpoint = [lease.endpoint.id for lease in leased]
+    assert sorted(map(str, by_endpoint)) == sorted(map(str, [busy.id, busy.id, quiet.id]))
+    async with uow_factory() as uow:
+        more = await uow.webhook_deliveries.lease(
+            9, now=NOW, until=LEASED, excluding=[], per_endpoint=2
+        )
+    assert [lease.endpoint.id for lease in more] == [busy.id, busy.id]
