@@ -72,7 +72,10 @@ class WebhookLoop:
                 if read == 0 and started == 0:
                     await self._pause(self._idle_s, self._deliver.slot_freed)
         finally:
-            await self._deliver.drain()
+            try:
+                await self._deliver.drain()
+            except ApplicationError as error:  # not recorded: their leases run out, resent
+                logger.warning("webhook outcomes not recorded", code=error.code)
 
     async def _count_when_due(self) -> None:
         now = asyncio.get_running_loop().time()
