@@ -132,6 +132,13 @@ def check_addresses(url: WebhookUrl, addresses: Collection[str], *, allow_privat
             )
 
 
+def check_description(description: str | None) -> None:
+    if description is not None and len(description) > DESCRIPTION_MAX_LENGTH:
+        raise InvalidWebhookEndpoint(
+            f"A description has at most {DESCRIPTION_MAX_LENGTH} characters."
+        )
+
+
 def check_event_types(event_types: Collection[str] | None, known: Collection[str]) -> None:
     if event_types is None:
         return
@@ -169,10 +176,7 @@ class WebhookEndpoint:
         description: str | None,
         now: datetime,
     ) -> WebhookEndpoint:
-        if description is not None and len(description) > DESCRIPTION_MAX_LENGTH:
-            raise InvalidWebhookEndpoint(
-                f"A description has at most {DESCRIPTION_MAX_LENGTH} characters."
-            )
+        check_description(description)
         return cls(
             id=new_id(),
             user_id=user_id,

@@ -17,8 +17,8 @@ from application.ports.unit_of_work import UnitOfWorkFactory
 from application.ports.webhooks import DeliveryStatus, WebhookDelivery
 from application.use_cases.read_event_feed import decode_feed_cursor
 from application.webhook_urls import WebhookUrlGuard
-from domain.errors import InvalidWebhookEndpoint, TooManyWebhookEndpoints, WebhookEndpointNotFound
-from domain.webhook import DESCRIPTION_MAX_LENGTH, WebhookEndpoint, check_event_types
+from domain.errors import TooManyWebhookEndpoints, WebhookEndpointNotFound
+from domain.webhook import WebhookEndpoint, check_description, check_event_types
 
 MAX_DELIVERIES_PAGE = 100
 _MAX_ID = 2**63 - 1
@@ -131,10 +131,7 @@ class UpdateWebhookEndpoint:
         self, user_id: UUID, endpoint_id: UUID, changes: EndpointChanges
     ) -> WebhookEndpoint:
         check_event_types(changes.event_types, EVENT_TYPES)
-        if changes.description is not None and len(changes.description) > DESCRIPTION_MAX_LENGTH:
-            raise InvalidWebhookEndpoint(
-                f"A description has at most {DESCRIPTION_MAX_LENGTH} characters."
-            )
+        check_description(changes.description)
         if changes.url is not None:
             await self._guard(changes.url)
         changed: WebhookEndpoint | None = None
