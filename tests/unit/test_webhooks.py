@@ -6,12 +6,14 @@ window, and the per-endpoint bound."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -61,6 +63,25 @@ def test_the_signature_is_the_documented_hmac_and_what_openssl_computes() -> Non
         check=True,
     ).stdout.decode()
     assert out.strip().rsplit("= ", 1)[-1] == signature("whsec_new", 1_700_000_000, body)
+
+
+def test_the_documented_openssl_check_prints_the_v1_signature(tmp_path: Path) -> None:
+    bash, openssl = shutil.which("bash"), shutil.which("openssl")
+    if bash is None or openssl is None:
+        pytest.skip("no bash or openssl here")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    check = text[text.index("The same check with `openssl`") :]
+    command = check[check.index("```sh\n") + 6 : check.index("```", check.index("```sh") + 5)]
+    body = b'{"id":"x","accounts":[]}'
+    (tmp_path / "body.json").write_bytes(body)
+    printed = subprocess.run(
+        [bash, "-c", command],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "T": "1700000000", "SECRET": "whsec_k"},
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert printed.strip() == signature("whsec_k", 1_700_000_000, body)
 
 
 def test_backoff_is_exponential_with_full_jitter_and_a_ceiling() -> None:
