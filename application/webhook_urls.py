@@ -34,7 +34,7 @@ class WebhookUrlGuard:
         else:
             try:
                 addresses = await self._resolver.resolve(parsed.host, parsed.port)
-            except OSError:
+            except (OSError, UnicodeError, ValueError):  # no such name, or no name at all
                 raise UnsafeWebhookUrl(
                     f"The webhook host {parsed.host} does not resolve."
                 ) from None
