@@ -19,9 +19,18 @@ from domain.webhook import DELIVERY_TIMEOUT_S
 _ERROR_CHARS = 300
 
 
+RESOLVE_TIMEOUT_S = 5.0
+"""A name that has not resolved in this long does not resolve (a request waits no longer)."""
+
+
 class SystemHostResolver(HostResolver):
     async def resolve(self, host: str, port: int) -> list[str]:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        try:
+            async with asyncio.timeout(RESOLVE_TIMEOUT_S):
+                loop = asyncio.get_running_loop()
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError:
+            raise OSError(f"{host} did not resolve within {RESOLVE_TIMEOUT_S:g} s") from None
         return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
