@@ -5,6 +5,7 @@ queues again; and names resolve to the addresses the guard checks."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -273,3 +274,24 @@ async def test_a_lease_takes_at_most_per_endpoint_of_each_endpoint(
             9, now=NOW, until=LEASED, excluding=[], per_endpoint=2
         )
     assert [lease.endpoint.id for lease in more] == [busy.id, busy.id]
+
+
+async def test_fan_outs_at_once_queue_each_event_once(uow_factory: UnitOfWorkFactory) -> None:
+    ada = await saved_user(uow_factory)
+    endpoint = await saved_endpoint(uow_factory, ada)
+    events = [an_event(ada) for _ in range(30)]
+    await written(uow_factory, events)
+
+    async def fan_out() -> int:
+        read = 0
+        for _ in range(20):
+            async with uow_factory() as uow:
+                read += await uow.webhook_deliveries.fan_out(3, now=NOW)
+                await uow.commit()
+        return read
+
+    reads = await asyncio.gather(*(fan_out() for _ in range(4)))
+    assert sum(reads) == 30  # every event read by exactly one of them
+    async with uow_factory() as uow:
+        page = await uow.webhook_deliveries.page(endpoint.id, status=None, before=None, limit=99)
+    assert sorted(str(d.event_id) for d in page) == sorted(str(e.id) for e in events)
