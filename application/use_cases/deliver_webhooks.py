@@ -153,6 +153,10 @@ class DeliverWebhooks:
                 response = await self._transport.post(endpoint.url, checked.address, body, headers)
             except DomainError as refused:  # unsafe now (DNS rebinding), or no longer resolves
                 response = WebhookResponse(None, f"{refused.code}: {refused.detail}")
+            except Exception as error:  # a failed attempt, in the log, retried
+                response = WebhookResponse(
+                    None, f"unexpected {type(error).__name__}: {error}"[:300]
+                )
             self._ended.append(_Ended(lease, response, self._clock.now()))
         finally:
             self.slot_freed.set()

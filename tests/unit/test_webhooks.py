@@ -330,3 +330,20 @@ def test_the_metrics_count_outcomes_and_show_the_backlog() -> None:
     assert value("hexbank_webhook_oldest_pending_seconds") == 30
     metrics.observe(DeliveryBacklog(0, 0, None), clock.now())
     assert value("hexbank_webhook_oldest_pending_seconds") == 0
+
+
+class Exploding(RecordingWebhookTransport):
+    async def post(
+        self, url: str, address: str, body: bytes, headers: Mapping[str, str]
+    ) -> WebhookResponse:
+        raise RuntimeError("a bug")
+
+
+async def test_an_unexpected_error_is_a_failed_attempt_in_the_log() -> None:
+    setup = Setup(Exploding())
+    endpoint = await setup.endpoint()
+    await setup.events(endpoint)
+    await setup.run_pass()
+    [delivery] = setup.storage.webhook_deliveries.values()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert delivery.last_error == "unexpected RuntimeError: a bug"
