@@ -3,7 +3,8 @@ own, and the rules a delivery follows (which addresses it may reach, how it is s
 it is tried again).
 
 Unlike an API key's, a webhook secret must stay readable: the bank computes an HMAC with it
-on every delivery, so it cannot be kept as a hash (see docs/webhooks.md).
+on every delivery, so it cannot be kept as a hash; it is sealed at rest instead (see
+docs/webhooks.md).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from adapters.email_normalizer import EmailValidatorNormalizer
 from adapters.httpx_webhooks import HttpxWebhookTransport, SystemHostResolver
 from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.nats_publisher import NatsJetStreamPublisher
+from adapters.sealed_secrets import SecretSealer
 from adapters.sqlalchemy.attempt_limiter import SqlAlchemyAttemptLimiter
 from adapters.sqlalchemy.engine import (
     EngineOptions,
@@ -159,8 +160,15 @@ class Container(containers.DeclarativeContainer):
     read_timeout_ms = providers.Singleton(
         session_setting, settings.provided.read_statement_timeout_ms, settings.provided.db_pgbouncer
     )
+    # Webhook secrets are sealed with a key derived on first use (adapters/sealed_secrets).
+    webhook_sealer = providers.Singleton(
+        SecretSealer, key_material=settings.provided.webhook_sealing_key
+    )
     unit_of_work = providers.Factory(
-        SqlAlchemyUnitOfWork, engine=engine, statement_timeout_ms=write_timeout_ms
+        SqlAlchemyUnitOfWork,
+        engine=engine,
+        statement_timeout_ms=write_timeout_ms,
+        sealer=webhook_sealer,
     )
     # Reads that need no transaction: autocommit on the primary, no BEGIN/ROLLBACK.
     autocommit_engine = providers.Singleton(
@@ -173,6 +181,7 @@ class Container(containers.DeclarativeContainer):
         autocommit=providers.Callable(operator.not_, settings.provided.db_pgbouncer),
         statement_timeout_ms=read_timeout_ms,
         reading=True,
+        sealer=webhook_sealer,
     )
     # Statements and summaries tolerate replica lag; every other read uses the primary.
     report_unit_of_work = providers.Factory(
@@ -185,6 +194,7 @@ class Container(containers.DeclarativeContainer):
         ),
         statement_timeout_ms=read_timeout_ms,
         reading=True,
+        sealer=webhook_sealer,
     )
     session_factory = providers.Singleton(make_session_factory, engine=engine)
     ledger_reconciliation = providers.Singleton(

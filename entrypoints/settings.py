@@ -460,6 +460,12 @@ class Settings(BaseSettings):
         "addresses as webhook URLs (development and tests only); otherwise they are refused "
         "422 `unsafe-webhook-url`, when saved and on every delivery.",
     )
+    webhook_secrets_key: SecretStr | None = Field(
+        default=None,
+        description="The key webhook endpoints' secrets are sealed with in the database "
+        "(AES-256-GCM, key derived by HKDF-SHA256), 32 bytes or more; unset: derived from the "
+        "JWT secret, so changing that makes stored webhook secrets unreadable.",
+    )
     webhook_retry_hours: float = Field(
         default=72.0,
         gt=0,
@@ -558,12 +564,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"at most HEXBANK_{name.upper()} ({in_flight})")
         return value
 
-    @field_validator("jwt_secret")
+    @field_validator("jwt_secret", "webhook_secrets_key")
     @classmethod
-    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+    def _long_enough(cls, secret: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if secret is not None and len(secret.get_secret_value().encode()) < MIN_JWT_SECRET_BYTES:
-            raise ValueError(f"HEXBANK_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes.")
+            name = f"HEXBANK_{(info.field_name or '').upper()}"
+            raise ValueError(f"{name} must be at least {MIN_JWT_SECRET_BYTES} bytes.")
         return secret
+
+    def webhook_sealing_key(self) -> str:
+        """What webhook secrets are sealed with: HEXBANK_WEBHOOK_SECRETS_KEY, else the JWT
+        secret (resolved as for tokens)."""
+        if self.webhook_secrets_key is not None:
+            return self.webhook_secrets_key.get_secret_value()
+        return self.resolved_jwt_secret()
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret; with the embedded database, one generated once and kept
@@ -587,7 +601,14 @@ class Settings(BaseSettings):
 ENV_PREFIX = "HEXBANK_"
 # Their values are never repeated in a message: they may carry a password or a key.
 _SECRET_FIELDS = frozenset(
-    {"database_url", "read_replica_url", "jwt_secret", "nats_url", "metrics_token"}
+    {
+        "database_url",
+        "read_replica_url",
+        "jwt_secret",
+        "nats_url",
+        "metrics_token",
+        "webhook_secrets_key",
+    }
 )
 
 

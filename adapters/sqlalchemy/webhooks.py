@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sealed_secrets import SecretSealer
 from adapters.sqlalchemy.outbox import _state
 from adapters.sqlalchemy.tables import users, webhook_endpoints
 from application.events import Event
@@ -176,7 +177,8 @@ _BACKLOG = text(
 )
 
 
-def _endpoint(row: Any) -> WebhookEndpoint:
+def _endpoint(row: Any, sealer: SecretSealer) -> WebhookEndpoint:
+    previous = row.previous_secret
     return WebhookEndpoint(
         id=row.id,
         user_id=row.user_id,
@@ -184,15 +186,16 @@ def _endpoint(row: Any) -> WebhookEndpoint:
         event_types=None if row.event_types is None else frozenset(row.event_types),
         description=row.description,
         enabled=row.enabled,
-        secret=row.secret,
+        secret=sealer.open(row.secret, row.id),
         created_at=row.created_at,
-        previous_secret=row.previous_secret,
+        previous_secret=None if previous is None else sealer.open(previous, row.id),
         previous_secret_until=row.previous_secret_until,
         failing_since=row.failing_since,
     )
 
 
-def _values(endpoint: WebhookEndpoint) -> dict[str, Any]:
+def _values(endpoint: WebhookEndpoint, sealer: SecretSealer) -> dict[str, Any]:
+    previous = endpoint.previous_secret
     return {
         "id": endpoint.id,
         "user_id": endpoint.user_id,
@@ -200,8 +203,8 @@ def _values(endpoint: WebhookEndpoint) -> dict[str, Any]:
         "event_types": None if endpoint.event_types is None else sorted(endpoint.event_types),
         "description": endpoint.description,
         "enabled": endpoint.enabled,
-        "secret": endpoint.secret,
-        "previous_secret": endpoint.previous_secret,
+        "secret": sealer.seal(endpoint.secret, endpoint.id),
+        "previous_secret": None if previous is None else sealer.seal(previous, endpoint.id),
         "previous_secret_until": endpoint.previous_secret_until,
         "failing_since": endpoint.failing_since,
         "created_at": endpoint.created_at,
@@ -222,7 +225,7 @@ def _delivery(row: Any) -> WebhookDelivery:
     )
 
 
-def _leased(row: Any, until: datetime) -> LeasedDelivery:
+def _leased(row: Any, until: datetime, sealer: SecretSealer) -> LeasedDelivery:
     event = Event(
         id=row.d_event_id,
         type=row.e_type,
@@ -235,30 +238,33 @@ def _leased(row: Any, until: datetime) -> LeasedDelivery:
     stored = StoredEvent(
         event, FeedPosition(row.e_transaction_id, row.e_position), row.e_traceparent
     )
-    return LeasedDelivery(_delivery(row), _endpoint(row), stored, until)
+    return LeasedDelivery(_delivery(row), _endpoint(row, sealer), stored, until)
 
 
 class SqlAlchemyWebhookEndpointRepository(WebhookEndpointRepository):
-    def __init__(self, connection: AsyncConnection) -> None:
+    """Secrets are sealed on the way in and opened on the way out (adapters/sealed_secrets)."""
+
+    def __init__(self, connection: AsyncConnection, sealer: SecretSealer) -> None:
         self._connection = connection
+        self._sealer = sealer
 
     async def add(self, endpoint: WebhookEndpoint) -> None:
-        await self._connection.execute(insert(webhook_endpoints), _values(endpoint))
+        await self._connection.execute(insert(webhook_endpoints), _values(endpoint, self._sealer))
 
     async def get(self, endpoint_id: UUID) -> WebhookEndpoint | None:
         row = (await self._connection.execute(_GET, {"id": endpoint_id})).one_or_none()
-        return None if row is None else _endpoint(row)
+        return None if row is None else _endpoint(row, self._sealer)
 
     async def of_user(self, user_id: UUID) -> list[WebhookEndpoint]:
         rows = await self._connection.execute(_OF_USER, {"user_id": user_id})
-        return [_endpoint(row) for row in rows]
+        return [_endpoint(row, self._sealer) for row in rows]
 
     async def lock_user_and_count(self, user_id: UUID) -> int:
         await self._connection.execute(_LOCK_USER, {"user_id": user_id})
         return int(await self._connection.scalar(_COUNT, {"user_id": user_id}) or 0)
 
     async def save(self, endpoint: WebhookEndpoint) -> None:
-        values = _values(endpoint)
+        values = _values(endpoint, self._sealer)
         del values["id"], values["user_id"], values["created_at"]
         await self._connection.execute(
             update(webhook_endpoints).where(webhook_endpoints.c.id == endpoint.id).values(values)
@@ -274,8 +280,9 @@ class SqlAlchemyWebhookEndpointRepository(WebhookEndpointRepository):
 
 
 class SqlAlchemyWebhookDeliveryQueue(WebhookDeliveryQueue):
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, sealer: SecretSealer) -> None:
         self._connection = connection
+        self._sealer = sealer
 
     async def fan_out(self, limit: int, *, now: datetime) -> int:
         row = (await self._connection.execute(_FAN_OUT, {"limit": limit, "now": now})).one()
@@ -299,7 +306,7 @@ class SqlAlchemyWebhookDeliveryQueue(WebhookDeliveryQueue):
             "excluding": list(excluding),
         }
         rows = await self._connection.execute(_LEASE, values)
-        return [_leased(row, until) for row in rows]
+        return [_leased(row, until, self._sealer) for row in rows]
 
     async def release(self, delivery_ids: Collection[int], *, leased_until: datetime) -> None:
         if delivery_ids:

@@ -5,8 +5,8 @@ events after `webhook_fan_out`'s position (as the feed reads them) and queues on
 per endpoint that takes each; workers lease due deliveries with SKIP LOCKED. The fan-out
 starts at the newest event written before this migration: no endpoint existed before it.
 
-An endpoint's secret is kept readable (`secret`), not hashed: every delivery is signed with
-it (docs/webhooks.md says how it is protected).
+An endpoint's secret is kept sealed (AES-256-GCM, adapters/sealed_secrets.py), not hashed:
+every delivery is signed with it, so the service must be able to read it back.
 
 Revision ID: 0012
 Revises: 0010

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from dependency_injector import providers
@@ -31,6 +32,7 @@ from entrypoints.webhooks import webhook_loop
 from tests.conftest import make_settings, serving
 from tests.fakes import TEST_SECRET
 from tests.http.helpers import opened, signed_up
+from tests.postgres import connect
 from tests.waiting import eventually
 from tests.webhook_receiver import Receiver, documented_verify, receiving, signatures
 
@@ -256,6 +258,19 @@ async def test_a_rotation_signs_with_both_secrets_for_24_hours(
         clock.advance(hours=24, seconds=1)
         await opened(client, ada)
         await eventually(lambda: len(receiver.received) == 2, "the second delivery")
+    connection = await connect(database_url)
+    try:
+        stored = await connection.fetchrow(
+            "SELECT secret, previous_secret FROM webhook_endpoints WHERE id = $1",
+            UUID(hook["id"]),
+        )
+    finally:
+        await connection.close()
+    assert stored is not None
+    assert stored["secret"].startswith("sealed:v1:")  # neither secret is in the database
+    assert stored["previous_secret"].startswith("sealed:v1:")
+    assert new not in stored["secret"]
+    assert hook["secret"] not in stored["previous_secret"]
     during, after = receiver.received
     header = during.headers["hexbank-signature"]
     assert len(signatures(header)) == 2

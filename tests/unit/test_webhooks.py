@@ -347,3 +347,21 @@ async def test_an_unexpected_error_is_a_failed_attempt_in_the_log() -> None:
     [delivery] = setup.storage.webhook_deliveries.values()
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
     assert delivery.last_error == "unexpected RuntimeError: a bug"
+
+
+def test_secrets_are_sealed_bound_to_their_endpoint_and_need_the_key() -> None:
+    from adapters.sealed_secrets import SecretSealer
+    from application.errors import StorageUnavailable
+
+    sealer = SecretSealer(lambda: "k" * 32)
+    endpoint, other = uuid4(), uuid4()
+    sealed = sealer.seal("whsec_abc", endpoint)
+    assert sealed.startswith("sealed:v1:")
+    assert "whsec_abc" not in sealed
+    assert sealed != sealer.seal("whsec_abc", endpoint)  # a new nonce each time
+    assert sealer.open(sealed, endpoint) == "whsec_abc"
+    assert sealer.open("whsec_in_clear", endpoint) == "whsec_in_clear"  # written by hand
+    with pytest.raises(StorageUnavailable):
+        sealer.open(sealed, other)  # moved to another endpoint's row
+    with pytest.raises(StorageUnavailable):
+        SecretSealer(lambda: "x" * 32).open(sealed, endpoint)  # another key
