@@ -57,6 +57,8 @@ EVENT_TYPES = frozenset(
         "user.registered",
         "api_key.created",
         "api_key.revoked",
+        # webhooks (issue 24)
+        "webhook_endpoint.disabled",
     }
 )
 
@@ -73,6 +75,10 @@ class AccountState:
     entry_hash: bytes | None
     """The hash of its entry `sequence` (docs/statements.md), the chain a consumer can follow;
     None in events stored before entries were chained."""
+    previous_sequence: int | None = None
+    """The sequence of the account's previous event: its sequence before this change (every
+    change of an account's sequence is an entry, and every entry comes with an event). None
+    only on events stored before it was recorded."""
 
     @classmethod
     def of(cls, account: Account) -> AccountState:
@@ -83,10 +89,13 @@ class AccountState:
             account.available,
             account.owner_id,
             account.head_hash,
+            account.entry_count,
         )
 
     @classmethod
-    def after(cls, balance: Balance, owner_id: UUID | None) -> AccountState:
+    def after(cls, balance: Balance, owner_id: UUID | None, *, entries: int) -> AccountState:
+        """`entries`: how many entries the change wrote on this account (its sequence went
+        up by that many), which gives `previous_sequence`."""
         return cls(
             balance.account_id,
             balance.sequence,
@@ -94,6 +103,7 @@ class AccountState:
             balance.available,
             owner_id,
             balance.head_hash,
+            balance.sequence - entries,
         )
 
     def document(self) -> dict[str, Any]:
@@ -101,6 +111,7 @@ class AccountState:
             "id": str(self.id),
             "sequence": self.sequence,
             "entry_hash": None if self.entry_hash is None else self.entry_hash.hex(),
+            "previous_sequence": self.previous_sequence,
             "balance": self.balance,
             "available": self.available,
         }
@@ -187,9 +198,13 @@ def posting_events(posting: Posting, now: datetime, *, traceparent: str | None) 
     """What a posting tells the world: the transfer's new state, and a reversed original.
     Both accounts are reported as the posting left them, whatever was decided after it."""
     transfer = posting.transfer
+    # A movement writes one entry on each side; a hold placed, voided or expired writes none.
+    entries = 1 if isinstance(posting, Moved | Reversed | HoldPosted) else 0
     accounts = (
-        AccountState.after(posting.source_after, posting.source.owner_id),
-        AccountState.after(posting.destination_after, posting.destination.owner_id),
+        AccountState.after(posting.source_after, posting.source.owner_id, entries=entries),
+        AccountState.after(
+            posting.destination_after, posting.destination.owner_id, entries=entries
+        ),
     )
     users = _users(accounts, transfer.created_by)
 
@@ -269,3 +284,13 @@ def _users(accounts: Iterable[AccountState], author: UUID | None) -> tuple[UUID,
     if author is not None:
         owners.append(author)
     return tuple(dict.fromkeys(owners))
+
+
+# webhooks (issue 24)
+def webhook_endpoint_disabled(
+    endpoint_id: UUID, user_id: UUID, url: str, reason: str, now: datetime
+) -> Event:
+    """An endpoint the bank disabled: it answered 410, or every delivery failed for the whole
+    retry window. In its user's feed, touching no account."""
+    data = {"id": str(endpoint_id), "url": url, "reason": reason, "disabled_at": timestamp(now)}
+    return Event(new_id(), "webhook_endpoint.disabled", now, data, (), (user_id,))

@@ -211,3 +211,30 @@ class InvalidStatementRange(DomainError):
     """A statement's `from` is after its `to`."""
 
     code = "invalid-statement-range"
+
+
+class InvalidWebhookEndpoint(DomainError):
+    """A webhook endpoint with an unknown event type, a description too long or a URL that is
+    no absolute http(s) URL."""
+
+    code = "invalid-webhook-endpoint"
+
+
+class UnsafeWebhookUrl(DomainError):
+    """A webhook URL that is not https, or whose host is (or resolves to) a private, loopback,
+    link-local or reserved address (HEXBANK_WEBHOOKS_ALLOW_PRIVATE allows them)."""
+
+    code = "unsafe-webhook-url"
+
+
+class WebhookEndpointNotFound(DomainError):
+    """No such webhook endpoint among the caller's own."""
+
+    code = "webhook-endpoint-not-found"
+
+
+class TooManyWebhookEndpoints(DomainError):
+    """The user has as many webhook endpoints as allowed (HEXBANK_WEBHOOK_ENDPOINTS_PER_USER);
+    delete one first."""
+
+    code = "too-many-webhook-endpoints"

@@ -35,6 +35,7 @@ from entrypoints.http.routers import (
     statement_keys,
     transfers,
     users,
+    webhooks,
 )
 from entrypoints.http.turns import ReleaseTurn
 from entrypoints.observability.logging import configure_structlog
@@ -42,7 +43,9 @@ from entrypoints.observability.metrics import Metrics
 from entrypoints.observability.relay_metrics import RelayMetrics
 from entrypoints.observability.request_context import RequestContext
 from entrypoints.observability.tracing import configure_tracing
+from entrypoints.observability.webhook_metrics import WebhookMetrics
 from entrypoints.relay import delivering_events
+from entrypoints.webhooks import delivering_webhooks
 
 GZIP_LEVEL = 6
 """zlib's own default: Starlette's 9 spends more CPU on a large page for a few bytes less."""
@@ -57,7 +60,10 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
         # Started and stopped here, not through on_shutdown, so async resources are awaited.
         await container.init_resources()  # type: ignore[misc]
         try:
-            async with delivering_events(container, app.state.relay_metrics):
+            async with (
+                delivering_events(container, app.state.relay_metrics),
+                delivering_webhooks(container, app.state.webhook_metrics),
+            ):
                 # What exists now (modules, the app, its pools) lives as long as the process:
                 # full collections stop walking it again and again. Measured: a 1000-transfer
                 # batch cost 100 ms of CPU on average with it walked, 66 ms without.
@@ -97,6 +103,7 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
     app.state.metrics = Metrics()
     app.state.metrics.watch(container)
     app.state.relay_metrics = RelayMetrics(app.state.metrics.registry)
+    app.state.webhook_metrics = WebhookMetrics(app.state.metrics.registry)
     app.state.admission = container.admission()
     app.state.client_admission = container.client_admission()
     app.state.key_rate = container.key_rate()
@@ -125,6 +132,7 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
         events.router,
         api_keys.router,
         statement_keys.router,
+        webhooks.router,
         health.router,
     ):
         app.include_router(router)

@@ -42,11 +42,13 @@ from entrypoints.interrupts import Interrupted, handle_stop_signals, raise_if_in
 from entrypoints.observability.logging import configure_logging
 from entrypoints.observability.multiprocess import metrics_shared_by_workers
 from entrypoints.observability.relay_metrics import RelayMetrics
+from entrypoints.observability.webhook_metrics import WebhookMetrics
 from entrypoints.reconciliation_report import render_report
 from entrypoints.relay import RelayLoop
 from entrypoints.settings import ConfigurationError, Settings, load_settings
 from entrypoints.startup import check_embedded_nats, check_http_port, log_banner
 from entrypoints.statement_documents import StatementUnreadable, Verdict, read_statement, verify
+from entrypoints.webhooks import webhook_loop as build_webhook_loop
 
 T = TypeVar("T")
 cli = typer.Typer(
@@ -486,6 +488,34 @@ def relay() -> None:
             asyncio.run(deliver(url, nats))
             handle_stop_signals()  # the loop's own handlers are gone: ours again, to clean up
             typer.echo("relay stopped")
+
+
+@cli.command()
+def webhooks() -> None:
+    """Deliver webhooks until Ctrl-C or SIGTERM (besides, or instead of, the delivery inside
+    each `hexbank serve`; HEXBANK_WEBHOOKS=off leaves it to this one)."""
+    with _one_line_errors():
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format)
+
+    async def deliver(url: str) -> None:
+        container = build_container(settings, url)
+        await container.init_resources()  # type: ignore[misc]
+        webhook_loop = build_webhook_loop(container, WebhookMetrics(CollectorRegistry()))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(sig, webhook_loop.stop)
+        try:
+            await webhook_loop.run()
+        finally:
+            await container.webhook_transport().close()
+            await container.shutdown_resources()  # type: ignore[misc]
+
+    with _one_line_errors(), _usable_database(settings) as url:
+        typer.echo("delivering webhooks until Ctrl-C or SIGTERM")
+        asyncio.run(deliver(url))
+        handle_stop_signals()  # the loop's own handlers are gone: ours again, to clean up
+        typer.echo("webhook delivery stopped")
 
 
 @cli.command()

@@ -10,8 +10,10 @@ from dependency_injector import containers, providers
 from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.ed25519_statement_signer import Ed25519StatementSigner
 from adapters.email_normalizer import EmailValidatorNormalizer
+from adapters.httpx_webhooks import HttpxWebhookTransport, SystemHostResolver
 from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.nats_publisher import NatsJetStreamPublisher
+from adapters.sealed_secrets import SecretSealer
 from adapters.sqlalchemy.attempt_limiter import SqlAlchemyAttemptLimiter
 from adapters.sqlalchemy.engine import (
     EngineOptions,
@@ -43,6 +45,7 @@ from application.use_cases.api_keys import (
 )
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.close_account import CloseAccount
+from application.use_cases.deliver_webhooks import DeliverWebhooks, DispatchWebhooks
 from application.use_cases.deposit import Deposit
 from application.use_cases.expire_holds import ExpireHolds
 from application.use_cases.export_statement import ExportStatement
@@ -68,7 +71,18 @@ from application.use_cases.transfer_batch import TransferBatch
 from application.use_cases.transfer_funds import TransferFunds
 from application.use_cases.update_account import UpdateAccount
 from application.use_cases.void_hold import VoidHold
+from application.use_cases.webhook_endpoints import (
+    CreateWebhookEndpoint,
+    DeleteWebhookEndpoint,
+    GetWebhookEndpoint,
+    ListWebhookDeliveries,
+    ListWebhookEndpoints,
+    ReplayWebhookEvents,
+    RotateWebhookSecret,
+    UpdateWebhookEndpoint,
+)
 from application.use_cases.withdraw import Withdraw
+from application.webhook_urls import WebhookUrlGuard
 from application.write_pipeline import WritePipeline
 from entrypoints.settings import Settings
 
@@ -156,8 +170,15 @@ class Container(containers.DeclarativeContainer):
     read_timeout_ms = providers.Singleton(
         session_setting, settings.provided.read_statement_timeout_ms, settings.provided.db_pgbouncer
     )
+    # Webhook secrets are sealed with a key derived on first use (adapters/sealed_secrets).
+    webhook_sealer = providers.Singleton(
+        SecretSealer, key_material=settings.provided.webhook_sealing_key
+    )
     unit_of_work = providers.Factory(
-        SqlAlchemyUnitOfWork, engine=engine, statement_timeout_ms=write_timeout_ms
+        SqlAlchemyUnitOfWork,
+        engine=engine,
+        statement_timeout_ms=write_timeout_ms,
+        sealer=webhook_sealer,
     )
     # Reads that need no transaction: autocommit on the primary, no BEGIN/ROLLBACK.
     autocommit_engine = providers.Singleton(
@@ -170,6 +191,7 @@ class Container(containers.DeclarativeContainer):
         autocommit=providers.Callable(operator.not_, settings.provided.db_pgbouncer),
         statement_timeout_ms=read_timeout_ms,
         reading=True,
+        sealer=webhook_sealer,
     )
     # Statements and summaries tolerate replica lag; every other read uses the primary.
     report_unit_of_work = providers.Factory(
@@ -182,6 +204,7 @@ class Container(containers.DeclarativeContainer):
         ),
         statement_timeout_ms=read_timeout_ms,
         reading=True,
+        sealer=webhook_sealer,
     )
     session_factory = providers.Singleton(make_session_factory, engine=engine)
     ledger_reconciliation = providers.Singleton(
@@ -381,6 +404,64 @@ class Container(containers.DeclarativeContainer):
     )
     purge_expired = providers.Singleton(
         PurgeExpired, uow_factory=unit_of_work.provider, throttle=throttle, clock=clock
+    )
+
+    # Webhooks (issue 24): endpoints, and their delivery off the money path.
+    host_resolver = providers.Singleton(SystemHostResolver)
+    webhook_transport = providers.Singleton(HttpxWebhookTransport)
+    webhook_url_guard = providers.Singleton(
+        WebhookUrlGuard,
+        resolver=host_resolver,
+        allow_private=settings.provided.webhooks_allow_private,
+    )
+    create_webhook_endpoint = providers.Singleton(
+        CreateWebhookEndpoint,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        retry=transaction_retry,
+        guard=webhook_url_guard,
+        max_endpoints=settings.provided.webhook_endpoints_per_user,
+    )
+    list_webhook_endpoints = providers.Singleton(
+        ListWebhookEndpoints, uow_factory=read_unit_of_work.provider
+    )
+    get_webhook_endpoint = providers.Singleton(
+        GetWebhookEndpoint, uow_factory=read_unit_of_work.provider
+    )
+    update_webhook_endpoint = providers.Singleton(
+        UpdateWebhookEndpoint,
+        uow_factory=unit_of_work.provider,
+        retry=transaction_retry,
+        guard=webhook_url_guard,
+    )
+    delete_webhook_endpoint = providers.Singleton(
+        DeleteWebhookEndpoint, uow_factory=unit_of_work.provider
+    )
+    rotate_webhook_secret = providers.Singleton(
+        RotateWebhookSecret, uow_factory=unit_of_work.provider, clock=clock
+    )
+    list_webhook_deliveries = providers.Singleton(
+        ListWebhookDeliveries, uow_factory=read_unit_of_work.provider
+    )
+    replay_webhook_events = providers.Singleton(
+        ReplayWebhookEvents, uow_factory=unit_of_work.provider, clock=clock
+    )
+    dispatch_webhooks = providers.Singleton(
+        DispatchWebhooks,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        batch_size=settings.provided.webhook_batch_size,
+    )
+    # A Factory: each delivery loop keeps its own attempts in flight.
+    deliver_webhooks = providers.Factory(
+        DeliverWebhooks,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        guard=webhook_url_guard,
+        transport=webhook_transport,
+        retry_window=providers.Factory(timedelta, hours=settings.provided.webhook_retry_hours),
+        concurrency=settings.provided.webhook_concurrency,
+        batch_size=settings.provided.webhook_batch_size,
     )
 
 

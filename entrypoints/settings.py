@@ -31,6 +31,7 @@ from adapters.ed25519_statement_signer import (
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.api_key import MAX_KEYS_PER_USER
 from domain.money import MAX_MINOR_UNITS
+from domain.webhook import MAX_ENDPOINTS_PER_USER
 
 MIN_JWT_SECRET_BYTES = 32
 MIN_METRICS_TOKEN_BYTES = 16
@@ -471,6 +472,55 @@ class Settings(BaseSettings):
         description="How long the relay waits after the broker failed.",
     )
 
+    # Webhooks (issue 24; docs/webhooks.md)
+    webhooks: Literal["on", "off"] = Field(
+        default="on",
+        description="off: `hexbank serve` delivers no webhooks (run `hexbank webhooks` apart); "
+        "endpoints and their queue stay.",
+    )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="true allows http and private, loopback, link-local and reserved "
+        "addresses as webhook URLs (development and tests only); otherwise they are refused "
+        "422 `unsafe-webhook-url`, when saved and on every delivery.",
+    )
+    webhook_secrets_key: SecretStr | None = Field(
+        default=None,
+        description="The key webhook endpoints' secrets are sealed with in the database "
+        "(AES-256-GCM, key derived by HKDF-SHA256), 32 bytes or more; unset: derived from the "
+        "JWT secret, so changing that makes stored webhook secrets unreadable.",
+    )
+    webhook_retry_hours: float = Field(
+        default=72.0,
+        gt=0,
+        le=720,
+        description="How long a webhook delivery is retried (exponential backoff, full "
+        "jitter) before it is marked failed; an endpoint whose every delivery failed this "
+        "long is disabled.",
+    )
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Deliveries in flight per endpoint, per process."
+    )
+    webhook_endpoints_per_user: int = Field(
+        default=MAX_ENDPOINTS_PER_USER,
+        ge=1,
+        le=1000,
+        description="Webhook endpoints one user may have; one more is refused 409 "
+        "`too-many-webhook-endpoints`.",
+    )
+    webhook_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Events fanned out, and deliveries leased, per webhook pass.",
+    )
+    webhook_idle_s: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        description="How long webhook delivery waits when nothing is due.",
+    )
+
     @field_validator("trusted_proxies", "cors_origins", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
@@ -538,12 +588,20 @@ class Settings(BaseSettings):
                 raise ValueError(f"at most HEXBANK_{name.upper()} ({in_flight})")
         return value
 
-    @field_validator("jwt_secret")
+    @field_validator("jwt_secret", "webhook_secrets_key")
     @classmethod
-    def _long_enough(cls, secret: SecretStr | None) -> SecretStr | None:
+    def _long_enough(cls, secret: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if secret is not None and len(secret.get_secret_value().encode()) < MIN_JWT_SECRET_BYTES:
-            raise ValueError(f"HEXBANK_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes.")
+            name = f"HEXBANK_{(info.field_name or '').upper()}"
+            raise ValueError(f"{name} must be at least {MIN_JWT_SECRET_BYTES} bytes.")
         return secret
+
+    def webhook_sealing_key(self) -> str:
+        """What webhook secrets are sealed with: HEXBANK_WEBHOOK_SECRETS_KEY, else the JWT
+        secret (resolved as for tokens)."""
+        if self.webhook_secrets_key is not None:
+            return self.webhook_secrets_key.get_secret_value()
+        return self.resolved_jwt_secret()
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret; with the embedded database, one generated once and kept
@@ -604,6 +662,7 @@ _SECRET_FIELDS = frozenset(
         "nats_url",
         "metrics_token",
         "statement_signing_key",
+        "webhook_secrets_key",
     }
 )
 

@@ -124,6 +124,8 @@ def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Set
         "token_in_flight_per_client": 10_000,
         "token_refusal_delay_s": 0,
         "max_running_per_user": 10_000,
+        # Webhook delivery runs where a test starts it (tests/*/test_webhooks*.py).
+        "webhooks": "off",
         **overrides,
     }
     # Environment variables still apply below these (e.g. HEXBANK_DB_PGBOUNCER); .env does not.

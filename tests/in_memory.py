@@ -18,6 +18,7 @@ from adapters.in_memory.attempt_limiter import InMemoryAttemptLimiter
 from adapters.in_memory.reconciliation import InMemoryLedgerReconciliation
 from adapters.in_memory.storage import InMemoryStorage
 from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.in_memory.webhooks import RecordingWebhookTransport, StaticHostResolver
 from application.throttle import Throttle
 from entrypoints.container import Container, build_container, throttle_policies
 from entrypoints.settings import Settings
@@ -40,6 +41,8 @@ class AlwaysReady:
 
 
 _databases: dict[str, InMemoryDatabase] = {}
+PUBLIC_HOSTS = {"hooks.example.com": ["93.184.216.34"]}
+"""What the fake resolver answers besides `localhost` (to loopback)."""
 
 
 @contextmanager
@@ -76,6 +79,9 @@ def in_memory_container(
             policies=providers.Factory(throttle_policies, settings=container.settings),
         )
     )
+    # No DNS and no network: one public name, and every POST answered 200 and kept.
+    container.host_resolver.override(providers.Singleton(StaticHostResolver, PUBLIC_HOSTS))
+    container.webhook_transport.override(providers.Singleton(RecordingWebhookTransport))
     return container
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -7,10 +8,12 @@ from uuid import UUID
 from application.events import Event
 from application.ports.idempotency import StoredRequest
 from application.ports.outbox import FeedPosition, StoredEvent
+from application.ports.webhooks import WebhookDelivery
 from domain.account import Account
 from domain.api_key import ApiKey
 from domain.transfer import LedgerEntry, Transfer
 from domain.user import User
+from domain.webhook import WebhookEndpoint
 
 
 @dataclass
@@ -32,6 +35,12 @@ class InMemoryStorage:
     """Events a relay is publishing, until when."""
     api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
     commits: int = 0
+    webhook_endpoints: dict[UUID, WebhookEndpoint] = field(default_factory=dict)
+    webhook_deliveries: dict[int, WebhookDelivery] = field(default_factory=dict)
+    """By id, in queueing order."""
+    webhook_leases: dict[int, datetime] = field(default_factory=dict)
+    webhook_fanned_out: int = 0
+    """How many of `events` the webhook fan-out has read."""
 
 
 @dataclass
@@ -48,6 +57,8 @@ class PendingChanges:
     leases: dict[UUID, datetime] = field(default_factory=dict)
     released: set[UUID] = field(default_factory=set)
     api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
+    webhook_writes: list[Callable[[InMemoryStorage], None]] = field(default_factory=list)
+    """Webhook changes, applied in order on commit (reads see committed state only)."""
 
     def apply_to(self, storage: InMemoryStorage) -> None:
         storage.users.update(self.users)
@@ -66,6 +77,8 @@ class PendingChanges:
         storage.leases.update(self.leases)
         for event_id in self.released:
             storage.leases.pop(event_id, None)
+        for write in self.webhook_writes:
+            write(storage)
         self.release(storage)
 
     def release(self, storage: InMemoryStorage) -> None:
@@ -78,3 +91,4 @@ class PendingChanges:
         for changed in (self.delivered, self.released):
             changed.clear()
         self.leases.clear()
+        self.webhook_writes.clear()

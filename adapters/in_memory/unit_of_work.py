@@ -10,6 +10,10 @@ from adapters.in_memory.ledger import InMemoryLedgerRepository
 from adapters.in_memory.outbox import InMemoryOutbox
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from adapters.in_memory.users import InMemoryUserRepository
+from adapters.in_memory.webhooks import (
+    InMemoryWebhookDeliveryQueue,
+    InMemoryWebhookEndpointRepository,
+)
 from application.ports.unit_of_work import UnitOfWork
 
 
@@ -25,6 +29,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.idempotency = InMemoryIdempotencyStore(storage, self._pending)
         self.outbox = InMemoryOutbox(storage, self._pending)
         self.api_keys = InMemoryApiKeyRepository(storage, self._pending)
+        self.webhook_endpoints = InMemoryWebhookEndpointRepository(storage, self._pending)
+        self.webhook_deliveries = InMemoryWebhookDeliveryQueue(storage, self._pending)
 
     async def __aenter__(self) -> Self:
         return self

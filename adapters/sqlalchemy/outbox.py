@@ -93,6 +93,7 @@ def _state(document: dict[str, Any]) -> AccountState:
         available=document["available"],
         owner_id=None if owner is None else UUID(owner),
         entry_hash=None if entry_hash is None else bytes.fromhex(entry_hash),
+        previous_sequence=document.get("previous_sequence"),
     )
 
 

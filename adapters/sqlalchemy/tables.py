@@ -312,3 +312,68 @@ api_keys = Table(
         postgresql_where=text("revoked_at IS NULL"),
     ),
 )
+
+# Webhooks (issue 24): endpoints, the deliveries owed to them, and where the fan-out stands.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("user_id", Uuid, ForeignKey("users.id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("event_types", ARRAY(Text), nullable=True),
+    Column("description", Text, nullable=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("secret", Text, nullable=False),
+    Column("previous_secret", Text, nullable=True),
+    Column("previous_secret_until", Timestamp, nullable=True),
+    Column("failing_since", Timestamp, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    CheckConstraint("char_length(url) BETWEEN 1 AND 2048", name="url_length"),
+    Index("ix_webhook_endpoints_user_id_created_at", "user_id", "created_at"),
+)
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column(
+        "endpoint_id",
+        Uuid,
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", Uuid, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Timestamp, nullable=True),
+    Column("claimed_until", Timestamp, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("queued_at", Timestamp, nullable=False),
+    UniqueConstraint("endpoint_id", "event_id"),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status_known"),
+    # The log: an endpoint's deliveries, newest first.
+    Index("ix_webhook_deliveries_endpoint_id_id", "endpoint_id", "id"),
+    # What the workers lease, and the backlog: pending deliveries only; by due time, and by
+    # endpoint then due time (a lease takes a few of each endpoint's).
+    Index(
+        "ix_webhook_deliveries_due",
+        "next_attempt_at",
+        "id",
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index(
+        "ix_webhook_deliveries_endpoint_due",
+        "endpoint_id",
+        "next_attempt_at",
+        "id",
+        postgresql_where=text("status = 'pending'"),
+    ),
+)
+webhook_fan_out = Table(
+    "webhook_fan_out",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("transaction_id", BigInteger, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)

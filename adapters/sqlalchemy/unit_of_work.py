@@ -5,6 +5,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from adapters.sealed_secrets import SecretSealer
 from adapters.sqlalchemy.accounts import SqlAlchemyAccountRepository
 from adapters.sqlalchemy.api_keys import SqlAlchemyApiKeyRepository
 from adapters.sqlalchemy.engine import STATEMENT_TIMEOUT_MS
@@ -13,8 +14,16 @@ from adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStore
 from adapters.sqlalchemy.ledger import SqlAlchemyLedgerRepository
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
+from adapters.sqlalchemy.webhooks import (
+    SqlAlchemyWebhookDeliveryQueue,
+    SqlAlchemyWebhookEndpointRepository,
+)
 from application.errors import StorageUnavailable
 from application.ports.unit_of_work import UnitOfWork
+
+
+def _no_key() -> str:
+    raise RuntimeError("this unit of work was given no key to seal webhook secrets with")
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
@@ -48,8 +57,10 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         autocommit: bool = False,
         statement_timeout_ms: int | None = None,
         reading: bool = False,
+        sealer: SecretSealer | None = None,
     ) -> None:
         self._engine = engine
+        self._sealer = sealer or SecretSealer(_no_key)
         self._autocommit = autocommit
         self._statement_timeout_ms = statement_timeout_ms
         self._reading = reading
@@ -71,6 +82,8 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.idempotency = SqlAlchemyIdempotencyStore(self._connection)
         self.outbox = SqlAlchemyOutbox(self._connection)
         self.api_keys = SqlAlchemyApiKeyRepository(self._connection)
+        self.webhook_endpoints = SqlAlchemyWebhookEndpointRepository(self._connection, self._sealer)
+        self.webhook_deliveries = SqlAlchemyWebhookDeliveryQueue(self._connection, self._sealer)
         return self
 
     async def __aexit__(

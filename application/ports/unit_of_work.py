@@ -10,6 +10,7 @@ from application.ports.idempotency import IdempotencyStore
 from application.ports.ledger import LedgerRepository
 from application.ports.outbox import Outbox
 from application.ports.users import UserRepository
+from application.ports.webhooks import WebhookDeliveryQueue, WebhookEndpointRepository
 
 
 class UnitOfWork(Protocol):
@@ -24,6 +25,8 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyStore
     outbox: Outbox
     api_keys: ApiKeyRepository
+    webhook_endpoints: WebhookEndpointRepository
+    webhook_deliveries: WebhookDeliveryQueue
 
     async def __aenter__(self) -> Self: ...
 

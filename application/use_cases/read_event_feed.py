@@ -60,7 +60,7 @@ class ReadEventFeed:
         unknown = set(types) - EVENT_TYPES
         if unknown:
             raise InvalidPage(f"Unknown event types: {', '.join(sorted(unknown))}.")
-        start = None if after is None else _decode(after)
+        start = None if after is None else decode_feed_cursor(after)
         async with self._uow_factory() as uow:
 
             async def fetch(last: StoredEvent | None, count: int) -> list[StoredEvent]:
@@ -89,7 +89,8 @@ def _encode(position: FeedPosition) -> str:
     return encode_cursor({"t": position.transaction, "p": position.position})
 
 
-def _decode(cursor: str) -> FeedPosition:
+def decode_feed_cursor(cursor: str) -> FeedPosition:
+    """A feed cursor's position (a replay of webhooks starts from one too)."""
     fields = decode_cursor(cursor)
     return FeedPosition(
         int_field(fields, "t", low=0, high=_MAX_POSITION),

@@ -188,6 +188,7 @@ MoneyWriter = Annotated[User, caller(Scope.MONEY_WRITE)]
 TransfersReader = Annotated[User, caller(Scope.TRANSFERS_READ)]
 EventsReader = Annotated[User, caller(Scope.EVENTS_READ)]
 ApiKeysWriter = Annotated[User, caller(Scope.API_KEYS_WRITE)]
+WebhooksWriter = Annotated[User, caller(Scope.WEBHOOKS_WRITE)]
 
 IdempotencyKeyHeader = Annotated[
     str | None,

@@ -52,6 +52,14 @@ OPERATION_IDS: dict[str, str] = {
     "DELETE /api/v1/api-keys/{key_id}": "api_keys_revoke",
     "GET /api/v1/accounts/{account_id}/statement": "statements_export",
     "GET /api/v1/statement-keys": "statement_keys_list",
+    "POST /api/v1/webhook-endpoints": "webhook_endpoints_create",
+    "GET /api/v1/webhook-endpoints": "webhook_endpoints_list",
+    "GET /api/v1/webhook-endpoints/{endpoint_id}": "webhook_endpoints_get",
+    "PATCH /api/v1/webhook-endpoints/{endpoint_id}": "webhook_endpoints_update",
+    "DELETE /api/v1/webhook-endpoints/{endpoint_id}": "webhook_endpoints_delete",
+    "POST /api/v1/webhook-endpoints/{endpoint_id}/rotate-secret": "webhook_endpoints_rotate_secret",
+    "GET /api/v1/webhook-endpoints/{endpoint_id}/deliveries": "webhook_deliveries_list",
+    "POST /api/v1/webhook-endpoints/{endpoint_id}/replay": "webhook_endpoints_replay",
 }
 """`METHOD /path` -> operationId, `resource_action`: the method names of generated clients."""
 
@@ -84,6 +92,11 @@ TAGS: list[dict[str, Any]] = [
         "name": "statements",
         "description": "Signed statements that verify offline, and the public keys to check "
         "them with.",
+    },
+    {
+        "name": "webhooks",
+        "description": "Signed webhooks: endpoints your events are POSTed to, their secrets, "
+        "their delivery log, replays (docs/webhooks.md).",
     },
     {"name": "health", "description": "Liveness and readiness probes for orchestrators."},
 ]
@@ -419,6 +432,7 @@ EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "AccountEvent": ("AccountOut", ("account.",)),
     "UserEvent": ("UserOut", ("user.",)),
     "ApiKeyEvent": ("ApiKeyEventData", ("api_key.",)),
+    "WebhookEndpointEvent": ("WebhookEndpointEventData", ("webhook_endpoint.",)),
 }
 """Each kind of event and the resource its `data` is, as the API shows it (docs/events.md)."""
 
@@ -430,7 +444,7 @@ def type_events(schemas: dict[str, Any]) -> None:
     schemas["EventAccount"] = {
         "type": "object",
         "description": "One of your accounts the event touched, right after the change.",
-        "required": ["id", "sequence", "entry_hash", "balance", "available"],
+        "required": ["id", "sequence", "entry_hash", "previous_sequence", "balance", "available"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "string", "format": "uuid"},
@@ -446,6 +460,12 @@ def type_events(schemas: dict[str, Any]) -> None:
                 "its first): each event's chains from the one before (docs/statements.md). "
                 "Null in events stored before entries were chained.",
             },
+            "previous_sequence": {
+                "anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}],
+                "description": "The sequence of this account's previous event (its sequence "
+                "before this change): above the last one applied, an event was missed; fetch "
+                "it from the feed. Null on events written before hexbank recorded it.",
+            },
             "balance": {"type": "integer"},
             "available": {"type": "integer"},
         },
@@ -458,6 +478,23 @@ def type_events(schemas: dict[str, Any]) -> None:
         "description": "`api_key.revoked` only: when it was revoked.",
     }
     schemas["ApiKeyEventData"] = key_data
+    schemas["WebhookEndpointEventData"] = {
+        "type": "object",
+        "title": "WebhookEndpointEventData",
+        "required": ["id", "url", "reason", "disabled_at"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "url": {"type": "string"},
+            "reason": {
+                "type": "string",
+                "enum": ["gone", "failing"],
+                "description": "gone: it answered 410; failing: every delivery failed for "
+                "HEXBANK_WEBHOOK_RETRY_HOURS.",
+            },
+            "disabled_at": {"type": "string", "format": "date-time"},
+        },
+    }
     mapping: dict[str, str] = {}
     for name, (data, prefixes) in EVENT_GROUPS.items():
         types = sorted(kind for kind in EVENT_TYPES if kind.startswith(prefixes))

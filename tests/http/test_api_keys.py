@@ -25,6 +25,7 @@ from tests.http.helpers import assert_problem, opened, signed_up
 from tests.in_memory import container_for
 
 READ_ONLY = ["accounts:read", "transfers:read", "events:read"]
+WEBHOOK_URL = "https://hooks.example.com/hexbank"
 
 
 @asynccontextmanager
@@ -401,6 +402,7 @@ class World:
     elsewhere: str
     """Ada's other account: the restricted key's only one."""
     bobs: str
+    _webhook: str | None = None
 
     async def hold(self) -> str:
         made = await self.client.post(
@@ -436,6 +438,23 @@ class World:
 
     async def spare_key(self) -> str:
         return str((await new_key(self.client, self.ada, scopes=["accounts:read"]))["id"])
+
+    async def webhook(self) -> str:
+        """Ada's endpoint, made once (a user has at most 20)."""
+        if self._webhook is None:
+            made = await self.client.post(
+                "/api/v1/webhook-endpoints", json={"url": WEBHOOK_URL}, headers=self.ada
+            )
+            assert made.status_code == 201, made.text
+            self._webhook = str(made.json()["id"])
+        return self._webhook
+
+    async def spare_webhook(self) -> str:
+        made = await self.client.post(
+            "/api/v1/webhook-endpoints", json={"url": WEBHOOK_URL}, headers=self.ada
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
 
 
 Target = Callable[[World], Awaitable[tuple[str, str, Any]]]
@@ -562,6 +581,48 @@ MATRIX: dict[str, tuple[Target, int, tuple[int, int, int, int]]] = {
         204,
         (204, 204, 403, 204),
     ),
+    # Webhooks: webhooks:write to change, events:read to read; a key restricted to some
+    # accounts manages none (an endpoint receives every account's events): scope-escalation.
+    "POST /webhook-endpoints": (
+        route("POST", "/api/v1/webhook-endpoints", {"url": WEBHOOK_URL}),
+        201,
+        (201, 201, 403, 403),
+    ),
+    "GET /webhook-endpoints": (
+        route("GET", "/api/v1/webhook-endpoints"),
+        200,
+        (200, 200, 200, 200),
+    ),
+    "GET /webhook-endpoints/{id}": (
+        with_fresh("webhook", "GET", "/api/v1/webhook-endpoints/{made}"),
+        200,
+        (200, 200, 200, 200),
+    ),
+    "PATCH /webhook-endpoints/{id}": (
+        with_fresh("webhook", "PATCH", "/api/v1/webhook-endpoints/{made}", {"description": "d"}),
+        200,
+        (200, 200, 403, 403),
+    ),
+    "DELETE /webhook-endpoints/{id}": (
+        with_fresh("spare_webhook", "DELETE", "/api/v1/webhook-endpoints/{made}"),
+        204,
+        (204, 204, 403, 403),
+    ),
+    "POST /webhook-endpoints/{id}/rotate-secret": (
+        with_fresh("webhook", "POST", "/api/v1/webhook-endpoints/{made}/rotate-secret"),
+        200,
+        (200, 200, 403, 403),
+    ),
+    "GET /webhook-endpoints/{id}/deliveries": (
+        with_fresh("webhook", "GET", "/api/v1/webhook-endpoints/{made}/deliveries"),
+        200,
+        (200, 200, 200, 200),
+    ),
+    "POST /webhook-endpoints/{id}/replay": (
+        with_fresh("webhook", "POST", "/api/v1/webhook-endpoints/{made}/replay", {}),
+        202,
+        (202, 202, 403, 403),
+    ),
 }
 
 
@@ -610,8 +671,10 @@ async def test_every_route_answers_every_kind_of_credential_as_expected(
     for (name, credential), slug in slugs.items():
         if credential in ("revoked key", "expired key"):
             assert slug == "invalid-token", name
-        elif name == "POST /api-keys" and credential == "restricted key":
-            assert slug == "scope-escalation"
+        elif credential == "restricted key" and (
+            name == "POST /api-keys" or "/webhook-endpoints" in name
+        ):
+            assert slug == "scope-escalation", name
         elif credential == "read-only key":
             assert slug == "insufficient-scope", name
         else:

@@ -140,6 +140,30 @@ async def test_every_route_answers_on_each_store(client: AsyncClient, backend: s
     walk.called.add(("DELETE", "/api/v1/api-keys/{key_id}"))
     assert (await client.get(account.format(**ids), headers=key)).status_code == 401
 
+    # A public address, not a name: no DNS on either store.
+    hooks = "/api/v1/webhook-endpoints"
+    hook = "/api/v1/webhook-endpoints/{endpoint_id}"
+    made_hook = await call("POST", hooks, 201, auth=ada, json={"url": "https://93.184.216.34/h"})
+    assert made_hook["secret"].startswith("whsec_")
+    hook_ids = {"endpoint_id": made_hook["id"]}
+    assert [item["id"] for item in (await call("GET", hooks, 200, auth=ada))["items"]] == [
+        made_hook["id"]
+    ]
+    assert "secret" not in await call("GET", hook, 200, auth=ada, ids=hook_ids)
+    patched = await call("PATCH", hook, 200, auth=ada, ids=hook_ids, json={"enabled": False})
+    assert patched["enabled"] is False
+    rotated = await call("POST", hook + "/rotate-secret", 200, auth=ada, ids=hook_ids)
+    assert rotated["secret"] != made_hook["secret"]
+    replayed = await call(
+        "POST", hook + "/replay", 202, auth=ada, ids=hook_ids, json={"after": None}
+    )
+    assert replayed["count"] > 0
+    deliveries = await call("GET", hook + "/deliveries", 200, auth=ada, ids=hook_ids)
+    assert len(deliveries["items"]) == replayed["count"]
+    removed = await client.delete(hook.format(**hook_ids), headers=ada)
+    assert removed.status_code == 204
+    walk.called.add(("DELETE", hook))
+
     document = (await client.get("/openapi.json")).json()
     every = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
     assert walk.called == every

@@ -39,7 +39,11 @@ async def openapi(client: AsyncClient) -> dict[str, Any]:
 
 
 def concrete(template: str, account: str, transfer: str) -> str:
-    return template.replace("{account_id}", account).replace("{transfer_id}", transfer)
+    return (
+        template.replace("{account_id}", account)
+        .replace("{transfer_id}", transfer)
+        .replace("{endpoint_id}", "00000000-0000-4000-8000-000000000000")
+    )
 
 
 async def a_transfer(client: AsyncClient) -> tuple[dict[str, str], str, str]:
@@ -81,7 +85,7 @@ async def test_a_body_that_is_not_json_is_415_on_every_json_route(client: AsyncC
                 accept = "accept-patch" if method == "patch" else "accept-post"
                 assert response.headers[accept] == "application/json"
                 checked += 1
-    assert checked == 10 * 3  # api_keys_create among them
+    assert checked == 13 * 3  # api_keys_create and three webhook routes among them
     # Nothing moved: the hold is still pending, the balance untouched.
     held = (await client.get(f"/api/v1/transfers/{transfer}", headers=ada)).json()
     assert held["status"] == "pending"

@@ -112,7 +112,14 @@ async def test_the_feed_shows_each_user_their_own_events_in_commit_order(
     assert posted["data"]["id"] == paid.json()["id"]
     head = (await client.get(f"/api/v1/accounts/{source}", headers=ada)).json()["head_hash"]
     assert posted["accounts"] == [
-        {"id": source, "sequence": 2, "entry_hash": head, "balance": 700, "available": 700}
+        {
+            "id": source,
+            "sequence": 2,
+            "entry_hash": head,
+            "previous_sequence": 1,
+            "balance": 700,
+            "available": 700,
+        }
     ]
     bobs = await client.get("/api/v1/events", params={"type": "transfer.posted"}, headers=bob)
     [seen] = bobs.json()["items"]

@@ -365,3 +365,69 @@ async def _columns(url: str) -> dict[str, set[str]]:
     for row in rows:
         found.setdefault(row["table_name"], set()).add(row["column_name"])
     return found
+
+
+def test_0012_adds_webhooks_after_the_existing_events_and_removes_only_them(
+    postgres_url: str,
+) -> None:
+    """The fan-out starts after the events written before 0012 (no endpoint existed for
+    them); an endpoint belongs to a user, its deliveries to it; going back drops the webhook
+    tables alone, events and users kept."""
+    name = unique_name("hexbank_webhooks")
+    asyncio.run(create_database(postgres_url, name))
+    url = with_database(postgres_url, name)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    user_id = uuid4()
+    try:
+        migrations.upgrade(url, "0010")
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO users (id, email, full_name, password_hash, is_active, created_at)"
+                " VALUES ($1, 'ada@example.com', 'Ada', 'hash', true, $2)",
+                user_id,
+                at,
+            )
+        )
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO events (id, type, occurred_at, schema_version, data, accounts,"
+                " user_ids) SELECT gen_random_uuid(), 'account.opened', $1, 1, '{}', '[]',"
+                " ARRAY[$2::uuid] FROM generate_series(1, 3)",
+                at,
+                user_id,
+            )
+        )
+        newest = asyncio.run(_events(url, "SELECT max(transaction_id), max(position) FROM events"))
+        migrations.upgrade(url)
+        assert schema_difference(url)[0] == []
+        assert (
+            asyncio.run(_events(url, "SELECT transaction_id, position FROM webhook_fan_out"))
+            == newest
+        )
+        insert_endpoint = (
+            "INSERT INTO webhook_endpoints (id, user_id, url, enabled, secret, created_at)"
+            " VALUES ($1, $2, 'https://hooks.example.com/', true, 'whsec_x', $3)"
+        )
+        endpoint_id = uuid4()
+        asyncio.run(_events(url, insert_endpoint, endpoint_id, user_id, at))
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            asyncio.run(_events(url, insert_endpoint, uuid4(), uuid4(), at))
+        insert_delivery = (
+            "INSERT INTO webhook_deliveries (endpoint_id, event_id, status, attempts, queued_at)"
+            " VALUES ($1, gen_random_uuid(), $2, 0, $3)"
+        )
+        asyncio.run(_events(url, insert_delivery, endpoint_id, "pending", at))
+        with pytest.raises(asyncpg.CheckViolationError):
+            asyncio.run(_events(url, insert_delivery, endpoint_id, "lost", at))
+
+        migrations.downgrade(url, "0010")
+        _, tables = schema_difference(url)
+        assert not {"webhook_endpoints", "webhook_deliveries", "webhook_fan_out"} & set(tables)
+        assert asyncio.run(_events(url, "SELECT count(*) FROM events")) == [(3,)]
+        assert asyncio.run(_events(url, "SELECT id FROM users")) == [(user_id,)]
+        migrations.upgrade(url)
+        assert asyncio.run(_events(url, "SELECT count(*) FROM webhook_endpoints")) == [(0,)]
+    finally:
+        asyncio.run(drop_database(postgres_url, name))

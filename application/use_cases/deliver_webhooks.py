@@ -1,0 +1,276 @@
+"""Webhook delivery, off the money path: committed events are fanned out into one delivery
+per endpoint (`DispatchWebhooks`), and workers lease due deliveries (several share them, SKIP
+LOCKED) and POST them, signed, each endpoint at most `concurrency` at a time
+(`DeliverWebhooks`). A transfer's transaction does no webhook work at all."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from application.errors import ApplicationError
+from application.events import webhook_endpoint_disabled
+from application.ports.clock import Clock
+from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from application.ports.webhooks import (
+    DeliveryOutcome,
+    DeliveryStatus,
+    LeasedDelivery,
+    WebhookResponse,
+    WebhookTransport,
+)
+from application.webhook_urls import WebhookUrlGuard
+from domain.errors import DomainError
+from domain.webhook import retry_delay, signature_header
+
+LEASE = timedelta(minutes=1)
+"""How long a worker may take over an attempt (10 s at most) before another worker takes the
+delivery over (after a crash): the copy that makes shares its `Hexbank-Event-Id`."""
+
+
+class DispatchWebhooks:
+    """One pass of the fan-out: the next committed events become deliveries."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, batch_size: int) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._batch_size = batch_size
+
+    async def __call__(self) -> int:
+        """How many events it read (0: none new, or another dispatcher had them)."""
+        async with self._uow_factory() as uow:
+            read = await uow.webhook_deliveries.fan_out(self._batch_size, now=self._clock.now())
+            await uow.commit()
+        return read
+
+
+def webhook_body(leased: LeasedDelivery) -> bytes:
+    """The event as the endpoint's owner reads it in the feed: only the owner's accounts."""
+    event = leased.event.event
+    mine = {state.id for state in event.accounts if state.owner_id == leased.endpoint.user_id}
+    return json.dumps(event.document(visible_accounts=mine), separators=(",", ":")).encode()
+
+
+class DeliverWebhooks:
+    """Lease due deliveries and send each in a task of its own. An endpoint at its bound of
+    attempts in flight is left out of the next lease, so a slow or dead endpoint holds only
+    its own slots; the rest go on. The attempts that ended are recorded together on the next
+    pass, each under the lease it was made with: a worker killed mid-attempt (or before it
+    recorded) leaves the delivery to another once the lease runs out (at least once)."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        guard: WebhookUrlGuard,
+        transport: WebhookTransport,
+        *,
+        retry_window: timedelta,
+        concurrency: int,
+        batch_size: int,
+        on_outcome: Callable[[str], None] = lambda outcome: None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._guard = guard
+        self._transport = transport
+        self._retry_window = retry_window
+        self._concurrency = concurrency
+        self._batch_size = batch_size
+        self._on_outcome = on_outcome
+        self._in_flight: dict[UUID, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ended: list[_Ended] = []
+        """Attempts that ended and are not recorded yet."""
+        self.slot_freed = asyncio.Event()
+        """Set when an attempt ends: the loop leases again at once instead of idling."""
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def __call__(self) -> int:
+        """Record the attempts that ended, then lease and start what is due; how many
+        attempts it started."""
+        await self.record()
+        room = self._batch_size * 4 - len(self._tasks)
+        if room <= 0:
+            return 0
+        full = [endpoint for endpoint, n in self._in_flight.items() if n >= self._concurrency]
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            leased = await uow.webhook_deliveries.lease(
+                min(self._batch_size, room),
+                now=now,
+                until=now + LEASE,
+                excluding=full,
+                per_endpoint=self._concurrency,
+            )
+            await uow.commit()
+        surplus: list[int] = []
+        for lease in leased:
+            endpoint = lease.endpoint.id
+            if self._in_flight.get(endpoint, 0) >= self._concurrency:
+                surplus.append(lease.delivery.id)
+                continue
+            self._in_flight[endpoint] = self._in_flight.get(endpoint, 0) + 1
+            task = asyncio.create_task(self._attempt(lease), name="webhook-delivery")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        if surplus:  # beyond the endpoint's bound: for the next pass (or another worker)
+            async with self._uow_factory() as uow:
+                await uow.webhook_deliveries.release(surplus, leased_until=now + LEASE)
+                await uow.commit()
+        return len(leased) - len(surplus)
+
+    async def drain(self) -> None:
+        """Wait for the attempts under way and record them (on the way out)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.record()
+
+    async def _attempt(self, lease: LeasedDelivery) -> None:
+        endpoint = lease.endpoint
+        try:
+            now = self._clock.now()
+            body = webhook_body(lease)
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "hexbank-webhooks",
+                "Hexbank-Event-Id": str(lease.event.event.id),
+                "Hexbank-Event-Type": lease.event.event.type,
+                "Hexbank-Delivery-Attempt": str(lease.delivery.attempts + 1),
+                "Hexbank-Signature": signature_header(
+                    endpoint.signing_secrets(now), int(now.timestamp()), body
+                ),
+            }
+            try:
+                checked = await self._guard(endpoint.url)
+                response = await self._transport.post(endpoint.url, checked.address, body, headers)
+            except DomainError as refused:  # unsafe now (DNS rebinding), or no longer resolves
+                response = WebhookResponse(None, f"{refused.code}: {refused.detail}")
+            except Exception as error:  # a failed attempt, in the log, retried
+                response = WebhookResponse(
+                    None, f"unexpected {type(error).__name__}: {error}"[:300]
+                )
+            self._ended.append(_Ended(lease, response, self._clock.now()))
+        finally:
+            self.slot_freed.set()
+            left = self._in_flight.get(endpoint.id, 1) - 1
+            if left:
+                self._in_flight[endpoint.id] = left
+            else:
+                self._in_flight.pop(endpoint.id, None)
+
+    async def record(self) -> None:
+        """Write down every attempt that ended since the last time, in one transaction (its
+        lease still holds meanwhile: no one else takes the delivery). If the database is
+        away they are lost, and their leases run out: the events are sent again."""
+        ended, self._ended = self._ended, []
+        if not ended:
+            return
+        outcomes = [self._outcome(attempt) for attempt in ended]
+        endpoints = _endpoint_states(ended, outcomes)
+        try:
+            async with self._uow_factory() as uow:
+                await uow.webhook_deliveries.settle([outcome for outcome, _ in outcomes])
+                for endpoint_id, state in endpoints.items():
+                    if state.succeeded_at is not None:
+                        await uow.webhook_endpoints.note_attempt(
+                            endpoint_id, succeeded=True, at=state.succeeded_at
+                        )
+                    if state.failing_since is not None:
+                        await uow.webhook_endpoints.note_attempt(
+                            endpoint_id, succeeded=False, at=state.failing_since
+                        )
+                    reason = self._disabled_for(state)
+                    if reason is not None:
+                        await _disable(uow, endpoint_id, reason, state.last_at)
+                await uow.commit()
+        except ApplicationError:
+            for _ in ended:
+                self._on_outcome("unrecorded")
+            raise
+        for _, name in outcomes:
+            self._on_outcome(name)
+
+    def _outcome(self, attempt: _Ended) -> tuple[DeliveryOutcome, str]:
+        delivery, code, now = attempt.lease.delivery, attempt.response.status_code, attempt.at
+        next_at = None
+        if code is not None and 200 <= code < 300:
+            status, name = DeliveryStatus.DELIVERED, "delivered"
+        elif code == 410:
+            status, name = DeliveryStatus.FAILED, "gone"
+        elif now >= delivery.queued_at + self._retry_window:
+            status, name = DeliveryStatus.FAILED, "failed"
+        else:
+            status, name = DeliveryStatus.PENDING, "retried"
+            next_at = now + retry_delay(delivery.attempts + 1)
+        outcome = DeliveryOutcome(
+            delivery.id, attempt.lease.leased_until, status, next_at, code, attempt.response.error
+        )
+        return outcome, name
+
+    def _disabled_for(self, state: _EndpointState) -> str | None:
+        """`gone` after a 410; `failing` when its last attempt failed and every one has
+        since the whole retry window ago."""
+        if state.gone:
+            return "gone"
+        since = state.failing_before or state.failing_since
+        if state.last_failed and since is not None and state.last_at >= since + self._retry_window:
+            return "failing"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Ended:
+    lease: LeasedDelivery
+    response: WebhookResponse
+    at: datetime
+
+
+@dataclass(slots=True)
+class _EndpointState:
+    """What one batch of attempts says about an endpoint."""
+
+    failing_before: datetime | None
+    """Its `failing_since` when leased (None if a success in this batch cleared it)."""
+    succeeded_at: datetime | None = None
+    failing_since: datetime | None = None
+    """The first failure after its last success in this batch (None: none since)."""
+    last_at: datetime = datetime.min
+    last_failed: bool = False
+    gone: bool = False
+
+
+def _endpoint_states(
+    ended: list[_Ended], outcomes: list[tuple[DeliveryOutcome, str]]
+) -> dict[UUID, _EndpointState]:
+    states: dict[UUID, _EndpointState] = {}
+    ordered = sorted(zip(ended, outcomes, strict=True), key=lambda pair: pair[0].at)
+    for attempt, (outcome, _) in ordered:
+        endpoint = attempt.lease.endpoint
+        state = states.setdefault(endpoint.id, _EndpointState(endpoint.failing_since))
+        state.last_at = attempt.at
+        if outcome.status is DeliveryStatus.DELIVERED:
+            state.succeeded_at, state.failing_since, state.failing_before = attempt.at, None, None
+            state.last_failed = False
+        else:
+            state.failing_since = state.failing_since or attempt.at
+            state.last_failed = True
+            state.gone = state.gone or outcome.status_code == 410
+    return states
+
+
+async def _disable(uow: UnitOfWork, endpoint_id: UUID, reason: str, now: datetime) -> None:
+    """Disable an endpoint the bank gave up on, and say so in its user's feed (once)."""
+    current = await uow.webhook_endpoints.get(endpoint_id)
+    if current is None or not current.enabled:
+        return
+    await uow.webhook_endpoints.save(replace(current, enabled=False))
+    disabled = webhook_endpoint_disabled(current.id, current.user_id, current.url, reason, now)
+    await uow.outbox.add([disabled])

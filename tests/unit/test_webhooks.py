@@ -1,0 +1,367 @@
+"""Webhook rules without I/O: signatures (also as openssl computes them), backoff, which
+addresses a webhook may reach, and delivery on the fakes with a manual clock: DNS rebinding
+refused at delivery, retries that run out, an endpoint disabled after failing for the whole
+window, and the per-endpoint bound."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from adapters.in_memory.storage import InMemoryStorage
+from adapters.in_memory.unit_of_work import InMemoryUnitOfWork
+from adapters.in_memory.webhooks import RecordingWebhookTransport, StaticHostResolver
+from application.events import AccountState, Event
+from application.ports.webhooks import DeliveryStatus, WebhookResponse, WebhookTransport
+from application.use_cases.deliver_webhooks import DeliverWebhooks, DispatchWebhooks
+from application.webhook_urls import WebhookUrlGuard
+from domain.errors import InvalidWebhookEndpoint, UnsafeWebhookUrl
+from domain.webhook import (
+    FIRST_RETRY,
+    LONGEST_RETRY,
+    WebhookEndpoint,
+    parse_webhook_url,
+    retry_delay,
+    signature,
+    signature_header,
+    unsafe_address,
+)
+from tests.fakes import ManualClock
+from tests.webhook_receiver import documented_verify
+
+WINDOW = timedelta(hours=72)
+
+
+def test_the_signature_is_the_documented_hmac_and_what_openssl_computes() -> None:
+    body = b'{"id":"x","type":"transfer.posted"}'
+    header = signature_header(["whsec_new", "whsec_old"], 1_700_000_000, body)
+    assert header.startswith("t=1700000000,v1=")
+    assert header.count("v1=") == 2
+    verify = documented_verify()
+    assert verify("whsec_new", header, body, tolerance_s=10**10)
+    assert verify("whsec_old", header, body, tolerance_s=10**10)
+    assert not verify("whsec_other", header, body, tolerance_s=10**10)
+    assert not verify("whsec_new", header, body + b" ", tolerance_s=10**10)
+    assert not verify("whsec_new", header, body, tolerance_s=300)  # far too old
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl here")
+    out = subprocess.run(
+        [openssl, "dgst", "-sha256", "-hmac", "whsec_new"],
+        input=b"1700000000." + body,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert out.strip().rsplit("= ", 1)[-1] == signature("whsec_new", 1_700_000_000, body)
+
+
+def test_the_documented_openssl_check_prints_the_v1_signature(tmp_path: Path) -> None:
+    bash, openssl = shutil.which("bash"), shutil.which("openssl")
+    if bash is None or openssl is None:
+        pytest.skip("no bash or openssl here")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    check = text[text.index("The same check with `openssl`") :]
+    command = check[check.index("```sh\n") + 6 : check.index("```", check.index("```sh") + 5)]
+    body = b'{"id":"x","accounts":[]}'
+    (tmp_path / "body.json").write_bytes(body)
+    printed = subprocess.run(
+        [bash, "-c", command],
+        cwd=tmp_path,
+        env={"PATH": os.environ["PATH"], "T": "1700000000", "SECRET": "whsec_k"},
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert printed.strip() == signature("whsec_k", 1_700_000_000, body)
+
+
+def test_backoff_is_exponential_with_full_jitter_and_a_ceiling() -> None:
+    rng = random.Random(7)
+    for attempts in range(1, 40):
+        ceiling = min(LONGEST_RETRY, FIRST_RETRY * 2 ** (attempts - 1))
+        delays = [retry_delay(attempts, rng) for _ in range(50)]
+        assert all(timedelta(0) <= delay <= ceiling for delay in delays)
+        assert max(delays) > ceiling / 2  # spread over the whole range
+    assert len({retry_delay(3, rng) for _ in range(20)}) == 20
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["127.0.0.1", "10.0.0.1", "10.255.1.2", "169.254.169.254", "::1", "192.168.1.1",
+     "172.16.0.1", "100.64.0.1", "0.0.0.0", "::ffff:127.0.0.1", "fe80::1", "fc00::1",  # noqa: S104
+     "224.0.0.1", "240.0.0.1"],
+)  # fmt: skip
+def test_private_loopback_link_local_and_reserved_addresses_are_unsafe(address: str) -> None:
+    assert unsafe_address(address)
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"])
+def test_public_addresses_are_safe(address: str) -> None:
+    assert not unsafe_address(address)
+
+
+def test_a_url_is_https_without_credentials() -> None:
+    with pytest.raises(UnsafeWebhookUrl):
+        parse_webhook_url("http://hooks.example.com/", allow_private=False)
+    assert parse_webhook_url("http://127.0.0.1:8080/x", allow_private=True).port == 8080
+    for bad in ["ftp://hooks.example.com/", "https://", "https://u:p@hooks.example.com/", "x"]:
+        with pytest.raises(InvalidWebhookEndpoint):
+            parse_webhook_url(bad, allow_private=False)
+
+
+class Rebinding(StaticHostResolver):
+    """A name that answers a public address first, then loopback (DNS rebinding)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        self.calls += 1
+        return ["93.184.216.34"] if self.calls == 1 else ["127.0.0.1"]
+
+
+class Setup:
+    def __init__(
+        self,
+        transport: WebhookTransport,
+        resolver: StaticHostResolver | None = None,
+        concurrency: int = 8,
+    ) -> None:
+        self.storage = InMemoryStorage()
+        self.clock = ManualClock()
+        self.guard = WebhookUrlGuard(
+            resolver or StaticHostResolver({"hooks.example.com": ["93.184.216.34"]}),
+            allow_private=False,
+        )
+        self.dispatch = DispatchWebhooks(self.uow, self.clock, batch_size=100)
+        self.deliver = DeliverWebhooks(
+            self.uow,
+            self.clock,
+            self.guard,
+            transport,
+            retry_window=WINDOW,
+            concurrency=concurrency,
+            batch_size=100,
+        )
+
+    def uow(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.storage)
+
+    async def endpoint(self, user_id: object = None) -> WebhookEndpoint:
+        endpoint = WebhookEndpoint.create(
+            user_id=user_id or uuid4(),  # type: ignore[arg-type]
+            url="https://hooks.example.com/x",
+            event_types=None,
+            description=None,
+            now=self.clock.now(),
+        )
+        await self.guard(endpoint.url)  # as when it is saved
+        async with self.uow() as uow:
+            await uow.webhook_endpoints.add(endpoint)
+            await uow.commit()
+        return endpoint
+
+    async def events(self, endpoint: WebhookEndpoint, count: int = 1) -> None:
+        state = AccountState(uuid4(), 2, 10, 10, endpoint.user_id, bytes(32), 1)
+        async with self.uow() as uow:
+            await uow.outbox.add(
+                [
+                    Event(
+                        uuid4(),
+                        "transfer.posted",
+                        self.clock.now(),
+                        {},
+                        (state,),
+                        (endpoint.user_id,),
+                    )
+                    for _ in range(count)
+                ]
+            )
+            await uow.commit()
+
+    async def run_pass(self) -> None:
+        await self.dispatch()
+        await self.deliver()
+        await asyncio.sleep(0)
+        await self.deliver.drain()
+
+    def deliveries(self) -> list[object]:
+        return list(self.storage.webhook_deliveries.values())
+
+
+async def test_a_name_rebound_to_loopback_is_refused_at_delivery() -> None:
+    transport = RecordingWebhookTransport()
+    setup = Setup(transport, Rebinding())
+    endpoint = await setup.endpoint()
+    await setup.events(endpoint)
+    await setup.run_pass()
+    assert transport.sent == []
+    [delivery] = setup.storage.webhook_deliveries.values()
+    assert delivery.status is DeliveryStatus.PENDING
+    assert delivery.attempts == 1
+    assert (delivery.last_error or "").startswith("unsafe-webhook-url")
+
+
+async def test_retries_run_out_after_the_window_and_the_endpoint_is_disabled() -> None:
+    transport = RecordingWebhookTransport(status_code=500)
+    setup = Setup(transport)
+    endpoint = await setup.endpoint()
+    await setup.events(endpoint)
+    await setup.run_pass()
+    [delivery] = setup.storage.webhook_deliveries.values()
+    assert (delivery.status, delivery.last_status_code) == (DeliveryStatus.PENDING, 500)
+    assert delivery.next_attempt_at is not None
+    assert delivery.next_attempt_at <= setup.clock.now() + FIRST_RETRY
+    setup.clock.advance(hours=71)
+    await setup.run_pass()
+    [delivery] = setup.storage.webhook_deliveries.values()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 2)
+    assert setup.storage.webhook_endpoints[endpoint.id].enabled
+    setup.clock.advance(hours=1, seconds=1)
+    await setup.run_pass()
+    [delivery] = setup.storage.webhook_deliveries.values()
+    assert (delivery.status, delivery.next_attempt_at) == (DeliveryStatus.FAILED, None)
+    assert not setup.storage.webhook_endpoints[endpoint.id].enabled
+    disabled = [s.event for s in setup.storage.events if s.event.type.startswith("webhook")]
+    assert [(e.type, e.data["reason"], e.user_ids) for e in disabled] == [
+        ("webhook_endpoint.disabled", "failing", (endpoint.user_id,))
+    ]
+    assert [h["Hexbank-Delivery-Attempt"] for _, _, _, h in transport.sent] == ["1", "2", "3"]
+
+
+async def test_an_endpoint_that_succeeds_now_and_then_stays_enabled() -> None:
+    transport = RecordingWebhookTransport(status_code=500)
+    setup = Setup(transport)
+    endpoint = await setup.endpoint()
+    await setup.events(endpoint)
+    await setup.run_pass()
+    transport.status_code = 200
+    await setup.events(endpoint)
+    await setup.run_pass()
+    transport.status_code = 500
+    setup.clock.advance(hours=73)
+    await setup.run_pass()
+    assert setup.storage.webhook_endpoints[endpoint.id].enabled  # failing for 0 h only
+
+
+class Blocking(WebhookTransport):
+    """Holds every POST to `slow` until released; answers the others at once."""
+
+    def __init__(self, slow: str) -> None:
+        self.slow = slow
+        self.release = asyncio.Event()
+        self.in_flight = 0
+        self.most = 0
+        self.fast = 0
+
+    async def post(
+        self, url: str, address: str, body: bytes, headers: Mapping[str, str]
+    ) -> WebhookResponse:
+        if url != self.slow:
+            self.fast += 1
+            return WebhookResponse(200)
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        await self.release.wait()
+        self.in_flight -= 1
+        return WebhookResponse(200)
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_slow_endpoint_holds_only_its_own_slots() -> None:
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=2)
+    slow = await setup.endpoint()
+    async with setup.uow() as uow:
+        await uow.webhook_endpoints.save(replace(slow, url="https://hooks.example.com/slow"))
+        await uow.commit()
+    fast = await setup.endpoint()
+    await setup.events(slow, 5)
+    await setup.events(fast, 5)
+    for _ in range(3):
+        await setup.dispatch()
+        await setup.deliver()
+        await asyncio.sleep(0)
+    assert transport.fast == 5
+    assert (transport.in_flight, transport.most) == (2, 2)
+    transport.release.set()
+    for _ in range(4):
+        await setup.deliver()
+        await asyncio.sleep(0.01)
+    await setup.deliver.drain()
+    statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
+    assert statuses == [DeliveryStatus.DELIVERED] * 10
+    assert transport.most == 2
+
+
+def test_the_metrics_count_outcomes_and_show_the_backlog() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from application.ports.webhooks import DeliveryBacklog
+    from entrypoints.observability.webhook_metrics import WebhookMetrics
+
+    registry = CollectorRegistry()
+    metrics = WebhookMetrics(registry)
+    metrics.outcome("delivered")
+    metrics.outcome("delivered")
+    metrics.outcome("retried")
+    clock = ManualClock()
+    metrics.observe(DeliveryBacklog(5, 2, clock.now() - timedelta(seconds=30)), clock.now())
+
+    def value(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    assert value("hexbank_webhook_deliveries_total", outcome="delivered") == 2
+    assert value("hexbank_webhook_deliveries_total", outcome="retried") == 1
+    assert value("hexbank_webhook_pending") == 5
+    assert value("hexbank_webhook_retry_backlog") == 2
+    assert value("hexbank_webhook_oldest_pending_seconds") == 30
+    metrics.observe(DeliveryBacklog(0, 0, None), clock.now())
+    assert value("hexbank_webhook_oldest_pending_seconds") == 0
+
+
+class Exploding(RecordingWebhookTransport):
+    async def post(
+        self, url: str, address: str, body: bytes, headers: Mapping[str, str]
+    ) -> WebhookResponse:
+        raise RuntimeError("a bug")
+
+
+async def test_an_unexpected_error_is_a_failed_attempt_in_the_log() -> None:
+    setup = Setup(Exploding())
+    endpoint = await setup.endpoint()
+    await setup.events(endpoint)
+    await setup.run_pass()
+    [delivery] = setup.storage.webhook_deliveries.values()
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert delivery.last_error == "unexpected RuntimeError: a bug"
+
+
+def test_secrets_are_sealed_bound_to_their_endpoint_and_need_the_key() -> None:
+    from adapters.sealed_secrets import SecretSealer
+    from application.errors import StorageUnavailable
+
+    sealer = SecretSealer(lambda: "k" * 32)
+    endpoint, other = uuid4(), uuid4()
+    sealed = sealer.seal("whsec_abc", endpoint)
+    assert sealed.startswith("sealed:v1:")
+    assert "whsec_abc" not in sealed
+    assert sealed != sealer.seal("whsec_abc", endpoint)  # a new nonce each time
+    assert sealer.open(sealed, endpoint) == "whsec_abc"
+    assert sealer.open("whsec_in_clear", endpoint) == "whsec_in_clear"  # written by hand
+    with pytest.raises(StorageUnavailable):
+        sealer.open(sealed, other)  # moved to another endpoint's row
+    with pytest.raises(StorageUnavailable):
+        SecretSealer(lambda: "x" * 32).open(sealed, endpoint)  # another key
