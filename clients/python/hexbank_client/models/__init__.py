@@ -21,6 +21,7 @@ from .batch_item_out import BatchItemOut
 from .batch_out import BatchOut
 from .chain_point_out import ChainPointOut
 from .currency import Currency
+from .delivery_status import DeliveryStatus
 from .deposit_in import DepositIn
 from .entry_out import EntryOut
 from .event_account import EventAccount
@@ -35,6 +36,8 @@ from .post_hold_in import PostHoldIn
 from .problem_out import ProblemOut
 from .problem_out_errors_type_0_item import ProblemOutErrorsType0Item
 from .register_user_in import RegisterUserIn
+from .replay_in import ReplayIn
+from .replay_out import ReplayOut
 from .reversal_in import ReversalIn
 from .scope import Scope
 from .signed_statement_out import SignedStatementOut
@@ -59,6 +62,18 @@ from .transfers_list_metadata import TransfersListMetadata
 from .user_event import UserEvent
 from .user_event_type import UserEventType
 from .user_out import UserOut
+from .webhook_delivery_list_out import WebhookDeliveryListOut
+from .webhook_delivery_out import WebhookDeliveryOut
+from .webhook_endpoint_created_out import WebhookEndpointCreatedOut
+from .webhook_endpoint_event import WebhookEndpointEvent
+from .webhook_endpoint_event_data import WebhookEndpointEventData
+from .webhook_endpoint_event_data_reason import WebhookEndpointEventDataReason
+from .webhook_endpoint_event_type import WebhookEndpointEventType
+from .webhook_endpoint_in import WebhookEndpointIn
+from .webhook_endpoint_list_out import WebhookEndpointListOut
+from .webhook_endpoint_out import WebhookEndpointOut
+from .webhook_endpoint_patch_in import WebhookEndpointPatchIn
+from .webhook_secret_out import WebhookSecretOut
 from .withdrawal_in import WithdrawalIn
 
 __all__ = (
@@ -83,6 +98,7 @@ __all__ = (
     "BatchOut",
     "ChainPointOut",
     "Currency",
+    "DeliveryStatus",
     "DepositIn",
     "EntryOut",
     "EventAccount",
@@ -97,6 +113,8 @@ __all__ = (
     "ProblemOut",
     "ProblemOutErrorsType0Item",
     "RegisterUserIn",
+    "ReplayIn",
+    "ReplayOut",
     "ReversalIn",
     "Scope",
     "SignedStatementOut",
@@ -121,5 +139,17 @@ __all__ = (
     "UserEvent",
     "UserEventType",
     "UserOut",
+    "WebhookDeliveryListOut",
+    "WebhookDeliveryOut",
+    "WebhookEndpointCreatedOut",
+    "WebhookEndpointEvent",
+    "WebhookEndpointEventData",
+    "WebhookEndpointEventDataReason",
+    "WebhookEndpointEventType",
+    "WebhookEndpointIn",
+    "WebhookEndpointListOut",
+    "WebhookEndpointOut",
+    "WebhookEndpointPatchIn",
+    "WebhookSecretOut",
     "WithdrawalIn",
 )

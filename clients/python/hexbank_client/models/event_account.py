@@ -19,6 +19,9 @@ class EventAccount:
             applied.
         entry_hash (None | str): The hash of the account's entry `sequence` (64 zeros before its first): each event's
             chains from the one before (docs/statements.md). Null in events stored before entries were chained.
+        previous_sequence (int | None): The sequence of this account's previous event (its sequence before this change):
+            above the last one applied, an event was missed; fetch it from the feed. Null on events written before hexbank
+            recorded it.
         balance (int):
         available (int):
     """
@@ -26,6 +29,7 @@ class EventAccount:
     id: UUID
     sequence: int
     entry_hash: None | str
+    previous_sequence: int | None
     balance: int
     available: int
 
@@ -36,6 +40,9 @@ class EventAccount:
 
         entry_hash: None | str
         entry_hash = self.entry_hash
+
+        previous_sequence: int | None
+        previous_sequence = self.previous_sequence
 
         balance = self.balance
 
@@ -48,6 +55,7 @@ class EventAccount:
                 "id": id,
                 "sequence": sequence,
                 "entry_hash": entry_hash,
+                "previous_sequence": previous_sequence,
                 "balance": balance,
                 "available": available,
             }
@@ -69,6 +77,13 @@ class EventAccount:
 
         entry_hash = _parse_entry_hash(d.pop("entry_hash"))
 
+        def _parse_previous_sequence(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        previous_sequence = _parse_previous_sequence(d.pop("previous_sequence"))
+
         balance = d.pop("balance")
 
         available = d.pop("available")
@@ -77,6 +92,7 @@ class EventAccount:
             id=id,
             sequence=sequence,
             entry_hash=entry_hash,
+            previous_sequence=previous_sequence,
             balance=balance,
             available=available,
         )

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from ..models.api_key_event import ApiKeyEvent
     from ..models.transfer_event import TransferEvent
     from ..models.user_event import UserEvent
+    from ..models.webhook_endpoint_event import WebhookEndpointEvent
 
 
 T = TypeVar("T", bound="EventFeedOut")
@@ -20,18 +21,19 @@ T = TypeVar("T", bound="EventFeedOut")
 class EventFeedOut:
     """
     Attributes:
-        items (list[AccountEvent | ApiKeyEvent | TransferEvent | UserEvent]): Events, oldest first: id, type,
-            occurred_at, schema_version, data (the resource as the API shows it) and accounts (your own accounts it touched,
-            each with sequence, balance and available after the change). See docs/events.md.
+        items (list[AccountEvent | ApiKeyEvent | TransferEvent | UserEvent | WebhookEndpointEvent]): Events, oldest
+            first: id, type, occurred_at, schema_version, data (the resource as the API shows it) and accounts (your own
+            accounts it touched, each with sequence, balance and available after the change). See docs/events.md.
         next_cursor (str): Always given: poll with it forever and no event is ever missed.
     """
 
-    items: list[AccountEvent | ApiKeyEvent | TransferEvent | UserEvent]
+    items: list[AccountEvent | ApiKeyEvent | TransferEvent | UserEvent | WebhookEndpointEvent]
     next_cursor: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.account_event import AccountEvent  # noqa: PLC0415
+        from ..models.api_key_event import ApiKeyEvent  # noqa: PLC0415
         from ..models.transfer_event import TransferEvent  # noqa: PLC0415
         from ..models.user_event import UserEvent  # noqa: PLC0415
 
@@ -43,6 +45,8 @@ class EventFeedOut:
             elif isinstance(items_item_data, AccountEvent):
                 items_item = items_item_data.to_dict()
             elif isinstance(items_item_data, UserEvent):
+                items_item = items_item_data.to_dict()
+            elif isinstance(items_item_data, ApiKeyEvent):
                 items_item = items_item_data.to_dict()
             else:
                 items_item = items_item_data.to_dict()
@@ -68,13 +72,16 @@ class EventFeedOut:
         from ..models.api_key_event import ApiKeyEvent  # noqa: PLC0415
         from ..models.transfer_event import TransferEvent  # noqa: PLC0415
         from ..models.user_event import UserEvent  # noqa: PLC0415
+        from ..models.webhook_endpoint_event import WebhookEndpointEvent  # noqa: PLC0415
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
 
-            def _parse_items_item(data: object) -> AccountEvent | ApiKeyEvent | TransferEvent | UserEvent:
+            def _parse_items_item(
+                data: object,
+            ) -> AccountEvent | ApiKeyEvent | TransferEvent | UserEvent | WebhookEndpointEvent:
                 try:
                     if not isinstance(data, dict):
                         raise TypeError()
@@ -99,11 +106,19 @@ class EventFeedOut:
                     return componentsschemas_event_type_2
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_event_type_3 = ApiKeyEvent.from_dict(data)
+
+                    return componentsschemas_event_type_3
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_event_type_3 = ApiKeyEvent.from_dict(data)
+                componentsschemas_event_type_4 = WebhookEndpointEvent.from_dict(data)
 
-                return componentsschemas_event_type_3
+                return componentsschemas_event_type_4
 
             items_item = _parse_items_item(items_item_data)
 

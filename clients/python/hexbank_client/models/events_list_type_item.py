@@ -16,6 +16,7 @@ class EventsListTypeItem(StrEnum):
     TRANSFER_REVERSED = "transfer.reversed"
     TRANSFER_VOIDED = "transfer.voided"
     USER_REGISTERED = "user.registered"
+    WEBHOOK_ENDPOINT_DISABLED = "webhook_endpoint.disabled"
     WITHDRAWAL_POSTED = "withdrawal.posted"
 
     def __str__(self) -> str:
