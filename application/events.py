@@ -160,6 +160,7 @@ def account_document(account: Account) -> dict[str, Any]:
         "balance": account.balance,
         "held": account.held,
         "available": account.available,
+        "overdraft_limit": account.overdraft_limit,
         "status": account.status.value,
         "name": account.name,
         "metadata": dict(account.metadata),

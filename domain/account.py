@@ -15,6 +15,7 @@ from domain.errors import (
     AccountNotEmpty,
     InsufficientFunds,
     InvalidAccountName,
+    InvalidOverdraftLimit,
     PayeeUnavailable,
     TooManyAccounts,
 )
@@ -53,7 +54,9 @@ class Account:
 
     `held` is the sum of the open holds that debit the account; the store derives it from
     the holds themselves when it loads the account (so it cannot drift from them, and an
-    expired hold stops counting the instant it expires). `available` is what may be spent.
+    expired hold stops counting the instant it expires). `overdraft_limit` is the credit an
+    operator granted: how far below zero the balance may go. `available` is what may be
+    spent: balance - held + overdraft_limit.
     """
 
     id: UUID
@@ -69,10 +72,12 @@ class Account:
     metadata: Metadata = field(default_factory=dict)
     last_entry_at: datetime | None = None
     """When its newest entry was written: a new entry is never dated before it."""
+    overdraft_limit: int = 0
+    """Set by an operator only (a customer cannot grant itself credit); 0: no overdraft."""
 
     @property
     def available(self) -> int:
-        return self.balance - self.held
+        return self.balance - self.held + self.overdraft_limit
 
     @classmethod
     def open(
@@ -141,6 +146,17 @@ class Account:
         """Whether it changed: unfreezing what is active is nothing to record."""
         return self._become(AccountStatus.ACTIVE)
 
+    def set_overdraft_limit(self, limit: int) -> bool:
+        """Whether it changed. A limit below the current debt is allowed: the balance stays
+        where it is and every further debit is refused until `available` covers it."""
+        if self.kind is not AccountKind.CUSTOMER:
+            raise InvalidOverdraftLimit("Only a customer account has an overdraft limit.")
+        if self.status is AccountStatus.CLOSED:
+            raise AccountClosed(f"Account {self.id} is closed.")
+        limit = require_overdraft_limit(limit)
+        changed, self.overdraft_limit = self.overdraft_limit != limit, limit
+        return changed
+
     def _become(self, status: AccountStatus) -> bool:
         if self.status is AccountStatus.CLOSED:
             raise AccountClosed(f"Account {self.id} is closed.")
@@ -148,8 +164,9 @@ class Account:
         return changed
 
     def can_pay(self, amount: int) -> bool:
-        """TigerBeetle's debits_must_not_exceed_credits (pending debits included), for
-        customer accounts only: the funding accounts are the bank's side of the books."""
+        """The one check of every debit, holds included: TigerBeetle's
+        debits_must_not_exceed_credits (pending debits counted) widened by the overdraft
+        limit, for customer accounts only: the funding accounts are the bank's side."""
         return self.kind is AccountKind.FUNDING or self.available >= amount
 
     def stays_in_range(self, amount: int) -> bool:
@@ -163,6 +180,15 @@ class Account:
         self.balance += amount
         self.entry_count += 1
         return self.entry_count, self.balance
+
+
+def require_overdraft_limit(limit: int) -> int:
+    """0 (no overdraft) up to what the books can hold."""
+    if type(limit) is not int or not 0 <= limit <= MAX_MINOR_UNITS:
+        raise InvalidOverdraftLimit(
+            f"An overdraft limit is 0 to {MAX_MINOR_UNITS} minor units (0: no overdraft)."
+        )
+    return limit
 
 
 def normalize_account_name(raw: str | None) -> str | None:

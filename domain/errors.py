@@ -162,6 +162,13 @@ class PayeeUnavailable(DomainError):
     code = "payee-unavailable"
 
 
+class InvalidOverdraftLimit(DomainError):
+    """An overdraft limit is a whole number of minor units, 0 (none) up to the books' range,
+    set on a customer account that is not closed."""
+
+    code = "invalid-overdraft-limit"
+
+
 class AccountNotEmpty(DomainError):
     """An account closes only with a zero balance and no open holds."""
 

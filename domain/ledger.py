@@ -27,16 +27,22 @@ class Balance:
     """Its newest entry's sequence: the account's entry count."""
     held: int
     last_entry_at: datetime | None
+    overdraft_limit: int = 0
 
     @classmethod
     def of(cls, account: Account) -> Balance:
         return cls(
-            account.id, account.balance, account.entry_count, account.held, account.last_entry_at
+            account.id,
+            account.balance,
+            account.entry_count,
+            account.held,
+            account.last_entry_at,
+            account.overdraft_limit,
         )
 
     @property
     def available(self) -> int:
-        return self.balance - self.held
+        return self.balance - self.held + self.overdraft_limit
 
 
 @dataclass(frozen=True, slots=True)

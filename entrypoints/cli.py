@@ -375,6 +375,25 @@ def unfreeze_account(account_id: UUID) -> None:
     _echo_status_change(_run(lambda container: container.unfreeze_account()(account_id)))
 
 
+@cli.command("set-overdraft")
+def set_overdraft(
+    account_id: UUID,
+    limit: Annotated[int, typer.Argument(help="In minor units; 0 removes the overdraft.")],
+) -> None:
+    """Let an account's balance go down to -LIMIT (every debit, holds included, checks
+    balance - held + limit). A limit below the current debt is allowed: further debits are
+    refused until it is repaid."""
+    change = _run(lambda container: container.set_overdraft_limit()(account_id, limit))
+    account = change.account
+    if change.changed:
+        typer.echo(f"account {account.id} has an overdraft limit of {account.overdraft_limit}")
+    else:
+        typer.echo(
+            f"account {account.id} already had an overdraft limit of {account.overdraft_limit};"
+            " nothing changed"
+        )
+
+
 def _echo_status_change(change: StatusChange) -> None:
     """One line. A status the account already had is no error (exit 0): nothing was written."""
     account = change.account

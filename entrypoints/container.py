@@ -61,6 +61,7 @@ from application.use_cases.register_user import RegisterUser
 from application.use_cases.relay_events import RelayEvents
 from application.use_cases.reverse_transfer import ReverseTransfer
 from application.use_cases.search_transfers import SearchTransfers
+from application.use_cases.set_overdraft_limit import SetOverdraftLimit
 from application.use_cases.transfer_batch import TransferBatch
 from application.use_cases.transfer_funds import TransferFunds
 from application.use_cases.update_account import UpdateAccount
@@ -332,6 +333,9 @@ class Container(containers.DeclarativeContainer):
     )
     unfreeze_account = providers.Singleton(
         UnfreezeAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
+    )
+    set_overdraft_limit = providers.Singleton(
+        SetOverdraftLimit, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     search_transfers = providers.Singleton(
         SearchTransfers,

@@ -95,7 +95,10 @@ _RECORD = _statement(
     "new_events AS (",
     EVENTS_INSERT,
     ") UPDATE accounts SET balance = moved.balance, entry_count = moved.entry_count,"
-    " last_entry_at = moved.last_entry_at"
+    " last_entry_at = moved.last_entry_at,"
+    # Only shrinks: a repaid debt is no longer allowed beyond a lowered limit (0013).
+    " debt_above_limit = LEAST(accounts.debt_above_limit,"
+    " GREATEST(0, -moved.balance - accounts.overdraft_limit))"
     " FROM unnest(:account_ids, :balances, :entry_counts, :last_entry_ats)"
     " AS moved (id, balance, entry_count, last_entry_at)"
     " WHERE accounts.id = moved.id",

@@ -84,12 +84,21 @@ accounts = Table(
     Column("name", Text, nullable=True),
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("last_entry_at", Timestamp, nullable=True),
+    Column("overdraft_limit", BigInteger, nullable=False, server_default="0"),
+    # The debt an operator's lowered limit left beyond the new limit, shrinking as it is
+    # repaid: the CHECK below allows that much and no more (see migration 0013).
+    Column("debt_above_limit", BigInteger, nullable=False, server_default="0"),
     CheckConstraint("kind IN ('customer', 'funding')", name="kind_known"),
     CheckConstraint("status IN ('active', 'frozen', 'closed')", name="status_known"),
     CheckConstraint("char_length(name) BETWEEN 1 AND 80", name="name_length"),
     CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
     CheckConstraint("(kind = 'customer') = (owner_id IS NOT NULL)", name="owner_matches_kind"),
-    CheckConstraint("kind = 'funding' OR balance >= 0", name="customer_balance_non_negative"),
+    CheckConstraint(
+        "kind = 'funding' OR balance >= -(overdraft_limit + debt_above_limit)",
+        name="customer_balance_within_overdraft",
+    ),
+    CheckConstraint("overdraft_limit >= 0", name="overdraft_limit_non_negative"),
+    CheckConstraint("debt_above_limit >= 0", name="debt_above_limit_non_negative"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
     CheckConstraint("entry_count >= 0", name="entry_count_non_negative"),
     # An owner's accounts, keyset-paged in creation order (and counted when one is opened).

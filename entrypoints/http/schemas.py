@@ -349,7 +349,11 @@ class AccountOut(BaseModel):
     currency: str
     balance: int = Field(description="The posted balance, in minor units.")
     held: int = Field(description="Reserved by open holds on this account.")
-    available: int = Field(description="What may be spent: balance - held.")
+    available: int = Field(description="What may be spent: balance - held + overdraft_limit.")
+    overdraft_limit: int = Field(
+        description="How far below zero the balance may go, in minor units; set by an "
+        "operator only (`hexbank set-overdraft`), 0: no overdraft."
+    )
     status: AccountStatus
     name: str | None
     metadata: dict[str, str]
@@ -366,6 +370,7 @@ class AccountOut(BaseModel):
             balance=account.balance,
             held=account.held,
             available=account.available,
+            overdraft_limit=account.overdraft_limit,
             status=account.status,
             name=account.name,
             metadata=account.metadata,

@@ -139,3 +139,34 @@ async def test_an_operator_creates_an_api_key_that_works_and_revokes_it(
     missing = hexbank(database_url, tmp_path, "revoke-api-key", str(user.id))
     assert missing.returncode == 1
     assert f"API key {user.id} not found." in missing.stderr
+
+
+async def test_an_operator_sets_and_removes_an_overdraft_limit(
+    database_url: str, tmp_path: Path, container: Container
+) -> None:
+    user = await container.register_user()(Registration("op@example.com", "password1", "Op"))
+    account = await container.open_account()(user.id, "EUR")
+
+    granted = hexbank(database_url, tmp_path, "set-overdraft", str(account.id), "5000")
+    assert granted.returncode == 0, granted.stderr
+    assert granted.stdout.splitlines() == [f"account {account.id} has an overdraft limit of 5000"]
+    shown = await container.get_account()(user.id, account.id)
+    assert (shown.overdraft_limit, shown.available) == (5000, 5000)
+    same = hexbank(database_url, tmp_path, "set-overdraft", str(account.id), "5000")
+    assert same.stdout.splitlines() == [
+        f"account {account.id} already had an overdraft limit of 5000; nothing changed"
+    ]
+    negative = hexbank(database_url, tmp_path, "set-overdraft", str(account.id), "--", "-1")
+    assert negative.returncode == 1
+    assert "overdraft limit is 0 to" in negative.stderr
+    removed = hexbank(database_url, tmp_path, "set-overdraft", str(account.id), "0")
+    assert removed.returncode == 0, removed.stderr
+    assert (await container.get_account()(user.id, account.id)).overdraft_limit == 0
+    async with container.engine().connect() as connection:
+        limits = await connection.scalars(
+            text(
+                "SELECT (data ->> 'overdraft_limit')::bigint FROM events"
+                " WHERE type = 'account.updated' ORDER BY transaction_id, position"
+            )
+        )
+        assert list(limits) == [5000, 0]

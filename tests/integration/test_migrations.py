@@ -266,3 +266,57 @@ def test_0010_adds_api_keys_to_a_database_with_users_and_removes_only_them(
         assert asyncio.run(_events(url, "SELECT count(*) FROM api_keys")) == [(0,)]
     finally:
         asyncio.run(drop_database(postgres_url, name))
+
+
+def test_0013_gives_existing_accounts_no_overdraft_and_the_check_follows_the_limit(
+    postgres_url: str,
+) -> None:
+    """An account written before 0013 reads with an overdraft limit of 0 and still cannot go
+    below zero; with a limit it can, down to it; going back restores the old CHECK."""
+    name = unique_name("hexbank_overdraft")
+    asyncio.run(create_database(postgres_url, name))
+    url = with_database(postgres_url, name)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    user_id, account_id = uuid4(), uuid4()
+    try:
+        migrations.upgrade(url, "0010")
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO users (id, email, full_name, password_hash, is_active, created_at)"
+                " VALUES ($1, 'ada@example.com', 'Ada', 'hash', true, $2)",
+                user_id,
+                at,
+            )
+        )
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO accounts (id, owner_id, kind, currency, balance, entry_count,"
+                " created_at) VALUES ($1, $2, 'customer', 'EUR', 0, 0, $3)",
+                account_id,
+                user_id,
+                at,
+            )
+        )
+        migrations.upgrade(url)
+        assert schema_difference(url)[0] == []
+        read = "SELECT balance, overdraft_limit, debt_above_limit FROM accounts"
+        assert asyncio.run(_events(url, read)) == [(0, 0, 0)]
+        overdraw = "UPDATE accounts SET balance = $1 WHERE id = $2"
+        with pytest.raises(asyncpg.CheckViolationError):
+            asyncio.run(_events(url, overdraw, -1, account_id))
+        asyncio.run(
+            _events(url, "UPDATE accounts SET overdraft_limit = 50 WHERE id = $1", account_id)
+        )
+        asyncio.run(_events(url, overdraw, -50, account_id))
+        with pytest.raises(asyncpg.CheckViolationError):
+            asyncio.run(_events(url, overdraw, -51, account_id))
+
+        asyncio.run(_events(url, overdraw, 0, account_id))
+        migrations.downgrade(url, "0010")
+        assert asyncio.run(_events(url, "SELECT balance FROM accounts")) == [(0,)]
+        with pytest.raises(asyncpg.CheckViolationError):
+            asyncio.run(_events(url, overdraw, -1, account_id))
+    finally:
+        asyncio.run(drop_database(postgres_url, name))

@@ -1,0 +1,113 @@
+"""Overdraft limits on real PostgreSQL: racing debits, holds among them, never take an account
+past its limit, and the database itself refuses a balance below -overdraft_limit."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from adapters.sqlalchemy.errors import constraint_name
+from application.transfer_requests import TransferRequest
+from domain.errors import InsufficientFunds
+from entrypoints.container import Container
+from tests.integration.test_concurrency import ATTEMPTS, customers, running
+
+pytestmark = pytest.mark.integration
+
+LIMIT = 2_000
+
+
+@pytest.mark.parametrize("isolation", ["READ COMMITTED", "SERIALIZABLE"])
+async def test_64_racing_debits_with_holds_never_pass_the_overdraft_limit(
+    database_url: str, tmp_path: Path, isolation: str
+) -> None:
+    settings = {"db_isolation_level": isolation, "transfer_retry_attempts": ATTEMPTS[isolation]}
+    async with (
+        running(database_url, tmp_path, **settings) as first,
+        running(database_url, tmp_path, **settings) as second,
+    ):
+        [(payer, source), (_, destination)] = await customers(first, 2, 1_000)
+        await first.set_overdraft_limit()(source, LIMIT)
+        rng = random.Random(64)
+        plan = [(n, rng.randint(50, 250), n % 3) for n in range(64)]
+
+        async def debit(n: int, amount: int, kind: int) -> BaseException | None:
+            instance: Container = (first, second)[n % 2]
+            try:
+                if kind == 0:
+                    await instance.transfer_funds()(
+                        payer, TransferRequest(source, destination, amount, "EUR", pending=True)
+                    )
+                elif kind == 1:
+                    await instance.withdraw()(payer, source, amount)
+                else:
+                    await instance.transfer_funds()(
+                        payer, TransferRequest(source, destination, amount, "EUR")
+                    )
+            except BaseException as error:  # judged below
+                return error
+            return None
+
+        outcomes = await asyncio.gather(*(debit(*step) for step in plan))
+        refusals = [o for o in outcomes if o is not None]
+        assert all(isinstance(r, InsufficientFunds) for r in refusals), refusals[:3]
+        assert refusals, "the plan asks for more than the limit allows: some must be refused"
+        assert len(refusals) < len(outcomes)
+
+        after = await first.get_account()(payer, source)
+        assert after.balance >= -LIMIT
+        assert after.available >= 0  # holds counted: balance - held >= -limit
+        assert after.available < 250  # nearly everything was spent
+        report = await first.reconcile_ledger()()
+        assert report.is_clean, report
+
+
+async def test_the_database_refuses_a_balance_below_the_overdraft_limit(
+    container: Container,
+) -> None:
+    [(_, account)] = await customers(container, 1, 1)
+    await container.set_overdraft_limit()(account, 500)
+    async with container.engine().begin() as connection:
+        await connection.execute(
+            text("UPDATE accounts SET balance = -500 WHERE id = :id"), {"id": account}
+        )
+        await connection.rollback()
+    async with container.engine().begin() as connection:
+        with pytest.raises(IntegrityError) as refused:
+            await connection.execute(
+                text("UPDATE accounts SET balance = -501 WHERE id = :id"), {"id": account}
+            )
+    assert constraint_name(refused.value) == "ck_accounts_customer_balance_within_overdraft"
+
+
+async def test_a_lowered_limit_allows_the_old_debt_only_until_it_is_repaid(
+    container: Container,
+) -> None:
+    [(payer, source), (payee, destination)] = await customers(container, 2, 1)
+    await container.set_overdraft_limit()(source, 1_000)
+    await container.transfer_funds()(payer, TransferRequest(source, destination, 801, "EUR"))
+    await container.set_overdraft_limit()(source, 100)
+    await container.transfer_funds()(payee, TransferRequest(destination, source, 500, "EUR"))
+
+    async def debt_above_limit(account: UUID) -> int:
+        async with container.engine().connect() as connection:
+            found = await connection.scalar(
+                text("SELECT debt_above_limit FROM accounts WHERE id = :id"), {"id": account}
+            )
+        return int(found)
+
+    assert await debt_above_limit(source) == 200  # -300 against a limit of 100
+    async with container.engine().begin() as connection:
+        with pytest.raises(IntegrityError) as refused:  # what a debit past it would write
+            await connection.execute(
+                text("UPDATE accounts SET balance = -301 WHERE id = :id"), {"id": source}
+            )
+    assert constraint_name(refused.value) == "ck_accounts_customer_balance_within_overdraft"
+    report = await container.reconcile_ledger()()
+    assert report.is_clean, report
