@@ -482,6 +482,7 @@ class _Books:
         source = self.accounts.get(command.source_id)
         if source is None or not source.is_owned_by(user_id):
             raise AccountNotFound(f"Account {command.source_id} not found.")
+        source.require_sequence(command.expected_sequence)
         destination = self.accounts.get(command.destination_id)
         if destination is None or destination.kind is not AccountKind.CUSTOMER:
             raise AccountNotFound(f"Account {command.destination_id} not found.")
@@ -518,6 +519,8 @@ class _Books:
         account = self.accounts.get(command.account_id)
         if currency is None or account is None or not account.is_owned_by(user_id):
             raise AccountNotFound(f"Account {command.account_id} not found.")
+        if isinstance(command, MakeWithdrawal):
+            account.require_sequence(command.expected_sequence)
         funding = self.accounts[funding_account_id(currency)]
         deposit = isinstance(command, MakeDeposit)
         source, destination = (funding, account) if deposit else (account, funding)

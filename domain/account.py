@@ -17,6 +17,7 @@ from domain.errors import (
     InvalidAccountName,
     InvalidOverdraftLimit,
     PayeeUnavailable,
+    PreconditionFailed,
     TooManyAccounts,
 )
 from domain.ids import new_id
@@ -129,6 +130,16 @@ class Account:
         if asked_by is not None and self.is_owned_by(asked_by):
             self.require_open_for_movement()
         raise PayeeUnavailable("The payee cannot receive this payment.")
+
+    def require_sequence(self, expected: int | None) -> None:
+        """A conditional debit (`If-Match`) applies only to the account as its caller last
+        saw it: at `expected` entries, checked once the account is locked. None: no
+        condition."""
+        if expected is not None and expected != self.entry_count:
+            raise PreconditionFailed(
+                f"Account {self.id} is at sequence {self.entry_count}, not {expected}.",
+                self.entry_count,
+            )
 
     def close(self) -> None:
         self.require_open_for_movement()

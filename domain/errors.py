@@ -7,6 +7,7 @@ idempotent request is replayed.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 
@@ -167,6 +168,22 @@ class InvalidOverdraftLimit(DomainError):
     set on a customer account that is not closed."""
 
     code = "invalid-overdraft-limit"
+
+
+class PreconditionFailed(DomainError):
+    """`If-Match` named a sequence the debited account is not at when it is locked: nothing
+    moved. `sequence` is its current one (its ETag now)."""
+
+    code = "precondition-failed"
+
+    def __init__(self, detail: str, sequence: int | None = None) -> None:
+        super().__init__(detail)
+        if sequence is None and (found := _AT_SEQUENCE.search(detail)) is not None:
+            sequence = int(found.group(1))  # restored for a replay: the detail names it
+        self.sequence = sequence
+
+
+_AT_SEQUENCE = re.compile(r"is at sequence (\d+)")
 
 
 class AccountNotEmpty(DomainError):

@@ -112,6 +112,11 @@ replays the first answer, marked `Idempotent-Replayed: true`, instead of moving 
 again; the same key with another body is refused. Retry a 503 or a 429 after its
 `Retry-After` seconds.
 
+**Conditional debits.** `GET /api/v1/accounts/{id}` sends `ETag: "<sequence>"`. A transfer, a
+hold or a withdrawal sent with `If-Match: "<sequence>"` applies only if the debited account is
+still at that sequence when it is locked; otherwise 412 `precondition-failed`, with the
+current `sequence`, and nothing moves. A malformed `If-Match` is 422 `validation-error`.
+
 **Paging.** Lists answer a page of `items` and a `next_cursor`: pass it back as `cursor`
 (`after` for the event feed), with the same filters, for the next page; `limit` sets the page
 size. Pages never repeat or skip an item while new ones arrive. `next_cursor` is null on the
@@ -175,7 +180,7 @@ BEFORE_THE_ROUTE = ("413", "431")
 """Refused before any route runs (the body limit, the server's header limit): these answers
 carry none of a route's own headers."""
 
-REPLAYABLE_REFUSALS = ("403", "404", "409", "422")
+REPLAYABLE_REFUSALS = ("403", "404", "409", "412", "422")
 """Refusals of a money write that are kept with its Idempotency-Key and replayed with
 `Idempotent-Replayed: true`, like its success."""
 
@@ -276,6 +281,11 @@ HEADERS: dict[str, Any] = {
         {"type": "string", "enum": ["no-store"]},
     ),
     "Pragma": _header("`no-cache`, for HTTP/1.0 caches.", {"type": "string", "enum": ["no-cache"]}),
+    "ETag": _header(
+        'The account\'s sequence (its entry count) as a strong ETag, `"<sequence>"`: send it '
+        "back as `If-Match` on a debit to make the debit conditional.",
+        {"type": "string", "maxLength": 22, "pattern": '^"[0-9]{1,20}"$'},
+    ),
 }
 """Response headers, declared once and referred to by every response that sends them."""
 

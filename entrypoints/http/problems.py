@@ -35,6 +35,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.AccountNotEmpty: 409,
     domain_errors.TooManyAccounts: 409,
     domain_errors.TooManyApiKeys: 409,
+    domain_errors.PreconditionFailed: 412,
     domain_errors.ScopeEscalation: 403,
     domain_errors.ApiKeyNotFound: 404,
     domain_errors.NotPayer: 403,
@@ -253,6 +254,8 @@ def answer(
             headers["RateLimit-Limit"] = str(limit)
     if isinstance(error, app_errors.InsufficientScope):
         extensions["required_scope"] = error.required_scope
+    if isinstance(error, domain_errors.PreconditionFailed) and error.sequence is not None:
+        extensions["sequence"] = error.sequence
     # A refusal restored for an idempotent replay says so, like a replayed success does.
     # getattr: an error class without the attribute is simply not a replay.
     if getattr(error, "replayed", False):

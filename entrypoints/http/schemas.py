@@ -608,6 +608,11 @@ class ProblemOut(BaseModel):
     index: int | None = Field(
         default=None, description="For an atomic batch: the item that refused it."
     )
+    sequence: int | None = Field(
+        default=None,
+        description="For `precondition-failed`: the debited account's current sequence (its "
+        "ETag now).",
+    )
     request_id: str | None = None
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.sqlalchemy.errors import constraint_name
 from application.transfer_requests import TransferRequest
-from domain.errors import InsufficientFunds
+from domain.errors import InsufficientFunds, PreconditionFailed
 from entrypoints.container import Container
 from tests.integration.test_concurrency import ATTEMPTS, customers, running
 
@@ -111,3 +111,42 @@ async def test_a_lowered_limit_allows_the_old_debt_only_until_it_is_repaid(
     assert constraint_name(refused.value) == "ck_accounts_customer_balance_within_overdraft"
     report = await container.reconcile_ledger()()
     assert report.is_clean, report
+
+
+@pytest.mark.parametrize("isolation", ["READ COMMITTED", "SERIALIZABLE"])
+async def test_racing_conditional_debits_with_one_expected_sequence_let_exactly_one_win(
+    database_url: str, tmp_path: Path, isolation: str
+) -> None:
+    settings = {"db_isolation_level": isolation, "transfer_retry_attempts": ATTEMPTS[isolation]}
+    async with (
+        running(database_url, tmp_path, **settings) as first,
+        running(database_url, tmp_path, **settings) as second,
+    ):
+        [(payer, source), (_, destination)] = await customers(first, 2, 10_000)
+        for round_ in range(3):
+            seen = (await first.get_account()(payer, source)).entry_count
+
+            async def debit(n: int, seen: int = seen) -> BaseException | None:
+                instance: Container = (first, second)[n % 2]
+                try:
+                    if n % 2:
+                        await instance.withdraw()(payer, source, 10, expected_sequence=seen)
+                    else:
+                        request = TransferRequest(
+                            source, destination, 10, "EUR", expected_sequence=seen
+                        )
+                        await instance.transfer_funds()(payer, request)
+                except BaseException as error:  # judged below
+                    return error
+                return None
+
+            outcomes = await asyncio.gather(*(debit(n) for n in range(16)))
+            won = [o for o in outcomes if o is None]
+            assert len(won) == 1, (round_, outcomes)
+            lost = [o for o in outcomes if o is not None]
+            assert all(isinstance(o, PreconditionFailed) for o in lost), lost[:3]
+            assert {o.sequence for o in lost if isinstance(o, PreconditionFailed)} == {seen + 1}
+        after = await first.get_account()(payer, source)
+        assert after.balance == 10_000 - 3 * 10
+        report = await first.reconcile_ledger()()
+        assert report.is_clean, report

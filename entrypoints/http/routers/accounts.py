@@ -20,7 +20,9 @@ from entrypoints.http.dependencies import (
     AccountsWriter,
     AppMetrics,
     IdempotencyKeyHeader,
+    IfMatchHeader,
     MoneyWriter,
+    expected_sequence,
     grant_of,
     provided,
 )
@@ -84,14 +86,25 @@ async def list_accounts(
     )
 
 
-@router.get("/{account_id}", response_model=AccountOut, responses=problem_responses(401, 404, 422))
+@router.get(
+    "/{account_id}",
+    response_model=AccountOut,
+    responses={
+        200: {"headers": {"ETag": {"$ref": "#/components/headers/ETag"}}},
+        **problem_responses(401, 404, 422),
+    },
+)
 async def get_account(
     account_id: UUID,
     user: AccountsReader,
+    response: Response,
     get_account: Annotated[GetAccount, provided(lambda c: c.get_account)],
 ) -> AccountOut:
-    """One of your accounts, with its balance, held and available amounts."""
-    return AccountOut.of(await get_account(user.id, account_id))
+    """One of your accounts, with its balance, held and available amounts; its `ETag` is
+    its sequence, for a conditional debit's `If-Match`."""
+    account = await get_account(user.id, account_id)
+    response.headers["ETag"] = f'"{account.entry_count}"'
+    return AccountOut.of(account)
 
 
 @router.patch(
@@ -195,7 +208,7 @@ async def deposit(
     "/{account_id}/withdrawals",
     status_code=201,
     response_model=TransferOut,
-    responses=problem_responses(401, 404, 409, 413, 422, 503),
+    responses=problem_responses(401, 404, 409, 412, 413, 422, 503),
 )
 async def withdraw(
     account_id: UUID,
@@ -205,8 +218,10 @@ async def withdraw(
     withdraw: Annotated[Withdraw, provided(lambda c: c.withdraw)],
     metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
+    if_match: IfMatchHeader = None,
 ) -> TransferOut:
-    """Money leaves the bank: it goes back to the funding account of the currency."""
+    """Money leaves the bank: it goes back to the funding account of the currency. With
+    `If-Match`, only if the account is still at that sequence."""
     receipt = await withdraw(
         user.id,
         account_id,
@@ -215,6 +230,7 @@ async def withdraw(
         idempotency_key,
         reference=body.reference,
         metadata=body.metadata,
+        expected_sequence=expected_sequence(if_match),
     )
     note_receipt(receipt, response, metrics, created=True)
     return TransferOut.of(receipt.transfer)
