@@ -105,6 +105,23 @@ class MakeWithdrawal(MoneyCommand):
 
 
 @dataclass(frozen=True, slots=True)
+class MakeConversion(MoneyCommand):
+    """From one of the caller's accounts to any customer account of another currency, at
+    the caller's rate (a checked decimal string), through the bank's FX accounts."""
+
+    KIND: ClassVar[str] = "conversion"
+    source_id: UUID
+    destination_id: UUID
+    amount: int
+    """In the source account's minor units."""
+    rate: str
+    description: str | None
+    reference: str | None
+    metadata: Pairs
+    expected_sequence: int | None = sequence_condition()
+
+
+@dataclass(frozen=True, slots=True)
 class PostPendingTransfer(MoneyCommand):
     """The payer completes a hold, in full (`amount` None) or in part."""
 

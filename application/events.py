@@ -16,9 +16,11 @@ from uuid import UUID
 
 from domain.account import Account
 from domain.api_key import ApiKey
+from domain.conversion import Conversion
 from domain.ids import new_id
 from domain.ledger import (
     Balance,
+    Converted,
     HoldExpired,
     HoldPlaced,
     HoldPosted,
@@ -57,6 +59,8 @@ EVENT_TYPES = frozenset(
         "user.registered",
         "api_key.created",
         "api_key.revoked",
+        # Credit and currencies (issue 25)
+        "conversion.posted",
     }
 )
 
@@ -147,7 +151,26 @@ def transfer_document(transfer: Transfer) -> dict[str, Any]:
         "reversal_of": None if transfer.reversal_of is None else str(transfer.reversal_of),
         "reference": transfer.reference,
         "metadata": dict(transfer.metadata),
+        "conversion_id": None if transfer.conversion_id is None else str(transfer.conversion_id),
         "created_at": timestamp(transfer.created_at),
+    }
+
+
+def conversion_document(conversion: Conversion) -> dict[str, Any]:
+    """A conversion as the API shows it (the HTTP schema is built from this)."""
+    return {
+        "id": str(conversion.id),
+        "from_account_id": str(conversion.from_account_id),
+        "to_account_id": str(conversion.to_account_id),
+        "source_amount": conversion.source_amount,
+        "source_currency": conversion.source_currency,
+        "target_amount": conversion.target_amount,
+        "target_currency": conversion.target_currency,
+        "rate": conversion.rate,
+        "transfer_ids": [str(conversion.debit_transfer_id), str(conversion.credit_transfer_id)],
+        "created_at": timestamp(conversion.created_at),
+        "reference": conversion.reference,
+        "metadata": dict(conversion.metadata),
     }
 
 
@@ -183,6 +206,19 @@ def posting_events(posting: Posting, now: datetime, *, traceparent: str | None) 
             new_id(), kind, now, transfer_document(about), accounts, users, traceparent=traceparent
         )
 
+    if isinstance(posting, Converted):
+        # One event for both legs, each as the API shows a transfer.
+        data = conversion_document(posting.conversion) | {
+            "transfers": [
+                transfer_document(posting.debit_leg.transfer),
+                transfer_document(posting.credit_leg.transfer),
+            ]
+        }
+        return [
+            Event(
+                new_id(), "conversion.posted", now, data, accounts, users, traceparent=traceparent
+            )
+        ]
     events = [event(_type_of(posting), transfer)]
     if isinstance(posting, Reversed):
         events.append(event("transfer.reversed", posting.original))
@@ -247,6 +283,8 @@ def _type_of(posting: Posting) -> str:
             return "withdrawal.posted"
         case Moved() | Reversed() | HoldPosted():
             return "transfer.posted"
+        case Converted():
+            return "conversion.posted"
 
 
 def _users(accounts: Iterable[AccountState], author: UUID | None) -> tuple[UUID, ...]:

@@ -21,6 +21,7 @@ from application.commands import (
     ActsOnTransfer,
     BatchItem,
     ExpirePendingTransfer,
+    MakeConversion,
     MakeDeposit,
     MakeReversal,
     MakeTransfer,
@@ -40,7 +41,7 @@ from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.receipts import BatchReceipt, BatchRefused, ItemResult, TransferReceipt
 from application.transfer_access import require_payee, require_payer
-from domain.account import Account, AccountKind, funding_account_id
+from domain.account import Account, AccountKind, funding_account_id, fx_account_id
 from domain.errors import (
     AccountNotFound,
     DomainError,
@@ -50,7 +51,7 @@ from domain.errors import (
 )
 from domain.holds import expire_hold, place_hold, post_hold, void_hold
 from domain.ids import new_id
-from domain.ledger import Posting, Reversed, post_transfer
+from domain.ledger import Posting, Reversed, post_conversion, post_transfer
 from domain.money import Money
 from domain.reversals import reverse_transfer
 from domain.transfer import Transfer, TransferKind
@@ -59,6 +60,8 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 FUNDING: Final = "funding"
 """The gate every deposit and withdrawal passes: the funding accounts they all move."""
+FX: Final = "fx"
+"""The gate every conversion passes: the FX accounts they all move."""
 
 DECISIONS_PER_TURN = 100
 """Commands decided between two turns of the event loop given to other requests."""
@@ -128,6 +131,8 @@ def _named_gates(command: MoneyCommand) -> frozenset[Hashable]:
             return frozenset((command.source_id, command.destination_id))
         case MakeDeposit() | MakeWithdrawal():
             return frozenset((command.account_id, FUNDING))
+        case MakeConversion():
+            return frozenset((command.source_id, command.destination_id, FX))
         case (
             PostPendingTransfer() | VoidPendingTransfer() | MakeReversal() | ExpirePendingTransfer()
         ):
@@ -396,24 +401,42 @@ class _Books:
             if (transfer := await uow.ledger.lock_transfer(transfer_id)) is not None:
                 transfers[transfer_id] = transfer
         funded = {c.account_id for c in commands if isinstance(c, MakeDeposit | MakeWithdrawal)}
+        converting = {
+            account_id
+            for c in commands
+            if isinstance(c, MakeConversion)
+            for account_id in (c.source_id, c.destination_id)
+        }
         currencies = (
             {
                 account.id: account.currency
-                for account in (await uow.accounts.get_many(funded, at=moment.now)).values()
+                for account in (
+                    await uow.accounts.get_many(funded | converting, at=moment.now)
+                ).values()
             }
-            if funded
+            if funded or converting
             else {}
         )
-        funding = {funding_account_id(currency): currency for currency in currencies.values()}
-        ids = set(funding)
+        # The bank's own accounts these commands move: funding for deposits and withdrawals,
+        # FX for conversions (only the currencies each needs).
+        bank = {
+            funding_account_id(currencies[a]): Account.funding(
+                currency=currencies[a], now=moment.now
+            )
+            for a in funded
+            if a in currencies
+        } | {
+            fx_account_id(currencies[a]): Account.fx(currency=currencies[a], now=moment.now)
+            for a in converting
+            if a in currencies
+        }
+        ids = set(bank)
         for command in commands:
             ids.update(_accounts_of(command, transfers))
         accounts = await moment.lock(uow, ids) if ids else {}
-        if missing := funding.keys() - accounts.keys():  # a currency's first deposit
+        if missing := bank.keys() - accounts.keys():  # a currency's first deposit, conversion
             for account_id in sorted(missing):
-                await uow.accounts.add_if_absent(
-                    Account.funding(currency=funding[account_id], now=moment.now)
-                )
+                await uow.accounts.add_if_absent(bank[account_id])
             accounts |= await moment.lock(uow, missing)
         references = await _taken_references(uow, submissions)
         return cls(moment.now, accounts, transfers, currencies, references)
@@ -442,6 +465,8 @@ class _Books:
                 return self._transfer(command, _user(user_id))
             case MakeDeposit() | MakeWithdrawal():
                 return self._funded(command, _user(user_id))
+            case MakeConversion():
+                return self._conversion(command, _user(user_id))
             case PostPendingTransfer(transfer_id=transfer_id, amount=amount):
                 hold, source, destination = self._acted_on(transfer_id)
                 require_payer(hold, source, destination, _user(user_id))
@@ -512,6 +537,31 @@ class _Books:
             metadata=dict(command.metadata),
         )
 
+    def _conversion(self, command: MakeConversion, user_id: UUID) -> Posting:
+        """From one of the caller's accounts to any customer account of another currency,
+        both legs decided here, in this unit of work."""
+        source = self.accounts.get(command.source_id)
+        if source is None or not source.is_owned_by(user_id):
+            raise AccountNotFound(f"Account {command.source_id} not found.")
+        source.require_sequence(command.expected_sequence)
+        destination = self.accounts.get(command.destination_id)
+        if destination is None or destination.kind is not AccountKind.CUSTOMER:
+            raise AccountNotFound(f"Account {command.destination_id} not found.")
+        return post_conversion(
+            conversion_id=new_id(),
+            source=source,
+            destination=destination,
+            source_fx=self.accounts[fx_account_id(source.currency)],
+            target_fx=self.accounts[fx_account_id(destination.currency)],
+            amount=command.amount,
+            rate=command.rate,
+            description=command.description,
+            now=self.now,
+            created_by=user_id,
+            reference=command.reference,
+            metadata=dict(command.metadata),
+        )
+
     def _funded(self, command: MakeDeposit | MakeWithdrawal, user_id: UUID) -> Posting:
         """A deposit (from the funding account of the currency) or a withdrawal (back to it)
         of the caller's account: the same checks in opposite directions."""
@@ -554,6 +604,8 @@ def _accounts_of(command: MoneyCommand, transfers: dict[UUID, Transfer]) -> tupl
             return (command.source_id, command.destination_id)
         case MakeDeposit() | MakeWithdrawal():
             return (command.account_id,)
+        case MakeConversion():
+            return (command.source_id, command.destination_id)
         case (
             PostPendingTransfer() | VoidPendingTransfer() | MakeReversal() | ExpirePendingTransfer()
         ):

@@ -27,11 +27,17 @@ from domain.money import MAX_MINOR_UNITS
 ACCOUNT_NAME_MAX_LENGTH = 80
 
 _FUNDING_NAMESPACE = UUID("6d1e0a55-3c1b-4f0e-9a57-2b8c1f4e0b7d")
+_FX_NAMESPACE = UUID("0c3f7a2e-8d41-4b6a-9e15-5a7d2f9c1b3e")
 
 
 def funding_account_id(currency: str) -> UUID:
     """The bank's funding account of a currency has a fixed id, so no lookup is needed."""
     return uuid5(_FUNDING_NAMESPACE, require_currency(currency))
+
+
+def fx_account_id(currency: str) -> UUID:
+    """The bank's FX account of a currency, the other side of every conversion leg in it."""
+    return uuid5(_FX_NAMESPACE, require_currency(currency))
 
 
 class AccountStatus(StrEnum):
@@ -47,6 +53,10 @@ class AccountKind(StrEnum):
     # The bank's per-currency funding account: the other side of every deposit. It may go
     # negative, which is how money entering the bank shows in the books.
     FUNDING = "funding"
+    # The bank's per-currency FX account: a conversion's debit leg pays into the source
+    # currency's, its credit leg is paid from the target currency's. Its balance is the
+    # bank's position in that currency.
+    FX = "fx"
 
 
 @dataclass(slots=True)
@@ -109,6 +119,17 @@ class Account:
             balance=0,
             created_at=now,
             kind=AccountKind.FUNDING,
+        )
+
+    @classmethod
+    def fx(cls, *, currency: str, now: datetime) -> Account:
+        return cls(
+            id=fx_account_id(currency),
+            owner_id=None,
+            currency=require_currency(currency),
+            balance=0,
+            created_at=now,
+            kind=AccountKind.FX,
         )
 
     def is_owned_by(self, user_id: UUID) -> bool:
@@ -177,8 +198,8 @@ class Account:
     def can_pay(self, amount: int) -> bool:
         """The one check of every debit, holds included: TigerBeetle's
         debits_must_not_exceed_credits (pending debits counted) widened by the overdraft
-        limit, for customer accounts only: the funding accounts are the bank's side."""
-        return self.kind is AccountKind.FUNDING or self.available >= amount
+        limit, for customer accounts only: the funding and FX accounts are the bank's side."""
+        return self.kind is not AccountKind.CUSTOMER or self.available >= amount
 
     def stays_in_range(self, amount: int) -> bool:
         """Whether moving the balance by a signed amount keeps it within the books' range."""

@@ -186,6 +186,29 @@ class PreconditionFailed(DomainError):
 _AT_SEQUENCE = re.compile(r"is at sequence (\d+)")
 
 
+class SameCurrencyConversion(DomainError):
+    """A conversion needs two accounts of different currencies; within one currency, send a
+    transfer."""
+
+    code = "same-currency-conversion"
+
+
+class InvalidRate(DomainError):
+    """A conversion rate is a positive decimal string with at most 12 significant digits."""
+
+    code = "invalid-rate"
+
+
+class AmountTooSmall(DomainError):
+    """At this rate the amount converts to less than one minor unit of the target currency."""
+
+    code = "amount-too-small"
+
+
+class ConversionNotFound(DomainError):
+    code = "conversion-not-found"
+
+
 class AccountNotEmpty(DomainError):
     """An account closes only with a zero balance and no open holds."""
 

@@ -27,7 +27,15 @@ from entrypoints.http.openapi import (
     operation_id,
 )
 from entrypoints.http.problems import install_problem_catalogue, install_problem_handlers
-from entrypoints.http.routers import accounts, api_keys, events, health, transfers, users
+from entrypoints.http.routers import (
+    accounts,
+    api_keys,
+    conversions,
+    events,
+    health,
+    transfers,
+    users,
+)
 from entrypoints.http.turns import ReleaseTurn
 from entrypoints.observability.logging import configure_structlog
 from entrypoints.observability.metrics import Metrics
@@ -114,6 +122,7 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
         users.router,
         accounts.router,
         transfers.router,
+        conversions.router,
         events.router,
         api_keys.router,
         health.router,

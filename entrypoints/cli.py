@@ -394,6 +394,17 @@ def set_overdraft(
         )
 
 
+@cli.command("fx-positions")
+def fx_positions() -> None:
+    """Print the bank's position in each currency conversions touched: its FX account's
+    balance (positive: held by the bank; negative: paid out beyond what came in)."""
+    positions = _run(lambda container: container.fx_positions()())
+    if not positions:
+        typer.echo("no FX positions: no conversion yet")
+    for position in positions:
+        typer.echo(f"{position.currency} {position.balance}")
+
+
 def _echo_status_change(change: StatusChange) -> None:
     """One line. A status the account already had is no error (exit 0): nothing was written."""
     account = change.account

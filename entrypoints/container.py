@@ -42,9 +42,11 @@ from application.use_cases.api_keys import (
 )
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.close_account import CloseAccount
+from application.use_cases.convert_currency import ConvertCurrency, GetConversion
 from application.use_cases.deposit import Deposit
 from application.use_cases.expire_holds import ExpireHolds
 from application.use_cases.freeze_account import FreezeAccount, UnfreezeAccount
+from application.use_cases.fx_positions import FxPositions
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
 from application.use_cases.get_balance_at import GetBalanceAt
@@ -318,6 +320,16 @@ class Container(containers.DeclarativeContainer):
     )
     transfer_batch = providers.Singleton(
         TransferBatch, teller=teller, max_amount=settings.provided.max_transfer_amount
+    )
+    convert_currency = providers.Singleton(
+        ConvertCurrency,
+        teller=teller,
+        uow_factory=unit_of_work.provider,
+        max_amount=settings.provided.max_transfer_amount,
+    )
+    get_conversion = providers.Singleton(GetConversion, uow_factory=read_unit_of_work.provider)
+    fx_positions = providers.Singleton(
+        FxPositions, uow_factory=report_unit_of_work.provider, clock=clock
     )
     post_hold = providers.Singleton(PostHold, teller=teller)
     void_hold = providers.Singleton(VoidHold, teller=teller)

@@ -9,6 +9,7 @@ from application.ports.idempotency import StoredRequest
 from application.ports.outbox import FeedPosition, StoredEvent
 from domain.account import Account
 from domain.api_key import ApiKey
+from domain.conversion import Conversion
 from domain.transfer import LedgerEntry, Transfer
 from domain.user import User
 
@@ -31,6 +32,7 @@ class InMemoryStorage:
     leases: dict[UUID, datetime] = field(default_factory=dict)
     """Events a relay is publishing, until when."""
     api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
+    conversions: dict[UUID, Conversion] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -48,12 +50,14 @@ class PendingChanges:
     leases: dict[UUID, datetime] = field(default_factory=dict)
     released: set[UUID] = field(default_factory=set)
     api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
+    conversions: dict[UUID, Conversion] = field(default_factory=dict)
 
     def apply_to(self, storage: InMemoryStorage) -> None:
         storage.users.update(self.users)
         storage.accounts.update(self.accounts)
         storage.transfers.update(self.transfers)
         storage.api_keys.update(self.api_keys)
+        storage.conversions.update(self.conversions)
         for entry in self.entries:
             storage.entries.setdefault(entry.account_id, []).append(entry)
         storage.requests.update(self.claims)
@@ -73,6 +77,7 @@ class PendingChanges:
         storage.claimed_keys.difference_update(self.claims)
         for changes in (self.users, self.accounts, self.transfers, self.claims, self.api_keys):
             changes.clear()
+        self.conversions.clear()
         for added in (self.entries, self.events):
             added.clear()
         for changed in (self.delivered, self.released):

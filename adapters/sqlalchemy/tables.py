@@ -88,13 +88,13 @@ accounts = Table(
     # The debt an operator's lowered limit left beyond the new limit, shrinking as it is
     # repaid: the CHECK below allows that much and no more (see migration 0013).
     Column("debt_above_limit", BigInteger, nullable=False, server_default="0"),
-    CheckConstraint("kind IN ('customer', 'funding')", name="kind_known"),
+    CheckConstraint("kind IN ('customer', 'funding', 'fx')", name="kind_known"),
     CheckConstraint("status IN ('active', 'frozen', 'closed')", name="status_known"),
     CheckConstraint("char_length(name) BETWEEN 1 AND 80", name="name_length"),
     CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
     CheckConstraint("(kind = 'customer') = (owner_id IS NOT NULL)", name="owner_matches_kind"),
     CheckConstraint(
-        "kind = 'funding' OR balance >= -(overdraft_limit + debt_above_limit)",
+        "kind <> 'customer' OR balance >= -(overdraft_limit + debt_above_limit)",
         name="customer_balance_within_overdraft",
     ),
     CheckConstraint("overdraft_limit >= 0", name="overdraft_limit_non_negative"),
@@ -124,12 +124,19 @@ transfers = Table(
     Column("reference", Text, nullable=True),
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("created_by", Uuid, ForeignKey("users.id"), nullable=True),
+    Column("conversion_id", Uuid, nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("reference ~ '^[\\x21-\\x7E]{1,64}$'", name="reference_visible_ascii"),
     CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
     CheckConstraint("from_account_id <> to_account_id", name="distinct_accounts"),
     CheckConstraint("char_length(description) <= 140", name="description_length"),
-    CheckConstraint("kind IN ('transfer', 'deposit', 'withdrawal', 'reversal')", name="kind_known"),
+    CheckConstraint(
+        "kind IN ('transfer', 'deposit', 'withdrawal', 'reversal', 'conversion')",
+        name="kind_known",
+    ),
+    CheckConstraint(
+        "(kind = 'conversion') = (conversion_id IS NOT NULL)", name="conversion_legs_named"
+    ),
     CheckConstraint("status IN ('posted', 'pending', 'voided', 'expired')", name="status_known"),
     CheckConstraint(
         "(status = 'posted') = (posted_amount IS NOT NULL)", name="posted_amount_when_posted"
@@ -167,6 +174,12 @@ transfers = Table(
         postgresql_where=text("reference IS NOT NULL"),
     ),
     Index("ix_transfers_reference", "reference", postgresql_where=text("reference IS NOT NULL")),
+    # A conversion's two legs, found by it (and by the search's `conversion_id` filter).
+    Index(
+        "ix_transfers_conversion_id",
+        "conversion_id",
+        postgresql_where=text("conversion_id IS NOT NULL"),
+    ),
     # Searching: newest first among the transfers touching an account, from either side.
     Index("ix_transfers_from_account_id_created_at", "from_account_id", "created_at", "id"),
     Index("ix_transfers_to_account_id_created_at", "to_account_id", "created_at", "id"),
@@ -211,6 +224,30 @@ ledger_entries = Table(
     # Balance at a moment, statements between two moments: entries are in time order along
     # their sequence, so the time index reads the same rows in the same order.
     Index(None, "account_id", "created_at"),
+)
+
+conversions = Table(
+    "conversions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("from_account_id", Uuid, ForeignKey("accounts.id"), nullable=False),
+    Column("to_account_id", Uuid, ForeignKey("accounts.id"), nullable=False),
+    Column("source_amount", BigInteger, nullable=False),
+    Column("source_currency", Text, nullable=False),
+    Column("target_amount", BigInteger, nullable=False),
+    Column("target_currency", Text, nullable=False),
+    Column("rate", Text, nullable=False),
+    Column("debit_transfer_id", Uuid, ForeignKey("transfers.id"), nullable=False),
+    Column("credit_transfer_id", Uuid, ForeignKey("transfers.id"), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("created_by", Uuid, ForeignKey("users.id"), nullable=True),
+    Column("reference", Text, nullable=True),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    CheckConstraint("source_amount > 0", name="source_amount_positive"),
+    CheckConstraint("target_amount > 0", name="target_amount_positive"),
+    CheckConstraint("source_currency <> target_currency", name="currencies_differ"),
+    CheckConstraint("rate ~ '^(0|[1-9][0-9]*)([.][0-9]+)?$'", name="rate_decimal"),
+    CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
 )
 
 idempotency_keys = Table(

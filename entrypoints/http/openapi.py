@@ -43,6 +43,8 @@ OPERATION_IDS: dict[str, str] = {
     "POST /api/v1/transfers/{transfer_id}/post": "holds_post",
     "POST /api/v1/transfers/{transfer_id}/void": "holds_void",
     "POST /api/v1/transfers/{transfer_id}/reversals": "reversals_create",
+    "POST /api/v1/conversions": "conversions_create",
+    "GET /api/v1/conversions/{conversion_id}": "conversions_get",
     "GET /api/v1/events": "events_list",
     "GET /health/live": "health_live",
     "GET /health/ready": "health_ready",
@@ -72,6 +74,11 @@ TAGS: list[dict[str, Any]] = [
         "name": "transfers",
         "description": "Move money between accounts: now, as a hold to post or void later, "
         "in batches, and back again (reversals); search them.",
+    },
+    {
+        "name": "conversions",
+        "description": "Move money between currencies at your rate, rounded down in the "
+        "bank's favour, through the bank's FX accounts.",
     },
     {"name": "events", "description": "The feed of everything that happened to your accounts."},
     {
@@ -421,6 +428,7 @@ EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "AccountEvent": ("AccountOut", ("account.",)),
     "UserEvent": ("UserOut", ("user.",)),
     "ApiKeyEvent": ("ApiKeyEventData", ("api_key.",)),
+    "ConversionEvent": ("ConversionEventData", ("conversion.",)),
 }
 """Each kind of event and the resource its `data` is, as the API shows it (docs/events.md)."""
 
@@ -454,6 +462,18 @@ def type_events(schemas: dict[str, Any]) -> None:
         "description": "`api_key.revoked` only: when it was revoked.",
     }
     schemas["ApiKeyEventData"] = key_data
+    # A conversion.* event's data is the conversion as answered, with both legs as transfers.
+    conversion_data = copy.deepcopy(schemas["ConversionOut"])
+    conversion_data["title"] = "ConversionEventData"
+    conversion_data["properties"]["transfers"] = {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/TransferOut"},
+        "minItems": 2,
+        "maxItems": 2,
+        "description": "The debit leg, then the credit leg.",
+    }
+    conversion_data["required"] = [*conversion_data["required"], "transfers"]
+    schemas["ConversionEventData"] = conversion_data
     mapping: dict[str, str] = {}
     for name, (data, prefixes) in EVENT_GROUPS.items():
         types = sorted(kind for kind in EVENT_TYPES if kind.startswith(prefixes))

@@ -42,6 +42,7 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.NotPayee: 403,
     domain_errors.AccountNotFound: 404,
     domain_errors.TransferNotFound: 404,
+    domain_errors.ConversionNotFound: 404,
     domain_errors.PayeeUnavailable: 422,
     domain_errors.DomainError: 422,
     # RFC 6749 section 5.2: the token endpoint answers 400 `invalid_grant` to bad credentials;

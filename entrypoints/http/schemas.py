@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     StrictBool,
+    StrictStr,
     StringConstraints,
     with_config,
 )
@@ -34,6 +35,7 @@ from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.account import ACCOUNT_NAME_MAX_LENGTH, Account, AccountStatus
+from domain.conversion import MAX_RATE_DIGITS, Conversion
 from domain.currency import MINOR_UNITS
 from domain.metadata import (
     METADATA_KEY_MAX_LENGTH,
@@ -435,6 +437,61 @@ class TransferIn(Request):
     metadata: MetadataIn | None = None
 
 
+class ConversionIn(Request):
+    from_account_id: UUID = Field(description="One of your accounts: it pays `amount`.")
+    to_account_id: UUID = Field(description="Any customer account, of another currency.")
+    amount: Amount = Field(description="In the source account's minor units.")
+    rate: StrictStr = Field(
+        max_length=256,
+        pattern=NO_CONTROL_CHARACTERS,
+        description=f'Target per source currency unit, a decimal string (`"1.0845"`): '
+        f"positive, at most {MAX_RATE_DIGITS} significant digits, no sign, no exponent; "
+        "otherwise 422 `invalid-rate`. The caller's: hexbank has no market data.",
+        examples=["1.0845"],
+    )
+    description: Description | None = None
+    reference: Reference | None = None
+    metadata: MetadataIn | None = None
+
+
+class ConversionOut(BaseModel):
+    id: UUID
+    from_account_id: UUID
+    to_account_id: UUID
+    source_amount: int = Field(description="Paid by the payer, in its minor units.")
+    source_currency: str
+    target_amount: int = Field(
+        description="Received by the payee: floor(source_amount x rate x 10^(target exponent "
+        "- source exponent)), rounded down, in favour of the bank."
+    )
+    target_currency: str
+    rate: str
+    transfer_ids: list[UUID] = Field(
+        description="The debit leg (payer to the bank's FX account of the source currency), "
+        "then the credit leg (the bank's FX account of the target currency to the payee)."
+    )
+    created_at: datetime
+    reference: str | None
+    metadata: dict[str, str]
+
+    @classmethod
+    def of(cls, conversion: Conversion) -> ConversionOut:
+        return cls(
+            id=conversion.id,
+            from_account_id=conversion.from_account_id,
+            to_account_id=conversion.to_account_id,
+            source_amount=conversion.source_amount,
+            source_currency=conversion.source_currency,
+            target_amount=conversion.target_amount,
+            target_currency=conversion.target_currency,
+            rate=conversion.rate,
+            transfer_ids=[conversion.debit_transfer_id, conversion.credit_transfer_id],
+            created_at=conversion.created_at,
+            reference=conversion.reference,
+            metadata=dict(conversion.metadata),
+        )
+
+
 class PostHoldIn(Request):
     amount: Amount | None = Field(default=None, description="Default: the whole hold.")
 
@@ -515,6 +572,9 @@ class TransferOut(BaseModel):
     reversal_of: UUID | None = Field(description="For a reversal: the transfer it reverses.")
     reference: str | None
     metadata: dict[str, str]
+    conversion_id: UUID | None = Field(
+        description="For a leg of a currency conversion: the conversion."
+    )
     created_at: datetime
 
     @classmethod

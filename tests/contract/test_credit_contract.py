@@ -7,12 +7,14 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from application.ports.ledger import TransferQuery
 from application.ports.unit_of_work import UnitOfWorkFactory
-from domain.account import Account
+from domain.account import Account, AccountKind, fx_account_id
 from domain.errors import InsufficientFunds
 from domain.holds import place_hold
-from domain.ledger import post_transfer
+from domain.ledger import post_conversion, post_transfer
 from domain.money import Money
+from domain.transfer import TransferKind
 from tests.contract.conftest import Persistence
 from tests.contract.test_persistence_contract import NOW, funded_pair
 
@@ -112,3 +114,57 @@ async def test_a_limit_lowered_below_the_debt_keeps_the_balance_and_refuses_debi
     await set_limit(uow_factory, source.id, 0)
     assert (await read(uow_factory, source.id)).available == -300
     assert (await persistence.reconciliation.reconcile(NOW)).is_clean
+
+
+async def test_a_conversion_is_stored_whole_and_read_back(persistence: Persistence) -> None:
+    uow_factory = persistence.uow_factory
+    source, _ = await funded_pair(uow_factory, 10_000)
+    assert source.owner_id is not None
+    payee = Account.open(owner_id=source.owner_id, currency="JPY", now=NOW)
+    async with uow_factory() as uow:
+        await uow.accounts.add(payee)
+        for currency in ("EUR", "JPY"):
+            await uow.accounts.add_if_absent(Account.fx(currency=currency, now=NOW))
+        await uow.commit()
+    ids = [source.id, payee.id, fx_account_id("EUR"), fx_account_id("JPY")]
+    async with uow_factory() as uow:
+        locked = await uow.accounts.lock(ids, at=NOW)
+        made = post_conversion(
+            conversion_id=uuid4(),
+            source=locked[source.id],
+            destination=locked[payee.id],
+            source_fx=locked[fx_account_id("EUR")],
+            target_fx=locked[fx_account_id("JPY")],
+            amount=1_001,
+            rate="163.9",
+            description="trip",
+            now=NOW,
+            created_by=source.owner_id,
+            reference="fx-1",
+            metadata={"trip": "kyoto"},
+        )
+        await uow.ledger.record_many([made])
+        await uow.commit()
+    conversion = made.conversion
+    assert conversion.target_amount == 1_640  # 10.01 EUR x 163.9 = 1640.639 JPY
+    async with uow_factory() as uow:
+        assert await uow.ledger.get_conversion(conversion.id) == conversion
+        assert await uow.ledger.get_conversion(uuid4()) is None
+        legs = await uow.ledger.get_transfers(
+            [conversion.debit_transfer_id, conversion.credit_transfer_id]
+        )
+        found = await uow.ledger.search_transfers(
+            TransferQuery(
+                account_ids=(payee.id, source.id), at=NOW, limit=10, conversion_id=conversion.id
+            )
+        )
+        accounts = await uow.accounts.get_many(ids, at=NOW)
+    assert {leg.conversion_id for leg in legs.values()} == {conversion.id}
+    assert {leg.kind for leg in legs.values()} == {TransferKind.CONVERSION}
+    assert legs[conversion.debit_transfer_id].reference == "fx-1"
+    assert legs[conversion.credit_transfer_id].reference is None
+    assert {t.id for t in found} == set(legs)
+    assert [accounts[i].balance for i in ids] == [10_000 - 1_001, 1_640, 1_001, -1_640]
+    assert accounts[fx_account_id("JPY")].kind is AccountKind.FX
+    report = await persistence.reconciliation.reconcile(NOW)
+    assert report.is_clean, report

@@ -401,6 +401,8 @@ class World:
     elsewhere: str
     """Ada's other account: the restricted key's only one."""
     bobs: str
+    bobs_yen: str = ""
+    """Bob's JPY account: the other side of conversions."""
 
     async def hold(self) -> str:
         made = await self.client.post(
@@ -427,6 +429,13 @@ class World:
                 "currency": "EUR",
             },
             headers=self.bob,
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    async def conversion(self) -> str:
+        made = await self.client.post(
+            "/api/v1/conversions", json=_conversion_body(self), headers=self.ada
         )
         assert made.status_code == 201, made.text
         return str(made.json()["id"])
@@ -466,6 +475,19 @@ async def _pay(world: World) -> tuple[str, str, Any]:
 
 async def _batch(world: World) -> tuple[str, str, Any]:
     return "POST", "/api/v1/transfers/batch", {"transfers": [transfer(world.mine, world.bobs)]}
+
+
+def _conversion_body(world: World) -> dict[str, Any]:
+    return {
+        "from_account_id": world.mine,
+        "to_account_id": world.bobs_yen,
+        "amount": 100,
+        "rate": "1",
+    }
+
+
+async def _convert(world: World) -> tuple[str, str, Any]:
+    return "POST", "/api/v1/conversions", _conversion_body(world)
 
 
 async def _get_transfer(world: World) -> tuple[str, str, Any]:
@@ -539,6 +561,12 @@ MATRIX: dict[str, tuple[Target, int, tuple[int, int, int, int]]] = {
         201,
         (201, 201, 403, 404),
     ),
+    "POST /conversions": (_convert, 201, (201, 201, 403, 404)),
+    "GET /conversions/{id}": (
+        with_fresh("conversion", "GET", "/api/v1/conversions/{made}"),
+        200,
+        (200, 200, 200, 404),
+    ),
     "GET /events": (route("GET", "/api/v1/events"), 200, (200, 200, 200, 200)),
     "POST /api-keys": (
         route("POST", "/api/v1/api-keys", {"name": "k", "scopes": ["accounts:read"]}),
@@ -573,6 +601,7 @@ async def test_every_route_answers_every_kind_of_credential_as_expected(
         mine=await opened(client, ada, funds=10_000),
         elsewhere=await opened(client, ada),
         bobs=await opened(client, bob, funds=10_000),
+        bobs_yen=await opened(client, bob, "JPY"),
     )
     expiring = (clock.now() + timedelta(minutes=1)).isoformat()
     credentials = {
@@ -611,4 +640,4 @@ async def test_every_route_answers_every_kind_of_credential_as_expected(
             assert slug == "insufficient-scope", name
         else:
             assert credential == "restricted key", (name, credential)
-            assert slug in {"account-not-found", "transfer-not-found"}, name
+            assert slug in {"account-not-found", "transfer-not-found", "conversion-not-found"}, name

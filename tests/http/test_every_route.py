@@ -119,6 +119,23 @@ async def test_every_route_answers_on_each_store(client: AsyncClient, backend: s
     events = await call("GET", "/api/v1/events", 200, auth=ada)
     assert "transfer.posted" in {event["type"] for event in events["items"]}
     assert (await call("GET", account, 200, auth=ada, ids=ids))["balance"] == 490
+    yen = (await client.post("/api/v1/accounts", json={"currency": "JPY"}, headers=bob)).json()
+    conversion = {"from_account_id": source["id"], "to_account_id": yen["id"], "amount": 90}
+    converted = await call(
+        "POST", "/api/v1/conversions", 201, auth=ada, json={**conversion, "rate": "163.9"}
+    )
+    assert converted["target_amount"] == 147  # 0.90 EUR x 163.9 = 147.51 JPY
+    read = await call(
+        "GET",
+        "/api/v1/conversions/{conversion_id}",
+        200,
+        auth=bob,
+        ids={"conversion_id": converted["id"]},
+    )
+    assert read == converted
+    await client.post(
+        account.format(**ids) + "/deposits", json={"amount": 90}, headers=ada
+    )  # back to 490
     closed = await call("POST", account + "/close", 200, auth=ada, ids={"account_id": spare["id"]})
     assert closed["status"] == "closed"
 

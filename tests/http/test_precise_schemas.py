@@ -154,6 +154,7 @@ async def test_feed_items_are_events_discriminated_by_type_as_docs_events_md_say
         "AccountEvent": "AccountOut",
         "UserEvent": "UserOut",
         "ApiKeyEvent": "ApiKeyEventData",
+        "ConversionEvent": "ConversionEventData",
     }
     for kind, reference in mapping.items():
         name = reference.rsplit("/", 1)[-1]

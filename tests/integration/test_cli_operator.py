@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from application.transfer_requests import TransferRequest
+from application.use_cases.convert_currency import ConversionRequest
 from application.use_cases.register_user import Registration
 from domain.account import AccountStatus
 from entrypoints.container import Container
@@ -170,3 +171,23 @@ async def test_an_operator_sets_and_removes_an_overdraft_limit(
             )
         )
         assert list(limits) == [5000, 0]
+
+
+async def test_fx_positions_prints_the_banks_position_in_each_currency(
+    database_url: str, tmp_path: Path, container: Container
+) -> None:
+    none = hexbank(database_url, tmp_path, "fx-positions")
+    assert none.returncode == 0, none.stderr
+    assert none.stdout.splitlines() == ["no FX positions: no conversion yet"]
+    user = await container.register_user()(Registration("op@example.com", "password1", "Op"))
+    euros = await container.open_account()(user.id, "EUR")
+    yen = await container.open_account()(user.id, "JPY")
+    await container.deposit()(user.id, euros.id, 1_000)
+    await container.convert_currency()(
+        user.id, ConversionRequest(euros.id, yen.id, amount=1_000, rate="163.95")
+    )
+    printed = hexbank(database_url, tmp_path, "fx-positions")
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.splitlines() == ["EUR 1000", "JPY -1639"]  # 1639.5 yen, floored
+    report = hexbank(database_url, tmp_path, "reconcile")
+    assert report.returncode == 0, report.stdout

@@ -207,6 +207,9 @@ async def search_transfers(
     kind: TransferKind | None = None,
     status: TransferStatus | None = None,
     reference: Annotated[Reference | None, Query()] = None,
+    conversion_id: Annotated[
+        UUID | None, Query(description="Only the two legs of this currency conversion.")
+    ] = None,
     created_after: Annotated[Moment | None, Query()] = None,
     created_before: Annotated[Moment | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
@@ -220,6 +223,7 @@ async def search_transfers(
         kind=kind,
         status=status,
         reference=reference,
+        conversion_id=conversion_id,
         metadata=metadata_filters(request),
         created_after=created_after,
         created_before=created_before,
