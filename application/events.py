@@ -29,6 +29,7 @@ from domain.ledger import (
     Posting,
     Reversed,
 )
+from domain.monitor import Crossing, Figures, Monitor
 from domain.transfer import Transfer, TransferKind
 from domain.user import User
 
@@ -61,6 +62,8 @@ EVENT_TYPES = frozenset(
         "api_key.revoked",
         # Credit and currencies (issue 25)
         "conversion.posted",
+        "account.monitor.triggered",
+        "account.monitor.cleared",
     }
 )
 
@@ -292,3 +295,47 @@ def _users(accounts: Iterable[AccountState], author: UUID | None) -> tuple[UUID,
     if author is not None:
         owners.append(author)
     return tuple(dict.fromkeys(owners))
+
+
+def monitor_document(monitor: Monitor) -> dict[str, Any]:
+    """A balance monitor as the API shows it."""
+    return {
+        "id": str(monitor.id),
+        "account_id": str(monitor.account_id),
+        "field": monitor.field.value,
+        "op": monitor.op.value,
+        "value": monitor.value,
+        "description": monitor.description,
+        "created_at": timestamp(monitor.created_at),
+    }
+
+
+def _figures(figures: Figures) -> dict[str, int]:
+    return {"balance": figures.balance, "available": figures.available}
+
+
+def monitor_event(
+    crossing: Crossing, owner_id: UUID | None, now: datetime, *, traceparent: str | None
+) -> Event:
+    """`account.monitor.triggered` (its condition became true) or `.cleared` (false again),
+    in the owner's feed: the monitor, the account's sequence and its figures before and
+    after the movement."""
+    kind = "triggered" if crossing.triggered else "cleared"
+    data = {
+        "monitor": monitor_document(crossing.monitor),
+        "account_id": str(crossing.monitor.account_id),
+        "sequence": crossing.sequence,
+        "before": _figures(crossing.before),
+        "after": _figures(crossing.after),
+    }
+    state = AccountState(
+        crossing.monitor.account_id,
+        crossing.sequence,
+        crossing.after.balance,
+        crossing.after.available,
+        owner_id,
+    )
+    users = () if owner_id is None else (owner_id,)
+    return Event(
+        new_id(), f"account.monitor.{kind}", now, data, (state,), users, traceparent=traceparent
+    )

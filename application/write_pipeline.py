@@ -33,7 +33,7 @@ from application.commands import (
     fingerprint,
 )
 from application.errors import CommitFateUnknown, TransientConflict
-from application.events import Event, posting_events
+from application.events import Event, monitor_event, posting_events
 from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
@@ -53,6 +53,7 @@ from domain.holds import expire_hold, place_hold, post_hold, void_hold
 from domain.ids import new_id
 from domain.ledger import Posting, Reversed, post_conversion, post_transfer
 from domain.money import Money
+from domain.monitor import Crossing, Figures, Monitor, crossings
 from domain.reversals import reverse_transfer
 from domain.transfer import Transfer, TransferKind
 
@@ -338,6 +339,10 @@ class _Decision:
             results.append(ItemResult(transfer=posting.transfer))
             # Now, before a later command moves the same accounts again.
             events += posting_events(posting, books.now, traceparent=trace)
+            events += [
+                monitor_event(crossing, books.owner_of(crossing), books.now, traceparent=trace)
+                for crossing in books.crossings
+            ]
         self.postings += postings
         self.events += events
         if submission.batch:
@@ -387,6 +392,10 @@ class _Books:
     currencies: dict[UUID, str]
     """Of the accounts deposits and withdrawals name: an account's currency never changes."""
     references: dict[UUID, set[str]]
+    monitors: dict[UUID, list[Monitor]] = field(default_factory=dict)
+    """Of the customer accounts locked that have any."""
+    crossings: list[Crossing] = field(default_factory=list)
+    """What the last command decided made monitors cross, in order."""
 
     @classmethod
     async def locked(
@@ -439,7 +448,12 @@ class _Books:
                 await uow.accounts.add_if_absent(bank[account_id])
             accounts |= await moment.lock(uow, missing)
         references = await _taken_references(uow, submissions)
-        return cls(moment.now, accounts, transfers, currencies, references)
+        customers = [a.id for a in accounts.values() if a.kind is AccountKind.CUSTOMER]
+        monitors = await uow.monitors.of_accounts(customers) if customers else {}
+        return cls(moment.now, accounts, transfers, currencies, references, monitors)
+
+    def owner_of(self, crossing: Crossing) -> UUID | None:
+        return self.accounts[crossing.monitor.account_id].owner_id
 
     def decide(self, command: MoneyCommand, user_id: UUID | None) -> Posting:
         """The posting of one command at the books' current state; nothing changes when the
@@ -451,7 +465,20 @@ class _Books:
                 raise DuplicateReference(
                     f"Reference {reference!r} names another of your transfers."
                 )
+        self.crossings = []
+        watched = [
+            account_id
+            for account_id in _accounts_of(command, self.transfers)
+            if account_id in self.monitors and account_id in self.accounts
+        ]
+        before = {account_id: _figures(self.accounts[account_id]) for account_id in watched}
         posting = self._posting(command, user_id)
+        for account_id, was in before.items():
+            # Edge-triggered, in this unit of work, right after the command that moved it.
+            account = self.accounts[account_id]
+            self.crossings += crossings(
+                self.monitors[account_id], was, _figures(account), account.entry_count
+            )
         if reference is not None and user_id is not None:
             self.references[user_id].add(reference)
         self.transfers[posting.transfer.id] = posting.transfer
@@ -596,6 +623,10 @@ class _Books:
             self.accounts[transfer.from_account_id],
             self.accounts[transfer.to_account_id],
         )
+
+
+def _figures(account: Account) -> Figures:
+    return Figures(account.balance, account.available)
 
 
 def _accounts_of(command: MoneyCommand, transfers: dict[UUID, Transfer]) -> tuple[UUID, ...]:

@@ -209,6 +209,21 @@ class ConversionNotFound(DomainError):
     code = "conversion-not-found"
 
 
+class InvalidMonitor(DomainError):
+    code = "invalid-monitor"
+
+
+class TooManyMonitors(DomainError):
+    """The account has as many balance monitors as allowed (HEXBANK_MAX_MONITORS_PER_ACCOUNT);
+    delete one first."""
+
+    code = "too-many-monitors"
+
+
+class MonitorNotFound(DomainError):
+    code = "monitor-not-found"
+
+
 class AccountNotEmpty(DomainError):
     """An account closes only with a zero balance and no open holds."""
 

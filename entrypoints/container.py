@@ -54,6 +54,7 @@ from application.use_cases.get_current_user import GetCurrentUser
 from application.use_cases.get_statement import GetStatement
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.list_accounts import ListAccounts
+from application.use_cases.monitors import CreateMonitor, DeleteMonitor, ListMonitors
 from application.use_cases.open_account import OpenAccount
 from application.use_cases.post_hold import PostHold
 from application.use_cases.purge_expired import PurgeExpired
@@ -328,6 +329,18 @@ class Container(containers.DeclarativeContainer):
         max_amount=settings.provided.max_transfer_amount,
     )
     get_conversion = providers.Singleton(GetConversion, uow_factory=read_unit_of_work.provider)
+    create_monitor = providers.Singleton(
+        CreateMonitor,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        max_monitors=settings.provided.max_monitors_per_account,
+    )
+    list_monitors = providers.Singleton(
+        ListMonitors, uow_factory=read_unit_of_work.provider, clock=clock
+    )
+    delete_monitor = providers.Singleton(
+        DeleteMonitor, uow_factory=unit_of_work.provider, clock=clock
+    )
     fx_positions = providers.Singleton(
         FxPositions, uow_factory=report_unit_of_work.provider, clock=clock
     )

@@ -10,6 +10,7 @@ from application.ports.outbox import FeedPosition, StoredEvent
 from domain.account import Account
 from domain.api_key import ApiKey
 from domain.conversion import Conversion
+from domain.monitor import Monitor
 from domain.transfer import LedgerEntry, Transfer
 from domain.user import User
 
@@ -33,6 +34,7 @@ class InMemoryStorage:
     """Events a relay is publishing, until when."""
     api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
     conversions: dict[UUID, Conversion] = field(default_factory=dict)
+    monitors: dict[UUID, Monitor] = field(default_factory=dict)
     commits: int = 0
 
 
@@ -51,6 +53,8 @@ class PendingChanges:
     released: set[UUID] = field(default_factory=set)
     api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
     conversions: dict[UUID, Conversion] = field(default_factory=dict)
+    monitors: dict[UUID, Monitor] = field(default_factory=dict)
+    removed_monitors: set[UUID] = field(default_factory=set)
 
     def apply_to(self, storage: InMemoryStorage) -> None:
         storage.users.update(self.users)
@@ -58,6 +62,9 @@ class PendingChanges:
         storage.transfers.update(self.transfers)
         storage.api_keys.update(self.api_keys)
         storage.conversions.update(self.conversions)
+        storage.monitors.update(self.monitors)
+        for monitor_id in self.removed_monitors:
+            storage.monitors.pop(monitor_id, None)
         for entry in self.entries:
             storage.entries.setdefault(entry.account_id, []).append(entry)
         storage.requests.update(self.claims)
@@ -78,6 +85,8 @@ class PendingChanges:
         for changes in (self.users, self.accounts, self.transfers, self.claims, self.api_keys):
             changes.clear()
         self.conversions.clear()
+        self.monitors.clear()
+        self.removed_monitors.clear()
         for added in (self.entries, self.events):
             added.clear()
         for changed in (self.delivered, self.released):

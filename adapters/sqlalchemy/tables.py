@@ -250,6 +250,23 @@ conversions = Table(
     CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
 )
 
+balance_monitors = Table(
+    "balance_monitors",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=False),
+    Column("field", Text, nullable=False),
+    Column("op", Text, nullable=False),
+    Column("value", BigInteger, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    CheckConstraint("field IN ('balance', 'available')", name="field_known"),
+    CheckConstraint("op IN ('lt', 'lte', 'gt', 'gte', 'eq')", name="op_known"),
+    CheckConstraint("char_length(description) <= 140", name="description_length"),
+    # An account's monitors, read by every movement of it and listed in creation order.
+    Index("ix_balance_monitors_account_id_created_at", "account_id", "created_at", "id"),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

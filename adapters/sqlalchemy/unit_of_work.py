@@ -11,6 +11,7 @@ from adapters.sqlalchemy.engine import STATEMENT_TIMEOUT_MS
 from adapters.sqlalchemy.errors import translate, translated_errors
 from adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStore
 from adapters.sqlalchemy.ledger import SqlAlchemyLedgerRepository
+from adapters.sqlalchemy.monitors import SqlAlchemyMonitorRepository
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from application.errors import StorageUnavailable
@@ -71,6 +72,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.idempotency = SqlAlchemyIdempotencyStore(self._connection)
         self.outbox = SqlAlchemyOutbox(self._connection)
         self.api_keys = SqlAlchemyApiKeyRepository(self._connection)
+        self.monitors = SqlAlchemyMonitorRepository(self._connection)
         return self
 
     async def __aexit__(

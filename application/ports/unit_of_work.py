@@ -8,6 +8,7 @@ from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
 from application.ports.idempotency import IdempotencyStore
 from application.ports.ledger import LedgerRepository
+from application.ports.monitors import MonitorRepository
 from application.ports.outbox import Outbox
 from application.ports.users import UserRepository
 
@@ -24,6 +25,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyStore
     outbox: Outbox
     api_keys: ApiKeyRepository
+    monitors: MonitorRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -43,6 +43,9 @@ OPERATION_IDS: dict[str, str] = {
     "POST /api/v1/transfers/{transfer_id}/post": "holds_post",
     "POST /api/v1/transfers/{transfer_id}/void": "holds_void",
     "POST /api/v1/transfers/{transfer_id}/reversals": "reversals_create",
+    "POST /api/v1/accounts/{account_id}/monitors": "monitors_create",
+    "GET /api/v1/accounts/{account_id}/monitors": "monitors_list",
+    "DELETE /api/v1/accounts/{account_id}/monitors/{monitor_id}": "monitors_delete",
     "POST /api/v1/conversions": "conversions_create",
     "GET /api/v1/conversions/{conversion_id}": "conversions_get",
     "GET /api/v1/events": "events_list",
@@ -429,8 +432,21 @@ EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "UserEvent": ("UserOut", ("user.",)),
     "ApiKeyEvent": ("ApiKeyEventData", ("api_key.",)),
     "ConversionEvent": ("ConversionEventData", ("conversion.",)),
+    "MonitorEvent": ("MonitorEventData", ("account.monitor.",)),
 }
 """Each kind of event and the resource its `data` is, as the API shows it (docs/events.md)."""
+
+
+def _event_group(kind: str) -> str:
+    """The group of the longest prefix `kind` starts with (`account.monitor.` before
+    `account.`)."""
+    matches = [
+        (len(prefix), name)
+        for name, (_, prefixes) in EVENT_GROUPS.items()
+        for prefix in prefixes
+        if kind.startswith(prefix)
+    ]
+    return max(matches)[1]
 
 
 def type_events(schemas: dict[str, Any]) -> None:
@@ -474,9 +490,30 @@ def type_events(schemas: dict[str, Any]) -> None:
     }
     conversion_data["required"] = [*conversion_data["required"], "transfers"]
     schemas["ConversionEventData"] = conversion_data
+    figures = {
+        "type": "object",
+        "required": ["balance", "available"],
+        "additionalProperties": False,
+        "properties": {"balance": {"type": "integer"}, "available": {"type": "integer"}},
+    }
+    schemas["MonitorEventData"] = {
+        "title": "MonitorEventData",
+        "type": "object",
+        "description": "A monitor's condition became true (`triggered`) or false again "
+        "(`cleared`) with the movement that took the account to `sequence`.",
+        "required": ["monitor", "account_id", "sequence", "before", "after"],
+        "additionalProperties": False,
+        "properties": {
+            "monitor": {"$ref": "#/components/schemas/MonitorOut"},
+            "account_id": {"type": "string", "format": "uuid"},
+            "sequence": {"type": "integer", "minimum": 0},
+            "before": {**figures, "description": "The account's figures before the movement."},
+            "after": {**figures, "description": "And after it."},
+        },
+    }
     mapping: dict[str, str] = {}
-    for name, (data, prefixes) in EVENT_GROUPS.items():
-        types = sorted(kind for kind in EVENT_TYPES if kind.startswith(prefixes))
+    for name, (data, _) in EVENT_GROUPS.items():
+        types = sorted(kind for kind in EVENT_TYPES if _event_group(kind) == name)
         mapping.update(dict.fromkeys(types, f"#/components/schemas/{name}"))
         schemas[name] = {
             "type": "object",

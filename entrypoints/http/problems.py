@@ -35,6 +35,8 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.AccountNotEmpty: 409,
     domain_errors.TooManyAccounts: 409,
     domain_errors.TooManyApiKeys: 409,
+    domain_errors.TooManyMonitors: 409,
+    domain_errors.MonitorNotFound: 404,
     domain_errors.PreconditionFailed: 412,
     domain_errors.ScopeEscalation: 403,
     domain_errors.ApiKeyNotFound: 404,

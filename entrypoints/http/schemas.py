@@ -46,6 +46,7 @@ from domain.metadata import (
     REFERENCE_PATTERN,
 )
 from domain.money import MAX_MINOR_UNITS
+from domain.monitor import Monitor, MonitorField, MonitorOp
 from domain.transfer import (
     DESCRIPTION_MAX_LENGTH,
     MAX_HOLD_TIMEOUT,
@@ -435,6 +436,31 @@ class TransferIn(Request):
     timeout_seconds: HoldTimeout | None = None
     reference: Reference | None = None
     metadata: MetadataIn | None = None
+
+
+class MonitorIn(Request):
+    field: MonitorField = Field(description="What is watched: `balance` or `available`.")
+    op: MonitorOp = Field(description="How it compares to `value`: lt, lte, gt, gte or eq.")
+    value: int = Field(strict=True, gt=-MAX_MINOR_UNITS - 1, lt=MAX_MINOR_UNITS + 1)
+    description: Description | None = None
+
+
+class MonitorOut(BaseModel):
+    id: UUID
+    account_id: UUID
+    field: MonitorField
+    op: MonitorOp
+    value: int
+    description: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, monitor: Monitor) -> MonitorOut:
+        return cls.model_validate(monitor, from_attributes=True)
+
+
+class MonitorListOut(BaseModel):
+    items: list[MonitorOut] = Field(description="Oldest first; at most the account's limit.")
 
 
 class ConversionIn(Request):

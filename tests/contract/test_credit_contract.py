@@ -3,6 +3,7 @@ account, counts holds, and lets a balance go below zero down to it and no furthe
 
 from __future__ import annotations
 
+from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -14,6 +15,7 @@ from domain.errors import InsufficientFunds
 from domain.holds import place_hold
 from domain.ledger import post_conversion, post_transfer
 from domain.money import Money
+from domain.monitor import Monitor, MonitorField, MonitorOp
 from domain.transfer import TransferKind
 from tests.contract.conftest import Persistence
 from tests.contract.test_persistence_contract import NOW, funded_pair
@@ -168,3 +170,36 @@ async def test_a_conversion_is_stored_whole_and_read_back(persistence: Persisten
     assert accounts[fx_account_id("JPY")].kind is AccountKind.FX
     report = await persistence.reconciliation.reconcile(NOW)
     assert report.is_clean, report
+
+
+async def test_monitors_are_kept_per_account_listed_oldest_first_and_removed(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    source, destination = await funded_pair(uow_factory, 1)
+    made = [
+        Monitor.create(
+            account_id=account,
+            field=MonitorField.BALANCE,
+            op=MonitorOp.LT,
+            value=n,
+            description=None if n else "low",
+            now=NOW + timedelta(seconds=n),
+        )
+        for n, account in enumerate((source.id, source.id, destination.id))
+    ]
+    async with uow_factory() as uow:
+        for monitor in made:
+            await uow.monitors.add(monitor)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.monitors.of_account(source.id) == made[:2]
+        assert await uow.monitors.of_accounts([source.id, destination.id, uuid4()]) == {
+            source.id: made[:2],
+            destination.id: made[2:],
+        }
+        assert not await uow.monitors.remove(destination.id, made[0].id)  # not that account's
+        assert await uow.monitors.remove(source.id, made[0].id)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.monitors.of_account(source.id) == made[1:2]
+        assert await uow.monitors.of_accounts([]) == {}

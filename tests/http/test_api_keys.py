@@ -440,6 +440,15 @@ class World:
         assert made.status_code == 201, made.text
         return str(made.json()["id"])
 
+    async def monitor(self) -> str:
+        made = await self.client.post(
+            f"/api/v1/accounts/{self.mine}/monitors",
+            json={"field": "available", "op": "gt", "value": 0},
+            headers=self.ada,
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
     async def empty_account(self) -> str:
         return await opened(self.client, self.ada)
 
@@ -460,7 +469,7 @@ def route(method: str, path: str, body: Any = None) -> Target:
 def with_fresh(make: str, method: str, path: str, body: Any = None) -> Target:
     async def target(world: World) -> tuple[str, str, Any]:
         made = await getattr(world, make)()
-        return method, path.format(made=made), body
+        return method, path.format(made=made, mine=world.mine), body
 
     return target
 
@@ -493,6 +502,8 @@ async def _convert(world: World) -> tuple[str, str, Any]:
 async def _get_transfer(world: World) -> tuple[str, str, Any]:
     return "GET", f"/api/v1/transfers/{await world.received()}", None
 
+
+_WATCH = {"field": "balance", "op": "lt", "value": 1}
 
 OK, FORBIDDEN, GONE, DENIED = "ok", 403, 404, 401
 
@@ -560,6 +571,23 @@ MATRIX: dict[str, tuple[Target, int, tuple[int, int, int, int]]] = {
         with_fresh("received", "POST", "/api/v1/transfers/{made}/reversals"),
         201,
         (201, 201, 403, 404),
+    ),
+    "POST /accounts/{id}/monitors": (
+        route(
+            "POST", "/api/v1/accounts/{mine}/monitors", {"field": "balance", "op": "lt", "value": 1}
+        ),
+        201,
+        (201, 201, 403, 404),
+    ),
+    "GET /accounts/{id}/monitors": (
+        route("GET", "/api/v1/accounts/{mine}/monitors"),
+        200,
+        (200, 200, 200, 404),
+    ),
+    "DELETE /accounts/{id}/monitors/{id}": (
+        with_fresh("monitor", "DELETE", "/api/v1/accounts/{mine}/monitors/{made}"),
+        204,
+        (204, 204, 403, 404),
     ),
     "POST /conversions": (_convert, 201, (201, 201, 403, 404)),
     "GET /conversions/{id}": (

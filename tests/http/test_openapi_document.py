@@ -92,6 +92,6 @@ async def test_json_bodies_declare_415_and_no_fastapi_default_422_is_left(
             assert "415" in operation["responses"], (method, path)
         for response in operation["responses"].values():
             assert "HTTPValidationError" not in str(response), (method, path)
-    assert with_json_body == 11  # users, accounts (2), deposits, withdrawals, transfers (2),
-    # holds_post, reversals, api_keys_create, conversions_create
+    assert with_json_body == 12  # users, accounts (2), deposits, withdrawals, transfers (2),
+    # holds_post, reversals, api_keys_create, conversions_create, monitors_create
     assert "HTTPValidationError" not in document["components"]["schemas"]

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from adapters.sqlalchemy.errors import constraint_name
 from application.transfer_requests import TransferRequest
 from domain.errors import InsufficientFunds, PreconditionFailed
+from domain.monitor import MonitorField, MonitorOp
 from entrypoints.container import Container
 from tests.integration.test_concurrency import ATTEMPTS, customers, running
 
@@ -150,3 +151,56 @@ async def test_racing_conditional_debits_with_one_expected_sequence_let_exactly_
         assert after.balance == 10_000 - 3 * 10
         report = await first.reconcile_ledger()()
         assert report.is_clean, report
+
+
+async def test_racing_movements_report_every_monitor_crossing_once_in_sequence_order(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Two instances move one watched account both ways at once: the events are exactly the
+    crossings its entries show, one per crossing, in sequence order."""
+    async with running(database_url, tmp_path) as first, running(database_url, tmp_path) as second:
+        [(ada, watched), (bob, other)] = await customers(first, 2, 1_000)
+        monitor = await first.create_monitor()(
+            ada, watched, field=MonitorField.BALANCE, op=MonitorOp.LT, value=1_000
+        )
+
+        async def move(n: int, out: bool, amount: int) -> None:
+            instance: Container = (first, second)[n % 2]
+            if out:
+                request = TransferRequest(watched, other, amount, "EUR")
+                await instance.transfer_funds()(ada, request)
+            else:
+                await instance.transfer_funds()(bob, TransferRequest(other, watched, amount, "EUR"))
+
+        for wave in range(8):  # down 250 and back, 8 racing movements both ways each time
+            down = wave % 2 == 0
+            steps = [(down, 50)] * 6 + [(not down, 25)] * 2
+            await asyncio.gather(*(move(n, out, amount) for n, (out, amount) in enumerate(steps)))
+        async with first.engine().connect() as connection:
+            entries = (
+                await connection.execute(
+                    text(
+                        "SELECT sequence, balance_after FROM ledger_entries"
+                        " WHERE account_id = :id ORDER BY sequence"
+                    ),
+                    {"id": watched},
+                )
+            ).all()
+            events = (
+                await connection.execute(
+                    text(
+                        "SELECT type, (data ->> 'sequence')::bigint AS sequence FROM events"
+                        " WHERE type LIKE 'account.monitor.%' ORDER BY transaction_id, position"
+                    )
+                )
+            ).all()
+        expected = []
+        below = False  # the deposit left 1000: not below
+        for sequence, balance in entries:
+            if (balance < monitor.value) != below:
+                below = not below
+                expected.append(
+                    ("account.monitor." + ("triggered" if below else "cleared"), sequence)
+                )
+        assert len(expected) >= 8, "every wave crossed the line"
+        assert [(row.type, row.sequence) for row in events] == expected

@@ -320,3 +320,50 @@ def test_0013_gives_existing_accounts_no_overdraft_and_the_check_follows_the_lim
             asyncio.run(_events(url, overdraw, -1, account_id))
     finally:
         asyncio.run(drop_database(postgres_url, name))
+
+
+def test_0014_adds_balance_monitors_to_existing_accounts_and_removes_only_them(
+    postgres_url: str,
+) -> None:
+    name = unique_name("hexbank_monitors")
+    asyncio.run(create_database(postgres_url, name))
+    url = with_database(postgres_url, name)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    user_id, account_id = uuid4(), uuid4()
+    try:
+        migrations.upgrade(url, "0013")
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO users (id, email, full_name, password_hash, is_active, created_at)"
+                " VALUES ($1, 'ada@example.com', 'Ada', 'hash', true, $2)",
+                user_id,
+                at,
+            )
+        )
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO accounts (id, owner_id, kind, currency, balance, entry_count,"
+                " created_at) VALUES ($1, $2, 'customer', 'EUR', 0, 0, $3)",
+                account_id,
+                user_id,
+                at,
+            )
+        )
+        migrations.upgrade(url)
+        assert schema_difference(url)[0] == []
+        watch = (
+            "INSERT INTO balance_monitors (id, account_id, field, op, value, created_at)"
+            " VALUES (gen_random_uuid(), $1, $2, 'lt', 0, $3)"
+        )
+        asyncio.run(_events(url, watch, account_id, "balance", at))
+        with pytest.raises(asyncpg.CheckViolationError):
+            asyncio.run(_events(url, watch, account_id, "held", at))
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            asyncio.run(_events(url, watch, uuid4(), "balance", at))
+        migrations.downgrade(url, "0013")
+        assert "balance_monitors" not in schema_difference(url)[1]
+        assert asyncio.run(_events(url, "SELECT id FROM accounts")) == [(account_id,)]
+    finally:
+        asyncio.run(drop_database(postgres_url, name))

@@ -12,6 +12,7 @@ from application.use_cases.get_account_summary import GetAccountSummary
 from application.use_cases.get_balance_at import GetBalanceAt
 from application.use_cases.get_statement import MAX_PAGE_SIZE, GetStatement
 from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE, ListAccounts
+from application.use_cases.monitors import CreateMonitor, DeleteMonitor, ListMonitors
 from application.use_cases.open_account import OpenAccount
 from application.use_cases.update_account import AccountChanges, UpdateAccount
 from application.use_cases.withdraw import Withdraw
@@ -37,6 +38,9 @@ from entrypoints.http.schemas import (
     DepositIn,
     EntryOut,
     Moment,
+    MonitorIn,
+    MonitorListOut,
+    MonitorOut,
     OpenAccountIn,
     StatementOut,
     TransferOut,
@@ -262,3 +266,65 @@ async def list_entries(
     return StatementOut(
         items=[EntryOut.of(entry) for entry in page.entries], next_cursor=page.next_cursor
     )
+
+
+@router.post(
+    "/{account_id}/monitors",
+    status_code=201,
+    response_model=MonitorOut,
+    responses=problem_responses(401, 404, 409, 413, 422),
+)
+async def monitors_create(
+    account_id: UUID,
+    body: MonitorIn,
+    user: AccountsWriter,
+    response: Response,
+    create: Annotated[CreateMonitor, provided(lambda c: c.create_monitor)],
+) -> MonitorOut:
+    """Watch one of your accounts: from now on, every movement of it that makes the
+    condition true writes `account.monitor.triggered`, and one that makes it false again
+    `account.monitor.cleared` (edge-triggered: nothing while it merely stays true; a
+    monitor created while its condition holds reports nothing until it changes). At most
+    HEXBANK_MAX_MONITORS_PER_ACCOUNT per account (409 `too-many-monitors`)."""
+    monitor = await create(
+        user.id,
+        account_id,
+        field=body.field,
+        op=body.op,
+        value=body.value,
+        description=body.description,
+    )
+    response.headers["Location"] = f"/api/v1/accounts/{account_id}/monitors"
+    return MonitorOut.of(monitor)
+
+
+@router.get(
+    "/{account_id}/monitors",
+    response_model=MonitorListOut,
+    responses=problem_responses(401, 404, 422),
+)
+async def monitors_list(
+    account_id: UUID,
+    user: AccountsReader,
+    list_monitors: Annotated[ListMonitors, provided(lambda c: c.list_monitors)],
+) -> MonitorListOut:
+    """The account's monitors, oldest first."""
+    monitors = await list_monitors(user.id, account_id)
+    return MonitorListOut(items=[MonitorOut.of(monitor) for monitor in monitors])
+
+
+@router.delete(
+    "/{account_id}/monitors/{monitor_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(401, 404, 422),
+)
+async def monitors_delete(
+    account_id: UUID,
+    monitor_id: UUID,
+    user: AccountsWriter,
+    delete: Annotated[DeleteMonitor, provided(lambda c: c.delete_monitor)],
+) -> Response:
+    """Stop watching: the monitor reports nothing more."""
+    await delete(user.id, account_id, monitor_id)
+    return Response(status_code=204)
