@@ -3,8 +3,9 @@ submissions run by `WritePipeline` in one unit of work.
 
 Claim the idempotency keys in bulk and replay the requests already done; lock the transfers
 acted on, then every account involved, once, in id order; decide each command in arrival
-order with the domain (a refusal is that caller's answer); write every posting, entry,
-balance and event; complete the keys. The caller commits.
+order with the domain (a refusal is that caller's answer), each followed by the balance
+monitors it made cross; write every posting, entry, balance and event; complete the keys.
+The caller commits.
 """
 
 from __future__ import annotations
@@ -390,7 +391,8 @@ class _Books:
     accounts: dict[UUID, Account]
     transfers: dict[UUID, Transfer]
     currencies: dict[UUID, str]
-    """Of the accounts deposits and withdrawals name: an account's currency never changes."""
+    """Of the accounts deposits, withdrawals and conversions name: an account's currency
+    never changes."""
     references: dict[UUID, set[str]]
     monitors: dict[UUID, list[Monitor]] = field(default_factory=dict)
     """Of the customer accounts locked that have any."""
