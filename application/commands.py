@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from typing import ClassVar
 from uuid import UUID
@@ -33,8 +33,28 @@ class MoneyCommand:
 
     def fingerprint_parts(self) -> tuple[FingerprintPart, ...]:
         """Every field, in declaration order: a new field is part of the fingerprint
-        without anyone remembering to add it."""
-        return tuple(getattr(self, field.name) for field in fields(self))
+        without anyone remembering to add it. A condition (`CONDITION`) counts only when
+        given, so a request without one keeps the fingerprint it had before conditions."""
+        return tuple(
+            getattr(self, each.name)
+            for each in fields(self)
+            if not (each.metadata.get(CONDITION) and getattr(self, each.name) is None)
+        )
+
+
+CONDITION = "condition"
+"""Field metadata: an optional precondition, part of the fingerprint only when given."""
+
+
+def sequence_condition() -> int | None:
+    """The debited account's sequence the caller saw (`If-Match`); None: unconditional.
+
+    Part of the idempotency fingerprint: the condition is part of what was asked. A retry
+    with the same key and the same `If-Match` replays the first outcome (a success or a
+    412) whatever the account's sequence is now; the same key with another `If-Match` is
+    another request, refused `idempotency-key-reused`, not answered with an outcome that
+    was decided on a different condition."""
+    return field(default=None, metadata={CONDITION: True})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +73,7 @@ class MakeTransfer(MoneyCommand):
     """For a hold: how long it reserves the money; None: until posted or voided."""
     reference: str | None
     metadata: Pairs
+    expected_sequence: int | None = sequence_condition()
 
     @property
     def hold_timeout(self) -> timedelta | None:
@@ -80,6 +101,24 @@ class MakeWithdrawal(MoneyCommand):
     description: str | None
     reference: str | None
     metadata: Pairs
+    expected_sequence: int | None = sequence_condition()
+
+
+@dataclass(frozen=True, slots=True)
+class MakeConversion(MoneyCommand):
+    """From one of the caller's accounts to any customer account of another currency, at
+    the caller's rate (a checked decimal string), through the bank's FX accounts."""
+
+    KIND: ClassVar[str] = "conversion"
+    source_id: UUID
+    destination_id: UUID
+    amount: int
+    """In the source account's minor units."""
+    rate: str
+    description: str | None
+    reference: str | None
+    metadata: Pairs
+    expected_sequence: int | None = sequence_condition()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,11 @@ from uuid import UUID
 
 from domain.account import Account
 from domain.api_key import ApiKey
+from domain.conversion import Conversion
 from domain.ids import new_id
 from domain.ledger import (
     Balance,
+    Converted,
     HoldExpired,
     HoldPlaced,
     HoldPosted,
@@ -27,6 +29,7 @@ from domain.ledger import (
     Posting,
     Reversed,
 )
+from domain.monitor import Crossing, Figures, Monitor
 from domain.transfer import Transfer, TransferKind
 from domain.user import User
 
@@ -59,6 +62,10 @@ EVENT_TYPES = frozenset(
         "api_key.revoked",
         # webhooks (issue 24)
         "webhook_endpoint.disabled",
+        # Credit and currencies (issue 25)
+        "conversion.posted",
+        "account.monitor.triggered",
+        "account.monitor.cleared",
     }
 )
 
@@ -172,7 +179,26 @@ def transfer_document(transfer: Transfer) -> dict[str, Any]:
         "reversal_of": None if transfer.reversal_of is None else str(transfer.reversal_of),
         "reference": transfer.reference,
         "metadata": dict(transfer.metadata),
+        "conversion_id": None if transfer.conversion_id is None else str(transfer.conversion_id),
         "created_at": timestamp(transfer.created_at),
+    }
+
+
+def conversion_document(conversion: Conversion) -> dict[str, Any]:
+    """A conversion as the API shows it (the HTTP schema is built from this)."""
+    return {
+        "id": str(conversion.id),
+        "from_account_id": str(conversion.from_account_id),
+        "to_account_id": str(conversion.to_account_id),
+        "source_amount": conversion.source_amount,
+        "source_currency": conversion.source_currency,
+        "target_amount": conversion.target_amount,
+        "target_currency": conversion.target_currency,
+        "rate": conversion.rate,
+        "transfer_ids": [str(conversion.debit_transfer_id), str(conversion.credit_transfer_id)],
+        "created_at": timestamp(conversion.created_at),
+        "reference": conversion.reference,
+        "metadata": dict(conversion.metadata),
     }
 
 
@@ -185,6 +211,7 @@ def account_document(account: Account) -> dict[str, Any]:
         "balance": account.balance,
         "held": account.held,
         "available": account.available,
+        "overdraft_limit": account.overdraft_limit,
         "status": account.status.value,
         "name": account.name,
         "metadata": dict(account.metadata),
@@ -198,8 +225,9 @@ def posting_events(posting: Posting, now: datetime, *, traceparent: str | None) 
     """What a posting tells the world: the transfer's new state, and a reversed original.
     Both accounts are reported as the posting left them, whatever was decided after it."""
     transfer = posting.transfer
-    # A movement writes one entry on each side; a hold placed, voided or expired writes none.
-    entries = 1 if isinstance(posting, Moved | Reversed | HoldPosted) else 0
+    # A movement writes one entry on each side (a conversion one on the payer's and one on
+    # the payee's); a hold placed, voided or expired writes none.
+    entries = 1 if isinstance(posting, Moved | Reversed | HoldPosted | Converted) else 0
     accounts = (
         AccountState.after(posting.source_after, posting.source.owner_id, entries=entries),
         AccountState.after(
@@ -213,6 +241,19 @@ def posting_events(posting: Posting, now: datetime, *, traceparent: str | None) 
             new_id(), kind, now, transfer_document(about), accounts, users, traceparent=traceparent
         )
 
+    if isinstance(posting, Converted):
+        # One event for both legs, each as the API shows a transfer.
+        data = conversion_document(posting.conversion) | {
+            "transfers": [
+                transfer_document(posting.debit_leg.transfer),
+                transfer_document(posting.credit_leg.transfer),
+            ]
+        }
+        return [
+            Event(
+                new_id(), "conversion.posted", now, data, accounts, users, traceparent=traceparent
+            )
+        ]
     events = [event(_type_of(posting), transfer)]
     if isinstance(posting, Reversed):
         events.append(event("transfer.reversed", posting.original))
@@ -277,6 +318,8 @@ def _type_of(posting: Posting) -> str:
             return "withdrawal.posted"
         case Moved() | Reversed() | HoldPosted():
             return "transfer.posted"
+        case Converted():
+            return "conversion.posted"
 
 
 def _users(accounts: Iterable[AccountState], author: UUID | None) -> tuple[UUID, ...]:
@@ -294,3 +337,51 @@ def webhook_endpoint_disabled(
     retry window. In its user's feed, touching no account."""
     data = {"id": str(endpoint_id), "url": url, "reason": reason, "disabled_at": timestamp(now)}
     return Event(new_id(), "webhook_endpoint.disabled", now, data, (), (user_id,))
+
+
+def monitor_document(monitor: Monitor) -> dict[str, Any]:
+    """A balance monitor as the API shows it."""
+    return {
+        "id": str(monitor.id),
+        "account_id": str(monitor.account_id),
+        "field": monitor.field.value,
+        "op": monitor.op.value,
+        "value": monitor.value,
+        "description": monitor.description,
+        "created_at": timestamp(monitor.created_at),
+    }
+
+
+def _figures(figures: Figures) -> dict[str, int]:
+    return {"balance": figures.balance, "available": figures.available}
+
+
+def monitor_event(
+    crossing: Crossing, owner_id: UUID | None, now: datetime, *, traceparent: str | None
+) -> Event:
+    """`account.monitor.triggered` (its condition became true) or `.cleared` (false again),
+    in the owner's feed: the monitor, the account's sequence and its figures before and
+    after the movement."""
+    kind = "triggered" if crossing.triggered else "cleared"
+    data = {
+        "monitor": monitor_document(crossing.monitor),
+        "account_id": str(crossing.monitor.account_id),
+        "sequence": crossing.sequence,
+        "before": _figures(crossing.before),
+        "after": _figures(crossing.after),
+    }
+    # It writes no entry of its own: its previous_sequence is its sequence (a consumer still
+    # at the one before learns it has the movement to fetch).
+    state = AccountState(
+        crossing.monitor.account_id,
+        crossing.sequence,
+        crossing.after.balance,
+        crossing.after.available,
+        owner_id,
+        crossing.entry_hash,
+        crossing.sequence,
+    )
+    users = () if owner_id is None else (owner_id,)
+    return Event(
+        new_id(), f"account.monitor.{kind}", now, data, (state,), users, traceparent=traceparent
+    )

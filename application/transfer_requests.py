@@ -29,6 +29,8 @@ class TransferRequest:
     timeout_seconds: int | None = None
     reference: str | None = None
     metadata: Mapping[str, str] | None = None
+    expected_sequence: int | None = None
+    """`If-Match`: the source's sequence the caller saw; None: unconditional."""
 
 
 def check_transfer(request: TransferRequest, max_amount: int = MAX_MINOR_UNITS) -> MakeTransfer:
@@ -51,4 +53,5 @@ def check_transfer(request: TransferRequest, max_amount: int = MAX_MINOR_UNITS) 
         timeout_seconds=request.timeout_seconds,
         reference=require_reference(request.reference),
         metadata=pairs(require_metadata(request.metadata)),
+        expected_sequence=request.expected_sequence,
     )

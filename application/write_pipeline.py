@@ -3,8 +3,9 @@ submissions run by `WritePipeline` in one unit of work.
 
 Claim the idempotency keys in bulk and replay the requests already done; lock the transfers
 acted on, then every account involved, once, in id order; decide each command in arrival
-order with the domain (a refusal is that caller's answer); write every posting, entry,
-balance and event; complete the keys. The caller commits.
+order with the domain (a refusal is that caller's answer), each followed by the balance
+monitors it made cross; write every posting, entry, balance and event; complete the keys.
+The caller commits.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from application.commands import (
     ActsOnTransfer,
     BatchItem,
     ExpirePendingTransfer,
+    MakeConversion,
     MakeDeposit,
     MakeReversal,
     MakeTransfer,
@@ -32,7 +34,7 @@ from application.commands import (
     fingerprint,
 )
 from application.errors import CommitFateUnknown, TransientConflict
-from application.events import Event, posting_events
+from application.events import Event, monitor_event, posting_events
 from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
@@ -40,7 +42,7 @@ from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.receipts import BatchReceipt, BatchRefused, ItemResult, TransferReceipt
 from application.transfer_access import require_payee, require_payer
-from domain.account import Account, AccountKind, funding_account_id
+from domain.account import Account, AccountKind, funding_account_id, fx_account_id
 from domain.errors import (
     AccountNotFound,
     DomainError,
@@ -50,8 +52,9 @@ from domain.errors import (
 )
 from domain.holds import expire_hold, place_hold, post_hold, void_hold
 from domain.ids import new_id
-from domain.ledger import Posting, Reversed, post_transfer
+from domain.ledger import Posting, Reversed, post_conversion, post_transfer
 from domain.money import Money
+from domain.monitor import Crossing, Figures, Monitor, crossings
 from domain.reversals import reverse_transfer
 from domain.transfer import Transfer, TransferKind
 
@@ -59,6 +62,8 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 FUNDING: Final = "funding"
 """The gate every deposit and withdrawal passes: the funding accounts they all move."""
+FX: Final = "fx"
+"""The gate every conversion passes: the FX accounts they all move."""
 
 DECISIONS_PER_TURN = 100
 """Commands decided between two turns of the event loop given to other requests."""
@@ -128,6 +133,8 @@ def _named_gates(command: MoneyCommand) -> frozenset[Hashable]:
             return frozenset((command.source_id, command.destination_id))
         case MakeDeposit() | MakeWithdrawal():
             return frozenset((command.account_id, FUNDING))
+        case MakeConversion():
+            return frozenset((command.source_id, command.destination_id, FX))
         case (
             PostPendingTransfer() | VoidPendingTransfer() | MakeReversal() | ExpirePendingTransfer()
         ):
@@ -333,6 +340,10 @@ class _Decision:
             results.append(ItemResult(transfer=posting.transfer))
             # Now, before a later command moves the same accounts again.
             events += posting_events(posting, books.now, traceparent=trace)
+            events += [
+                monitor_event(crossing, books.owner_of(crossing), books.now, traceparent=trace)
+                for crossing in books.crossings
+            ]
         self.postings += postings
         self.events += events
         if submission.batch:
@@ -380,8 +391,13 @@ class _Books:
     accounts: dict[UUID, Account]
     transfers: dict[UUID, Transfer]
     currencies: dict[UUID, str]
-    """Of the accounts deposits and withdrawals name: an account's currency never changes."""
+    """Of the accounts deposits, withdrawals and conversions name: an account's currency
+    never changes."""
     references: dict[UUID, set[str]]
+    monitors: dict[UUID, list[Monitor]] = field(default_factory=dict)
+    """Of the customer accounts locked that have any."""
+    crossings: list[Crossing] = field(default_factory=list)
+    """What the last command decided made monitors cross, in order."""
 
     @classmethod
     async def locked(
@@ -396,27 +412,50 @@ class _Books:
             if (transfer := await uow.ledger.lock_transfer(transfer_id)) is not None:
                 transfers[transfer_id] = transfer
         funded = {c.account_id for c in commands if isinstance(c, MakeDeposit | MakeWithdrawal)}
+        converting = {
+            account_id
+            for c in commands
+            if isinstance(c, MakeConversion)
+            for account_id in (c.source_id, c.destination_id)
+        }
         currencies = (
             {
                 account.id: account.currency
-                for account in (await uow.accounts.get_many(funded, at=moment.now)).values()
+                for account in (
+                    await uow.accounts.get_many(funded | converting, at=moment.now)
+                ).values()
             }
-            if funded
+            if funded or converting
             else {}
         )
-        funding = {funding_account_id(currency): currency for currency in currencies.values()}
-        ids = set(funding)
+        # The bank's own accounts these commands move: funding for deposits and withdrawals,
+        # FX for conversions (only the currencies each needs).
+        bank = {
+            funding_account_id(currencies[a]): Account.funding(
+                currency=currencies[a], now=moment.now
+            )
+            for a in funded
+            if a in currencies
+        } | {
+            fx_account_id(currencies[a]): Account.fx(currency=currencies[a], now=moment.now)
+            for a in converting
+            if a in currencies
+        }
+        ids = set(bank)
         for command in commands:
             ids.update(_accounts_of(command, transfers))
         accounts = await moment.lock(uow, ids) if ids else {}
-        if missing := funding.keys() - accounts.keys():  # a currency's first deposit
+        if missing := bank.keys() - accounts.keys():  # a currency's first deposit, conversion
             for account_id in sorted(missing):
-                await uow.accounts.add_if_absent(
-                    Account.funding(currency=funding[account_id], now=moment.now)
-                )
+                await uow.accounts.add_if_absent(bank[account_id])
             accounts |= await moment.lock(uow, missing)
         references = await _taken_references(uow, submissions)
-        return cls(moment.now, accounts, transfers, currencies, references)
+        customers = [a.id for a in accounts.values() if a.kind is AccountKind.CUSTOMER]
+        monitors = await uow.monitors.of_accounts(customers) if customers else {}
+        return cls(moment.now, accounts, transfers, currencies, references, monitors)
+
+    def owner_of(self, crossing: Crossing) -> UUID | None:
+        return self.accounts[crossing.monitor.account_id].owner_id
 
     def decide(self, command: MoneyCommand, user_id: UUID | None) -> Posting:
         """The posting of one command at the books' current state; nothing changes when the
@@ -428,7 +467,24 @@ class _Books:
                 raise DuplicateReference(
                     f"Reference {reference!r} names another of your transfers."
                 )
+        self.crossings = []
+        watched = [
+            account_id
+            for account_id in _accounts_of(command, self.transfers)
+            if account_id in self.monitors and account_id in self.accounts
+        ]
+        before = {account_id: _figures(self.accounts[account_id]) for account_id in watched}
         posting = self._posting(command, user_id)
+        for account_id, was in before.items():
+            # Edge-triggered, in this unit of work, right after the command that moved it.
+            account = self.accounts[account_id]
+            self.crossings += crossings(
+                self.monitors[account_id],
+                was,
+                _figures(account),
+                account.entry_count,
+                account.head_hash,
+            )
         if reference is not None and user_id is not None:
             self.references[user_id].add(reference)
         self.transfers[posting.transfer.id] = posting.transfer
@@ -442,6 +498,8 @@ class _Books:
                 return self._transfer(command, _user(user_id))
             case MakeDeposit() | MakeWithdrawal():
                 return self._funded(command, _user(user_id))
+            case MakeConversion():
+                return self._conversion(command, _user(user_id))
             case PostPendingTransfer(transfer_id=transfer_id, amount=amount):
                 hold, source, destination = self._acted_on(transfer_id)
                 require_payer(hold, source, destination, _user(user_id))
@@ -482,6 +540,7 @@ class _Books:
         source = self.accounts.get(command.source_id)
         if source is None or not source.is_owned_by(user_id):
             raise AccountNotFound(f"Account {command.source_id} not found.")
+        source.require_sequence(command.expected_sequence)
         destination = self.accounts.get(command.destination_id)
         if destination is None or destination.kind is not AccountKind.CUSTOMER:
             raise AccountNotFound(f"Account {command.destination_id} not found.")
@@ -511,6 +570,31 @@ class _Books:
             metadata=dict(command.metadata),
         )
 
+    def _conversion(self, command: MakeConversion, user_id: UUID) -> Posting:
+        """From one of the caller's accounts to any customer account of another currency,
+        both legs decided here, in this unit of work."""
+        source = self.accounts.get(command.source_id)
+        if source is None or not source.is_owned_by(user_id):
+            raise AccountNotFound(f"Account {command.source_id} not found.")
+        source.require_sequence(command.expected_sequence)
+        destination = self.accounts.get(command.destination_id)
+        if destination is None or destination.kind is not AccountKind.CUSTOMER:
+            raise AccountNotFound(f"Account {command.destination_id} not found.")
+        return post_conversion(
+            conversion_id=new_id(),
+            source=source,
+            destination=destination,
+            source_fx=self.accounts[fx_account_id(source.currency)],
+            target_fx=self.accounts[fx_account_id(destination.currency)],
+            amount=command.amount,
+            rate=command.rate,
+            description=command.description,
+            now=self.now,
+            created_by=user_id,
+            reference=command.reference,
+            metadata=dict(command.metadata),
+        )
+
     def _funded(self, command: MakeDeposit | MakeWithdrawal, user_id: UUID) -> Posting:
         """A deposit (from the funding account of the currency) or a withdrawal (back to it)
         of the caller's account: the same checks in opposite directions."""
@@ -518,6 +602,8 @@ class _Books:
         account = self.accounts.get(command.account_id)
         if currency is None or account is None or not account.is_owned_by(user_id):
             raise AccountNotFound(f"Account {command.account_id} not found.")
+        if isinstance(command, MakeWithdrawal):
+            account.require_sequence(command.expected_sequence)
         funding = self.accounts[funding_account_id(currency)]
         deposit = isinstance(command, MakeDeposit)
         source, destination = (funding, account) if deposit else (account, funding)
@@ -545,12 +631,18 @@ class _Books:
         )
 
 
+def _figures(account: Account) -> Figures:
+    return Figures(account.balance, account.available)
+
+
 def _accounts_of(command: MoneyCommand, transfers: dict[UUID, Transfer]) -> tuple[UUID, ...]:
     match command:
         case MakeTransfer():
             return (command.source_id, command.destination_id)
         case MakeDeposit() | MakeWithdrawal():
             return (command.account_id,)
+        case MakeConversion():
+            return (command.source_id, command.destination_id)
         case (
             PostPendingTransfer() | VoidPendingTransfer() | MakeReversal() | ExpirePendingTransfer()
         ):

@@ -16,7 +16,9 @@ from domain.errors import (
     AccountNotEmpty,
     InsufficientFunds,
     InvalidAccountName,
+    InvalidOverdraftLimit,
     PayeeUnavailable,
+    PreconditionFailed,
     TooManyAccounts,
 )
 from domain.ids import new_id
@@ -26,11 +28,17 @@ from domain.money import MAX_MINOR_UNITS
 ACCOUNT_NAME_MAX_LENGTH = 80
 
 _FUNDING_NAMESPACE = UUID("6d1e0a55-3c1b-4f0e-9a57-2b8c1f4e0b7d")
+_FX_NAMESPACE = UUID("0c3f7a2e-8d41-4b6a-9e15-5a7d2f9c1b3e")
 
 
 def funding_account_id(currency: str) -> UUID:
     """The bank's funding account of a currency has a fixed id, so no lookup is needed."""
     return uuid5(_FUNDING_NAMESPACE, require_currency(currency))
+
+
+def fx_account_id(currency: str) -> UUID:
+    """The bank's FX account of a currency, the other side of every conversion leg in it."""
+    return uuid5(_FX_NAMESPACE, require_currency(currency))
 
 
 class AccountStatus(StrEnum):
@@ -46,6 +54,10 @@ class AccountKind(StrEnum):
     # The bank's per-currency funding account: the other side of every deposit. It may go
     # negative, which is how money entering the bank shows in the books.
     FUNDING = "funding"
+    # The bank's per-currency FX account: a conversion's debit leg pays into the source
+    # currency's, its credit leg is paid from the target currency's. Its balance is the
+    # bank's position in that currency.
+    FX = "fx"
 
 
 @dataclass(slots=True)
@@ -54,7 +66,9 @@ class Account:
 
     `held` is the sum of the open holds that debit the account; the store derives it from
     the holds themselves when it loads the account (so it cannot drift from them, and an
-    expired hold stops counting the instant it expires). `available` is what may be spent.
+    expired hold stops counting the instant it expires). `overdraft_limit` is the credit an
+    operator granted: how far below zero the balance may go. `available` is what may be
+    spent: balance - held + overdraft_limit.
     """
 
     id: UUID
@@ -72,10 +86,12 @@ class Account:
     """When its newest entry was written: a new entry is never dated before it."""
     head_hash: bytes = GENESIS_HASH
     """Its newest entry's `entry_hash`, which the next entry chains from."""
+    overdraft_limit: int = 0
+    """Set by an operator only (a customer cannot grant itself credit); 0: no overdraft."""
 
     @property
     def available(self) -> int:
-        return self.balance - self.held
+        return self.balance - self.held + self.overdraft_limit
 
     @classmethod
     def open(
@@ -108,6 +124,17 @@ class Account:
             kind=AccountKind.FUNDING,
         )
 
+    @classmethod
+    def fx(cls, *, currency: str, now: datetime) -> Account:
+        return cls(
+            id=fx_account_id(currency),
+            owner_id=None,
+            currency=require_currency(currency),
+            balance=0,
+            created_at=now,
+            kind=AccountKind.FX,
+        )
+
     def is_owned_by(self, user_id: UUID) -> bool:
         return self.kind is AccountKind.CUSTOMER and self.owner_id == user_id
 
@@ -128,6 +155,16 @@ class Account:
             self.require_open_for_movement()
         raise PayeeUnavailable("The payee cannot receive this payment.")
 
+    def require_sequence(self, expected: int | None) -> None:
+        """A conditional debit (`If-Match`) applies only to the account as its caller last
+        saw it: at `expected` entries, checked once the account is locked. None: no
+        condition."""
+        if expected is not None and expected != self.entry_count:
+            raise PreconditionFailed(
+                f"Account {self.id} is at sequence {self.entry_count}, not {expected}.",
+                self.entry_count,
+            )
+
     def close(self) -> None:
         self.require_open_for_movement()
         if self.balance != 0 or self.held != 0:
@@ -144,6 +181,17 @@ class Account:
         """Whether it changed: unfreezing what is active is nothing to record."""
         return self._become(AccountStatus.ACTIVE)
 
+    def set_overdraft_limit(self, limit: int) -> bool:
+        """Whether it changed. A limit below the current debt is allowed: the balance stays
+        where it is and every further debit is refused until `available` covers it."""
+        if self.kind is not AccountKind.CUSTOMER:
+            raise InvalidOverdraftLimit("Only a customer account has an overdraft limit.")
+        if self.status is AccountStatus.CLOSED:
+            raise AccountClosed(f"Account {self.id} is closed.")
+        limit = require_overdraft_limit(limit)
+        changed, self.overdraft_limit = self.overdraft_limit != limit, limit
+        return changed
+
     def _become(self, status: AccountStatus) -> bool:
         if self.status is AccountStatus.CLOSED:
             raise AccountClosed(f"Account {self.id} is closed.")
@@ -151,9 +199,10 @@ class Account:
         return changed
 
     def can_pay(self, amount: int) -> bool:
-        """TigerBeetle's debits_must_not_exceed_credits (pending debits included), for
-        customer accounts only: the funding accounts are the bank's side of the books."""
-        return self.kind is AccountKind.FUNDING or self.available >= amount
+        """The one check of every debit, holds included: TigerBeetle's
+        debits_must_not_exceed_credits (pending debits counted) widened by the overdraft
+        limit, for customer accounts only: the funding and FX accounts are the bank's side."""
+        return self.kind is not AccountKind.CUSTOMER or self.available >= amount
 
     def stays_in_range(self, amount: int) -> bool:
         """Whether moving the balance by a signed amount keeps it within the books' range."""
@@ -166,6 +215,15 @@ class Account:
         self.balance += amount
         self.entry_count += 1
         return self.entry_count, self.balance
+
+
+def require_overdraft_limit(limit: int) -> int:
+    """0 (no overdraft) up to what the books can hold."""
+    if type(limit) is not int or not 0 <= limit <= MAX_MINOR_UNITS:
+        raise InvalidOverdraftLimit(
+            f"An overdraft limit is 0 to {MAX_MINOR_UNITS} minor units (0: no overdraft)."
+        )
+    return limit
 
 
 def normalize_account_name(raw: str | None) -> str | None:

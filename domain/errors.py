@@ -7,6 +7,7 @@ idempotent request is replayed.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 
@@ -160,6 +161,67 @@ class PayeeUnavailable(DomainError):
     """The payee's account cannot receive money now; the reason is told only to its owner."""
 
     code = "payee-unavailable"
+
+
+class InvalidOverdraftLimit(DomainError):
+    """An overdraft limit is a whole number of minor units, 0 (none) up to the books' range,
+    set on a customer account that is not closed."""
+
+    code = "invalid-overdraft-limit"
+
+
+class PreconditionFailed(DomainError):
+    """`If-Match` named a sequence the debited account is not at when it is locked: nothing
+    moved. `sequence` is its current one (its ETag now)."""
+
+    code = "precondition-failed"
+
+    def __init__(self, detail: str, sequence: int | None = None) -> None:
+        super().__init__(detail)
+        if sequence is None and (found := _AT_SEQUENCE.search(detail)) is not None:
+            sequence = int(found.group(1))  # restored for a replay: the detail names it
+        self.sequence = sequence
+
+
+_AT_SEQUENCE = re.compile(r"is at sequence (\d+)")
+
+
+class SameCurrencyConversion(DomainError):
+    """A conversion needs two accounts of different currencies; within one currency, send a
+    transfer."""
+
+    code = "same-currency-conversion"
+
+
+class InvalidRate(DomainError):
+    """A conversion rate is a positive decimal string with at most 12 significant digits."""
+
+    code = "invalid-rate"
+
+
+class AmountTooSmall(DomainError):
+    """At this rate the amount converts to less than one minor unit of the target currency."""
+
+    code = "amount-too-small"
+
+
+class ConversionNotFound(DomainError):
+    code = "conversion-not-found"
+
+
+class InvalidMonitor(DomainError):
+    code = "invalid-monitor"
+
+
+class TooManyMonitors(DomainError):
+    """The account has as many balance monitors as allowed (HEXBANK_MAX_MONITORS_PER_ACCOUNT);
+    delete one first."""
+
+    code = "too-many-monitors"
+
+
+class MonitorNotFound(DomainError):
+    code = "monitor-not-found"
 
 
 class AccountNotEmpty(DomainError):

@@ -9,7 +9,15 @@ from uuid import UUID
 
 from domain.account import Account
 from domain.chain import chain_hash, encode_entry
-from domain.errors import CurrencyMismatch, InsufficientFunds, InvalidAmount, SameAccountTransfer
+from domain.conversion import Conversion, target_amount
+from domain.errors import (
+    AmountTooSmall,
+    CurrencyMismatch,
+    InsufficientFunds,
+    InvalidAmount,
+    SameAccountTransfer,
+    SameCurrencyConversion,
+)
 from domain.ids import new_id
 from domain.metadata import Metadata
 from domain.money import Money
@@ -30,6 +38,7 @@ class Balance:
     last_entry_at: datetime | None
     head_hash: bytes
     """Its newest entry's hash (the genesis hash before the first)."""
+    overdraft_limit: int = 0
 
     @classmethod
     def of(cls, account: Account) -> Balance:
@@ -40,11 +49,12 @@ class Balance:
             account.held,
             account.last_entry_at,
             account.head_hash,
+            account.overdraft_limit,
         )
 
     @property
     def available(self) -> int:
-        return self.balance - self.held
+        return self.balance - self.held + self.overdraft_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +134,40 @@ class HoldExpired:
     destination_after: Balance
 
 
-Posting: TypeAlias = Moved | Reversed | HoldPlaced | HoldPosted | HoldVoided | HoldExpired
+@dataclass(frozen=True, slots=True)
+class Converted:
+    """A new conversion: its two posted legs (payer to the source currency's FX account, the
+    target currency's FX account to payee), written together or not at all. It reads as its
+    debit leg where one transfer is asked for (a receipt, an idempotency outcome)."""
+
+    conversion: Conversion
+    debit_leg: Moved
+    credit_leg: Moved
+
+    @property
+    def transfer(self) -> Transfer:
+        return self.debit_leg.transfer
+
+    @property
+    def source(self) -> Account:
+        return self.debit_leg.source
+
+    @property
+    def destination(self) -> Account:
+        return self.credit_leg.destination
+
+    @property
+    def source_after(self) -> Balance:
+        return self.debit_leg.source_after
+
+    @property
+    def destination_after(self) -> Balance:
+        return self.credit_leg.destination_after
+
+
+Posting: TypeAlias = (
+    Moved | Reversed | HoldPlaced | HoldPosted | HoldVoided | HoldExpired | Converted
+)
 """What one decision changes in the books, for the ledger to write in one go."""
 
 
@@ -165,6 +208,7 @@ def post_transfer(
     created_by: UUID | None = None,
     reference: str | None = None,
     metadata: Metadata | None = None,
+    conversion_id: UUID | None = None,
 ) -> Moved:
     """Check every money rule, then move the balances; nothing changes when a rule refuses."""
     check_movement(source, destination, amount, asked_by=created_by)
@@ -184,9 +228,82 @@ def post_transfer(
         reference=reference,
         metadata=dict(metadata or {}),
         created_by=created_by,
+        conversion_id=conversion_id,
     )
     debit, credit = move(transfer, source, destination, amount.amount, at)
     return Moved(transfer, source, destination, debit, credit, *balances(source, destination))
+
+
+def post_conversion(
+    *,
+    conversion_id: UUID,
+    source: Account,
+    destination: Account,
+    source_fx: Account,
+    target_fx: Account,
+    amount: int,
+    rate: str,
+    description: str | None,
+    now: datetime,
+    created_by: UUID | None = None,
+    reference: str | None = None,
+    metadata: Metadata | None = None,
+) -> Converted:
+    """Both legs checked before either moves, so a refusal of the second leaves the first
+    unwritten: the payer pays `amount` into the bank's FX account of its currency; the bank's
+    FX account of the payee's currency pays the converted amount, rounded down."""
+    if source.currency == destination.currency:
+        raise SameCurrencyConversion(
+            "Both accounts hold the same currency: send a transfer, not a conversion."
+        )
+    if amount <= 0:
+        raise InvalidAmount("An amount must be greater than zero.")
+    converted = target_amount(amount, rate, source.currency, destination.currency)
+    if converted <= 0:
+        raise AmountTooSmall(
+            f"{amount} at {rate} is less than one minor unit of {destination.currency}."
+        )
+    paid = Money(amount, source.currency)
+    received = Money(converted, destination.currency)
+    check_movement(source, source_fx, paid, asked_by=created_by)
+    check_movement(target_fx, destination, received, asked_by=created_by)
+    legs = [
+        post_transfer(
+            transfer_id=new_id(),
+            source=payer,
+            destination=payee,
+            amount=money,
+            description=description,
+            now=now,
+            kind=TransferKind.CONVERSION,
+            created_by=created_by,
+            reference=leg_reference,
+            metadata=metadata,
+            conversion_id=conversion_id,
+        )
+        for payer, payee, money, leg_reference in (
+            (source, source_fx, paid, reference),  # a reference names one transfer: the debit
+            (target_fx, destination, received, None),
+        )
+    ]
+    debit_leg, credit_leg = legs
+    conversion = Conversion(
+        id=conversion_id,
+        from_account_id=source.id,
+        to_account_id=destination.id,
+        source_amount=amount,
+        source_currency=source.currency,
+        target_amount=converted,
+        target_currency=destination.currency,
+        rate=rate,
+        debit_transfer_id=debit_leg.transfer.id,
+        credit_transfer_id=credit_leg.transfer.id,
+        created_at=debit_leg.transfer.created_at,
+        created_by=created_by,
+        reference=reference,
+        metadata=dict(metadata or {}),
+    )
+    return Converted(conversion, debit_leg, credit_leg)
 
 
 def balances(source: Account, destination: Account) -> tuple[Balance, Balance]:

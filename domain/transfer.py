@@ -28,6 +28,8 @@ class TransferKind(StrEnum):
     """To the bank's funding account of the currency: money leaving the bank."""
     REVERSAL = "reversal"
     """From the payee of a posted transfer back to its payer (a refund)."""
+    CONVERSION = "conversion"
+    """A leg of a currency conversion, through the bank's FX account of its currency."""
 
 
 class TransferStatus(StrEnum):
@@ -67,6 +69,8 @@ class Transfer:
     metadata: Metadata = field(default_factory=dict)
     created_by: UUID | None = None
     """The user whose request made it (None: the bank's own, or from before this was kept)."""
+    conversion_id: UUID | None = None
+    """For a conversion's legs: the conversion both belong to."""
 
     def status_at(self, now: datetime) -> TransferStatus:
         """A pending hold is expired from its `expires_at` on, whether or not a sweep wrote it."""

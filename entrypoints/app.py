@@ -30,6 +30,7 @@ from entrypoints.http.problems import install_problem_catalogue, install_problem
 from entrypoints.http.routers import (
     accounts,
     api_keys,
+    conversions,
     events,
     health,
     statement_keys,
@@ -129,6 +130,7 @@ def create_app(container: Container, span_exporter: SpanExporter | None = None) 
         users.router,
         accounts.router,
         transfers.router,
+        conversions.router,
         events.router,
         api_keys.router,
         statement_keys.router,

@@ -442,6 +442,36 @@ def unfreeze_account(account_id: UUID) -> None:
     _echo_status_change(_run(lambda container: container.unfreeze_account()(account_id)))
 
 
+@cli.command("set-overdraft")
+def set_overdraft(
+    account_id: UUID,
+    limit: Annotated[int, typer.Argument(help="In minor units; 0 removes the overdraft.")],
+) -> None:
+    """Let an account's balance go down to -LIMIT (every debit, holds included, checks
+    balance - held + limit). A limit below the current debt is allowed: further debits are
+    refused until it is repaid."""
+    change = _run(lambda container: container.set_overdraft_limit()(account_id, limit))
+    account = change.account
+    if change.changed:
+        typer.echo(f"account {account.id} has an overdraft limit of {account.overdraft_limit}")
+    else:
+        typer.echo(
+            f"account {account.id} already had an overdraft limit of {account.overdraft_limit};"
+            " nothing changed"
+        )
+
+
+@cli.command("fx-positions")
+def fx_positions() -> None:
+    """Print the bank's position in each currency conversions touched: its FX account's
+    balance (positive: held by the bank; negative: paid out beyond what came in)."""
+    positions = _run(lambda container: container.fx_positions()())
+    if not positions:
+        typer.echo("no FX positions: no conversion yet")
+    for position in positions:
+        typer.echo(f"{position.currency} {position.balance}")
+
+
 def _echo_status_change(change: StatusChange) -> None:
     """One line. A status the account already had is no error (exit 0): nothing was written."""
     account = change.account

@@ -45,11 +45,13 @@ from application.use_cases.api_keys import (
 )
 from application.use_cases.authenticate import Authenticate
 from application.use_cases.close_account import CloseAccount
+from application.use_cases.convert_currency import ConvertCurrency, GetConversion
 from application.use_cases.deliver_webhooks import DeliverWebhooks, DispatchWebhooks
 from application.use_cases.deposit import Deposit
 from application.use_cases.expire_holds import ExpireHolds
 from application.use_cases.export_statement import ExportStatement
 from application.use_cases.freeze_account import FreezeAccount, UnfreezeAccount
+from application.use_cases.fx_positions import FxPositions
 from application.use_cases.get_account import GetAccount
 from application.use_cases.get_account_summary import GetAccountSummary
 from application.use_cases.get_balance_at import GetBalanceAt
@@ -58,6 +60,7 @@ from application.use_cases.get_statement import GetStatement
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.list_accounts import ListAccounts
 from application.use_cases.list_statement_keys import ListStatementKeys
+from application.use_cases.monitors import CreateMonitor, DeleteMonitor, ListMonitors
 from application.use_cases.open_account import OpenAccount
 from application.use_cases.post_hold import PostHold
 from application.use_cases.purge_expired import PurgeExpired
@@ -67,6 +70,7 @@ from application.use_cases.register_user import RegisterUser
 from application.use_cases.relay_events import RelayEvents
 from application.use_cases.reverse_transfer import ReverseTransfer
 from application.use_cases.search_transfers import SearchTransfers
+from application.use_cases.set_overdraft_limit import SetOverdraftLimit
 from application.use_cases.transfer_batch import TransferBatch
 from application.use_cases.transfer_funds import TransferFunds
 from application.use_cases.update_account import UpdateAccount
@@ -351,6 +355,28 @@ class Container(containers.DeclarativeContainer):
     transfer_batch = providers.Singleton(
         TransferBatch, teller=teller, max_amount=settings.provided.max_transfer_amount
     )
+    convert_currency = providers.Singleton(
+        ConvertCurrency,
+        teller=teller,
+        uow_factory=unit_of_work.provider,
+        max_amount=settings.provided.max_transfer_amount,
+    )
+    get_conversion = providers.Singleton(GetConversion, uow_factory=read_unit_of_work.provider)
+    create_monitor = providers.Singleton(
+        CreateMonitor,
+        uow_factory=unit_of_work.provider,
+        clock=clock,
+        max_monitors=settings.provided.max_monitors_per_account,
+    )
+    list_monitors = providers.Singleton(
+        ListMonitors, uow_factory=read_unit_of_work.provider, clock=clock
+    )
+    delete_monitor = providers.Singleton(
+        DeleteMonitor, uow_factory=unit_of_work.provider, clock=clock
+    )
+    fx_positions = providers.Singleton(
+        FxPositions, uow_factory=report_unit_of_work.provider, clock=clock
+    )
     post_hold = providers.Singleton(PostHold, teller=teller)
     void_hold = providers.Singleton(VoidHold, teller=teller)
     reverse_transfer = providers.Singleton(ReverseTransfer, teller=teller)
@@ -365,6 +391,9 @@ class Container(containers.DeclarativeContainer):
     )
     unfreeze_account = providers.Singleton(
         UnfreezeAccount, uow_factory=unit_of_work.provider, clock=clock, trace=trace
+    )
+    set_overdraft_limit = providers.Singleton(
+        SetOverdraftLimit, uow_factory=unit_of_work.provider, clock=clock, trace=trace
     )
     search_transfers = providers.Singleton(
         SearchTransfers,

@@ -410,6 +410,13 @@ class Settings(BaseSettings):
         description="Open accounts (active or frozen) one user may have; closed ones do not "
         "count. One more is refused 409 `too-many-accounts`.",
     )
+    max_monitors_per_account: int = Field(
+        default=20,
+        ge=1,
+        le=1_000,
+        description="Balance monitors one account may have (every movement of the account "
+        "reads them). One more is refused 409 `too-many-monitors`.",
+    )
     max_page_bytes: int = Field(
         default=256 * 1024,
         ge=16 * 1024,

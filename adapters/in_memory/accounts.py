@@ -25,7 +25,11 @@ class InMemoryAccountRepository(AccountRepository):
         stored = self._find(account.id)
         if stored is not None:
             self._pending.accounts[account.id] = replace(
-                stored, status=account.status, name=account.name, metadata=dict(account.metadata)
+                stored,
+                status=account.status,
+                name=account.name,
+                metadata=dict(account.metadata),
+                overdraft_limit=account.overdraft_limit,
             )
 
     async def add_if_absent(self, account: Account) -> None:

@@ -11,8 +11,9 @@ from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
 from domain.account import AccountKind
 from domain.chain import GENESIS_HASH
+from domain.conversion import Conversion
 from domain.errors import AccountNotFound
-from domain.ledger import HoldPosted, Moved, Posting, Reversed
+from domain.ledger import Converted, HoldPosted, Moved, Posting, Reversed
 from domain.transfer import LedgerEntry, Transfer, TransferStatus
 
 
@@ -23,6 +24,11 @@ class InMemoryLedgerRepository(LedgerRepository):
 
     async def record(self, posting: Posting, events: Sequence[Event] = ()) -> None:
         self._pending.events.extend(events)
+        if isinstance(posting, Converted):
+            await self.record(posting.debit_leg)
+            await self.record(posting.credit_leg)
+            self._pending.conversions[posting.conversion.id] = posting.conversion
+            return
         self._pending.transfers[posting.transfer.id] = posting.transfer
         match posting:
             case Reversed(original=original):
@@ -51,6 +57,11 @@ class InMemoryLedgerRepository(LedgerRepository):
         for posting in postings:
             await self.record(posting)
         self._pending.events.extend(events)
+
+    async def get_conversion(self, conversion_id: UUID) -> Conversion | None:
+        return self._pending.conversions.get(conversion_id) or self._storage.conversions.get(
+            conversion_id
+        )
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
         return self._pending.transfers.get(transfer_id) or self._storage.transfers.get(transfer_id)
@@ -158,6 +169,7 @@ def _matches(transfer: Transfer, query: TransferQuery) -> bool:
         (query.kind is None or transfer.kind is query.kind)
         and (query.status is None or transfer.status_at(query.at) is query.status)
         and (query.reference is None or transfer.reference == query.reference)
+        and (query.conversion_id is None or transfer.conversion_id == query.conversion_id)
         and all(transfer.metadata.get(key) == value for key, value in query.metadata.items())
         and (query.created_after is None or transfer.created_at > query.created_after)
         and (query.created_before is None or transfer.created_at < query.created_before)

@@ -90,7 +90,11 @@ class InMemoryLedgerReconciliation(LedgerReconciliation):
                     )
                 )
         for account in accounts.values():
-            if account.kind is AccountKind.CUSTOMER and account.balance < held[account.id]:
+            if (
+                account.kind is AccountKind.CUSTOMER
+                and held[account.id] > 0
+                and account.balance + account.overdraft_limit < held[account.id]
+            ):
                 report.overdrawn_accounts.append(
                     OverdrawnAccount(account.id, account.balance, held[account.id])
                 )

@@ -11,6 +11,8 @@ from application.ports.outbox import FeedPosition, StoredEvent
 from application.ports.webhooks import WebhookDelivery
 from domain.account import Account
 from domain.api_key import ApiKey
+from domain.conversion import Conversion
+from domain.monitor import Monitor
 from domain.transfer import LedgerEntry, Transfer
 from domain.user import User
 from domain.webhook import WebhookEndpoint
@@ -34,6 +36,8 @@ class InMemoryStorage:
     leases: dict[UUID, datetime] = field(default_factory=dict)
     """Events a relay is publishing, until when."""
     api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
+    conversions: dict[UUID, Conversion] = field(default_factory=dict)
+    monitors: dict[UUID, Monitor] = field(default_factory=dict)
     commits: int = 0
     webhook_endpoints: dict[UUID, WebhookEndpoint] = field(default_factory=dict)
     webhook_deliveries: dict[int, WebhookDelivery] = field(default_factory=dict)
@@ -59,12 +63,19 @@ class PendingChanges:
     api_keys: dict[UUID, ApiKey] = field(default_factory=dict)
     webhook_writes: list[Callable[[InMemoryStorage], None]] = field(default_factory=list)
     """Webhook changes, applied in order on commit (reads see committed state only)."""
+    conversions: dict[UUID, Conversion] = field(default_factory=dict)
+    monitors: dict[UUID, Monitor] = field(default_factory=dict)
+    removed_monitors: set[UUID] = field(default_factory=set)
 
     def apply_to(self, storage: InMemoryStorage) -> None:
         storage.users.update(self.users)
         storage.accounts.update(self.accounts)
         storage.transfers.update(self.transfers)
         storage.api_keys.update(self.api_keys)
+        storage.conversions.update(self.conversions)
+        storage.monitors.update(self.monitors)
+        for monitor_id in self.removed_monitors:
+            storage.monitors.pop(monitor_id, None)
         for entry in self.entries:
             storage.entries.setdefault(entry.account_id, []).append(entry)
         storage.requests.update(self.claims)
@@ -86,6 +97,9 @@ class PendingChanges:
         storage.claimed_keys.difference_update(self.claims)
         for changes in (self.users, self.accounts, self.transfers, self.claims, self.api_keys):
             changes.clear()
+        self.conversions.clear()
+        self.monitors.clear()
+        self.removed_monitors.clear()
         for added in (self.entries, self.events):
             added.clear()
         for changed in (self.delivered, self.released):

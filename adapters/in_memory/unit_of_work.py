@@ -7,6 +7,7 @@ from adapters.in_memory.accounts import InMemoryAccountRepository
 from adapters.in_memory.api_keys import InMemoryApiKeyRepository
 from adapters.in_memory.idempotency import InMemoryIdempotencyStore
 from adapters.in_memory.ledger import InMemoryLedgerRepository
+from adapters.in_memory.monitors import InMemoryMonitorRepository
 from adapters.in_memory.outbox import InMemoryOutbox
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from adapters.in_memory.users import InMemoryUserRepository
@@ -31,6 +32,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.api_keys = InMemoryApiKeyRepository(storage, self._pending)
         self.webhook_endpoints = InMemoryWebhookEndpointRepository(storage, self._pending)
         self.webhook_deliveries = InMemoryWebhookDeliveryQueue(storage, self._pending)
+        self.monitors = InMemoryMonitorRepository(storage, self._pending)
 
     async def __aenter__(self) -> Self:
         return self

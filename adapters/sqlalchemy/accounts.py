@@ -50,7 +50,14 @@ _UPDATE = (
     update(accounts)
     .where(accounts.c.id == bindparam("b_id"))
     .values(
-        status=bindparam("b_status"), name=bindparam("b_name"), metadata=bindparam("b_metadata")
+        status=bindparam("b_status"),
+        name=bindparam("b_name"),
+        metadata=bindparam("b_metadata"),
+        overdraft_limit=bindparam("b_overdraft_limit"),
+        # What a lowered limit leaves of the debt beyond it (migration 0013).
+        debt_above_limit=func.greatest(
+            0, -accounts.c.balance - bindparam("b_overdraft_limit", type_=BigInteger)
+        ),
     )
 )
 _GET = _with_held.where(accounts.c.id == bindparam("account_id"))
@@ -114,6 +121,7 @@ def account_from_row(row: Any) -> Account:
         metadata=dict(row.metadata),
         last_entry_at=row.last_entry_at,
         head_hash=bytes(row.head_hash),
+        overdraft_limit=row.overdraft_limit,
     )
 
 
@@ -131,6 +139,7 @@ def _values(account: Account) -> dict[str, Any]:
         "metadata": account.metadata,
         "last_entry_at": account.last_entry_at,
         "head_hash": account.head_hash,
+        "overdraft_limit": account.overdraft_limit,
     }
 
 
@@ -152,6 +161,7 @@ class SqlAlchemyAccountRepository(AccountRepository):
                 "b_status": account.status.value,
                 "b_name": account.name,
                 "b_metadata": account.metadata,
+                "b_overdraft_limit": account.overdraft_limit,
             },
         )
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -33,6 +34,8 @@ from adapters.sqlalchemy.rows import (
     EVENTS_INSERT,
     EVENTS_TYPES,
     TRANSFER_FIELDS,
+    conversion_from_row,
+    conversion_values,
     event_values,
     transfer_array_types,
     transfer_columns,
@@ -46,14 +49,19 @@ from adapters.sqlalchemy.tables import (
     transfers,
     written_in,
 )
+from adapters.sqlalchemy.tables import (
+    conversions as conversions_table,
+)
 from application.errors import TransientConflict
 from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
 from domain.account import AccountKind
 from domain.chain import GENESIS_HASH
+from domain.conversion import Conversion
 from domain.errors import AccountNotFound
 from domain.ledger import (
     Balance,
+    Converted,
     HoldExpired,
     HoldPlaced,
     HoldPosted,
@@ -98,7 +106,10 @@ _RECORD = _statement(
     "new_events AS (",
     EVENTS_INSERT,
     ") UPDATE accounts SET balance = moved.balance, entry_count = moved.entry_count,"
-    " last_entry_at = moved.last_entry_at, head_hash = moved.head_hash"
+    " last_entry_at = moved.last_entry_at, head_hash = moved.head_hash,"
+    # Only shrinks: a repaid debt is no longer allowed beyond a lowered limit (0013).
+    " debt_above_limit = LEAST(accounts.debt_above_limit,"
+    " GREATEST(0, -moved.balance - accounts.overdraft_limit))"
     " FROM unnest(:account_ids, :balances, :entry_counts, :last_entry_ats, :head_hashes)"
     " AS moved (id, balance, entry_count, last_entry_at, head_hash)"
     " WHERE accounts.id = moved.id",
@@ -152,6 +163,10 @@ def _record_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict
                 moved.append(posting)
             case HoldVoided() | HoldExpired():
                 change(posting.transfer)
+            case Converted(debit_leg=debit_leg, credit_leg=credit_leg):
+                for leg in (debit_leg, credit_leg):
+                    new[leg.transfer.id] = leg.transfer
+                    moved.append(leg)
     entries = [entry for posting in moved for entry in (posting.debit, posting.credit)]
     final: dict[UUID, Balance] = {}
     for posting in moved:  # in order: an account's last posting leaves its balance
@@ -195,6 +210,7 @@ def _entry(row: Any) -> LedgerEntry:
 
 
 _TRANSFER = select(transfers).where(transfers.c.id == bindparam("transfer_id"))
+_CONVERSION = select(conversions_table).where(conversions_table.c.id == bindparam("conversion_id"))
 _TRANSFERS = select(transfers).where(transfers.c.id == _array("transfer_ids", Uuid).any_())
 # NO KEY UPDATE: the lock a status change needs, and no more, so inserting rows that
 # reference the transfer (its entries) is not blocked by it.
@@ -265,10 +281,22 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         await self._write(postings, events)
 
     async def _write(self, postings: Sequence[Posting], events: Sequence[Event]) -> None:
-        """Every posting and event in one statement, one round trip."""
+        """Every posting and event in one statement, one round trip; conversions, which
+        name their legs, in a second one after it."""
         if postings or events:
             async with _reference_race_is_transient():
                 await self._connection.execute(_RECORD, _record_values(postings, events))
+        conversions = [p.conversion for p in postings if isinstance(p, Converted)]
+        if conversions:
+            await self._connection.execute(
+                insert(conversions_table), [conversion_values(c) for c in conversions]
+            )
+
+    async def get_conversion(self, conversion_id: UUID) -> Conversion | None:
+        row = (
+            await self._connection.execute(_CONVERSION, {"conversion_id": conversion_id})
+        ).first()
+        return None if row is None else conversion_from_row(row)
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:
         row = (await self._connection.execute(_TRANSFER, {"transfer_id": transfer_id})).first()
@@ -363,6 +391,8 @@ def _search(query: TransferQuery) -> Any:
         conditions.append(_status_is(query.status, query.at))
     if query.reference is not None:
         conditions.append(transfers.c.reference == query.reference)
+    if query.conversion_id is not None:
+        conditions.append(transfers.c.conversion_id == query.conversion_id)
     if query.metadata:
         # The second condition is implied by the first; stated, it lets the planner use the
         # partial index that leaves transfers without metadata out.

@@ -167,7 +167,7 @@ async def _overdrawn_accounts(session: AsyncSession, at: datetime) -> list[Overd
         .select_from(accounts.join(pending, pending.c.from_account_id == accounts.c.id))
         .where(
             accounts.c.kind == AccountKind.CUSTOMER.value,
-            accounts.c.balance < pending.c.held,
+            accounts.c.balance + accounts.c.overdraft_limit < pending.c.held,
         )
     )
     return [

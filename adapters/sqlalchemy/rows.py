@@ -14,6 +14,7 @@ from sqlalchemy import ARRAY, DateTime, Integer, Text, Uuid, bindparam
 
 from adapters.sqlalchemy.tables import transfers
 from application.events import Event
+from domain.conversion import Conversion
 from domain.transfer import Transfer, TransferKind, TransferStatus
 
 TRANSFER_FIELDS = tuple(field.name for field in fields(Transfer))
@@ -111,4 +112,20 @@ def _accounts_json(event: Event) -> str:
             }
             for state in event.accounts
         ]
+    )
+
+
+CONVERSION_FIELDS = tuple(field.name for field in fields(Conversion))
+"""A conversion's fields are its row's columns, by name."""
+
+
+def conversion_values(conversion: Conversion) -> dict[str, Any]:
+    return {name: getattr(conversion, name) for name in CONVERSION_FIELDS}
+
+
+def conversion_from_row(row: Any) -> Conversion:
+    values = row._mapping
+    return Conversion(
+        **{name: values[name] for name in CONVERSION_FIELDS if name != "metadata"},
+        metadata=dict(values["metadata"]),
     )

@@ -89,12 +89,21 @@ accounts = Table(
     Column("last_entry_at", Timestamp, nullable=True),
     # Its newest entry's entry_hash (32 zero bytes before the first): what the next chains from.
     Column("head_hash", LargeBinary, nullable=False, server_default=GENESIS_HASH_SQL),
-    CheckConstraint("kind IN ('customer', 'funding')", name="kind_known"),
+    Column("overdraft_limit", BigInteger, nullable=False, server_default="0"),
+    # The debt an operator's lowered limit left beyond the new limit, shrinking as it is
+    # repaid: the CHECK below allows that much and no more (see migration 0013).
+    Column("debt_above_limit", BigInteger, nullable=False, server_default="0"),
+    CheckConstraint("kind IN ('customer', 'funding', 'fx')", name="kind_known"),
     CheckConstraint("status IN ('active', 'frozen', 'closed')", name="status_known"),
     CheckConstraint("char_length(name) BETWEEN 1 AND 80", name="name_length"),
     CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
     CheckConstraint("(kind = 'customer') = (owner_id IS NOT NULL)", name="owner_matches_kind"),
-    CheckConstraint("kind = 'funding' OR balance >= 0", name="customer_balance_non_negative"),
+    CheckConstraint(
+        "kind <> 'customer' OR balance >= -(overdraft_limit + debt_above_limit)",
+        name="customer_balance_within_overdraft",
+    ),
+    CheckConstraint("overdraft_limit >= 0", name="overdraft_limit_non_negative"),
+    CheckConstraint("debt_above_limit >= 0", name="debt_above_limit_non_negative"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
     CheckConstraint("entry_count >= 0", name="entry_count_non_negative"),
     CheckConstraint("octet_length(head_hash) = 32", name="head_hash_sha256"),
@@ -121,12 +130,19 @@ transfers = Table(
     Column("reference", Text, nullable=True),
     Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("created_by", Uuid, ForeignKey("users.id"), nullable=True),
+    Column("conversion_id", Uuid, nullable=True),
     CheckConstraint("amount > 0", name="amount_positive"),
     CheckConstraint("reference ~ '^[\\x21-\\x7E]{1,64}$'", name="reference_visible_ascii"),
     CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
     CheckConstraint("from_account_id <> to_account_id", name="distinct_accounts"),
     CheckConstraint("char_length(description) <= 140", name="description_length"),
-    CheckConstraint("kind IN ('transfer', 'deposit', 'withdrawal', 'reversal')", name="kind_known"),
+    CheckConstraint(
+        "kind IN ('transfer', 'deposit', 'withdrawal', 'reversal', 'conversion')",
+        name="kind_known",
+    ),
+    CheckConstraint(
+        "(kind = 'conversion') = (conversion_id IS NOT NULL)", name="conversion_legs_named"
+    ),
     CheckConstraint("status IN ('posted', 'pending', 'voided', 'expired')", name="status_known"),
     CheckConstraint(
         "(status = 'posted') = (posted_amount IS NOT NULL)", name="posted_amount_when_posted"
@@ -164,6 +180,12 @@ transfers = Table(
         postgresql_where=text("reference IS NOT NULL"),
     ),
     Index("ix_transfers_reference", "reference", postgresql_where=text("reference IS NOT NULL")),
+    # A conversion's two legs, found by it (and by the search's `conversion_id` filter).
+    Index(
+        "ix_transfers_conversion_id",
+        "conversion_id",
+        postgresql_where=text("conversion_id IS NOT NULL"),
+    ),
     # Searching: newest first among the transfers touching an account, from either side.
     Index("ix_transfers_from_account_id_created_at", "from_account_id", "created_at", "id"),
     Index("ix_transfers_to_account_id_created_at", "to_account_id", "created_at", "id"),
@@ -211,6 +233,47 @@ ledger_entries = Table(
     # Balance at a moment, statements between two moments: entries are in time order along
     # their sequence, so the time index reads the same rows in the same order.
     Index(None, "account_id", "created_at"),
+)
+
+conversions = Table(
+    "conversions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("from_account_id", Uuid, ForeignKey("accounts.id"), nullable=False),
+    Column("to_account_id", Uuid, ForeignKey("accounts.id"), nullable=False),
+    Column("source_amount", BigInteger, nullable=False),
+    Column("source_currency", Text, nullable=False),
+    Column("target_amount", BigInteger, nullable=False),
+    Column("target_currency", Text, nullable=False),
+    Column("rate", Text, nullable=False),
+    Column("debit_transfer_id", Uuid, ForeignKey("transfers.id"), nullable=False),
+    Column("credit_transfer_id", Uuid, ForeignKey("transfers.id"), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("created_by", Uuid, ForeignKey("users.id"), nullable=True),
+    Column("reference", Text, nullable=True),
+    Column("metadata", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    CheckConstraint("source_amount > 0", name="source_amount_positive"),
+    CheckConstraint("target_amount > 0", name="target_amount_positive"),
+    CheckConstraint("source_currency <> target_currency", name="currencies_differ"),
+    CheckConstraint("rate ~ '^(0|[1-9][0-9]*)([.][0-9]+)?$'", name="rate_decimal"),
+    CheckConstraint("jsonb_typeof(metadata) = 'object'", name="metadata_object"),
+)
+
+balance_monitors = Table(
+    "balance_monitors",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("account_id", Uuid, ForeignKey("accounts.id"), nullable=False),
+    Column("field", Text, nullable=False),
+    Column("op", Text, nullable=False),
+    Column("value", BigInteger, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("created_at", Timestamp, nullable=False),
+    CheckConstraint("field IN ('balance', 'available')", name="field_known"),
+    CheckConstraint("op IN ('lt', 'lte', 'gt', 'gte', 'eq')", name="op_known"),
+    CheckConstraint("char_length(description) <= 140", name="description_length"),
+    # An account's monitors, read by every movement of it and listed in creation order.
+    Index("ix_balance_monitors_account_id_created_at", "account_id", "created_at", "id"),
 )
 
 idempotency_keys = Table(

@@ -12,6 +12,7 @@ from adapters.sqlalchemy.engine import STATEMENT_TIMEOUT_MS
 from adapters.sqlalchemy.errors import translate, translated_errors
 from adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStore
 from adapters.sqlalchemy.ledger import SqlAlchemyLedgerRepository
+from adapters.sqlalchemy.monitors import SqlAlchemyMonitorRepository
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
 from adapters.sqlalchemy.webhooks import (
@@ -84,6 +85,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         self.api_keys = SqlAlchemyApiKeyRepository(self._connection)
         self.webhook_endpoints = SqlAlchemyWebhookEndpointRepository(self._connection, self._sealer)
         self.webhook_deliveries = SqlAlchemyWebhookDeliveryQueue(self._connection, self._sealer)
+        self.monitors = SqlAlchemyMonitorRepository(self._connection)
         return self
 
     async def __aexit__(

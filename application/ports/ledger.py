@@ -7,6 +7,7 @@ from typing import Protocol
 from uuid import UUID
 
 from application.events import Event
+from domain.conversion import Conversion
 from domain.ledger import Posting
 from domain.transfer import LedgerEntry, Transfer, TransferKind, TransferStatus
 
@@ -41,6 +42,8 @@ class TransferQuery:
     """Keyset: only transfers strictly before this (created_at, id) in the newest-first order."""
     owner_id: UUID | None = None
     """Instead of `account_ids` (then empty): every customer account of this user."""
+    conversion_id: UUID | None = None
+    """Only the legs of this conversion."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,10 @@ class LedgerRepository(Protocol):
     async def record_many(self, postings: Sequence[Posting], events: Sequence[Event] = ()) -> None:
         """Write postings decided one after the other in this unit of work, in bulk: the
         store sees the same result as recording them one by one, in order; and their events."""
+        ...
+
+    async def get_conversion(self, conversion_id: UUID) -> Conversion | None:
+        """A conversion as recorded with its two legs."""
         ...
 
     async def get_transfer(self, transfer_id: UUID) -> Transfer | None:

@@ -61,7 +61,8 @@ class TransferMismatch:
 
 @dataclass(frozen=True, slots=True)
 class OverdrawnAccount:
-    """A customer account whose open holds exceed its balance (available below zero)."""
+    """A customer account whose open holds exceed its balance and overdraft limit
+    (available below zero). A debt alone is not listed: the database's CHECK bounds it."""
 
     account_id: UUID
     balance: int

@@ -8,6 +8,7 @@ from application.ports.accounts import AccountRepository
 from application.ports.api_keys import ApiKeyRepository
 from application.ports.idempotency import IdempotencyStore
 from application.ports.ledger import LedgerRepository
+from application.ports.monitors import MonitorRepository
 from application.ports.outbox import Outbox
 from application.ports.users import UserRepository
 from application.ports.webhooks import WebhookDeliveryQueue, WebhookEndpointRepository
@@ -27,6 +28,7 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     webhook_endpoints: WebhookEndpointRepository
     webhook_deliveries: WebhookDeliveryQueue
+    monitors: MonitorRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -37,6 +37,7 @@ class TransferFilters:
     status: TransferStatus | None = None
     reference: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    conversion_id: UUID | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
 
@@ -90,6 +91,7 @@ class SearchTransfers:
             kind=filters.kind,
             status=filters.status,
             reference=filters.reference,
+            conversion_id=filters.conversion_id,
             metadata=dict(filters.metadata),
             created_after=filters.created_after,
             created_before=filters.created_before,

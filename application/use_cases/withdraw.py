@@ -29,12 +29,15 @@ class Withdraw:
         *,
         reference: str | None = None,
         metadata: Mapping[str, str] | None = None,
+        expected_sequence: int | None = None,
     ) -> TransferReceipt:
+        """`expected_sequence` (`If-Match`): withdraw only if the account is still at it."""
         command = MakeWithdrawal(
             account_id=account_id,
             amount=require_valid_amount(amount, self._max_amount),
             description=normalize_description(description),
             reference=require_reference(reference),
             metadata=pairs(require_metadata(metadata)),
+            expected_sequence=expected_sequence,
         )
         return await self._teller.move(command, user_id=user_id, idempotency_key=idempotency_key)

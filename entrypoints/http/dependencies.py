@@ -203,6 +203,27 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
+IfMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=22,
+        pattern=r'^"(0|[1-9][0-9]{0,18})"$',
+        description="The debited account's `ETag` from `GET /api/v1/accounts/{id}`, as "
+        '`"<sequence>"`: the debit applies only if the account is still at that sequence '
+        "when it is locked, else 412 `precondition-failed` (with the current `sequence`) and "
+        "nothing moves. A malformed value (anything but one strong ETag of digits) is 422 "
+        "`validation-error`. A hold changes no sequence (it writes no entry). With an "
+        "Idempotency-Key, a retry replays the first outcome whatever the sequence is now.",
+    ),
+]
+
+
+def expected_sequence(if_match: str | None) -> int | None:
+    """The sequence an `If-Match` names (its pattern was checked already)."""
+    return None if if_match is None else int(if_match.strip('"'))
+
+
 def client_address(request: Request) -> str | None:
     """The peer's address; behind a proxy listed in HEXBANK_TRUSTED_PROXIES, the client it names."""
     return request.client.host if request.client else None

@@ -43,6 +43,11 @@ OPERATION_IDS: dict[str, str] = {
     "POST /api/v1/transfers/{transfer_id}/post": "holds_post",
     "POST /api/v1/transfers/{transfer_id}/void": "holds_void",
     "POST /api/v1/transfers/{transfer_id}/reversals": "reversals_create",
+    "POST /api/v1/accounts/{account_id}/monitors": "monitors_create",
+    "GET /api/v1/accounts/{account_id}/monitors": "monitors_list",
+    "DELETE /api/v1/accounts/{account_id}/monitors/{monitor_id}": "monitors_delete",
+    "POST /api/v1/conversions": "conversions_create",
+    "GET /api/v1/conversions/{conversion_id}": "conversions_get",
     "GET /api/v1/events": "events_list",
     "GET /health/live": "health_live",
     "GET /health/ready": "health_ready",
@@ -82,6 +87,11 @@ TAGS: list[dict[str, Any]] = [
         "name": "transfers",
         "description": "Move money between accounts: now, as a hold to post or void later, "
         "in batches, and back again (reversals); search them.",
+    },
+    {
+        "name": "conversions",
+        "description": "Move money between currencies at your rate, rounded down in the "
+        "bank's favour, through the bank's FX accounts.",
     },
     {"name": "events", "description": "The feed of everything that happened to your accounts."},
     {
@@ -132,6 +142,11 @@ visible ASCII characters, kept per user for 24 hours). A retry with the same key
 replays the first answer, marked `Idempotent-Replayed: true`, instead of moving the money
 again; the same key with another body is refused. Retry a 503 or a 429 after its
 `Retry-After` seconds.
+
+**Conditional debits.** `GET /api/v1/accounts/{id}` sends `ETag: "<sequence>"`. A transfer, a
+hold or a withdrawal sent with `If-Match: "<sequence>"` applies only if the debited account is
+still at that sequence when it is locked; otherwise 412 `precondition-failed`, with the
+current `sequence`, and nothing moves. A malformed `If-Match` is 422 `validation-error`.
 
 **Paging.** Lists answer a page of `items` and a `next_cursor`: pass it back as `cursor`
 (`after` for the event feed), with the same filters, for the next page; `limit` sets the page
@@ -196,7 +211,7 @@ BEFORE_THE_ROUTE = ("413", "431")
 """Refused before any route runs (the body limit, the server's header limit): these answers
 carry none of a route's own headers."""
 
-REPLAYABLE_REFUSALS = ("403", "404", "409", "422")
+REPLAYABLE_REFUSALS = ("403", "404", "409", "412", "422")
 """Refusals of a money write that are kept with its Idempotency-Key and replayed with
 `Idempotent-Replayed: true`, like its success."""
 
@@ -297,6 +312,11 @@ HEADERS: dict[str, Any] = {
         {"type": "string", "enum": ["no-store"]},
     ),
     "Pragma": _header("`no-cache`, for HTTP/1.0 caches.", {"type": "string", "enum": ["no-cache"]}),
+    "ETag": _header(
+        'The account\'s sequence (its entry count) as a strong ETag, `"<sequence>"`: send it '
+        "back as `If-Match` on a debit to make the debit conditional.",
+        {"type": "string", "maxLength": 22, "pattern": '^"[0-9]{1,20}"$'},
+    ),
 }
 """Response headers, declared once and referred to by every response that sends them."""
 
@@ -433,8 +453,22 @@ EVENT_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
     "UserEvent": ("UserOut", ("user.",)),
     "ApiKeyEvent": ("ApiKeyEventData", ("api_key.",)),
     "WebhookEndpointEvent": ("WebhookEndpointEventData", ("webhook_endpoint.",)),
+    "ConversionEvent": ("ConversionEventData", ("conversion.",)),
+    "MonitorEvent": ("MonitorEventData", ("account.monitor.",)),
 }
 """Each kind of event and the resource its `data` is, as the API shows it (docs/events.md)."""
+
+
+def _event_group(kind: str) -> str:
+    """The group of the longest prefix `kind` starts with (`account.monitor.` before
+    `account.`)."""
+    matches = [
+        (len(prefix), name)
+        for name, (_, prefixes) in EVENT_GROUPS.items()
+        for prefix in prefixes
+        if kind.startswith(prefix)
+    ]
+    return max(matches)[1]
 
 
 def type_events(schemas: dict[str, Any]) -> None:
@@ -495,9 +529,42 @@ def type_events(schemas: dict[str, Any]) -> None:
             "disabled_at": {"type": "string", "format": "date-time"},
         },
     }
+    # A conversion.* event's data is the conversion as answered, with both legs as transfers.
+    conversion_data = copy.deepcopy(schemas["ConversionOut"])
+    conversion_data["title"] = "ConversionEventData"
+    conversion_data["properties"]["transfers"] = {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/TransferOut"},
+        "minItems": 2,
+        "maxItems": 2,
+        "description": "The debit leg, then the credit leg.",
+    }
+    conversion_data["required"] = [*conversion_data["required"], "transfers"]
+    schemas["ConversionEventData"] = conversion_data
+    figures = {
+        "type": "object",
+        "required": ["balance", "available"],
+        "additionalProperties": False,
+        "properties": {"balance": {"type": "integer"}, "available": {"type": "integer"}},
+    }
+    schemas["MonitorEventData"] = {
+        "title": "MonitorEventData",
+        "type": "object",
+        "description": "A monitor's condition became true (`triggered`) or false again "
+        "(`cleared`) with the movement that took the account to `sequence`.",
+        "required": ["monitor", "account_id", "sequence", "before", "after"],
+        "additionalProperties": False,
+        "properties": {
+            "monitor": {"$ref": "#/components/schemas/MonitorOut"},
+            "account_id": {"type": "string", "format": "uuid"},
+            "sequence": {"type": "integer", "minimum": 0},
+            "before": {**figures, "description": "The account's figures before the movement."},
+            "after": {**figures, "description": "And after it."},
+        },
+    }
     mapping: dict[str, str] = {}
-    for name, (data, prefixes) in EVENT_GROUPS.items():
-        types = sorted(kind for kind in EVENT_TYPES if kind.startswith(prefixes))
+    for name, (data, _) in EVENT_GROUPS.items():
+        types = sorted(kind for kind in EVENT_TYPES if _event_group(kind) == name)
         mapping.update(dict.fromkeys(types, f"#/components/schemas/{name}"))
         schemas[name] = {
             "type": "object",

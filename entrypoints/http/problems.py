@@ -37,12 +37,16 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
     domain_errors.TooManyApiKeys: 409,
     domain_errors.TooManyWebhookEndpoints: 409,
     domain_errors.WebhookEndpointNotFound: 404,
+    domain_errors.TooManyMonitors: 409,
+    domain_errors.MonitorNotFound: 404,
+    domain_errors.PreconditionFailed: 412,
     domain_errors.ScopeEscalation: 403,
     domain_errors.ApiKeyNotFound: 404,
     domain_errors.NotPayer: 403,
     domain_errors.NotPayee: 403,
     domain_errors.AccountNotFound: 404,
     domain_errors.TransferNotFound: 404,
+    domain_errors.ConversionNotFound: 404,
     domain_errors.PayeeUnavailable: 422,
     domain_errors.DomainError: 422,
     # RFC 6749 section 5.2: the token endpoint answers 400 `invalid_grant` to bad credentials;
@@ -255,6 +259,8 @@ def answer(
             headers["RateLimit-Limit"] = str(limit)
     if isinstance(error, app_errors.InsufficientScope):
         extensions["required_scope"] = error.required_scope
+    if isinstance(error, domain_errors.PreconditionFailed) and error.sequence is not None:
+        extensions["sequence"] = error.sequence
     # A refusal restored for an idempotent replay says so, like a replayed success does.
     # getattr: an error class without the attribute is simply not a replay.
     if getattr(error, "replayed", False):

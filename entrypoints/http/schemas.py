@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     StrictBool,
+    StrictStr,
     StringConstraints,
     with_config,
 )
@@ -34,6 +35,7 @@ from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.account import ACCOUNT_NAME_MAX_LENGTH, Account, AccountStatus
+from domain.conversion import MAX_RATE_DIGITS, Conversion
 from domain.currency import MINOR_UNITS
 from domain.metadata import (
     METADATA_KEY_MAX_LENGTH,
@@ -44,6 +46,7 @@ from domain.metadata import (
     REFERENCE_PATTERN,
 )
 from domain.money import MAX_MINOR_UNITS
+from domain.monitor import Monitor, MonitorField, MonitorOp
 from domain.transfer import (
     DESCRIPTION_MAX_LENGTH,
     MAX_HOLD_TIMEOUT,
@@ -364,7 +367,11 @@ class AccountOut(BaseModel):
     currency: str
     balance: int = Field(description="The posted balance, in minor units.")
     held: int = Field(description="Reserved by open holds on this account.")
-    available: int = Field(description="What may be spent: balance - held.")
+    available: int = Field(description="What may be spent: balance - held + overdraft_limit.")
+    overdraft_limit: int = Field(
+        description="How far below zero the balance may go, in minor units; set by an "
+        "operator only (`hexbank set-overdraft`), 0: no overdraft."
+    )
     status: AccountStatus
     name: str | None
     metadata: dict[str, str]
@@ -386,6 +393,7 @@ class AccountOut(BaseModel):
             balance=account.balance,
             held=account.held,
             available=account.available,
+            overdraft_limit=account.overdraft_limit,
             status=account.status,
             name=account.name,
             metadata=account.metadata,
@@ -450,6 +458,86 @@ class TransferIn(Request):
     timeout_seconds: HoldTimeout | None = None
     reference: Reference | None = None
     metadata: MetadataIn | None = None
+
+
+class MonitorIn(Request):
+    field: MonitorField = Field(description="What is watched: `balance` or `available`.")
+    op: MonitorOp = Field(description="How it compares to `value`: lt, lte, gt, gte or eq.")
+    value: int = Field(strict=True, gt=-MAX_MINOR_UNITS - 1, lt=MAX_MINOR_UNITS + 1)
+    description: Description | None = None
+
+
+class MonitorOut(BaseModel):
+    id: UUID
+    account_id: UUID
+    field: MonitorField
+    op: MonitorOp
+    value: int
+    description: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, monitor: Monitor) -> MonitorOut:
+        return cls.model_validate(monitor, from_attributes=True)
+
+
+class MonitorListOut(BaseModel):
+    items: list[MonitorOut] = Field(description="Oldest first; at most the account's limit.")
+
+
+class ConversionIn(Request):
+    from_account_id: UUID = Field(description="One of your accounts: it pays `amount`.")
+    to_account_id: UUID = Field(description="Any customer account, of another currency.")
+    amount: Amount = Field(description="In the source account's minor units.")
+    rate: StrictStr = Field(
+        max_length=256,
+        pattern=NO_CONTROL_CHARACTERS,
+        description=f'Target per source currency unit, a decimal string (`"1.0845"`): '
+        f"positive, at most {MAX_RATE_DIGITS} significant digits, no sign, no exponent; "
+        "otherwise 422 `invalid-rate`. The caller's: hexbank has no market data.",
+        examples=["1.0845"],
+    )
+    description: Description | None = None
+    reference: Reference | None = None
+    metadata: MetadataIn | None = None
+
+
+class ConversionOut(BaseModel):
+    id: UUID
+    from_account_id: UUID
+    to_account_id: UUID
+    source_amount: int = Field(description="Paid by the payer, in its minor units.")
+    source_currency: str
+    target_amount: int = Field(
+        description="Received by the payee: floor(source_amount x rate x 10^(target exponent "
+        "- source exponent)), rounded down, in favour of the bank."
+    )
+    target_currency: str
+    rate: str
+    transfer_ids: list[UUID] = Field(
+        description="The debit leg (payer to the bank's FX account of the source currency), "
+        "then the credit leg (the bank's FX account of the target currency to the payee)."
+    )
+    created_at: datetime
+    reference: str | None
+    metadata: dict[str, str]
+
+    @classmethod
+    def of(cls, conversion: Conversion) -> ConversionOut:
+        return cls(
+            id=conversion.id,
+            from_account_id=conversion.from_account_id,
+            to_account_id=conversion.to_account_id,
+            source_amount=conversion.source_amount,
+            source_currency=conversion.source_currency,
+            target_amount=conversion.target_amount,
+            target_currency=conversion.target_currency,
+            rate=conversion.rate,
+            transfer_ids=[conversion.debit_transfer_id, conversion.credit_transfer_id],
+            created_at=conversion.created_at,
+            reference=conversion.reference,
+            metadata=dict(conversion.metadata),
+        )
 
 
 class PostHoldIn(Request):
@@ -532,6 +620,9 @@ class TransferOut(BaseModel):
     reversal_of: UUID | None = Field(description="For a reversal: the transfer it reverses.")
     reference: str | None
     metadata: dict[str, str]
+    conversion_id: UUID | None = Field(
+        description="For a leg of a currency conversion: the conversion."
+    )
     created_at: datetime
 
     @classmethod
@@ -697,6 +788,11 @@ class ProblemOut(BaseModel):
     errors: list[dict[str, object]] | None = None
     index: int | None = Field(
         default=None, description="For an atomic batch: the item that refused it."
+    )
+    sequence: int | None = Field(
+        default=None,
+        description="For `precondition-failed`: the debited account's current sequence (its "
+        "ETag now).",
     )
     request_id: str | None = None
 

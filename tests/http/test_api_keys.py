@@ -402,6 +402,8 @@ class World:
     elsewhere: str
     """Ada's other account: the restricted key's only one."""
     bobs: str
+    bobs_yen: str = ""
+    """Bob's JPY account: the other side of conversions."""
     _webhook: str | None = None
 
     async def hold(self) -> str:
@@ -429,6 +431,22 @@ class World:
                 "currency": "EUR",
             },
             headers=self.bob,
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    async def conversion(self) -> str:
+        made = await self.client.post(
+            "/api/v1/conversions", json=_conversion_body(self), headers=self.ada
+        )
+        assert made.status_code == 201, made.text
+        return str(made.json()["id"])
+
+    async def monitor(self) -> str:
+        made = await self.client.post(
+            f"/api/v1/accounts/{self.mine}/monitors",
+            json={"field": "available", "op": "gt", "value": 0},
+            headers=self.ada,
         )
         assert made.status_code == 201, made.text
         return str(made.json()["id"])
@@ -470,7 +488,7 @@ def route(method: str, path: str, body: Any = None) -> Target:
 def with_fresh(make: str, method: str, path: str, body: Any = None) -> Target:
     async def target(world: World) -> tuple[str, str, Any]:
         made = await getattr(world, make)()
-        return method, path.format(made=made), body
+        return method, path.format(made=made, mine=world.mine), body
 
     return target
 
@@ -487,9 +505,24 @@ async def _batch(world: World) -> tuple[str, str, Any]:
     return "POST", "/api/v1/transfers/batch", {"transfers": [transfer(world.mine, world.bobs)]}
 
 
+def _conversion_body(world: World) -> dict[str, Any]:
+    return {
+        "from_account_id": world.mine,
+        "to_account_id": world.bobs_yen,
+        "amount": 100,
+        "rate": "1",
+    }
+
+
+async def _convert(world: World) -> tuple[str, str, Any]:
+    return "POST", "/api/v1/conversions", _conversion_body(world)
+
+
 async def _get_transfer(world: World) -> tuple[str, str, Any]:
     return "GET", f"/api/v1/transfers/{await world.received()}", None
 
+
+_WATCH = {"field": "balance", "op": "lt", "value": 1}
 
 OK, FORBIDDEN, GONE, DENIED = "ok", 403, 404, 401
 
@@ -562,6 +595,29 @@ MATRIX: dict[str, tuple[Target, int, tuple[int, int, int, int]]] = {
         with_fresh("received", "POST", "/api/v1/transfers/{made}/reversals"),
         201,
         (201, 201, 403, 404),
+    ),
+    "POST /accounts/{id}/monitors": (
+        route(
+            "POST", "/api/v1/accounts/{mine}/monitors", {"field": "balance", "op": "lt", "value": 1}
+        ),
+        201,
+        (201, 201, 403, 404),
+    ),
+    "GET /accounts/{id}/monitors": (
+        route("GET", "/api/v1/accounts/{mine}/monitors"),
+        200,
+        (200, 200, 200, 404),
+    ),
+    "DELETE /accounts/{id}/monitors/{id}": (
+        with_fresh("monitor", "DELETE", "/api/v1/accounts/{mine}/monitors/{made}"),
+        204,
+        (204, 204, 403, 404),
+    ),
+    "POST /conversions": (_convert, 201, (201, 201, 403, 404)),
+    "GET /conversions/{id}": (
+        with_fresh("conversion", "GET", "/api/v1/conversions/{made}"),
+        200,
+        (200, 200, 200, 404),
     ),
     "GET /events": (route("GET", "/api/v1/events"), 200, (200, 200, 200, 200)),
     "POST /api-keys": (
@@ -639,6 +695,7 @@ async def test_every_route_answers_every_kind_of_credential_as_expected(
         mine=await opened(client, ada, funds=10_000),
         elsewhere=await opened(client, ada),
         bobs=await opened(client, bob, funds=10_000),
+        bobs_yen=await opened(client, bob, "JPY"),
     )
     expiring = (clock.now() + timedelta(minutes=1)).isoformat()
     credentials = {
@@ -679,4 +736,4 @@ async def test_every_route_answers_every_kind_of_credential_as_expected(
             assert slug == "insufficient-scope", name
         else:
             assert credential == "restricted key", (name, credential)
-            assert slug in {"account-not-found", "transfer-not-found"}, name
+            assert slug in {"account-not-found", "transfer-not-found", "conversion-not-found"}, name

@@ -124,6 +124,31 @@ async def test_every_route_answers_on_each_store(client: AsyncClient, backend: s
     events = await call("GET", "/api/v1/events", 200, auth=ada)
     assert "transfer.posted" in {event["type"] for event in events["items"]}
     assert (await call("GET", account, 200, auth=ada, ids=ids))["balance"] == 490
+    monitors = account + "/monitors"
+    watching = {"field": "balance", "op": "lt", "value": 100}
+    monitor = await call("POST", monitors, 201, auth=ada, ids=ids, json=watching)
+    listed_monitors = await call("GET", monitors, 200, auth=ada, ids=ids)
+    assert [m["id"] for m in listed_monitors["items"]] == [monitor["id"]]
+    unwatched = await client.delete(f"{monitors.format(**ids)}/{monitor['id']}", headers=ada)
+    assert unwatched.status_code == 204
+    walk.called.add(("DELETE", "/api/v1/accounts/{account_id}/monitors/{monitor_id}"))
+    yen = (await client.post("/api/v1/accounts", json={"currency": "JPY"}, headers=bob)).json()
+    conversion = {"from_account_id": source["id"], "to_account_id": yen["id"], "amount": 90}
+    converted = await call(
+        "POST", "/api/v1/conversions", 201, auth=ada, json={**conversion, "rate": "163.9"}
+    )
+    assert converted["target_amount"] == 147  # 0.90 EUR x 163.9 = 147.51 JPY
+    read = await call(
+        "GET",
+        "/api/v1/conversions/{conversion_id}",
+        200,
+        auth=bob,
+        ids={"conversion_id": converted["id"]},
+    )
+    assert read == converted
+    await client.post(
+        account.format(**ids) + "/deposits", json={"amount": 90}, headers=ada
+    )  # back to 490
     closed = await call("POST", account + "/close", 200, auth=ada, ids={"account_id": spare["id"]})
     assert closed["status"] == "closed"
 

@@ -85,7 +85,7 @@ async def test_a_body_that_is_not_json_is_415_on_every_json_route(client: AsyncC
                 accept = "accept-patch" if method == "patch" else "accept-post"
                 assert response.headers[accept] == "application/json"
                 checked += 1
-    assert checked == 13 * 3  # api_keys_create and three webhook routes among them
+    assert checked == 15 * 3  # api_keys, conversions, monitors and three webhook routes
     # Nothing moved: the hold is still pending, the balance untouched.
     held = (await client.get(f"/api/v1/transfers/{transfer}", headers=ada)).json()
     assert held["status"] == "pending"

@@ -27,6 +27,7 @@ async def test_accounts_are_opened_listed_and_read_by_their_owner_only(
         "balance",
         "held",
         "available",
+        "overdraft_limit",
         "status",
         "name",
         "metadata",

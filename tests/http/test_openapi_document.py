@@ -92,6 +92,7 @@ async def test_json_bodies_declare_415_and_no_fastapi_default_422_is_left(
             assert "415" in operation["responses"], (method, path)
         for response in operation["responses"].values():
             assert "HTTPValidationError" not in str(response), (method, path)
-    assert with_json_body == 13  # users, accounts (2), deposits, withdrawals, transfers (2),
-    # holds_post, reversals, api_keys_create, webhook endpoints (create, update, replay)
+    assert with_json_body == 15  # users, accounts (2), deposits, withdrawals, transfers (2),
+    # holds_post, reversals, api_keys_create, webhook endpoints (create, update, replay),
+    # conversions_create, monitors_create
     assert "HTTPValidationError" not in document["components"]["schemas"]

@@ -155,6 +155,8 @@ async def test_feed_items_are_events_discriminated_by_type_as_docs_events_md_say
         "UserEvent": "UserOut",
         "ApiKeyEvent": "ApiKeyEventData",
         "WebhookEndpointEvent": "WebhookEndpointEventData",
+        "ConversionEvent": "ConversionEventData",
+        "MonitorEvent": "MonitorEventData",
     }
     for kind, reference in mapping.items():
         name = reference.rsplit("/", 1)[-1]

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from application.transfer_requests import TransferRequest
+from application.use_cases.convert_currency import ConversionRequest
 from application.use_cases.register_user import Registration
 from domain.account import AccountStatus
 from entrypoints.container import Container
@@ -139,3 +140,54 @@ async def test_an_operator_creates_an_api_key_that_works_and_revokes_it(
     missing = hexbank(database_url, tmp_path, "revoke-api-key", str(user.id))
     assert missing.returncode == 1
     assert f"API key {user.id} not found." in missing.stderr
+
+
+async def test_an_operator_sets_and_removes_an_overdraft_limit(
+    database_url: str, tmp_path: Path, container: Container
+) -> None:
+    user = await container.register_user()(Registration("op@example.com", "password1", "Op"))
+    account = await container.open_account()(user.id, "EUR")
+
+    granted = hexbank(database_url, tmp_path, "set-overdraft", str(account.id), "5000")
+    assert granted.returncode == 0, granted.stderr
+    assert granted.stdout.splitlines() == [f"account {account.id} has an overdraft limit of 5000"]
+    shown = await container.get_account()(user.id, account.id)
+    assert (shown.overdraft_limit, shown.available) == (5000, 5000)
+    same = hexbank(database_url, tmp_path, "set-overdraft", str(account.id), "5000")
+    assert same.stdout.splitlines() == [
+        f"account {account.id} already had an overdraft limit of 5000; nothing changed"
+    ]
+    negative = hexbank(database_url, tmp_path, "set-overdraft", str(account.id), "--", "-1")
+    assert negative.returncode == 1
+    assert "overdraft limit is 0 to" in negative.stderr
+    removed = hexbank(database_url, tmp_path, "set-overdraft", str(account.id), "0")
+    assert removed.returncode == 0, removed.stderr
+    assert (await container.get_account()(user.id, account.id)).overdraft_limit == 0
+    async with container.engine().connect() as connection:
+        limits = await connection.scalars(
+            text(
+                "SELECT (data ->> 'overdraft_limit')::bigint FROM events"
+                " WHERE type = 'account.updated' ORDER BY transaction_id, position"
+            )
+        )
+        assert list(limits) == [5000, 0]
+
+
+async def test_fx_positions_prints_the_banks_position_in_each_currency(
+    database_url: str, tmp_path: Path, container: Container
+) -> None:
+    none = hexbank(database_url, tmp_path, "fx-positions")
+    assert none.returncode == 0, none.stderr
+    assert none.stdout.splitlines() == ["no FX positions: no conversion yet"]
+    user = await container.register_user()(Registration("op@example.com", "password1", "Op"))
+    euros = await container.open_account()(user.id, "EUR")
+    yen = await container.open_account()(user.id, "JPY")
+    await container.deposit()(user.id, euros.id, 1_000)
+    await container.convert_currency()(
+        user.id, ConversionRequest(euros.id, yen.id, amount=1_000, rate="163.95")
+    )
+    printed = hexbank(database_url, tmp_path, "fx-positions")
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.splitlines() == ["EUR 1000", "JPY -1639"]  # 1639.5 yen, floored
+    report = hexbank(database_url, tmp_path, "reconcile")
+    assert report.returncode == 0, report.stdout

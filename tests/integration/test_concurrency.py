@@ -163,7 +163,7 @@ async def test_the_database_refuses_a_negative_customer_balance(container: Conta
             await connection.execute(
                 text("UPDATE accounts SET balance = -1 WHERE id = :id"), {"id": account}
             )
-    assert constraint_name(refused.value) == "ck_accounts_customer_balance_non_negative"
+    assert constraint_name(refused.value) == "ck_accounts_customer_balance_within_overdraft"
 
 
 async def test_domain_errors_are_the_only_refusals_a_transfer_gives(container: Container) -> None:

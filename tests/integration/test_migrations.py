@@ -311,6 +311,8 @@ def test_0011_chains_the_entries_already_written_and_its_downgrade_removes_the_h
         )
         assert first.sequence == 1
         assert first.entry_hash == hashlib.sha256(bytes(32) + layout).digest()
+        # Today's reconcile reads today's schema: the chain 0011 wrote holds through the rest.
+        migrations.upgrade(url)
         assert asyncio.run(_reconcile(url)).is_clean
 
         migrations.downgrade(url, "0010")
@@ -429,5 +431,106 @@ def test_0012_adds_webhooks_after_the_existing_events_and_removes_only_them(
         assert asyncio.run(_events(url, "SELECT id FROM users")) == [(user_id,)]
         migrations.upgrade(url)
         assert asyncio.run(_events(url, "SELECT count(*) FROM webhook_endpoints")) == [(0,)]
+    finally:
+        asyncio.run(drop_database(postgres_url, name))
+
+
+def test_0013_gives_existing_accounts_no_overdraft_and_the_check_follows_the_limit(
+    postgres_url: str,
+) -> None:
+    """An account written before 0013 reads with an overdraft limit of 0 and still cannot go
+    below zero; with a limit it can, down to it; going back restores the old CHECK."""
+    name = unique_name("hexbank_overdraft")
+    asyncio.run(create_database(postgres_url, name))
+    url = with_database(postgres_url, name)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    user_id, account_id = uuid4(), uuid4()
+    try:
+        migrations.upgrade(url, "0010")
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO users (id, email, full_name, password_hash, is_active, created_at)"
+                " VALUES ($1, 'ada@example.com', 'Ada', 'hash', true, $2)",
+                user_id,
+                at,
+            )
+        )
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO accounts (id, owner_id, kind, currency, balance, entry_count,"
+                " created_at) VALUES ($1, $2, 'customer', 'EUR', 0, 0, $3)",
+                account_id,
+                user_id,
+                at,
+            )
+        )
+        migrations.upgrade(url)
+        assert schema_difference(url)[0] == []
+        read = "SELECT balance, overdraft_limit, debt_above_limit FROM accounts"
+        assert asyncio.run(_events(url, read)) == [(0, 0, 0)]
+        overdraw = "UPDATE accounts SET balance = $1 WHERE id = $2"
+        with pytest.raises(asyncpg.CheckViolationError):
+            asyncio.run(_events(url, overdraw, -1, account_id))
+        asyncio.run(
+            _events(url, "UPDATE accounts SET overdraft_limit = 50 WHERE id = $1", account_id)
+        )
+        asyncio.run(_events(url, overdraw, -50, account_id))
+        with pytest.raises(asyncpg.CheckViolationError):
+            asyncio.run(_events(url, overdraw, -51, account_id))
+
+        asyncio.run(_events(url, overdraw, 0, account_id))
+        migrations.downgrade(url, "0010")
+        assert asyncio.run(_events(url, "SELECT balance FROM accounts")) == [(0,)]
+        with pytest.raises(asyncpg.CheckViolationError):
+            asyncio.run(_events(url, overdraw, -1, account_id))
+    finally:
+        asyncio.run(drop_database(postgres_url, name))
+
+
+def test_0014_adds_balance_monitors_to_existing_accounts_and_removes_only_them(
+    postgres_url: str,
+) -> None:
+    name = unique_name("hexbank_monitors")
+    asyncio.run(create_database(postgres_url, name))
+    url = with_database(postgres_url, name)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    user_id, account_id = uuid4(), uuid4()
+    try:
+        migrations.upgrade(url, "0013")
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO users (id, email, full_name, password_hash, is_active, created_at)"
+                " VALUES ($1, 'ada@example.com', 'Ada', 'hash', true, $2)",
+                user_id,
+                at,
+            )
+        )
+        asyncio.run(
+            _events(
+                url,
+                "INSERT INTO accounts (id, owner_id, kind, currency, balance, entry_count,"
+                " created_at) VALUES ($1, $2, 'customer', 'EUR', 0, 0, $3)",
+                account_id,
+                user_id,
+                at,
+            )
+        )
+        migrations.upgrade(url)
+        assert schema_difference(url)[0] == []
+        watch = (
+            "INSERT INTO balance_monitors (id, account_id, field, op, value, created_at)"
+            " VALUES (gen_random_uuid(), $1, $2, 'lt', 0, $3)"
+        )
+        asyncio.run(_events(url, watch, account_id, "balance", at))
+        with pytest.raises(asyncpg.CheckViolationError):
+            asyncio.run(_events(url, watch, account_id, "held", at))
+        with pytest.raises(asyncpg.ForeignKeyViolationError):
+            asyncio.run(_events(url, watch, uuid4(), "balance", at))
+        migrations.downgrade(url, "0013")
+        assert "balance_monitors" not in schema_difference(url)[1]
+        assert asyncio.run(_events(url, "SELECT id FROM accounts")) == [(account_id,)]
     finally:
         asyncio.run(drop_database(postgres_url, name))

@@ -151,3 +151,26 @@ def test_a_posting_keeps_the_balances_it_left_while_the_accounts_move_on() -> No
     assert (source.balance, destination.balance) == (500, 500)
     assert (first.source_after.balance, first.source_after.sequence) == (700, 1)
     assert (first.destination_after.balance, first.destination_after.sequence) == (300, 1)
+
+
+def test_an_overdraft_limit_widens_what_a_customer_account_may_spend() -> None:
+    from domain.errors import AccountClosed, InvalidOverdraftLimit
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    account = Account.open(owner_id=uuid4(), currency="EUR", now=now)
+    account.held = 30
+    assert (account.available, account.can_pay(1)) == (-30, False)
+    assert account.set_overdraft_limit(100)
+    assert not account.set_overdraft_limit(100)
+    assert (account.available, account.can_pay(70), account.can_pay(71)) == (70, True, False)
+    for bad in (-1, 2**63, True):
+        with pytest.raises(InvalidOverdraftLimit):
+            account.set_overdraft_limit(bad)
+    assert account.overdraft_limit == 100
+    with pytest.raises(InvalidOverdraftLimit):
+        Account.funding(currency="EUR", now=now).set_overdraft_limit(10)
+    account.held, account.balance = 0, 0
+    account.set_overdraft_limit(0)
+    account.close()
+    with pytest.raises(AccountClosed):
+        account.set_overdraft_limit(10)

@@ -14,6 +14,7 @@ from application.use_cases.get_account_summary import GetAccountSummary
 from application.use_cases.get_balance_at import GetBalanceAt
 from application.use_cases.get_statement import MAX_PAGE_SIZE, GetStatement
 from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE, ListAccounts
+from application.use_cases.monitors import CreateMonitor, DeleteMonitor, ListMonitors
 from application.use_cases.open_account import OpenAccount
 from application.use_cases.update_account import AccountChanges, UpdateAccount
 from application.use_cases.withdraw import Withdraw
@@ -22,7 +23,9 @@ from entrypoints.http.dependencies import (
     AccountsWriter,
     AppMetrics,
     IdempotencyKeyHeader,
+    IfMatchHeader,
     MoneyWriter,
+    expected_sequence,
     grant_of,
     provided,
 )
@@ -37,6 +40,9 @@ from entrypoints.http.schemas import (
     DepositIn,
     EntryOut,
     Moment,
+    MonitorIn,
+    MonitorListOut,
+    MonitorOut,
     OpenAccountIn,
     SignedStatementOut,
     StatementOut,
@@ -93,14 +99,25 @@ async def list_accounts(
     )
 
 
-@router.get("/{account_id}", response_model=AccountOut, responses=problem_responses(401, 404, 422))
+@router.get(
+    "/{account_id}",
+    response_model=AccountOut,
+    responses={
+        200: {"headers": {"ETag": {"$ref": "#/components/headers/ETag"}}},
+        **problem_responses(401, 404, 422),
+    },
+)
 async def get_account(
     account_id: UUID,
     user: AccountsReader,
+    response: Response,
     get_account: Annotated[GetAccount, provided(lambda c: c.get_account)],
 ) -> AccountOut:
-    """One of your accounts, with its balance, held and available amounts."""
-    return AccountOut.of(await get_account(user.id, account_id))
+    """One of your accounts, with its balance, held and available amounts; its `ETag` is
+    its sequence, for a conditional debit's `If-Match`."""
+    account = await get_account(user.id, account_id)
+    response.headers["ETag"] = f'"{account.entry_count}"'
+    return AccountOut.of(account)
 
 
 @router.patch(
@@ -209,7 +226,7 @@ async def deposit(
     "/{account_id}/withdrawals",
     status_code=201,
     response_model=TransferOut,
-    responses=problem_responses(401, 404, 409, 413, 422, 503),
+    responses=problem_responses(401, 404, 409, 412, 413, 422, 503),
 )
 async def withdraw(
     account_id: UUID,
@@ -219,8 +236,10 @@ async def withdraw(
     withdraw: Annotated[Withdraw, provided(lambda c: c.withdraw)],
     metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
+    if_match: IfMatchHeader = None,
 ) -> TransferOut:
-    """Money leaves the bank: it goes back to the funding account of the currency."""
+    """Money leaves the bank: it goes back to the funding account of the currency. With
+    `If-Match`, only if the account is still at that sequence."""
     receipt = await withdraw(
         user.id,
         account_id,
@@ -229,6 +248,7 @@ async def withdraw(
         idempotency_key,
         reference=body.reference,
         metadata=body.metadata,
+        expected_sequence=expected_sequence(if_match),
     )
     note_receipt(receipt, response, metrics, created=True)
     return TransferOut.of(receipt.transfer)
@@ -322,3 +342,65 @@ async def export_statement(
         media_type=_STATEMENT_MEDIA[format],
         headers={SIGNATURE_HEADER: signature_header(signature)},
     )
+
+
+@router.post(
+    "/{account_id}/monitors",
+    status_code=201,
+    response_model=MonitorOut,
+    responses=problem_responses(401, 404, 409, 413, 422),
+)
+async def monitors_create(
+    account_id: UUID,
+    body: MonitorIn,
+    user: AccountsWriter,
+    response: Response,
+    create: Annotated[CreateMonitor, provided(lambda c: c.create_monitor)],
+) -> MonitorOut:
+    """Watch one of your accounts: from now on, every movement of it that makes the
+    condition true writes `account.monitor.triggered`, and one that makes it false again
+    `account.monitor.cleared` (edge-triggered: nothing while it merely stays true; a
+    monitor created while its condition holds reports nothing until it changes). At most
+    HEXBANK_MAX_MONITORS_PER_ACCOUNT per account (409 `too-many-monitors`)."""
+    monitor = await create(
+        user.id,
+        account_id,
+        field=body.field,
+        op=body.op,
+        value=body.value,
+        description=body.description,
+    )
+    response.headers["Location"] = f"/api/v1/accounts/{account_id}/monitors"
+    return MonitorOut.of(monitor)
+
+
+@router.get(
+    "/{account_id}/monitors",
+    response_model=MonitorListOut,
+    responses=problem_responses(401, 404, 422),
+)
+async def monitors_list(
+    account_id: UUID,
+    user: AccountsReader,
+    list_monitors: Annotated[ListMonitors, provided(lambda c: c.list_monitors)],
+) -> MonitorListOut:
+    """The account's monitors, oldest first."""
+    monitors = await list_monitors(user.id, account_id)
+    return MonitorListOut(items=[MonitorOut.of(monitor) for monitor in monitors])
+
+
+@router.delete(
+    "/{account_id}/monitors/{monitor_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problem_responses(401, 404, 422),
+)
+async def monitors_delete(
+    account_id: UUID,
+    monitor_id: UUID,
+    user: AccountsWriter,
+    delete: Annotated[DeleteMonitor, provided(lambda c: c.delete_monitor)],
+) -> Response:
+    """Stop watching: the monitor reports nothing more."""
+    await delete(user.id, account_id, monitor_id)
+    return Response(status_code=204)

@@ -24,9 +24,11 @@ from domain.user import User
 from entrypoints.http.dependencies import (
     AppMetrics,
     IdempotencyKeyHeader,
+    IfMatchHeader,
     MoneyWriter,
     TransfersReader,
     caller,
+    expected_sequence,
     grant_of,
     provided,
     require_sees,
@@ -57,7 +59,7 @@ router = APIRouter(
 )
 
 
-def _request(body: TransferIn) -> TransferRequest:
+def _request(body: TransferIn, if_match: str | None = None) -> TransferRequest:
     return TransferRequest(
         from_account_id=body.from_account_id,
         to_account_id=body.to_account_id,
@@ -68,6 +70,7 @@ def _request(body: TransferIn) -> TransferRequest:
         timeout_seconds=body.timeout_seconds,
         reference=body.reference,
         metadata=body.metadata,
+        expected_sequence=expected_sequence(if_match),
     )
 
 
@@ -75,7 +78,7 @@ def _request(body: TransferIn) -> TransferRequest:
     "",
     status_code=201,
     response_model=TransferOut,
-    responses=problem_responses(401, 404, 409, 413, 422, 503),
+    responses=problem_responses(401, 404, 409, 412, 413, 422, 503),
 )
 async def transfer_funds(
     body: TransferIn,
@@ -85,11 +88,13 @@ async def transfer_funds(
     transfer: Annotated[TransferFunds, provided(lambda c: c.transfer_funds)],
     metrics: AppMetrics,
     idempotency_key: IdempotencyKeyHeader = None,
+    if_match: IfMatchHeader = None,
 ) -> TransferOut:
     """Move money now, or with `pending: true` place a hold (a two-phase transfer): the
-    amount is reserved on the source until the hold is posted, voided or expires."""
+    amount is reserved on the source until the hold is posted, voided or expires. With
+    `If-Match`, only if the source is still at that sequence."""
     require_sees(request, body.from_account_id)
-    receipt = await transfer(user.id, _request(body), idempotency_key)
+    receipt = await transfer(user.id, _request(body, if_match), idempotency_key)
     note_receipt(receipt, response, metrics, created=True)
     return TransferOut.of(receipt.transfer)
 
@@ -202,6 +207,9 @@ async def search_transfers(
     kind: TransferKind | None = None,
     status: TransferStatus | None = None,
     reference: Annotated[Reference | None, Query()] = None,
+    conversion_id: Annotated[
+        UUID | None, Query(description="Only the two legs of this currency conversion.")
+    ] = None,
     created_after: Annotated[Moment | None, Query()] = None,
     created_before: Annotated[Moment | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
@@ -215,6 +223,7 @@ async def search_transfers(
         kind=kind,
         status=status,
         reference=reference,
+        conversion_id=conversion_id,
         metadata=metadata_filters(request),
         created_after=created_after,
         created_before=created_before,

@@ -1,0 +1,54 @@
+"""balance_monitors: edge-triggered conditions on an account's balance or available amount,
+read by every movement of the account, in its transaction.
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-05 05:45:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0014"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "balance_monitors",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("account_id", sa.Uuid(), nullable=False),
+        sa.Column("field", sa.Text(), nullable=False),
+        sa.Column("op", sa.Text(), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "field IN ('balance', 'available')", name=op.f("ck_balance_monitors_field_known")
+        ),
+        sa.CheckConstraint(
+            "op IN ('lt', 'lte', 'gt', 'gte', 'eq')", name=op.f("ck_balance_monitors_op_known")
+        ),
+        sa.CheckConstraint(
+            "char_length(description) <= 140",
+            name=op.f("ck_balance_monitors_description_length"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_balance_monitors_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_balance_monitors")),
+    )
+    op.create_index(
+        "ix_balance_monitors_account_id_created_at",
+        "balance_monitors",
+        ["account_id", "created_at", "id"],
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_balance_monitors_account_id_created_at", table_name="balance_monitors")
+    op.drop_table("balance_monitors")
