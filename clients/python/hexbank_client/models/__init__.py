@@ -20,6 +20,11 @@ from .batch_in import BatchIn
 from .batch_item_out import BatchItemOut
 from .batch_out import BatchOut
 from .chain_point_out import ChainPointOut
+from .conversion_event import ConversionEvent
+from .conversion_event_data import ConversionEventData
+from .conversion_event_type import ConversionEventType
+from .conversion_in import ConversionIn
+from .conversion_out import ConversionOut
 from .currency import Currency
 from .delivery_status import DeliveryStatus
 from .deposit_in import DepositIn
@@ -31,6 +36,16 @@ from .events_list_type_item import EventsListTypeItem
 from .health_out import HealthOut
 from .metadata import Metadata
 from .metadata_patch import MetadataPatch
+from .monitor_event import MonitorEvent
+from .monitor_event_data import MonitorEventData
+from .monitor_event_data_after import MonitorEventDataAfter
+from .monitor_event_data_before import MonitorEventDataBefore
+from .monitor_event_type import MonitorEventType
+from .monitor_field import MonitorField
+from .monitor_in import MonitorIn
+from .monitor_list_out import MonitorListOut
+from .monitor_op import MonitorOp
+from .monitor_out import MonitorOut
 from .open_account_in import OpenAccountIn
 from .post_hold_in import PostHoldIn
 from .problem_out import ProblemOut
@@ -97,6 +112,11 @@ __all__ = (
     "BatchItemOut",
     "BatchOut",
     "ChainPointOut",
+    "ConversionEvent",
+    "ConversionEventData",
+    "ConversionEventType",
+    "ConversionIn",
+    "ConversionOut",
     "Currency",
     "DeliveryStatus",
     "DepositIn",
@@ -108,6 +128,16 @@ __all__ = (
     "HealthOut",
     "Metadata",
     "MetadataPatch",
+    "MonitorEvent",
+    "MonitorEventData",
+    "MonitorEventDataAfter",
+    "MonitorEventDataBefore",
+    "MonitorEventType",
+    "MonitorField",
+    "MonitorIn",
+    "MonitorListOut",
+    "MonitorOp",
+    "MonitorOut",
     "OpenAccountIn",
     "PostHoldIn",
     "ProblemOut",

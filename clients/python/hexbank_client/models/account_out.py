@@ -28,7 +28,9 @@ class AccountOut:
             has 2 decimals: 10000 is 100.00 EUR; JPY none).
         balance (int): The posted balance, in minor units.
         held (int): Reserved by open holds on this account.
-        available (int): What may be spent: balance - held.
+        available (int): What may be spent: balance - held + overdraft_limit.
+        overdraft_limit (int): How far below zero the balance may go, in minor units; set by an operator only (`hexbank
+            set-overdraft`), 0: no overdraft.
         status (AccountStatus):
         name (None | str):
         metadata (Metadata): Your own labels: at most 20 keys of 1 to 40 characters (A-Z a-z 0-9 _ . -), text values of
@@ -44,6 +46,7 @@ class AccountOut:
     balance: int
     held: int
     available: int
+    overdraft_limit: int
     status: AccountStatus
     name: None | str
     metadata: Metadata
@@ -64,6 +67,8 @@ class AccountOut:
         held = self.held
 
         available = self.available
+
+        overdraft_limit = self.overdraft_limit
 
         status = self.status.value
 
@@ -88,6 +93,7 @@ class AccountOut:
                 "balance": balance,
                 "held": held,
                 "available": available,
+                "overdraft_limit": overdraft_limit,
                 "status": status,
                 "name": name,
                 "metadata": metadata,
@@ -116,6 +122,8 @@ class AccountOut:
 
         available = d.pop("available")
 
+        overdraft_limit = d.pop("overdraft_limit")
+
         status = AccountStatus(d.pop("status"))
 
         def _parse_name(data: object) -> None | str:
@@ -140,6 +148,7 @@ class AccountOut:
             balance=balance,
             held=held,
             available=available,
+            overdraft_limit=overdraft_limit,
             status=status,
             name=name,
             metadata=metadata,

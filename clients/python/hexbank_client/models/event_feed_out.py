@@ -9,6 +9,8 @@ from attrs import field as _attrs_field
 if TYPE_CHECKING:
     from ..models.account_event import AccountEvent
     from ..models.api_key_event import ApiKeyEvent
+    from ..models.conversion_event import ConversionEvent
+    from ..models.monitor_event import MonitorEvent
     from ..models.transfer_event import TransferEvent
     from ..models.user_event import UserEvent
     from ..models.webhook_endpoint_event import WebhookEndpointEvent
@@ -21,21 +23,26 @@ T = TypeVar("T", bound="EventFeedOut")
 class EventFeedOut:
     """
     Attributes:
-        items (list[AccountEvent | ApiKeyEvent | TransferEvent | UserEvent | WebhookEndpointEvent]): Events, oldest
-            first: id, type, occurred_at, schema_version, data (the resource as the API shows it) and accounts (your own
-            accounts it touched, each with sequence, balance and available after the change). See docs/events.md.
+        items (list[AccountEvent | ApiKeyEvent | ConversionEvent | MonitorEvent | TransferEvent | UserEvent |
+            WebhookEndpointEvent]): Events, oldest first: id, type, occurred_at, schema_version, data (the resource as the
+            API shows it) and accounts (your own accounts it touched, each with sequence, balance and available after the
+            change). See docs/events.md.
         next_cursor (str): Always given: poll with it forever and no event is ever missed.
     """
 
-    items: list[AccountEvent | ApiKeyEvent | TransferEvent | UserEvent | WebhookEndpointEvent]
+    items: list[
+        AccountEvent | ApiKeyEvent | ConversionEvent | MonitorEvent | TransferEvent | UserEvent | WebhookEndpointEvent
+    ]
     next_cursor: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.account_event import AccountEvent  # noqa: PLC0415
         from ..models.api_key_event import ApiKeyEvent  # noqa: PLC0415
+        from ..models.conversion_event import ConversionEvent  # noqa: PLC0415
         from ..models.transfer_event import TransferEvent  # noqa: PLC0415
         from ..models.user_event import UserEvent  # noqa: PLC0415
+        from ..models.webhook_endpoint_event import WebhookEndpointEvent  # noqa: PLC0415
 
         items = []
         for items_item_data in self.items:
@@ -47,6 +54,10 @@ class EventFeedOut:
             elif isinstance(items_item_data, UserEvent):
                 items_item = items_item_data.to_dict()
             elif isinstance(items_item_data, ApiKeyEvent):
+                items_item = items_item_data.to_dict()
+            elif isinstance(items_item_data, WebhookEndpointEvent):
+                items_item = items_item_data.to_dict()
+            elif isinstance(items_item_data, ConversionEvent):
                 items_item = items_item_data.to_dict()
             else:
                 items_item = items_item_data.to_dict()
@@ -70,6 +81,8 @@ class EventFeedOut:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.account_event import AccountEvent  # noqa: PLC0415
         from ..models.api_key_event import ApiKeyEvent  # noqa: PLC0415
+        from ..models.conversion_event import ConversionEvent  # noqa: PLC0415
+        from ..models.monitor_event import MonitorEvent  # noqa: PLC0415
         from ..models.transfer_event import TransferEvent  # noqa: PLC0415
         from ..models.user_event import UserEvent  # noqa: PLC0415
         from ..models.webhook_endpoint_event import WebhookEndpointEvent  # noqa: PLC0415
@@ -81,7 +94,15 @@ class EventFeedOut:
 
             def _parse_items_item(
                 data: object,
-            ) -> AccountEvent | ApiKeyEvent | TransferEvent | UserEvent | WebhookEndpointEvent:
+            ) -> (
+                AccountEvent
+                | ApiKeyEvent
+                | ConversionEvent
+                | MonitorEvent
+                | TransferEvent
+                | UserEvent
+                | WebhookEndpointEvent
+            ):
                 try:
                     if not isinstance(data, dict):
                         raise TypeError()
@@ -114,11 +135,27 @@ class EventFeedOut:
                     return componentsschemas_event_type_3
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_event_type_4 = WebhookEndpointEvent.from_dict(data)
+
+                    return componentsschemas_event_type_4
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
+                try:
+                    if not isinstance(data, dict):
+                        raise TypeError()
+                    componentsschemas_event_type_5 = ConversionEvent.from_dict(data)
+
+                    return componentsschemas_event_type_5
+                except (TypeError, ValueError, AttributeError, KeyError):
+                    pass
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_event_type_4 = WebhookEndpointEvent.from_dict(data)
+                componentsschemas_event_type_6 = MonitorEvent.from_dict(data)
 
-                return componentsschemas_event_type_4
+                return componentsschemas_event_type_6
 
             items_item = _parse_items_item(items_item_data)
 

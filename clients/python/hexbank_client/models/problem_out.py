@@ -26,6 +26,7 @@ class ProblemOut:
         detail (str):
         errors (list[ProblemOutErrorsType0Item] | None | Unset):
         index (int | None | Unset): For an atomic batch: the item that refused it.
+        sequence (int | None | Unset): For `precondition-failed`: the debited account's current sequence (its ETag now).
         request_id (None | str | Unset):
     """
 
@@ -35,6 +36,7 @@ class ProblemOut:
     detail: str
     errors: list[ProblemOutErrorsType0Item] | None | Unset = UNSET
     index: int | None | Unset = UNSET
+    sequence: int | None | Unset = UNSET
     request_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -65,6 +67,12 @@ class ProblemOut:
         else:
             index = self.index
 
+        sequence: int | None | Unset
+        if isinstance(self.sequence, Unset):
+            sequence = UNSET
+        else:
+            sequence = self.sequence
+
         request_id: None | str | Unset
         if isinstance(self.request_id, Unset):
             request_id = UNSET
@@ -85,6 +93,8 @@ class ProblemOut:
             field_dict["errors"] = errors
         if index is not UNSET:
             field_dict["index"] = index
+        if sequence is not UNSET:
+            field_dict["sequence"] = sequence
         if request_id is not UNSET:
             field_dict["request_id"] = request_id
 
@@ -134,6 +144,15 @@ class ProblemOut:
 
         index = _parse_index(d.pop("index", UNSET))
 
+        def _parse_sequence(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        sequence = _parse_sequence(d.pop("sequence", UNSET))
+
         def _parse_request_id(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -150,6 +169,7 @@ class ProblemOut:
             detail=detail,
             errors=errors,
             index=index,
+            sequence=sequence,
             request_id=request_id,
         )
 

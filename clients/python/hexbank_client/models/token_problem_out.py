@@ -31,6 +31,7 @@ class TokenProblemOut:
         error_description (str): The same as `detail`.
         errors (list[TokenProblemOutErrorsType0Item] | None | Unset):
         index (int | None | Unset): For an atomic batch: the item that refused it.
+        sequence (int | None | Unset): For `precondition-failed`: the debited account's current sequence (its ETag now).
         request_id (None | str | Unset):
     """
 
@@ -42,6 +43,7 @@ class TokenProblemOut:
     error_description: str
     errors: list[TokenProblemOutErrorsType0Item] | None | Unset = UNSET
     index: int | None | Unset = UNSET
+    sequence: int | None | Unset = UNSET
     request_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -76,6 +78,12 @@ class TokenProblemOut:
         else:
             index = self.index
 
+        sequence: int | None | Unset
+        if isinstance(self.sequence, Unset):
+            sequence = UNSET
+        else:
+            sequence = self.sequence
+
         request_id: None | str | Unset
         if isinstance(self.request_id, Unset):
             request_id = UNSET
@@ -98,6 +106,8 @@ class TokenProblemOut:
             field_dict["errors"] = errors
         if index is not UNSET:
             field_dict["index"] = index
+        if sequence is not UNSET:
+            field_dict["sequence"] = sequence
         if request_id is not UNSET:
             field_dict["request_id"] = request_id
 
@@ -151,6 +161,15 @@ class TokenProblemOut:
 
         index = _parse_index(d.pop("index", UNSET))
 
+        def _parse_sequence(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        sequence = _parse_sequence(d.pop("sequence", UNSET))
+
         def _parse_request_id(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -169,6 +188,7 @@ class TokenProblemOut:
             error_description=error_description,
             errors=errors,
             index=index,
+            sequence=sequence,
             request_id=request_id,
         )
 

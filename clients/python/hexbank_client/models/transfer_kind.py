@@ -2,6 +2,7 @@ from enum import StrEnum
 
 
 class TransferKind(StrEnum):
+    CONVERSION = "conversion"
     DEPOSIT = "deposit"
     REVERSAL = "reversal"
     TRANSFER = "transfer"

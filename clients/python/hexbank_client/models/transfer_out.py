@@ -39,6 +39,7 @@ class TransferOut:
         reference (None | str):
         metadata (Metadata): Your own labels: at most 20 keys of 1 to 40 characters (A-Z a-z 0-9 _ . -), text values of
             at most 500 characters. Returned exactly as given.
+        conversion_id (None | UUID): For a leg of a currency conversion: the conversion.
         created_at (datetime.datetime):
     """
 
@@ -56,6 +57,7 @@ class TransferOut:
     reversal_of: None | UUID
     reference: None | str
     metadata: Metadata
+    conversion_id: None | UUID
     created_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -99,6 +101,12 @@ class TransferOut:
 
         metadata = self.metadata.to_dict()
 
+        conversion_id: None | str
+        if isinstance(self.conversion_id, UUID):
+            conversion_id = str(self.conversion_id)
+        else:
+            conversion_id = self.conversion_id
+
         created_at = self.created_at.isoformat()
 
         field_dict: dict[str, Any] = {}
@@ -119,6 +127,7 @@ class TransferOut:
                 "reversal_of": reversal_of,
                 "reference": reference,
                 "metadata": metadata,
+                "conversion_id": conversion_id,
                 "created_at": created_at,
             }
         )
@@ -199,6 +208,21 @@ class TransferOut:
 
         metadata = Metadata.from_dict(d.pop("metadata"))
 
+        def _parse_conversion_id(data: object) -> None | UUID:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                conversion_id_type_0 = UUID(data)
+
+                return conversion_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | UUID, data)
+
+        conversion_id = _parse_conversion_id(d.pop("conversion_id"))
+
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
         transfer_out = cls(
@@ -216,6 +240,7 @@ class TransferOut:
             reversal_of=reversal_of,
             reference=reference,
             metadata=metadata,
+            conversion_id=conversion_id,
             created_at=created_at,
         )
 

@@ -98,7 +98,8 @@ def sync_detailed(
 ) -> Response[AccountOut | ProblemOut]:
     """Get Account
 
-     One of your accounts, with its balance, held and available amounts.
+     One of your accounts, with its balance, held and available amounts; its `ETag` is
+    its sequence, for a conditional debit's `If-Match`.
 
     Args:
         account_id (UUID):
@@ -129,7 +130,8 @@ def sync(
 ) -> AccountOut | ProblemOut | None:
     """Get Account
 
-     One of your accounts, with its balance, held and available amounts.
+     One of your accounts, with its balance, held and available amounts; its `ETag` is
+    its sequence, for a conditional debit's `If-Match`.
 
     Args:
         account_id (UUID):
@@ -155,7 +157,8 @@ async def asyncio_detailed(
 ) -> Response[AccountOut | ProblemOut]:
     """Get Account
 
-     One of your accounts, with its balance, held and available amounts.
+     One of your accounts, with its balance, held and available amounts; its `ETag` is
+    its sequence, for a conditional debit's `If-Match`.
 
     Args:
         account_id (UUID):
@@ -184,7 +187,8 @@ async def asyncio(
 ) -> AccountOut | ProblemOut | None:
     """Get Account
 
-     One of your accounts, with its balance, held and available amounts.
+     One of your accounts, with its balance, held and available amounts; its `ETag` is
+    its sequence, for a conditional debit's `If-Match`.
 
     Args:
         account_id (UUID):

@@ -18,10 +18,14 @@ def _get_kwargs(
     *,
     body: WithdrawalIn,
     idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
+
+    if not isinstance(if_match, Unset):
+        headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -65,6 +69,11 @@ def _parse_response(
         response_409 = ProblemOut.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 412:
+        response_412 = ProblemOut.from_dict(response.json())
+
+        return response_412
 
     if response.status_code == 413:
         response_413 = ProblemOut.from_dict(response.json())
@@ -124,15 +133,23 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: WithdrawalIn,
     idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Response[ProblemOut | TransferOut]:
     """Withdraw
 
-     Money leaves the bank: it goes back to the funding account of the currency.
+     Money leaves the bank: it goes back to the funding account of the currency. With
+    `If-Match`, only if the account is still at that sequence.
 
     Args:
         account_id (UUID):
         idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
             key and body replays the first answer instead of moving money again.
+        if_match (str | Unset): The debited account's `ETag` from `GET /api/v1/accounts/{id}`, as
+            `"<sequence>"`: the debit applies only if the account is still at that sequence when it is
+            locked, else 412 `precondition-failed` (with the current `sequence`) and nothing moves. A
+            malformed value (anything but one strong ETag of digits) is 422 `validation-error`. A hold
+            changes no sequence (it writes no entry). With an Idempotency-Key, a retry replays the
+            first outcome whatever the sequence is now.
         body (WithdrawalIn):
 
     Raises:
@@ -147,6 +164,7 @@ def sync_detailed(
         account_id=account_id,
         body=body,
         idempotency_key=idempotency_key,
+        if_match=if_match,
     )
 
     response = client.get_httpx_client().request(
@@ -162,15 +180,23 @@ def sync(
     client: AuthenticatedClient,
     body: WithdrawalIn,
     idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> ProblemOut | TransferOut | None:
     """Withdraw
 
-     Money leaves the bank: it goes back to the funding account of the currency.
+     Money leaves the bank: it goes back to the funding account of the currency. With
+    `If-Match`, only if the account is still at that sequence.
 
     Args:
         account_id (UUID):
         idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
             key and body replays the first answer instead of moving money again.
+        if_match (str | Unset): The debited account's `ETag` from `GET /api/v1/accounts/{id}`, as
+            `"<sequence>"`: the debit applies only if the account is still at that sequence when it is
+            locked, else 412 `precondition-failed` (with the current `sequence`) and nothing moves. A
+            malformed value (anything but one strong ETag of digits) is 422 `validation-error`. A hold
+            changes no sequence (it writes no entry). With an Idempotency-Key, a retry replays the
+            first outcome whatever the sequence is now.
         body (WithdrawalIn):
 
     Raises:
@@ -186,6 +212,7 @@ def sync(
         client=client,
         body=body,
         idempotency_key=idempotency_key,
+        if_match=if_match,
     ).parsed
 
 
@@ -195,15 +222,23 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: WithdrawalIn,
     idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Response[ProblemOut | TransferOut]:
     """Withdraw
 
-     Money leaves the bank: it goes back to the funding account of the currency.
+     Money leaves the bank: it goes back to the funding account of the currency. With
+    `If-Match`, only if the account is still at that sequence.
 
     Args:
         account_id (UUID):
         idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
             key and body replays the first answer instead of moving money again.
+        if_match (str | Unset): The debited account's `ETag` from `GET /api/v1/accounts/{id}`, as
+            `"<sequence>"`: the debit applies only if the account is still at that sequence when it is
+            locked, else 412 `precondition-failed` (with the current `sequence`) and nothing moves. A
+            malformed value (anything but one strong ETag of digits) is 422 `validation-error`. A hold
+            changes no sequence (it writes no entry). With an Idempotency-Key, a retry replays the
+            first outcome whatever the sequence is now.
         body (WithdrawalIn):
 
     Raises:
@@ -218,6 +253,7 @@ async def asyncio_detailed(
         account_id=account_id,
         body=body,
         idempotency_key=idempotency_key,
+        if_match=if_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -231,15 +267,23 @@ async def asyncio(
     client: AuthenticatedClient,
     body: WithdrawalIn,
     idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> ProblemOut | TransferOut | None:
     """Withdraw
 
-     Money leaves the bank: it goes back to the funding account of the currency.
+     Money leaves the bank: it goes back to the funding account of the currency. With
+    `If-Match`, only if the account is still at that sequence.
 
     Args:
         account_id (UUID):
         idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
             key and body replays the first answer instead of moving money again.
+        if_match (str | Unset): The debited account's `ETag` from `GET /api/v1/accounts/{id}`, as
+            `"<sequence>"`: the debit applies only if the account is still at that sequence when it is
+            locked, else 412 `precondition-failed` (with the current `sequence`) and nothing moves. A
+            malformed value (anything but one strong ETag of digits) is 422 `validation-error`. A hold
+            changes no sequence (it writes no entry). With an Idempotency-Key, a retry replays the
+            first outcome whatever the sequence is now.
         body (WithdrawalIn):
 
     Raises:
@@ -256,5 +300,6 @@ async def asyncio(
             client=client,
             body=body,
             idempotency_key=idempotency_key,
+            if_match=if_match,
         )
     ).parsed

@@ -15,10 +15,14 @@ def _get_kwargs(
     *,
     body: TransferIn,
     idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
         headers["Idempotency-Key"] = idempotency_key
+
+    if not isinstance(if_match, Unset):
+        headers["If-Match"] = if_match
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -60,6 +64,11 @@ def _parse_response(
         response_409 = ProblemOut.from_dict(response.json())
 
         return response_409
+
+    if response.status_code == 412:
+        response_412 = ProblemOut.from_dict(response.json())
+
+        return response_412
 
     if response.status_code == 413:
         response_413 = ProblemOut.from_dict(response.json())
@@ -118,15 +127,23 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: TransferIn,
     idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Response[ProblemOut | TransferOut]:
     """Transfer Funds
 
      Move money now, or with `pending: true` place a hold (a two-phase transfer): the
-    amount is reserved on the source until the hold is posted, voided or expires.
+    amount is reserved on the source until the hold is posted, voided or expires. With
+    `If-Match`, only if the source is still at that sequence.
 
     Args:
         idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
             key and body replays the first answer instead of moving money again.
+        if_match (str | Unset): The debited account's `ETag` from `GET /api/v1/accounts/{id}`, as
+            `"<sequence>"`: the debit applies only if the account is still at that sequence when it is
+            locked, else 412 `precondition-failed` (with the current `sequence`) and nothing moves. A
+            malformed value (anything but one strong ETag of digits) is 422 `validation-error`. A hold
+            changes no sequence (it writes no entry). With an Idempotency-Key, a retry replays the
+            first outcome whatever the sequence is now.
         body (TransferIn):
 
     Raises:
@@ -140,6 +157,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         body=body,
         idempotency_key=idempotency_key,
+        if_match=if_match,
     )
 
     response = client.get_httpx_client().request(
@@ -154,15 +172,23 @@ def sync(
     client: AuthenticatedClient,
     body: TransferIn,
     idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> ProblemOut | TransferOut | None:
     """Transfer Funds
 
      Move money now, or with `pending: true` place a hold (a two-phase transfer): the
-    amount is reserved on the source until the hold is posted, voided or expires.
+    amount is reserved on the source until the hold is posted, voided or expires. With
+    `If-Match`, only if the source is still at that sequence.
 
     Args:
         idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
             key and body replays the first answer instead of moving money again.
+        if_match (str | Unset): The debited account's `ETag` from `GET /api/v1/accounts/{id}`, as
+            `"<sequence>"`: the debit applies only if the account is still at that sequence when it is
+            locked, else 412 `precondition-failed` (with the current `sequence`) and nothing moves. A
+            malformed value (anything but one strong ETag of digits) is 422 `validation-error`. A hold
+            changes no sequence (it writes no entry). With an Idempotency-Key, a retry replays the
+            first outcome whatever the sequence is now.
         body (TransferIn):
 
     Raises:
@@ -177,6 +203,7 @@ def sync(
         client=client,
         body=body,
         idempotency_key=idempotency_key,
+        if_match=if_match,
     ).parsed
 
 
@@ -185,15 +212,23 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: TransferIn,
     idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> Response[ProblemOut | TransferOut]:
     """Transfer Funds
 
      Move money now, or with `pending: true` place a hold (a two-phase transfer): the
-    amount is reserved on the source until the hold is posted, voided or expires.
+    amount is reserved on the source until the hold is posted, voided or expires. With
+    `If-Match`, only if the source is still at that sequence.
 
     Args:
         idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
             key and body replays the first answer instead of moving money again.
+        if_match (str | Unset): The debited account's `ETag` from `GET /api/v1/accounts/{id}`, as
+            `"<sequence>"`: the debit applies only if the account is still at that sequence when it is
+            locked, else 412 `precondition-failed` (with the current `sequence`) and nothing moves. A
+            malformed value (anything but one strong ETag of digits) is 422 `validation-error`. A hold
+            changes no sequence (it writes no entry). With an Idempotency-Key, a retry replays the
+            first outcome whatever the sequence is now.
         body (TransferIn):
 
     Raises:
@@ -207,6 +242,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         body=body,
         idempotency_key=idempotency_key,
+        if_match=if_match,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -219,15 +255,23 @@ async def asyncio(
     client: AuthenticatedClient,
     body: TransferIn,
     idempotency_key: str | Unset = UNSET,
+    if_match: str | Unset = UNSET,
 ) -> ProblemOut | TransferOut | None:
     """Transfer Funds
 
      Move money now, or with `pending: true` place a hold (a two-phase transfer): the
-    amount is reserved on the source until the hold is posted, voided or expires.
+    amount is reserved on the source until the hold is posted, voided or expires. With
+    `If-Match`, only if the source is still at that sequence.
 
     Args:
         idempotency_key (str | Unset): 1 to 255 visible ASCII characters; a retry with the same
             key and body replays the first answer instead of moving money again.
+        if_match (str | Unset): The debited account's `ETag` from `GET /api/v1/accounts/{id}`, as
+            `"<sequence>"`: the debit applies only if the account is still at that sequence when it is
+            locked, else 412 `precondition-failed` (with the current `sequence`) and nothing moves. A
+            malformed value (anything but one strong ETag of digits) is 422 `validation-error`. A hold
+            changes no sequence (it writes no entry). With an Idempotency-Key, a retry replays the
+            first outcome whatever the sequence is now.
         body (TransferIn):
 
     Raises:
@@ -243,5 +287,6 @@ async def asyncio(
             client=client,
             body=body,
             idempotency_key=idempotency_key,
+            if_match=if_match,
         )
     ).parsed

@@ -21,6 +21,7 @@ def _get_kwargs(
     kind: TransferKind | Unset = UNSET,
     status: TransferStatus | Unset = UNSET,
     reference: str | Unset = UNSET,
+    conversion_id: UUID | Unset = UNSET,
     created_after: datetime.datetime | Unset = UNSET,
     created_before: datetime.datetime | Unset = UNSET,
     limit: int | Unset = 50,
@@ -48,6 +49,11 @@ def _get_kwargs(
     params["status"] = json_status
 
     params["reference"] = reference
+
+    json_conversion_id: str | Unset = UNSET
+    if not isinstance(conversion_id, Unset):
+        json_conversion_id = str(conversion_id)
+    params["conversion_id"] = json_conversion_id
 
     json_created_after: str | Unset = UNSET
     if not isinstance(created_after, Unset):
@@ -152,6 +158,7 @@ def sync_detailed(
     kind: TransferKind | Unset = UNSET,
     status: TransferStatus | Unset = UNSET,
     reference: str | Unset = UNSET,
+    conversion_id: UUID | Unset = UNSET,
     created_after: datetime.datetime | Unset = UNSET,
     created_before: datetime.datetime | Unset = UNSET,
     limit: int | Unset = 50,
@@ -170,6 +177,7 @@ def sync_detailed(
         status (TransferStatus | Unset):
         reference (str | Unset): Your own id for it, 1 to 64 visible ASCII characters, unique
             among the transfers you created.
+        conversion_id (UUID | Unset): Only the two legs of this currency conversion.
         created_after (datetime.datetime | Unset):
         created_before (datetime.datetime | Unset):
         limit (int | Unset):  Default: 50.
@@ -189,6 +197,7 @@ def sync_detailed(
         kind=kind,
         status=status,
         reference=reference,
+        conversion_id=conversion_id,
         created_after=created_after,
         created_before=created_before,
         limit=limit,
@@ -210,6 +219,7 @@ def sync(
     kind: TransferKind | Unset = UNSET,
     status: TransferStatus | Unset = UNSET,
     reference: str | Unset = UNSET,
+    conversion_id: UUID | Unset = UNSET,
     created_after: datetime.datetime | Unset = UNSET,
     created_before: datetime.datetime | Unset = UNSET,
     limit: int | Unset = 50,
@@ -228,6 +238,7 @@ def sync(
         status (TransferStatus | Unset):
         reference (str | Unset): Your own id for it, 1 to 64 visible ASCII characters, unique
             among the transfers you created.
+        conversion_id (UUID | Unset): Only the two legs of this currency conversion.
         created_after (datetime.datetime | Unset):
         created_before (datetime.datetime | Unset):
         limit (int | Unset):  Default: 50.
@@ -248,6 +259,7 @@ def sync(
         kind=kind,
         status=status,
         reference=reference,
+        conversion_id=conversion_id,
         created_after=created_after,
         created_before=created_before,
         limit=limit,
@@ -263,6 +275,7 @@ async def asyncio_detailed(
     kind: TransferKind | Unset = UNSET,
     status: TransferStatus | Unset = UNSET,
     reference: str | Unset = UNSET,
+    conversion_id: UUID | Unset = UNSET,
     created_after: datetime.datetime | Unset = UNSET,
     created_before: datetime.datetime | Unset = UNSET,
     limit: int | Unset = 50,
@@ -281,6 +294,7 @@ async def asyncio_detailed(
         status (TransferStatus | Unset):
         reference (str | Unset): Your own id for it, 1 to 64 visible ASCII characters, unique
             among the transfers you created.
+        conversion_id (UUID | Unset): Only the two legs of this currency conversion.
         created_after (datetime.datetime | Unset):
         created_before (datetime.datetime | Unset):
         limit (int | Unset):  Default: 50.
@@ -300,6 +314,7 @@ async def asyncio_detailed(
         kind=kind,
         status=status,
         reference=reference,
+        conversion_id=conversion_id,
         created_after=created_after,
         created_before=created_before,
         limit=limit,
@@ -319,6 +334,7 @@ async def asyncio(
     kind: TransferKind | Unset = UNSET,
     status: TransferStatus | Unset = UNSET,
     reference: str | Unset = UNSET,
+    conversion_id: UUID | Unset = UNSET,
     created_after: datetime.datetime | Unset = UNSET,
     created_before: datetime.datetime | Unset = UNSET,
     limit: int | Unset = 50,
@@ -337,6 +353,7 @@ async def asyncio(
         status (TransferStatus | Unset):
         reference (str | Unset): Your own id for it, 1 to 64 visible ASCII characters, unique
             among the transfers you created.
+        conversion_id (UUID | Unset): Only the two legs of this currency conversion.
         created_after (datetime.datetime | Unset):
         created_before (datetime.datetime | Unset):
         limit (int | Unset):  Default: 50.
@@ -358,6 +375,7 @@ async def asyncio(
             kind=kind,
             status=status,
             reference=reference,
+            conversion_id=conversion_id,
             created_after=created_after,
             created_before=created_before,
             limit=limit,
