@@ -86,6 +86,10 @@ async def test_a_conversion_moves_both_legs_through_the_fx_accounts(
     assert event["data"]["id"] == body["id"]
     assert [t["id"] for t in event["data"]["transfers"]] == [debit_id, credit_id]
     assert [a["id"] for a in event["accounts"]] == [euros]  # Bob sees his account only
+    # Its credit leg is the account's first entry: one entry, so nothing came before it.
+    [state] = event["accounts"]
+    assert (state["sequence"], state["previous_sequence"]) == (1, 0)
+    assert state["entry_hash"] == (await account(client, bob, euros))["head_hash"]
 
     replay = await convert(
         client,
