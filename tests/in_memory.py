@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from dependency_injector import providers
 
+from adapters.httpx_webhooks import SystemHostResolver
 from adapters.in_memory.attempt_limiter import InMemoryAttemptLimiter
 from adapters.in_memory.reconciliation import InMemoryLedgerReconciliation
 from adapters.in_memory.storage import InMemoryStorage
@@ -85,10 +86,22 @@ def in_memory_container(
     return container
 
 
+class PublicNamesThenSystem(SystemHostResolver):
+    """The tests' public names from the table (this machine has no DNS beyond itself), every
+    other name from the system resolver, so `localhost` really resolves to loopback."""
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        if host.lower() in PUBLIC_HOSTS:
+            return list(PUBLIC_HOSTS[host.lower()])
+        return await super().resolve(host, port)
+
+
 def container_for(settings: Settings, database_url: str) -> Container:
     """The container a test's app runs on: on the in-memory database `database_url` names,
     if it names one, else on PostgreSQL."""
     database = _databases.get(database_url)
     if database is None:
-        return build_container(settings, database_url)
+        container = build_container(settings, database_url)
+        container.host_resolver.override(providers.Singleton(PublicNamesThenSystem))
+        return container
     return in_memory_container(settings, database_url, database)
