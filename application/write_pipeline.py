@@ -537,13 +537,7 @@ class _Books:
 
     def _transfer(self, command: MakeTransfer, user_id: UUID) -> Posting:
         """From one of the caller's accounts to any customer account."""
-        source = self.accounts.get(command.source_id)
-        if source is None or not source.is_owned_by(user_id):
-            raise AccountNotFound(f"Account {command.source_id} not found.")
-        source.require_sequence(command.expected_sequence)
-        destination = self.accounts.get(command.destination_id)
-        if destination is None or destination.kind is not AccountKind.CUSTOMER:
-            raise AccountNotFound(f"Account {command.destination_id} not found.")
+        source, destination = self._parties(command, user_id)
         amount = Money(command.amount, command.currency)
         if command.pending:
             return place_hold(
@@ -570,9 +564,11 @@ class _Books:
             metadata=dict(command.metadata),
         )
 
-    def _conversion(self, command: MakeConversion, user_id: UUID) -> Posting:
-        """From one of the caller's accounts to any customer account of another currency,
-        both legs decided here, in this unit of work."""
+    def _parties(
+        self, command: MakeTransfer | MakeConversion, user_id: UUID
+    ) -> tuple[Account, Account]:
+        """The payer, one of the caller's accounts at the sequence it may name (If-Match),
+        and the payee, any customer account; a stranger's account is not found."""
         source = self.accounts.get(command.source_id)
         if source is None or not source.is_owned_by(user_id):
             raise AccountNotFound(f"Account {command.source_id} not found.")
@@ -580,6 +576,12 @@ class _Books:
         destination = self.accounts.get(command.destination_id)
         if destination is None or destination.kind is not AccountKind.CUSTOMER:
             raise AccountNotFound(f"Account {command.destination_id} not found.")
+        return source, destination
+
+    def _conversion(self, command: MakeConversion, user_id: UUID) -> Posting:
+        """From one of the caller's accounts to any customer account of another currency,
+        both legs decided here, in this unit of work."""
+        source, destination = self._parties(command, user_id)
         return post_conversion(
             conversion_id=new_id(),
             source=source,
