@@ -28,6 +28,7 @@ from bench.database import (
     outbox_after_the_run,
     settle,
 )
+from bench.feature_costs import credit_beside_transfers, webhooks_beside_transfers
 from bench.measure import FULL, QUICK, Profile
 from bench.progress import say
 from bench.report import Report, machine_facts, markdown
@@ -67,7 +68,7 @@ FULL_FEATURED_PATH = (
     "its own (one relay per outbox: hexbank's delivers both servers' events)"
 )
 PUBLISHED = {REPORT: RESULTS / "latest.md", CHART: RESULTS / "latest.png"}
-SCENARIOS = frozenset("abcdefghi")
+SCENARIOS = frozenset("abcdefghijk")
 NEEDS_A = frozenset("ei")
 
 
@@ -122,6 +123,11 @@ def run(
                 report.add(fairness(bench))
             if "i" in only:
                 report.add(deposits)
+            # Last: each leaves the server with more to do (monitors on half the accounts).
+            if "j" in only:
+                report.add(webhooks_beside_transfers(bench))
+            if "k" in only:
+                report.add(credit_beside_transfers(bench))
         say("ledger: hexbank reconcile over everything the run wrote")
         report.facts["events outbox after the run"] = outbox_after_the_run(database_url)
         report.facts["ledger after the run"] = ledger_after_the_run(

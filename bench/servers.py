@@ -125,6 +125,8 @@ def server_env(database_url: str, secret: str) -> dict[str, str]:
         # Two hexbank servers run side by side: each listens for /metrics on a port of the
         # OS's choosing (the bench does not scrape).
         "HEXBANK_METRICS_PORT": "0",
+        # j)'s webhook receiver is the bench's own, on loopback over plain http.
+        "HEXBANK_WEBHOOKS_ALLOW_PRIVATE": "true",
     }
 
 
@@ -139,6 +141,8 @@ def contender_env(name: str, database_url: str, secret: str) -> dict[str, str]:
         # One relay per outbox, as deployed: hexbank's delivers what both servers write. A
         # second relay racing it would take CPU from whichever server is being measured.
         env["HEXBANK_EVENTS"] = "off"
+        # Likewise webhook delivery: j) measures hexbank's server delivering its own.
+        env["HEXBANK_WEBHOOKS"] = "off"
     return env
 
 
