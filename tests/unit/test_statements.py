@@ -308,3 +308,64 @@ def test_verify_statement_takes_the_keys_the_bank_publishes(tmp_path: Path) -> N
         server.server_close()
     unreachable = CliRunner().invoke(cli, ["verify-statement", str(file), "--keys-url", url])
     assert unreachable.exit_code == 2, unreachable.output
+
+
+def test_verify_statement_answers_hostile_files_in_one_line_with_exit_1(tmp_path: Path) -> None:
+    """A file is the verifier's untrusted input: JSON nested past the parser's depth, or a
+    `key_id` that is no string, still fails in one FAILED line, never a traceback."""
+    key = tmp_path / "key.pem"
+    key.write_text(public_key_pem(SIGNER.public_keys()[0].public_key))
+    document = json.loads(FILES["json"])
+    hostile = {
+        "deep.json": b'{"format": "hexbank-statement/1", "x": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}",
+        "key-list.json": json.dumps({**document, "key_id": []}).encode(),
+        "key-object.json": json.dumps({**document, "key_id": {"a": 1}}).encode(),
+    }
+    for name, content in hostile.items():
+        file = tmp_path / name
+        file.write_bytes(content)
+        answer = CliRunner().invoke(cli, ["verify-statement", str(file), "--public-key", str(key)])
+        assert answer.exit_code == 1, (name, answer.output)
+        assert answer.exception is None or isinstance(answer.exception, SystemExit), name
+        assert answer.output.startswith("FAILED: "), (name, answer.output)
+        assert answer.output.count("\n") == 1, (name, answer.output)
+
+
+def test_verify_statement_without_a_usable_key_cannot_run_and_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """Exit 2, one line: a keys URL that is no URL, one that answers an error, a key file
+    holding no key."""
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    file = tmp_path / "statement.csv"
+    file.write_bytes(FILES["csv"])
+    empty = tmp_path / "empty.pem"
+    empty.write_text("")
+    try:
+        for arguments in (
+            ["--keys-url", "http://[::1"],
+            ["--keys-url", f"http://127.0.0.1:{server.server_port}/api/v1/statement-keys"],
+            ["--public-key", str(empty)],
+        ):
+            answer = CliRunner().invoke(cli, ["verify-statement", str(file), *arguments])
+            assert answer.exit_code == 2, (arguments, answer.output, answer.exception)
+            assert answer.output.startswith("hexbank: no usable public key"), answer.output
+            assert answer.output.count("\n") == 1, (arguments, answer.output)
+    finally:
+        server.shutdown()
+        server.server_close()
