@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
     Encoding,
     NoEncryption,
     PrivateFormat,
@@ -97,3 +98,15 @@ def test_the_statement_keys_are_pem_or_base64_and_anything_else_is_refused(
     short = Settings(data_dir=tmp_path, statement_previous_public_keys="AAAA")
     with pytest.raises(ConfigurationError, match=r"^HEXBANK_STATEMENT_PREVIOUS_PUBLIC_KEYS: "):
         short.resolved_statement_previous_public_keys()
+
+
+def test_an_encrypted_statement_signing_key_is_refused_in_one_line(tmp_path: Path) -> None:
+    """The server cannot ask for a passphrase: a key encrypted with one is a setting that
+    cannot work (one line, like any other), not a traceback."""
+    encrypted = Ed25519PrivateKey.generate().private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(b"passphrase")
+    )
+    settings = Settings(data_dir=tmp_path, statement_signing_key=encrypted.decode())  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"^HEXBANK_STATEMENT_SIGNING_KEY: ") as refused:
+        settings.resolved_statement_signing_key()
+    assert "\n" not in str(refused.value)
