@@ -14,7 +14,8 @@ from domain.transfer import chained
 class ExportStatement:
     """Every entry of an account over a range, oldest first, with where the chain opens and
     closes: what a signed statement says (the entrypoint renders and signs it). At most
-    `max_entries` entries, read at once, so one export cannot exhaust memory."""
+    `max_entries` entries, read at once, so one export cannot exhaust memory. A `to` still to
+    come is the statement's own time: what it signs as the whole range is over."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, max_entries: int) -> None:
         self._uow_factory = uow_factory
@@ -31,6 +32,10 @@ class ExportStatement:
     ) -> Statement:
         now = self._clock.now()
         require_statement_range(since, until)
+        if until is not None and until > now:
+            # A range not over yet cannot be signed as whole: entries still to come would be
+            # in it. It closes when the statement is generated, so the next range opens there.
+            until = now if since is None else max(since, now)
         async with self._uow_factory() as uow:
             account = await owned_account(uow, account_id, owner_id, at=now)
             opening = ChainStart()

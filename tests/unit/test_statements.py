@@ -369,3 +369,31 @@ def test_verify_statement_without_a_usable_key_cannot_run_and_says_so_in_one_lin
     finally:
         server.shutdown()
         server.server_close()
+
+
+async def test_a_range_asked_to_end_later_closes_when_generated_so_the_next_range_chains(
+    bank: InMemoryBank,
+) -> None:
+    """A statement signs that it holds every entry of its range: one asked with a `to` still
+    to come would leave out the entries written before that `to`, after it was signed, and
+    the next range would not open where it closed. Its `to` is when it was generated."""
+    uc = use_cases(bank)
+    ada = (await uc.register(Registration("ada@example.com", "password1", "Ada"))).id
+    account = (await uc.open_account(ada, "EUR")).id
+    await uc.deposit(ada, account, 10)
+    bank.clock.advance(seconds=1)
+    asked_at = bank.clock.now()
+    december: Statement = await uc.export_statement(
+        ada, account, until=asked_at + timedelta(days=30)
+    )
+    assert december.until == december.generated_at == asked_at
+    bank.clock.advance(seconds=1)
+    await uc.deposit(ada, account, 20)  # after the statement, before the `to` it was asked for
+    rest: Statement = await uc.export_statement(ada, account, since=december.until)
+    assert rest.opening == december.closing
+    assert [entry.amount for entry in december.entries + rest.entries] == [10, 20]
+    later = asked_at + timedelta(days=60)
+    empty: Statement = await uc.export_statement(
+        ada, account, since=later, until=later + timedelta(days=1)
+    )
+    assert (empty.since, empty.until, empty.entries) == (later, later, ())
