@@ -38,15 +38,6 @@ class ExportStatement:
             until = now if since is None else max(since, now)
         async with self._uow_factory() as uow:
             account = await owned_account(uow, account_id, owner_id, at=now)
-            opening = ChainStart()
-            if since is not None:
-                before = await uow.ledger.entries(
-                    account_id, before_sequence=None, limit=1, until=since
-                )
-                if before:
-                    opening = ChainStart(
-                        before[0].balance_after, before[0].sequence, before[0].entry_hash
-                    )
             newest_first = await uow.ledger.entries(
                 account_id,
                 before_sequence=None,
@@ -55,6 +46,23 @@ class ExportStatement:
                 until=until,
             )
             require_statement_size(len(newest_first), self._max_entries)
+            before = []  # no `from`: the chain opens at the account's first entry
+            if since is not None and newest_first:
+                # The entry the range's first chains from, found by its sequence after the
+                # range was read: entries are never rewritten, so whatever was written between
+                # the two reads, the opening and the entries agree.
+                before = await uow.ledger.entries(
+                    account_id, before_sequence=newest_first[-1].sequence, limit=1
+                )
+            elif since is not None:
+                before = await uow.ledger.entries(
+                    account_id, before_sequence=None, limit=1, until=since
+                )
+            opening = (
+                ChainStart(before[0].balance_after, before[0].sequence, before[0].entry_hash)
+                if before
+                else ChainStart()
+            )
             transfers = await uow.ledger.get_transfers({e.transfer_id for e in newest_first})
         entries = tuple(
             chained(entry, account.currency, transfers[entry.transfer_id].kind)

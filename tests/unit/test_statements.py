@@ -397,3 +397,42 @@ async def test_a_range_asked_to_end_later_closes_when_generated_so_the_next_rang
         ada, account, since=later, until=later + timedelta(days=1)
     )
     assert (empty.since, empty.until, empty.entries) == (later, later, ())
+
+
+async def test_entries_written_between_the_exports_reads_never_make_it_disagree_with_itself(
+    bank: InMemoryBank,
+) -> None:
+    """The export reads the range and the entry it opens from in separate statements (the
+    reporting reader commits each): two entries written between them, one before `from` and
+    one in the range, must not give an opening the range's first entry does not chain from.
+    Whatever the export reads, it signs a statement that verifies."""
+    uc = use_cases(bank)
+    ada = (await uc.register(Registration("ada@example.com", "password1", "Ada"))).id
+    account = (await uc.open_account(ada, "EUR")).id
+    await uc.deposit(ada, account, 10)
+    since = bank.clock.now() + timedelta(seconds=10)
+    written = False
+
+    def interleaved() -> object:
+        uow = bank.uow()
+        entries = uow.ledger.entries
+
+        async def entries_then_writes(*args: object, **kwargs: object) -> object:
+            nonlocal written
+            found = await entries(*args, **kwargs)  # type: ignore[arg-type]
+            if not written:
+                written = True
+                await uc.deposit(ada, account, 20)  # before `from`
+                bank.clock.advance(seconds=20)
+                await uc.deposit(ada, account, 30)  # in the range
+            return found
+
+        uow.ledger.entries = entries_then_writes  # type: ignore[method-assign, assignment]
+        return uow
+
+    export = ExportStatement(interleaved, bank.clock, max_entries=100)  # type: ignore[arg-type]
+    statement = await export(ada, account, since=since)
+    content, _ = render_json(statement, SIGNER)
+    ok, line = checked(content)
+    assert ok, line
+    assert written
