@@ -32,6 +32,7 @@ from typing_extensions import TypedDict
 from application.use_cases.get_account_summary import AccountSummary
 from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE
+from application.use_cases.list_statement_keys import MAX_STATEMENT_KEYS
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.account import ACCOUNT_NAME_MAX_LENGTH, Account, AccountStatus
 from domain.currency import MINOR_UNITS
@@ -684,7 +685,7 @@ class StatementKeyOut(BaseModel):
 
 
 class StatementKeysOut(BaseModel):
-    keys: list[StatementKeyOut] = Field(max_length=100)
+    keys: list[StatementKeyOut] = Field(max_length=MAX_STATEMENT_KEYS)
 
 
 class ProblemOut(BaseModel):
