@@ -9,7 +9,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -63,7 +63,10 @@ def private_key_bytes(text: str) -> bytes:
     when it is neither."""
     text = text.strip()
     if text.startswith("-----BEGIN"):
-        key = serialization.load_pem_private_key(text.encode(), password=None)
+        try:
+            key = serialization.load_pem_private_key(text.encode(), password=None)
+        except (TypeError, UnsupportedAlgorithm) as error:  # encrypted, or an unknown kind
+            raise ValueError(f"the PEM key cannot be used: {error}") from None
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("the PEM key is not an Ed25519 private key")
         return key.private_bytes(
@@ -79,7 +82,10 @@ def public_keys_bytes(text: str) -> list[bytes]:
     by commas or whitespace; ValueError on anything else."""
     keys = []
     for block in _PEM_BLOCK.findall(text):
-        key = serialization.load_pem_public_key(block.encode())
+        try:
+            key = serialization.load_pem_public_key(block.encode())
+        except UnsupportedAlgorithm as error:
+            raise ValueError(f"a PEM key cannot be used: {error}") from None
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("a PEM key is not an Ed25519 public key")
         keys.append(key.public_bytes(*_RAW))

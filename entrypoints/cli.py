@@ -397,8 +397,10 @@ def verify_statement(
             keys += public_keys_bytes(_key_text(public_key))
         if keys_url is not None:
             keys += _published_keys(keys_url)
-    except (ValueError, KeyError, TypeError, httpx.HTTPError) as error:
+    except (ValueError, KeyError, TypeError, httpx.HTTPError, httpx.InvalidURL) as error:
         _cannot_run(f"no usable public key: {error}")
+    if not keys:
+        _cannot_run("no usable public key: none was given")
     try:
         verdict = verify(read_statement(content), keys)
     except StatementUnreadable as error:
@@ -418,7 +420,8 @@ def _key_text(value: str) -> str:
 
 def _published_keys(url: str) -> list[bytes]:
     answer = httpx.get(url, timeout=10.0, follow_redirects=True)
-    answer.raise_for_status()
+    if answer.status_code != 200:  # httpx's own message runs over two lines
+        raise ValueError(f"{url} answered {answer.status_code}")
     listed = answer.json()["keys"]
     return public_keys_bytes(",".join(key["public_key"] for key in listed))
 

@@ -28,6 +28,7 @@ from adapters.ed25519_statement_signer import (
     private_key_bytes,
     public_keys_bytes,
 )
+from application.use_cases.list_statement_keys import MAX_STATEMENT_KEYS
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.api_key import MAX_KEYS_PER_USER
 from domain.money import MAX_MINOR_UNITS
@@ -226,8 +227,8 @@ class Settings(BaseSettings):
     statement_previous_public_keys: str = Field(
         default="",
         description="Public keys statements were signed with before a rotation (PEM blocks, "
-        "or base64 of 32 raw bytes, comma-separated): published at /api/v1/statement-keys so "
-        "older statements still verify.",
+        "or base64 of 32 raw bytes, comma-separated; at most 99): published at "
+        "/api/v1/statement-keys so older statements still verify.",
     )
     statement_max_entries: int = Field(
         default=10_000,
@@ -654,9 +655,16 @@ class Settings(BaseSettings):
 
     def resolved_statement_previous_public_keys(self) -> list[bytes]:
         try:
-            return public_keys_bytes(self.statement_previous_public_keys)
+            keys = public_keys_bytes(self.statement_previous_public_keys)
         except ValueError as error:
             raise ConfigurationError(f"HEXBANK_STATEMENT_PREVIOUS_PUBLIC_KEYS: {error}") from None
+        if len(set(keys)) > MAX_STATEMENT_KEYS - 1:  # the current key is published too
+            raise ConfigurationError(
+                f"HEXBANK_STATEMENT_PREVIOUS_PUBLIC_KEYS: at most {MAX_STATEMENT_KEYS - 1} keys"
+                f" (GET /api/v1/statement-keys lists {MAX_STATEMENT_KEYS} with the current one),"
+                f" {len(set(keys))} given"
+            )
+        return keys
 
 
 ENV_PREFIX = "HEXBANK_"

@@ -150,6 +150,7 @@ def read_statement(content: bytes) -> SignedStatement:
         AttributeError,
         binascii.Error,
         csv.Error,
+        RecursionError,  # JSON nested deeper than the parser goes: not a statement either
     ) as error:
         if isinstance(error, StatementUnreadable):
             raise
@@ -166,10 +167,13 @@ def _read_json(content: bytes, text: str) -> SignedStatement:
         raise StatementUnreadable("the signature is not where the export writes it")
     signed = content.replace(member, _EMPTY_SIGNATURE, 1)
     signature = _signature_bytes(encoded)
+    key_id = document["key_id"]
+    if not isinstance(key_id, str):
+        raise StatementUnreadable("its `key_id` is not a string")
     account_id, currency = UUID(document["account_id"]), document["currency"]
     entries = tuple(_entry(account_id, currency, item) for item in document["entries"])
     statement, closing = _statement(document, account_id, currency, entries)
-    return SignedStatement(statement, closing, signed, document["key_id"], signature)
+    return SignedStatement(statement, closing, signed, key_id, signature)
 
 
 def _read_csv(content: bytes, text: str) -> SignedStatement:

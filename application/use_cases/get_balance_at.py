@@ -15,7 +15,8 @@ class HistoricalBalance:
     at: datetime
     sequence: int
     entry_hash: bytes
-    """The hash of entry `sequence`: where a statement of the account up to `at` closes."""
+    """The hash of entry `sequence`: where a statement of the account closes whose `to` is
+    just after `at` (a statement's `to` leaves out the entries written at it; `at` does not)."""
 
 
 class GetBalanceAt:

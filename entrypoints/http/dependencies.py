@@ -169,15 +169,16 @@ HEAVY_ROUTES = frozenset(
         ("GET", "/api/v1/accounts/{account_id}/entries"),
         ("GET", "/api/v1/accounts/{account_id}/summary"),
         ("GET", "/api/v1/accounts/{account_id}/balance"),
+        ("GET", "/api/v1/accounts/{account_id}/statement"),
         ("GET", "/api/v1/transfers"),
         ("POST", "/api/v1/transfers/batch"),
         ("GET", "/api/v1/events"),
     }
 )
 """Routes whose one request may read or write many rows (lists, searches, the feed, reports,
-batches): while other users are active, one user's take turns (HEXBANK_MAX_RUNNING_PER_USER).
-Single reads and single movements only count in flight: they are what throughput is made of,
-and each is small."""
+signed statements, batches): while other users are active, one user's take turns
+(HEXBANK_MAX_RUNNING_PER_USER). Single reads and single movements only count in flight: they
+are what throughput is made of, and each is small."""
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -33,6 +33,7 @@ from typing_extensions import TypedDict
 from application.use_cases.get_account_summary import AccountSummary
 from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.list_accounts import MAX_ACCOUNTS_PAGE
+from application.use_cases.list_statement_keys import MAX_STATEMENT_KEYS
 from application.use_cases.transfer_batch import MAX_BATCH_SIZE
 from domain.account import ACCOUNT_NAME_MAX_LENGTH, Account, AccountStatus
 from domain.conversion import MAX_RATE_DIGITS, Conversion
@@ -775,7 +776,7 @@ class StatementKeyOut(BaseModel):
 
 
 class StatementKeysOut(BaseModel):
-    keys: list[StatementKeyOut] = Field(max_length=100)
+    keys: list[StatementKeyOut] = Field(max_length=MAX_STATEMENT_KEYS)
 
 
 class ProblemOut(BaseModel):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from httpx import AsyncClient
 
+from entrypoints.http.dependencies import HEAVY_ROUTES
 from entrypoints.statement_documents import CSV_SIGNATURE_PREFIX, read_statement, verify
 from tests.conftest import make_settings, serving
 from tests.http.helpers import opened, signed_up
@@ -97,3 +98,15 @@ async def test_a_stranger_gets_404_and_bad_ranges_get_their_own_problems(
         assert backwards.json()["type"].endswith("/invalid-statement-range")
         unknown = await client.get(path, params={"format": "pdf"}, headers=ada)
         assert unknown.status_code == 422
+
+
+async def test_a_statement_export_takes_its_turn_like_the_other_heavy_reads(
+    client: AsyncClient,
+) -> None:
+    """One export reads, renders and signs up to HEXBANK_STATEMENT_MAX_ENTRIES entries: while
+    others are active, one user's exports take turns (HEXBANK_MAX_RUNNING_PER_USER), as
+    lists and reports do. Every heavy route named is one the app serves."""
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    served = {(method.upper(), path) for path, operations in paths.items() for method in operations}
+    assert not HEAVY_ROUTES - served
+    assert ("GET", "/api/v1/accounts/{account_id}/statement") in HEAVY_ROUTES

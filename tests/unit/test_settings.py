@@ -8,12 +8,14 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
     Encoding,
     NoEncryption,
     PrivateFormat,
     PublicFormat,
 )
 
+from application.use_cases.list_statement_keys import MAX_STATEMENT_KEYS
 from entrypoints.settings import ConfigurationError, Settings, load_settings
 
 
@@ -97,3 +99,36 @@ def test_the_statement_keys_are_pem_or_base64_and_anything_else_is_refused(
     short = Settings(data_dir=tmp_path, statement_previous_public_keys="AAAA")
     with pytest.raises(ConfigurationError, match=r"^HEXBANK_STATEMENT_PREVIOUS_PUBLIC_KEYS: "):
         short.resolved_statement_previous_public_keys()
+
+
+def test_an_encrypted_statement_signing_key_is_refused_in_one_line(tmp_path: Path) -> None:
+    """The server cannot ask for a passphrase: a key encrypted with one is a setting that
+    cannot work (one line, like any other), not a traceback."""
+    encrypted = Ed25519PrivateKey.generate().private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(b"passphrase")
+    )
+    settings = Settings(data_dir=tmp_path, statement_signing_key=encrypted.decode())  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"^HEXBANK_STATEMENT_SIGNING_KEY: ") as refused:
+        settings.resolved_statement_signing_key()
+    assert "\n" not in str(refused.value)
+
+
+def test_more_previous_statement_keys_than_one_listing_publishes_are_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """GET /api/v1/statement-keys lists at most MAX_STATEMENT_KEYS, the current one
+    included: a longer list would fail its answer (a 5xx), so it is refused at start."""
+    keys = [
+        base64.b64encode(
+            Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        ).decode()
+        for _ in range(MAX_STATEMENT_KEYS)
+    ]
+    fits = Settings(data_dir=tmp_path, statement_previous_public_keys=",".join(keys[1:]))
+    assert len(fits.resolved_statement_previous_public_keys()) == MAX_STATEMENT_KEYS - 1
+    too_many = Settings(data_dir=tmp_path, statement_previous_public_keys=",".join(keys))
+    with pytest.raises(
+        ConfigurationError, match=r"^HEXBANK_STATEMENT_PREVIOUS_PUBLIC_KEYS: at most 99 keys"
+    ) as refused:
+        too_many.resolved_statement_previous_public_keys()
+    assert "\n" not in str(refused.value)

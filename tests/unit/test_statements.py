@@ -308,3 +308,131 @@ def test_verify_statement_takes_the_keys_the_bank_publishes(tmp_path: Path) -> N
         server.server_close()
     unreachable = CliRunner().invoke(cli, ["verify-statement", str(file), "--keys-url", url])
     assert unreachable.exit_code == 2, unreachable.output
+
+
+def test_verify_statement_answers_hostile_files_in_one_line_with_exit_1(tmp_path: Path) -> None:
+    """A file is the verifier's untrusted input: JSON nested past the parser's depth, or a
+    `key_id` that is no string, still fails in one FAILED line, never a traceback."""
+    key = tmp_path / "key.pem"
+    key.write_text(public_key_pem(SIGNER.public_keys()[0].public_key))
+    document = json.loads(FILES["json"])
+    hostile = {
+        "deep.json": b'{"format": "hexbank-statement/1", "x": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}",
+        "key-list.json": json.dumps({**document, "key_id": []}).encode(),
+        "key-object.json": json.dumps({**document, "key_id": {"a": 1}}).encode(),
+    }
+    for name, content in hostile.items():
+        file = tmp_path / name
+        file.write_bytes(content)
+        answer = CliRunner().invoke(cli, ["verify-statement", str(file), "--public-key", str(key)])
+        assert answer.exit_code == 1, (name, answer.output)
+        assert answer.exception is None or isinstance(answer.exception, SystemExit), name
+        assert answer.output.startswith("FAILED: "), (name, answer.output)
+        assert answer.output.count("\n") == 1, (name, answer.output)
+
+
+def test_verify_statement_without_a_usable_key_cannot_run_and_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """Exit 2, one line: a keys URL that is no URL, one that answers an error, a key file
+    holding no key."""
+
+    class NotFound(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotFound)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    file = tmp_path / "statement.csv"
+    file.write_bytes(FILES["csv"])
+    empty = tmp_path / "empty.pem"
+    empty.write_text("")
+    try:
+        for arguments in (
+            ["--keys-url", "http://[::1"],
+            ["--keys-url", f"http://127.0.0.1:{server.server_port}/api/v1/statement-keys"],
+            ["--public-key", str(empty)],
+        ):
+            answer = CliRunner().invoke(cli, ["verify-statement", str(file), *arguments])
+            assert answer.exit_code == 2, (arguments, answer.output, answer.exception)
+            assert answer.output.startswith("hexbank: no usable public key"), answer.output
+            assert answer.output.count("\n") == 1, (arguments, answer.output)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_range_asked_to_end_later_closes_when_generated_so_the_next_range_chains(
+    bank: InMemoryBank,
+) -> None:
+    """A statement signs that it holds every entry of its range: one asked with a `to` still
+    to come would leave out the entries written before that `to`, after it was signed, and
+    the next range would not open where it closed. Its `to` is when it was generated."""
+    uc = use_cases(bank)
+    ada = (await uc.register(Registration("ada@example.com", "password1", "Ada"))).id
+    account = (await uc.open_account(ada, "EUR")).id
+    await uc.deposit(ada, account, 10)
+    bank.clock.advance(seconds=1)
+    asked_at = bank.clock.now()
+    december: Statement = await uc.export_statement(
+        ada, account, until=asked_at + timedelta(days=30)
+    )
+    assert december.until == december.generated_at == asked_at
+    bank.clock.advance(seconds=1)
+    await uc.deposit(ada, account, 20)  # after the statement, before the `to` it was asked for
+    rest: Statement = await uc.export_statement(ada, account, since=december.until)
+    assert rest.opening == december.closing
+    assert [entry.amount for entry in december.entries + rest.entries] == [10, 20]
+    later = asked_at + timedelta(days=60)
+    empty: Statement = await uc.export_statement(
+        ada, account, since=later, until=later + timedelta(days=1)
+    )
+    assert (empty.since, empty.until, empty.entries) == (later, later, ())
+
+
+async def test_entries_written_between_the_exports_reads_never_make_it_disagree_with_itself(
+    bank: InMemoryBank,
+) -> None:
+    """The export reads the range and the entry it opens from in separate statements (the
+    reporting reader commits each): two entries written between them, one before `from` and
+    one in the range, must not give an opening the range's first entry does not chain from.
+    Whatever the export reads, it signs a statement that verifies."""
+    uc = use_cases(bank)
+    ada = (await uc.register(Registration("ada@example.com", "password1", "Ada"))).id
+    account = (await uc.open_account(ada, "EUR")).id
+    await uc.deposit(ada, account, 10)
+    since = bank.clock.now() + timedelta(seconds=10)
+    written = False
+
+    def interleaved() -> object:
+        uow = bank.uow()
+        entries = uow.ledger.entries
+
+        async def entries_then_writes(*args: object, **kwargs: object) -> object:
+            nonlocal written
+            found = await entries(*args, **kwargs)  # type: ignore[arg-type]
+            if not written:
+                written = True
+                await uc.deposit(ada, account, 20)  # before `from`
+                bank.clock.advance(seconds=20)
+                await uc.deposit(ada, account, 30)  # in the range
+            return found
+
+        uow.ledger.entries = entries_then_writes  # type: ignore[method-assign, assignment]
+        return uow
+
+    export = ExportStatement(interleaved, bank.clock, max_entries=100)  # type: ignore[arg-type]
+    statement = await export(ada, account, since=since)
+    content, _ = render_json(statement, SIGNER)
+    ok, line = checked(content)
+    assert ok, line
+    assert written

@@ -326,7 +326,12 @@ async def export_statement(
         Query(alias="from", description="RFC 3339; entries at or after it (unset: all)."),
     ] = None,
     until: Annotated[
-        Moment | None, Query(alias="to", description="RFC 3339; entries before it (unset: now).")
+        Moment | None,
+        Query(
+            alias="to",
+            description="RFC 3339; entries before it (unset, or still to come: the moment the"
+            " statement is generated, which its `to` then says).",
+        ),
     ] = None,
     format: Annotated[Literal["json", "csv"], Query(description="The file's format.")] = "json",
 ) -> Response:
