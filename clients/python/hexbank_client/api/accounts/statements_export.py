@@ -136,7 +136,8 @@ def sync_detailed(
     Args:
         account_id (UUID):
         from_ (datetime.datetime | Unset): RFC 3339; entries at or after it (unset: all).
-        to (datetime.datetime | Unset): RFC 3339; entries before it (unset: now).
+        to (datetime.datetime | Unset): RFC 3339; entries before it (unset, or still to come: the
+            moment the statement is generated, which its `to` then says).
         format_ (StatementsExportFormat | Unset): The file's format. Default:
             StatementsExportFormat.JSON.
 
@@ -180,7 +181,8 @@ def sync(
     Args:
         account_id (UUID):
         from_ (datetime.datetime | Unset): RFC 3339; entries at or after it (unset: all).
-        to (datetime.datetime | Unset): RFC 3339; entries before it (unset: now).
+        to (datetime.datetime | Unset): RFC 3339; entries before it (unset, or still to come: the
+            moment the statement is generated, which its `to` then says).
         format_ (StatementsExportFormat | Unset): The file's format. Default:
             StatementsExportFormat.JSON.
 
@@ -219,7 +221,8 @@ async def asyncio_detailed(
     Args:
         account_id (UUID):
         from_ (datetime.datetime | Unset): RFC 3339; entries at or after it (unset: all).
-        to (datetime.datetime | Unset): RFC 3339; entries before it (unset: now).
+        to (datetime.datetime | Unset): RFC 3339; entries before it (unset, or still to come: the
+            moment the statement is generated, which its `to` then says).
         format_ (StatementsExportFormat | Unset): The file's format. Default:
             StatementsExportFormat.JSON.
 
@@ -261,7 +264,8 @@ async def asyncio(
     Args:
         account_id (UUID):
         from_ (datetime.datetime | Unset): RFC 3339; entries at or after it (unset: all).
-        to (datetime.datetime | Unset): RFC 3339; entries before it (unset: now).
+        to (datetime.datetime | Unset): RFC 3339; entries before it (unset, or still to come: the
+            moment the statement is generated, which its `to` then says).
         format_ (StatementsExportFormat | Unset): The file's format. Default:
             StatementsExportFormat.JSON.
 
