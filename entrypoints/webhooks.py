@@ -36,6 +36,7 @@ class WebhookLoop:
         clock: Clock,
         *,
         idle_s: float,
+        batch_size: int,
         retry_s: float = 2.0,
     ) -> None:
         self._dispatch = dispatch
@@ -44,6 +45,7 @@ class WebhookLoop:
         self._metrics = metrics
         self._clock = clock
         self._idle_s = idle_s
+        self._batch_size = batch_size
         self._retry_s = retry_s
         self._next_count = 0.0
         self._stop = asyncio.Event()
@@ -69,7 +71,9 @@ class WebhookLoop:
                     logger.exception("webhook pass failed unexpectedly")
                     await self._pause(self._retry_s)
                     continue
-                if read == 0 and started == 0:
+                # Caught up and nothing sent: wait, so that a stream of events no endpoint
+                # takes costs a pass per idle_s, not a pass per commit.
+                if read < self._batch_size and started == 0:
                     await self._pause(self._idle_s, self._deliver.slot_freed)
         finally:
             try:
@@ -107,6 +111,7 @@ def webhook_loop(container: Container, metrics: WebhookMetrics) -> WebhookLoop:
         metrics,
         container.clock(),
         idle_s=settings.webhook_idle_s,
+        batch_size=settings.webhook_batch_size,
     )
 
 
