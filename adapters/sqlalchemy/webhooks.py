@@ -65,14 +65,14 @@ _NOTE_ATTEMPT = text(
     " ELSE coalesce(failing_since, :at) END WHERE id = :id"
 ).bindparams(bindparam("id", type_=Uuid), bindparam("at", type_=_Moment))
 
-# The position moves only from where this statement read it: a second dispatcher's UPDATE
-# waits for the first, finds the row moved, updates nothing, and so queues nothing.
 # The queue's own bookkeeping (fan-out position, leases, outcomes) commits without waiting for
 # the disk: a commit lost in a crash is done again (fanned out again, ON CONFLICT keeping one
 # delivery; leased again; sent again with the same event id: at least once), so it need not
 # take a flush from the money path's commits.
 _NO_FLUSH = text("SET LOCAL synchronous_commit TO off")
 
+# The position moves only from where this statement read it: a second dispatcher's UPDATE
+# waits for the first, finds the row moved, updates nothing, and so queues nothing.
 _FAN_OUT = text(
     "WITH start AS (SELECT transaction_id, position FROM webhook_fan_out WHERE id = 1),"
     " batch AS (SELECT e.transaction_id, e.position, e.id, e.type, e.user_ids, e.occurred_at"
@@ -92,7 +92,9 @@ _FAN_OUT = text(
     " JOIN webhook_endpoints AS w ON w.user_id = ANY(b.user_ids)"
     " WHERE EXISTS (SELECT FROM moved) AND w.enabled AND w.created_at <= b.occurred_at"
     " AND (w.event_types IS NULL OR b.type = ANY(w.event_types))"
-    " ORDER BY b.transaction_id, b.position"
+    # KEY SHARE: an endpoint deleted since this statement's snapshot is skipped, not a
+    # foreign-key violation.
+    " ORDER BY b.transaction_id, b.position FOR KEY SHARE OF w"
     " ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM batch) AS read,"
     " (SELECT count(*) FROM queued) AS queued"
@@ -130,6 +132,14 @@ _LEASE = text(
     bindparam("excluding", type_=ARRAY(Uuid)),
 )
 # Many attempts in one statement, each only under the lease it was made with.
+# Before the outcomes, their endpoints, in id order: a settle updates the endpoint after its
+# deliveries (note_attempt), a DELETE of an endpoint locks it before its deliveries (the
+# cascade), and the two orders would deadlock.
+_LOCK_SETTLED_ENDPOINTS = text(
+    "SELECT w.id FROM webhook_endpoints AS w WHERE w.id IN"
+    " (SELECT d.endpoint_id FROM webhook_deliveries AS d WHERE d.id = ANY(:ids))"
+    " ORDER BY w.id FOR NO KEY UPDATE OF w"
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
 _SETTLE = text(
     "UPDATE webhook_deliveries AS d SET status = o.status, attempts = d.attempts + 1,"
     " next_attempt_at = o.next_attempt_at, last_status_code = o.status_code,"
@@ -326,6 +336,9 @@ class SqlAlchemyWebhookDeliveryQueue(WebhookDeliveryQueue):
         if not outcomes:
             return
         await self._connection.execute(_NO_FLUSH)
+        await self._connection.execute(
+            _LOCK_SETTLED_ENDPOINTS, {"ids": [o.delivery_id for o in outcomes]}
+        )
         await self._connection.execute(
             _SETTLE,
             {

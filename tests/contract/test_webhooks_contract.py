@@ -295,3 +295,40 @@ async def test_fan_outs_at_once_queue_each_event_once(uow_factory: UnitOfWorkFac
     async with uow_factory() as uow:
         page = await uow.webhook_deliveries.page(endpoint.id, status=None, before=None, limit=99)
     assert sorted(str(d.event_id) for d in page) == sorted(str(e.id) for e in events)
+
+
+async def test_an_endpoint_deleted_while_its_outcomes_are_settled_waits_its_turn(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """A worker settles a delivery, then notes the attempt on its endpoint, while the owner
+    deletes that endpoint: one waits for the other, and neither is a deadlock (the settle
+    takes the endpoint before its deliveries, as the delete's cascade does)."""
+    ada = await saved_user(uow_factory)
+    endpoint = await saved_endpoint(uow_factory, ada)
+    await written(uow_factory, [an_event(ada)])
+    await fanned_out(uow_factory)
+    async with uow_factory() as uow:
+        [leased] = await uow.webhook_deliveries.lease(
+            9, now=NOW, until=LEASED, excluding=[], per_endpoint=9
+        )
+        await uow.commit()
+    settled = asyncio.Event()
+
+    async def delete() -> None:
+        await settled.wait()
+        async with uow_factory() as uow:
+            await uow.webhook_endpoints.delete(endpoint.id)
+            await uow.commit()
+
+    deleting = asyncio.create_task(delete())
+    async with uow_factory() as uow:
+        await uow.webhook_deliveries.settle(
+            [DeliveryOutcome(leased.delivery.id, LEASED, DeliveryStatus.DELIVERED, None, 200, None)]
+        )
+        settled.set()
+        await asyncio.sleep(0.2)  # the delete, under way, reaches the endpoint's row
+        await uow.webhook_endpoints.note_attempt(endpoint.id, succeeded=True, at=NOW)
+        await uow.commit()
+    await asyncio.wait_for(deleting, 10)
+    async with uow_factory() as uow:
+        assert await uow.webhook_endpoints.get(endpoint.id) is None
