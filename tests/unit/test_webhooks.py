@@ -98,13 +98,16 @@ def test_backoff_is_exponential_with_full_jitter_and_a_ceiling() -> None:
     "address",
     ["127.0.0.1", "10.0.0.1", "10.255.1.2", "169.254.169.254", "::1", "192.168.1.1",
      "172.16.0.1", "100.64.0.1", "0.0.0.0", "::ffff:127.0.0.1", "fe80::1", "fc00::1",  # noqa: S104
-     "224.0.0.1", "240.0.0.1"],
+     "224.0.0.1", "240.0.0.1", "2002:7f00:1::", "2002:a9fe:a9fe::1", "2002:a00:1::",
+     "64:ff9b::7f00:1", "::127.0.0.1", "2001:0:4136:e378:8000:63bf:80ff:fffe"],
 )  # fmt: skip
 def test_private_loopback_link_local_and_reserved_addresses_are_unsafe(address: str) -> None:
     assert unsafe_address(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"])
+@pytest.mark.parametrize(
+    "address", ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "2002:5db8:d822::1"]
+)
 def test_public_addresses_are_safe(address: str) -> None:
     assert not unsafe_address(address)
 
