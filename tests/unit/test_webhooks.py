@@ -112,6 +112,20 @@ def test_public_addresses_are_safe(address: str) -> None:
     assert not unsafe_address(address)
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["https://2130706433/", "https://0177.0.0.1/", "https://0x7f.1/", "https://127.1/",
+     "https://[::ffff:a9fe:a9fe]/", "https://[2002:a9fe:a9fe::]/", "https://0/"],
+)  # fmt: skip
+async def test_numeric_host_forms_are_judged_as_the_address_they_name(url: str) -> None:
+    """Decimal, octal, hexadecimal and short IPv4 forms are no IP literal to `ipaddress`:
+    the system resolver reads them (no DNS involved), and the guard judges what it reads."""
+    from adapters.httpx_webhooks import SystemHostResolver
+
+    with pytest.raises(UnsafeWebhookUrl):
+        await WebhookUrlGuard(SystemHostResolver(), allow_private=False)(url)
+
+
 def test_a_url_is_https_without_credentials() -> None:
     with pytest.raises(UnsafeWebhookUrl):
         parse_webhook_url("http://hooks.example.com/", allow_private=False)
