@@ -323,6 +323,36 @@ async def test_a_slow_endpoint_holds_only_its_own_slots() -> None:
     assert transport.most == 2
 
 
+async def test_a_failing_endpoint_has_one_attempt_in_flight_until_one_succeeds() -> None:
+    """Endpoints that hang (or refuse) cannot take the process's slots from those that
+    answer: while every attempt since `failing_since` has failed, one at a time."""
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=4)
+    dead = await setup.endpoint()
+    async with setup.uow() as uow:
+        await uow.webhook_endpoints.save(
+            replace(dead, url="https://hooks.example.com/slow", failing_since=setup.clock.now())
+        )
+        await uow.commit()
+    fast = await setup.endpoint()
+    await setup.events(dead, 5)
+    await setup.events(fast, 5)
+    for _ in range(3):
+        await setup.dispatch()
+        await setup.deliver()
+        await asyncio.sleep(0)
+    assert transport.fast == 5
+    assert (transport.in_flight, transport.most) == (1, 1)
+    transport.release.set()  # it answers 200 again: failing no more
+    for _ in range(6):
+        await setup.deliver()
+        await asyncio.sleep(0.01)
+    await setup.deliver.drain()
+    statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
+    assert statuses == [DeliveryStatus.DELIVERED] * 10
+    assert setup.storage.webhook_endpoints[dead.id].failing_since is None
+
+
 def test_the_metrics_count_outcomes_and_show_the_backlog() -> None:
     from prometheus_client import CollectorRegistry
 
