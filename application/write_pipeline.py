@@ -56,7 +56,7 @@ from domain.ledger import Posting, Reversed, post_conversion, post_transfer
 from domain.money import Money
 from domain.monitor import Crossing, Figures, Monitor, crossings
 from domain.reversals import reverse_transfer
-from domain.transfer import Transfer, TransferKind
+from domain.transfer import Transfer, TransferKind, TransferStatus
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
@@ -474,6 +474,8 @@ class _Books:
             if account_id in self.monitors and account_id in self.accounts
         ]
         before = {account_id: _figures(self.accounts[account_id]) for account_id in watched}
+        if isinstance(command, ExpirePendingTransfer):
+            self._as_held_until_expiry(command.transfer_id, before)
         posting = self._posting(command, user_id)
         for account_id, was in before.items():
             # Edge-triggered, in this unit of work, right after the command that moved it.
@@ -491,6 +493,16 @@ class _Books:
         if isinstance(posting, Reversed):
             self.transfers[posting.original.id] = posting.original
         return posting
+
+    def _as_held_until_expiry(self, hold_id: UUID, before: dict[UUID, Figures]) -> None:
+        """A hold past its expiry stopped counting in `held` at that instant, with no write;
+        its source's monitors see the release when the expiry is written, as for a void: the
+        figures before are the account's with the hold still held."""
+        hold = self.transfers.get(hold_id)
+        if hold is None or hold.status is not TransferStatus.PENDING:
+            return
+        if (was := before.get(hold.from_account_id)) is not None:
+            before[hold.from_account_id] = Figures(was.balance, was.available - hold.amount)
 
     def _posting(self, command: MoneyCommand, user_id: UUID | None) -> Posting:
         match command:

@@ -10,6 +10,7 @@ from uuid import UUID
 from domain.account import Account
 from domain.errors import (
     ExceedsPendingAmount,
+    InsufficientFunds,
     InvalidAmount,
     InvalidHoldTimeout,
     TransferNotPending,
@@ -93,6 +94,10 @@ def post_hold(
         raise InvalidAmount("An amount must be greater than zero.")
     if posted > hold.amount:
         raise ExceedsPendingAmount(f"The hold is for {hold.amount}; {posted} cannot be posted.")
+    # Asked before anything changes: an overdraft limit lowered since the hold was placed
+    # may refuse the posting, and a refusal must leave the hold counted in `held`.
+    if not source.can_pay(posted - hold.amount):
+        raise InsufficientFunds(f"Account {source.id} has insufficient funds.")
     source.held -= hold.amount
     after = replace(hold, status=TransferStatus.POSTED, posted_amount=posted)
     debit, credit = move(after, source, destination, posted, entry_time(now, source, destination))

@@ -64,10 +64,14 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 def unsafe_address(address: str) -> bool:
     """Whether a webhook may not reach this address: private, loopback, link-local, reserved,
-    multicast, unspecified or shared (CGNAT), an IPv4 mapped into IPv6 judged as the IPv4."""
+    multicast, unspecified or shared (CGNAT). An IPv6 address that carries an IPv4 one to
+    reach (mapped `::ffff:a.b.c.d`, 6to4 `2002:aabb:ccdd::`) is judged as that IPv4: the
+    standard library calls 6to4 global whatever it embeds (2002:7f00:1:: is loopback)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None:
+            ip = embedded
     return (
         ip.is_private
         or ip.is_loopback

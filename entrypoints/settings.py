@@ -507,7 +507,11 @@ class Settings(BaseSettings):
         "long is disabled.",
     )
     webhook_concurrency: int = Field(
-        default=8, ge=1, le=256, description="Deliveries in flight per endpoint, per process."
+        default=8,
+        ge=1,
+        le=256,
+        description="Deliveries in flight per endpoint, per process (one while the endpoint "
+        "is failing).",
     )
     webhook_endpoints_per_user: int = Field(
         default=MAX_ENDPOINTS_PER_USER,

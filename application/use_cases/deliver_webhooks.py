@@ -25,7 +25,7 @@ from application.ports.webhooks import (
 )
 from application.webhook_urls import WebhookUrlGuard
 from domain.errors import DomainError
-from domain.webhook import retry_delay, signature_header
+from domain.webhook import WebhookEndpoint, retry_delay, signature_header
 
 LEASE = timedelta(minutes=1)
 """How long a worker may take over an attempt (10 s at most) before another worker takes the
@@ -58,9 +58,10 @@ def webhook_body(leased: LeasedDelivery) -> bytes:
 class DeliverWebhooks:
     """Lease due deliveries and send each in a task of its own. An endpoint at its bound of
     attempts in flight is left out of the next lease, so a slow or dead endpoint holds only
-    its own slots; the rest go on. The attempts that ended are recorded together on the next
-    pass, each under the lease it was made with: a worker killed mid-attempt (or before it
-    recorded) leaves the delivery to another once the lease runs out (at least once)."""
+    its own slots (one while it is failing); the rest go on. The attempts that ended are
+    recorded together on the next pass, each under the lease it was made with: a worker
+    killed mid-attempt (or before it recorded) leaves the delivery to another once the lease
+    runs out (at least once)."""
 
     def __init__(
         self,
@@ -83,6 +84,8 @@ class DeliverWebhooks:
         self._batch_size = batch_size
         self._on_outcome = on_outcome
         self._in_flight: dict[UUID, int] = {}
+        self._bounds: dict[UUID, int] = {}
+        """Of the endpoints with attempts in flight: how many each may have (`_bound`)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._ended: list[_Ended] = []
         """Attempts that ended and are not recorded yet."""
@@ -100,7 +103,11 @@ class DeliverWebhooks:
         room = self._batch_size * 4 - len(self._tasks)
         if room <= 0:
             return 0
-        full = [endpoint for endpoint, n in self._in_flight.items() if n >= self._concurrency]
+        full = [
+            endpoint
+            for endpoint, n in self._in_flight.items()
+            if n >= self._bounds.get(endpoint, self._concurrency)
+        ]
         now = self._clock.now()
         async with self._uow_factory() as uow:
             leased = await uow.webhook_deliveries.lease(
@@ -114,9 +121,11 @@ class DeliverWebhooks:
         surplus: list[int] = []
         for lease in leased:
             endpoint = lease.endpoint.id
-            if self._in_flight.get(endpoint, 0) >= self._concurrency:
+            bound = self._bound(lease.endpoint)
+            if self._in_flight.get(endpoint, 0) >= bound:
                 surplus.append(lease.delivery.id)
                 continue
+            self._bounds[endpoint] = bound
             self._in_flight[endpoint] = self._in_flight.get(endpoint, 0) + 1
             task = asyncio.create_task(self._attempt(lease), name="webhook-delivery")
             self._tasks.add(task)
@@ -126,6 +135,12 @@ class DeliverWebhooks:
                 await uow.webhook_deliveries.release(surplus, leased_until=now + LEASE)
                 await uow.commit()
         return len(leased) - len(surplus)
+
+    def _bound(self, endpoint: WebhookEndpoint) -> int:
+        """Attempts the endpoint may have in flight: one while it is failing (every attempt
+        since `failing_since` failed), so endpoints that hang or refuse cannot take this
+        process's slots from those that answer; `concurrency` again after a success."""
+        return 1 if endpoint.failing_since is not None else self._concurrency
 
     async def drain(self) -> None:
         """Wait for the attempts under way and record them (on the way out)."""
@@ -165,6 +180,7 @@ class DeliverWebhooks:
                 self._in_flight[endpoint.id] = left
             else:
                 self._in_flight.pop(endpoint.id, None)
+                self._bounds.pop(endpoint.id, None)
 
     async def record(self) -> None:
         """Write down every attempt that ended since the last time, in one transaction (its

@@ -193,3 +193,46 @@ async def test_monitors_are_listed_deleted_bounded_and_the_owners_only(
     assert await watch(client, ada, source, field="balance", op="lt", value=1)
     again = await client.get(f"/api/v1/accounts/{source}/monitors", headers=ada)
     assert len(again.json()["items"]) == limit
+
+
+async def test_an_operator_changing_the_limit_is_a_crossing_of_available(
+    client: AsyncClient, container: Container
+) -> None:
+    """The limit is part of `available`: granting it clears `available < 0`, lowering it
+    below the debt triggers it, in the transaction that changes it (no movement needed),
+    so the next movement's report follows on from it."""
+    from uuid import UUID
+
+    ada, bob, source, destination = await payer_and_payee(client, funds=0)
+    negative = await watch(client, ada, source, field="available", op="lt", value=0)
+    on_balance = await watch(client, ada, source, field="balance", op="lt", value=0)
+    await container.set_overdraft_limit()(UUID(source), 1_000)  # 0 -> 1000: nothing
+    paid = await client.post(
+        "/api/v1/transfers", json=transfer_body(source, destination, 800), headers=ada
+    )
+    assert paid.status_code == 201, paid.text  # balance -800, available 200
+    await container.set_overdraft_limit()(UUID(source), 0)  # available -800: triggered
+    await container.set_overdraft_limit()(UUID(source), 0)  # unchanged: nothing
+    back = await client.post(
+        "/api/v1/transfers", json=transfer_body(destination, source, 800), headers=bob
+    )
+    assert back.status_code == 201, back.text  # available 0: cleared
+    feed = await client.get(
+        "/api/v1/events?type=account.monitor.triggered&type=account.monitor.cleared",
+        headers=ada,
+    )
+    assert [
+        (
+            e["type"].rsplit(".", 1)[1],
+            e["data"]["monitor"]["id"],
+            e["data"]["sequence"],
+            e["data"]["before"]["available"],
+            e["data"]["after"]["available"],
+        )
+        for e in feed.json()["items"]
+    ] == [
+        ("triggered", on_balance["id"], 1, 1_000, 200),
+        ("triggered", negative["id"], 1, 200, -800),
+        ("cleared", negative["id"], 2, -800, 0),
+        ("cleared", on_balance["id"], 2, -800, 0),
+    ]

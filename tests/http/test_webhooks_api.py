@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from application.events import EVENT_TYPES
 from tests.conftest import make_settings
 from tests.http.helpers import assert_problem, opened, signed_up
 
@@ -91,6 +92,19 @@ async def test_unknown_event_types_are_refused(client: AsyncClient) -> None:
     )
     body = assert_problem(refused, 422, "invalid-webhook-endpoint")
     assert "money.printed" in body["detail"]
+
+
+async def test_every_event_type_can_be_subscribed_to(client: AsyncClient) -> None:
+    """Types of two dots too (`account.monitor.triggered`), on create and on PATCH."""
+    ada = await signed_up(client)
+    monitors = ["account.monitor.cleared", "account.monitor.triggered"]
+    endpoint = await created(client, ada, event_types=monitors)
+    assert endpoint["event_types"] == monitors
+    changed = await client.patch(
+        f"{BASE}/{endpoint['id']}", json={"event_types": sorted(EVENT_TYPES)}, headers=ada
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["event_types"] == sorted(EVENT_TYPES)
 
 
 @pytest.mark.parametrize(

@@ -174,3 +174,30 @@ def test_an_overdraft_limit_widens_what_a_customer_account_may_spend() -> None:
     account.close()
     with pytest.raises(AccountClosed):
         account.set_overdraft_limit(10)
+
+
+def test_a_hold_whose_posting_a_lowered_limit_refuses_stays_counted() -> None:
+    """Placed within a limit of 100, refused once the limit is 50: the refusal leaves the
+    hold in `held`, so a later debit decided in the same unit of work (a group commit)
+    cannot spend what the hold still reserves."""
+    from domain.holds import place_hold, post_hold
+
+    source, destination = customer(0), customer(0)
+    source.set_overdraft_limit(100)
+    placed = place_hold(
+        transfer_id=uuid4(),
+        source=source,
+        destination=destination,
+        amount=Money(60, "EUR"),
+        description=None,
+        now=NOW,
+        timeout=None,
+    )
+    source.set_overdraft_limit(50)  # below the debt the hold may become: allowed
+    assert (source.held, source.available) == (60, -10)
+    with pytest.raises(InsufficientFunds):
+        post_hold(placed.transfer, source=source, destination=destination, amount=None, now=NOW)
+    assert (source.balance, source.held, source.available, source.entry_count) == (0, 60, -10, 0)
+    assert not source.can_pay(50)
+    posted = post_hold(placed.transfer, source=source, destination=destination, amount=10, now=NOW)
+    assert (posted.source.balance, source.held, source.available) == (-10, 0, 40)

@@ -317,3 +317,38 @@ async def test_an_account_event_is_dated_when_its_lock_is_held(
     assert renamed.name == "rent"
     [event] = [s.event for s in bank.storage.events if s.event.type == "account.updated"]
     assert event.occurred_at == asked + timedelta(seconds=2)
+
+
+async def test_a_monitor_sees_an_expired_hold_released_when_the_expiry_is_written(
+    bank: InMemoryBank, uc: SimpleNamespace
+) -> None:
+    """As for a void: the hold made `available < 200` true, its expiry makes it false
+    again, reported (once) by the expiry's own write."""
+    from domain.monitor import Monitor, MonitorField, MonitorOp
+
+    ada, _, source, destination = await people(uc)
+    async with bank.uow() as uow:
+        low = Monitor.create(
+            account_id=source,
+            field=MonitorField.AVAILABLE,
+            op=MonitorOp.LT,
+            value=200,
+            description=None,
+            now=bank.clock.now(),
+        )
+        await uow.monitors.add(low)
+        await uow.commit()
+    request = TransferRequest(source, destination, 900, "EUR", pending=True, timeout_seconds=60)
+    await uc.transfer(ada, request)
+    bank.clock.advance(seconds=60)
+    await uc.expire_holds()
+    await uc.expire_holds()  # nothing more to write, nothing more to report
+    crossings = [
+        (e.event.type, e.event.data["before"]["available"], e.event.data["after"]["available"])
+        for e in bank.storage.events
+        if e.event.type.startswith("account.monitor.")
+    ]
+    assert crossings == [
+        ("account.monitor.triggered", 1_000, 100),
+        ("account.monitor.cleared", 100, 1_000),
+    ]

@@ -98,15 +98,32 @@ def test_backoff_is_exponential_with_full_jitter_and_a_ceiling() -> None:
     "address",
     ["127.0.0.1", "10.0.0.1", "10.255.1.2", "169.254.169.254", "::1", "192.168.1.1",
      "172.16.0.1", "100.64.0.1", "0.0.0.0", "::ffff:127.0.0.1", "fe80::1", "fc00::1",  # noqa: S104
-     "224.0.0.1", "240.0.0.1"],
+     "224.0.0.1", "240.0.0.1", "2002:7f00:1::", "2002:a9fe:a9fe::1", "2002:a00:1::",
+     "64:ff9b::7f00:1", "::127.0.0.1", "2001:0:4136:e378:8000:63bf:80ff:fffe"],
 )  # fmt: skip
 def test_private_loopback_link_local_and_reserved_addresses_are_unsafe(address: str) -> None:
     assert unsafe_address(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"])
+@pytest.mark.parametrize(
+    "address", ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111", "2002:5db8:d822::1"]
+)
 def test_public_addresses_are_safe(address: str) -> None:
     assert not unsafe_address(address)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://2130706433/", "https://0177.0.0.1/", "https://0x7f.1/", "https://127.1/",
+     "https://[::ffff:a9fe:a9fe]/", "https://[2002:a9fe:a9fe::]/", "https://0/"],
+)  # fmt: skip
+async def test_numeric_host_forms_are_judged_as_the_address_they_name(url: str) -> None:
+    """Decimal, octal, hexadecimal and short IPv4 forms are no IP literal to `ipaddress`:
+    the system resolver reads them (no DNS involved), and the guard judges what it reads."""
+    from adapters.httpx_webhooks import SystemHostResolver
+
+    with pytest.raises(UnsafeWebhookUrl):
+        await WebhookUrlGuard(SystemHostResolver(), allow_private=False)(url)
 
 
 def test_a_url_is_https_without_credentials() -> None:
@@ -304,6 +321,36 @@ async def test_a_slow_endpoint_holds_only_its_own_slots() -> None:
     statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
     assert statuses == [DeliveryStatus.DELIVERED] * 10
     assert transport.most == 2
+
+
+async def test_a_failing_endpoint_has_one_attempt_in_flight_until_one_succeeds() -> None:
+    """Endpoints that hang (or refuse) cannot take the process's slots from those that
+    answer: while every attempt since `failing_since` has failed, one at a time."""
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=4)
+    dead = await setup.endpoint()
+    async with setup.uow() as uow:
+        await uow.webhook_endpoints.save(
+            replace(dead, url="https://hooks.example.com/slow", failing_since=setup.clock.now())
+        )
+        await uow.commit()
+    fast = await setup.endpoint()
+    await setup.events(dead, 5)
+    await setup.events(fast, 5)
+    for _ in range(3):
+        await setup.dispatch()
+        await setup.deliver()
+        await asyncio.sleep(0)
+    assert transport.fast == 5
+    assert (transport.in_flight, transport.most) == (1, 1)
+    transport.release.set()  # it answers 200 again: failing no more
+    for _ in range(6):
+        await setup.deliver()
+        await asyncio.sleep(0.01)
+    await setup.deliver.drain()
+    statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
+    assert statuses == [DeliveryStatus.DELIVERED] * 10
+    assert setup.storage.webhook_endpoints[dead.id].failing_since is None
 
 
 def test_the_metrics_count_outcomes_and_show_the_backlog() -> None:

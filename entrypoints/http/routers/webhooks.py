@@ -42,8 +42,9 @@ Url = Annotated[str, Field(min_length=1, max_length=URL_MAX_LENGTH, pattern=NO_C
 Description = Annotated[
     str, Field(max_length=DESCRIPTION_MAX_LENGTH, pattern=NO_CONTROL_CHARACTERS)
 ]
+# A type has one dot or more: `transfer.posted`, `account.monitor.triggered`.
 EventTypes = Annotated[
-    list[Annotated[str, Field(max_length=64, pattern=r"^[a-z_]+\.[a-z_]+$")]],
+    list[Annotated[str, Field(max_length=64, pattern=r"^[a-z_]+(\.[a-z_]+)+$")]],
     Field(min_length=1, max_length=64),
 ]
 
