@@ -450,8 +450,9 @@ class _Books:
                 await uow.accounts.add_if_absent(bank[account_id])
             accounts |= await moment.lock(uow, missing)
         references = await _taken_references(uow, submissions)
-        customers = [a.id for a in accounts.values() if a.kind is AccountKind.CUSTOMER]
-        monitors = await uow.monitors.of_accounts(customers) if customers else {}
+        # Only accounts some monitor watches: most have none, and they cost no read.
+        watched = [a.id for a in accounts.values() if a.monitor_count > 0]
+        monitors = await uow.monitors.of_accounts(watched) if watched else {}
         return cls(moment.now, accounts, transfers, currencies, references, monitors)
 
     def owner_of(self, crossing: Crossing) -> UUID | None:

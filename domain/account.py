@@ -88,6 +88,9 @@ class Account:
     """Its newest entry's `entry_hash`, which the next entry chains from."""
     overdraft_limit: int = 0
     """Set by an operator only (a customer cannot grant itself credit); 0: no overdraft."""
+    monitor_count: int = 0
+    """How many balance monitors watch it, kept by the store as they come and go: a movement
+    reads the monitors of an account that has some, and costs no read for one that has none."""
 
     @property
     def available(self) -> int:

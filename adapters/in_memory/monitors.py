@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import replace
 from uuid import UUID
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
@@ -23,6 +24,14 @@ class InMemoryMonitorRepository(MonitorRepository):
 
     async def add(self, monitor: Monitor) -> None:
         self._pending.monitors[monitor.id] = monitor
+        self._count(monitor.account_id, 1)
+
+    def _count(self, account_id: UUID, change: int) -> None:
+        account = self._pending.accounts.get(account_id) or self._storage.accounts.get(account_id)
+        if account is not None:
+            self._pending.accounts[account_id] = replace(
+                account, monitor_count=account.monitor_count + change
+            )
 
     async def of_account(self, account_id: UUID) -> list[Monitor]:
         return [m for m in self._all() if m.account_id == account_id]
@@ -38,5 +47,6 @@ class InMemoryMonitorRepository(MonitorRepository):
     async def remove(self, account_id: UUID, monitor_id: UUID) -> bool:
         if any(m.id == monitor_id for m in await self.of_account(account_id)):
             self._pending.removed_monitors.add(monitor_id)
+            self._count(account_id, -1)
             return True
         return False

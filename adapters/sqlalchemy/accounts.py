@@ -122,6 +122,7 @@ def account_from_row(row: Any) -> Account:
         last_entry_at=row.last_entry_at,
         head_hash=bytes(row.head_hash),
         overdraft_limit=row.overdraft_limit,
+        monitor_count=row.monitor_count,
     )
 
 

@@ -4,11 +4,11 @@ from collections.abc import Collection
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Uuid, bindparam, delete, insert, select
+from sqlalchemy import Integer, Uuid, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.tables import balance_monitors
+from adapters.sqlalchemy.tables import accounts, balance_monitors
 from application.ports.monitors import MonitorRepository
 from domain.monitor import Monitor, MonitorField, MonitorOp
 
@@ -23,6 +23,11 @@ _OF_ACCOUNTS = (
     select(balance_monitors)
     .where(balance_monitors.c.account_id == bindparam("account_ids", type_=ARRAY(Uuid)).any_())
     .order_by(*_order)
+)
+_COUNT = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("account_id", type_=Uuid))
+    .values(monitor_count=accounts.c.monitor_count + bindparam("change", type_=Integer))
 )
 _REMOVE = delete(balance_monitors).where(
     balance_monitors.c.id == bindparam("monitor_id", type_=Uuid),
@@ -59,6 +64,7 @@ class SqlAlchemyMonitorRepository(MonitorRepository):
                 "created_at": monitor.created_at,
             },
         )
+        await self._connection.execute(_COUNT, {"account_id": monitor.account_id, "change": 1})
 
     async def of_account(self, account_id: UUID) -> list[Monitor]:
         rows = await self._connection.execute(_OF_ACCOUNT, {"account_id": account_id})
@@ -75,4 +81,7 @@ class SqlAlchemyMonitorRepository(MonitorRepository):
         result = await self._connection.execute(
             _REMOVE, {"monitor_id": monitor_id, "account_id": account_id}
         )
-        return bool(result.rowcount)
+        if not result.rowcount:
+            return False
+        await self._connection.execute(_COUNT, {"account_id": account_id, "change": -1})
+        return True

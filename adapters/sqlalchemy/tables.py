@@ -93,6 +93,8 @@ accounts = Table(
     # The debt an operator's lowered limit left beyond the new limit, shrinking as it is
     # repaid: the CHECK below allows that much and no more (see migration 0013).
     Column("debt_above_limit", BigInteger, nullable=False, server_default="0"),
+    # How many balance_monitors rows name it (0014): the write path reads monitors only then.
+    Column("monitor_count", Integer, nullable=False, server_default="0"),
     CheckConstraint("kind IN ('customer', 'funding', 'fx')", name="kind_known"),
     CheckConstraint("status IN ('active', 'frozen', 'closed')", name="status_known"),
     CheckConstraint("char_length(name) BETWEEN 1 AND 80", name="name_length"),
@@ -104,6 +106,7 @@ accounts = Table(
     ),
     CheckConstraint("overdraft_limit >= 0", name="overdraft_limit_non_negative"),
     CheckConstraint("debt_above_limit >= 0", name="debt_above_limit_non_negative"),
+    CheckConstraint("monitor_count >= 0", name="monitor_count_non_negative"),
     CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_code"),
     CheckConstraint("entry_count >= 0", name="entry_count_non_negative"),
     CheckConstraint("octet_length(head_hash) = 32", name="head_hash_sha256"),

@@ -47,8 +47,19 @@ def upgrade() -> None:
         "balance_monitors",
         ["account_id", "created_at", "id"],
     )
+    # Kept with the monitors (no account has one yet): a movement reads the monitors of an
+    # account only when it has some, so the many with none cost no read.
+    op.add_column(
+        "accounts",
+        sa.Column("monitor_count", sa.Integer(), server_default="0", nullable=False),
+    )
+    op.create_check_constraint(
+        op.f("ck_accounts_monitor_count_non_negative"), "accounts", "monitor_count >= 0"
+    )
 
 
 def downgrade() -> None:
+    op.drop_constraint(op.f("ck_accounts_monitor_count_non_negative"), "accounts", type_="check")
+    op.drop_column("accounts", "monitor_count")
     op.drop_index("ix_balance_monitors_account_id_created_at", table_name="balance_monitors")
     op.drop_table("balance_monitors")

@@ -203,3 +203,6 @@ async def test_monitors_are_kept_per_account_listed_oldest_first_and_removed(
     async with uow_factory() as uow:
         assert await uow.monitors.of_account(source.id) == made[1:2]
         assert await uow.monitors.of_accounts([]) == {}
+        # The account rows count what watches them (the write path reads only those).
+        locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
+        assert (locked[source.id].monitor_count, locked[destination.id].monitor_count) == (1, 1)
