@@ -180,7 +180,9 @@ class InMemoryWebhookDeliveryQueue(WebhookDeliveryQueue):
 
         self._pending.webhook_writes.append(write)
 
-    async def settle(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+    async def settle(
+        self, outcomes: Sequence[DeliveryOutcome], *, endpoints_next: bool = True
+    ) -> None:
         settled = list(outcomes)
 
         def write(storage: InMemoryStorage) -> None:

@@ -62,7 +62,9 @@ _COUNT = (
 _DELETE = delete(webhook_endpoints).where(webhook_endpoints.c.id == bindparam("id", type_=Uuid))
 _NOTE_ATTEMPT = text(
     "UPDATE webhook_endpoints SET failing_since = CASE WHEN :succeeded THEN NULL"
-    " ELSE coalesce(failing_since, :at) END WHERE id = :id"
+    " ELSE coalesce(failing_since, :at) END"
+    # Only a change is written: a success clears a failing endpoint, a failure marks a sound one.
+    " WHERE id = :id AND (failing_since IS NULL) <> :succeeded"
 ).bindparams(bindparam("id", type_=Uuid), bindparam("at", type_=_Moment))
 
 # The queue's own bookkeeping (fan-out position, leases, outcomes) commits without waiting for
@@ -332,13 +334,16 @@ class SqlAlchemyWebhookDeliveryQueue(WebhookDeliveryQueue):
                 _RELEASE, {"ids": list(delivery_ids), "leased_until": leased_until}
             )
 
-    async def settle(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+    async def settle(
+        self, outcomes: Sequence[DeliveryOutcome], *, endpoints_next: bool = True
+    ) -> None:
         if not outcomes:
             return
         await self._connection.execute(_NO_FLUSH)
-        await self._connection.execute(
-            _LOCK_SETTLED_ENDPOINTS, {"ids": [o.delivery_id for o in outcomes]}
-        )
+        if endpoints_next:
+            await self._connection.execute(
+                _LOCK_SETTLED_ENDPOINTS, {"ids": [o.delivery_id for o in outcomes]}
+            )
         await self._connection.execute(
             _SETTLE,
             {

@@ -120,8 +120,12 @@ class WebhookDeliveryQueue(Protocol):
         """End a lease taken but not used, unless it has passed to another worker since."""
         ...
 
-    async def settle(self, outcomes: Sequence[DeliveryOutcome]) -> None:
-        """Record attempts, each unless the lease it was made under has passed to another."""
+    async def settle(
+        self, outcomes: Sequence[DeliveryOutcome], *, endpoints_next: bool = True
+    ) -> None:
+        """Record attempts, each unless the lease it was made under has passed to another.
+        `endpoints_next`: the same unit of work changes their endpoints afterwards, so a store
+        that locks takes the endpoints first (the order a deletion's cascade takes them in)."""
         ...
 
     async def page(

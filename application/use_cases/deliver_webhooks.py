@@ -191,10 +191,19 @@ class DeliverWebhooks:
             return
         outcomes = [self._outcome(attempt) for attempt in ended]
         endpoints = _endpoint_states(ended, outcomes)
+        # Every attempt succeeded and no endpoint was failing (the usual batch): nothing to
+        # note on any endpoint, so no endpoint row is locked or written.
+        noted = {
+            endpoint_id: state
+            for endpoint_id, state in endpoints.items()
+            if state.was_failing or state.failing_since is not None or state.gone
+        }
         try:
             async with self._uow_factory() as uow:
-                await uow.webhook_deliveries.settle([outcome for outcome, _ in outcomes])
-                for endpoint_id, state in endpoints.items():
+                await uow.webhook_deliveries.settle(
+                    [outcome for outcome, _ in outcomes], endpoints_next=bool(noted)
+                )
+                for endpoint_id, state in noted.items():
                     if state.succeeded_at is not None:
                         await uow.webhook_endpoints.note_attempt(
                             endpoint_id, succeeded=True, at=state.succeeded_at
@@ -255,6 +264,8 @@ class _EndpointState:
 
     failing_before: datetime | None
     """Its `failing_since` when leased (None if a success in this batch cleared it)."""
+    was_failing: bool = False
+    """Whether it was failing when leased: only then has a success anything to clear."""
     succeeded_at: datetime | None = None
     failing_since: datetime | None = None
     """The first failure after its last success in this batch (None: none since)."""
@@ -270,7 +281,10 @@ def _endpoint_states(
     ordered = sorted(zip(ended, outcomes, strict=True), key=lambda pair: pair[0].at)
     for attempt, (outcome, _) in ordered:
         endpoint = attempt.lease.endpoint
-        state = states.setdefault(endpoint.id, _EndpointState(endpoint.failing_since))
+        state = states.setdefault(
+            endpoint.id,
+            _EndpointState(endpoint.failing_since, was_failing=endpoint.failing_since is not None),
+        )
         state.last_at = attempt.at
         if outcome.status is DeliveryStatus.DELIVERED:
             state.succeeded_at, state.failing_since, state.failing_before = attempt.at, None, None
