@@ -22,7 +22,7 @@ help:
 	@echo "make migrate   apply migrations to DATABASE_URL (or the embedded database)"
 	@echo "make revision m=\"...\"  autogenerate a migration"
 	@echo "make bench     the side-by-side benchmark (writes .data/bench/runs/<time>-full/; make bench-publish copies it to bench/results/)"
-	@echo "make bench-quick  the same in about six minutes"
+	@echo "make bench-quick  the same in about nine minutes"
 	@echo "make lock      re-pin requirements.lock (serving) and requirements-dev.lock (tests, lint, bench) from pyproject.toml"
 
 # When this Python's pip can install into another environment (pip 22.3+), the venv gets no
