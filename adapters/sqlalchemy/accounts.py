@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     DateTime,
     Uuid,
@@ -23,6 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.locked_monitors import LockedMonitors
 from adapters.sqlalchemy.tables import accounts, transfers, users, written_in
 from application.ports.accounts import AccountRepository
 from domain.account import Account, AccountKind, AccountStatus
@@ -100,9 +102,12 @@ _MANY = _with_held.where(accounts.c.id == _ids.any_())
 # Locks in id order (two transfers in opposite directions queue instead of deadlocking), then
 # reads with a fresh snapshot, in one round trip: see migrations/versions/0006_lock_accounts.py.
 _LOCK = (
-    text("SELECT (locked.account).*, locked.held FROM lock_accounts(:account_ids, :at) AS locked")
+    text(
+        "SELECT (locked.account).*, locked.held, locked.monitors"
+        " FROM lock_accounts(:account_ids, :at) AS locked"
+    )
     .bindparams(_ids, _at)
-    .columns(*accounts.c, held=BigInteger)
+    .columns(*accounts.c, held=BigInteger, monitors=JSON)
 )
 
 
@@ -145,8 +150,11 @@ def _values(account: Account) -> dict[str, Any]:
 
 
 class SqlAlchemyAccountRepository(AccountRepository):
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(
+        self, connection: AsyncConnection, locked_monitors: LockedMonitors | None = None
+    ) -> None:
         self._connection = connection
+        self._locked_monitors = LockedMonitors() if locked_monitors is None else locked_monitors
 
     async def add(self, account: Account) -> None:
         await self._connection.execute(_ADD, _values(account))
@@ -210,5 +218,8 @@ class SqlAlchemyAccountRepository(AccountRepository):
         COMMITTED takes a new snapshot and sees every hold committed meanwhile. (At
         SERIALIZABLE the transaction keeps one snapshot, and PostgreSQL's serializable checks
         abort one side of such a race; it is retried.)"""
-        rows = await self._connection.execute(_LOCK, {"account_ids": list(account_ids), "at": at})
+        rows = (
+            await self._connection.execute(_LOCK, {"account_ids": list(account_ids), "at": at})
+        ).all()
+        self._locked_monitors.read_under_lock(rows)
         return {row.id: account_from_row(row) for row in rows}

@@ -8,6 +8,7 @@ from sqlalchemy import Integer, Uuid, bindparam, delete, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.locked_monitors import LockedMonitors
 from adapters.sqlalchemy.tables import accounts, balance_monitors
 from application.ports.monitors import MonitorRepository
 from domain.monitor import Monitor, MonitorField, MonitorOp
@@ -48,8 +49,11 @@ def _monitor(row: Any) -> Monitor:
 
 
 class SqlAlchemyMonitorRepository(MonitorRepository):
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(
+        self, connection: AsyncConnection, locked_monitors: LockedMonitors | None = None
+    ) -> None:
         self._connection = connection
+        self._locked_monitors = LockedMonitors() if locked_monitors is None else locked_monitors
 
     async def add(self, monitor: Monitor) -> None:
         await self._connection.execute(
@@ -65,12 +69,16 @@ class SqlAlchemyMonitorRepository(MonitorRepository):
             },
         )
         await self._connection.execute(_COUNT, {"account_id": monitor.account_id, "change": 1})
+        self._locked_monitors.changed(monitor.account_id)
 
     async def of_account(self, account_id: UUID) -> list[Monitor]:
         rows = await self._connection.execute(_OF_ACCOUNT, {"account_id": account_id})
         return [_monitor(row) for row in rows]
 
     async def of_accounts(self, account_ids: Collection[UUID]) -> dict[UUID, list[Monitor]]:
+        locked = self._locked_monitors.of_accounts(account_ids)
+        if locked is not None:  # read with the accounts' lock, in this unit of work
+            return locked
         rows = await self._connection.execute(_OF_ACCOUNTS, {"account_ids": list(account_ids)})
         found: dict[UUID, list[Monitor]] = {}
         for row in rows:
@@ -84,4 +92,5 @@ class SqlAlchemyMonitorRepository(MonitorRepository):
         if not result.rowcount:
             return False
         await self._connection.execute(_COUNT, {"account_id": account_id, "change": -1})
+        self._locked_monitors.changed(account_id)
         return True

@@ -12,6 +12,7 @@ from adapters.sqlalchemy.engine import STATEMENT_TIMEOUT_MS
 from adapters.sqlalchemy.errors import translate, translated_errors
 from adapters.sqlalchemy.idempotency import SqlAlchemyIdempotencyStore
 from adapters.sqlalchemy.ledger import SqlAlchemyLedgerRepository
+from adapters.sqlalchemy.locked_monitors import LockedMonitors
 from adapters.sqlalchemy.monitors import SqlAlchemyMonitorRepository
 from adapters.sqlalchemy.outbox import SqlAlchemyOutbox
 from adapters.sqlalchemy.users import SqlAlchemyUserRepository
@@ -78,14 +79,17 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
         if self._statement_timeout_ms is not None:
             await self._set_statement_timeout(self._statement_timeout_ms)
         self.users = SqlAlchemyUserRepository(self._connection)
-        self.accounts = SqlAlchemyAccountRepository(self._connection)
+        # The monitors the account lock reads come with it (0014): the monitor repository
+        # serves a movement's read of them from that round trip.
+        locked_monitors = LockedMonitors()
+        self.accounts = SqlAlchemyAccountRepository(self._connection, locked_monitors)
         self.ledger = SqlAlchemyLedgerRepository(self._connection)
         self.idempotency = SqlAlchemyIdempotencyStore(self._connection)
         self.outbox = SqlAlchemyOutbox(self._connection)
         self.api_keys = SqlAlchemyApiKeyRepository(self._connection)
         self.webhook_endpoints = SqlAlchemyWebhookEndpointRepository(self._connection, self._sealer)
         self.webhook_deliveries = SqlAlchemyWebhookDeliveryQueue(self._connection, self._sealer)
-        self.monitors = SqlAlchemyMonitorRepository(self._connection)
+        self.monitors = SqlAlchemyMonitorRepository(self._connection, locked_monitors)
         return self
 
     async def __aexit__(

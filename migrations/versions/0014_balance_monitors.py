@@ -17,6 +17,36 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# 0006's function, with the monitors of a watched account as a JSON array (null for none).
+_LOCK_ACCOUNTS = """
+CREATE FUNCTION lock_accounts(account_ids uuid[], at timestamptz)
+RETURNS TABLE (account accounts, held bigint{returns})
+LANGUAGE plpgsql VOLATILE AS $$
+#variable_conflict use_column
+BEGIN
+    -- In id order: two movements in opposite directions queue, never deadlock.
+    PERFORM 1 FROM accounts WHERE accounts.id = ANY (account_ids)
+        ORDER BY accounts.id FOR UPDATE;
+    RETURN QUERY
+    SELECT a, CAST(COALESCE((
+        SELECT sum(t.amount) FROM transfers AS t
+        WHERE t.from_account_id = a.id AND t.status = 'pending'
+          AND (t.expires_at IS NULL OR t.expires_at > at)
+    ), 0) AS bigint){monitors}
+    FROM accounts AS a WHERE a.id = ANY (account_ids);
+END
+$$
+"""
+_MONITORS = """,
+    CASE WHEN a.monitor_count > 0 THEN (
+        SELECT json_agg(json_build_object(
+            'id', m.id, 'account_id', m.account_id, 'field', m.field, 'op', m.op, 'value', m.value,
+            'description', m.description, 'created_at', m.created_at
+        ) ORDER BY m.created_at, m.id)
+        FROM balance_monitors AS m WHERE m.account_id = a.id
+    ) END"""
+
+
 def upgrade() -> None:
     op.create_table(
         "balance_monitors",
@@ -56,9 +86,16 @@ def upgrade() -> None:
     op.create_check_constraint(
         op.f("ck_accounts_monitor_count_non_negative"), "accounts", "monitor_count >= 0"
     )
+    # The lock also reads a watched account's monitors, after its locks are granted (a new
+    # snapshot at READ COMMITTED: a monitor made while the lock was awaited is seen), so a
+    # movement needs no round trip of its own for them.
+    op.execute("DROP FUNCTION lock_accounts(uuid[], timestamptz)")
+    op.execute(_LOCK_ACCOUNTS.format(returns=", monitors json", monitors=_MONITORS))
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION lock_accounts(uuid[], timestamptz)")
+    op.execute(_LOCK_ACCOUNTS.format(returns="", monitors=""))
     op.drop_constraint(op.f("ck_accounts_monitor_count_non_negative"), "accounts", type_="check")
     op.drop_column("accounts", "monitor_count")
     op.drop_index("ix_balance_monitors_account_id_created_at", table_name="balance_monitors")

@@ -206,3 +206,8 @@ async def test_monitors_are_kept_per_account_listed_oldest_first_and_removed(
         # The account rows count what watches them (the write path reads only those).
         locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
         assert (locked[source.id].monitor_count, locked[destination.id].monitor_count) == (1, 1)
+        # Read with the lock (PostgreSQL serves them from its round trip), exactly as stored.
+        assert await uow.monitors.of_accounts([source.id, destination.id]) == {
+            source.id: made[1:2],
+            destination.id: made[2:],
+        }
