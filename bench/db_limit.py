@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from domain.chain import chain_hash, encode_entry
+from bench.seed import eur_entry_hash
 
 
 async def worker(
@@ -71,18 +71,15 @@ def _entry(
 ) -> tuple[uuid.UUID, uuid.UUID, int, int, int, bytes]:
     """(account, transfer, sequence, amount, balance_after, entry_hash) of the next entry."""
     sequence, balance_after = account["entry_count"] + 1, account["balance"] + amount
-    entry_hash = chain_hash(
+    entry_hash = eur_entry_hash(
         bytes(account["head_hash"]),
-        encode_entry(
-            account_id=account["id"],
-            sequence=sequence,
-            transfer_id=transfer_id,
-            amount=amount,
-            balance_after=balance_after,
-            currency="EUR",
-            created_at=now,
-            transfer_kind="transfer",
-        ),
+        account["id"],
+        sequence,
+        transfer_id,
+        amount,
+        balance_after,
+        now,
+        "transfer",
     )
     return account["id"], transfer_id, sequence, amount, balance_after, entry_hash
 

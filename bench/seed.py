@@ -69,6 +69,33 @@ class BenchAccount:
     token: str
 
 
+def eur_entry_hash(
+    previous: bytes,
+    account_id: uuid.UUID,
+    sequence: int,
+    transfer_id: uuid.UUID,
+    amount: int,
+    balance_after: int,
+    created_at: datetime,
+    kind: str,
+) -> bytes:
+    """A bench entry's chain hash (every bench account holds EUR): the seed's deposits and the
+    database-limit contender's transfers chain like hexbank's own entries."""
+    return chain_hash(
+        previous,
+        encode_entry(
+            account_id=account_id,
+            sequence=sequence,
+            transfer_id=transfer_id,
+            amount=amount,
+            balance_after=balance_after,
+            currency="EUR",
+            created_at=created_at,
+            transfer_kind=kind,
+        ),
+    )
+
+
 async def seed(
     dsn: str, secret: str, users: int, accounts_per_user: int, balance: int
 ) -> list[BenchAccount]:
@@ -88,28 +115,6 @@ async def seed(
     account_rows: list[tuple[uuid.UUID, uuid.UUID | None, str, str, int, int, datetime, bytes]] = []
     funding_head = GENESIS_HASH
 
-    def chained(
-        account_id: uuid.UUID,
-        sequence: int,
-        transfer_id: uuid.UUID,
-        amount: int,
-        balance_after: int,
-        previous: bytes,
-    ) -> bytes:
-        return chain_hash(
-            previous,
-            encode_entry(
-                account_id=account_id,
-                sequence=sequence,
-                transfer_id=transfer_id,
-                amount=amount,
-                balance_after=balance_after,
-                currency="EUR",
-                created_at=now,
-                transfer_kind="deposit",
-            ),
-        )
-
     for n, account in enumerate(accounts, start=1):
         transfer_id = uuid.uuid4()
         transfer_rows.append(
@@ -127,8 +132,12 @@ async def seed(
             )
         )
         # Each entry chained as the write path would have (domain/chain.py).
-        funding_head = chained(funding, n, transfer_id, -balance, -balance * n, funding_head)
-        head = chained(account.id, 1, transfer_id, balance, balance, GENESIS_HASH)
+        funding_head = eur_entry_hash(
+            funding_head, funding, n, transfer_id, -balance, -balance * n, now, "deposit"
+        )
+        head = eur_entry_hash(
+            GENESIS_HASH, account.id, 1, transfer_id, balance, balance, now, "deposit"
+        )
         entry_rows.append(
             (uuid.uuid4(), funding, transfer_id, n, -balance, -balance * n, now, funding_head)
         )
