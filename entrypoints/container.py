@@ -10,7 +10,7 @@ from dependency_injector import containers, providers
 from adapters.argon2_hasher import Argon2PasswordHasher
 from adapters.ed25519_statement_signer import Ed25519StatementSigner
 from adapters.email_normalizer import EmailValidatorNormalizer
-from adapters.httpx_webhooks import HttpxWebhookTransport, SystemHostResolver
+from adapters.http_webhooks import StreamWebhookTransport, SystemHostResolver
 from adapters.jwt_tokens import JwtTokenIssuer
 from adapters.nats_publisher import NatsJetStreamPublisher
 from adapters.sealed_secrets import SecretSealer
@@ -437,7 +437,7 @@ class Container(containers.DeclarativeContainer):
 
     # Webhooks (issue 24): endpoints, and their delivery off the money path.
     host_resolver = providers.Singleton(SystemHostResolver)
-    webhook_transport = providers.Singleton(HttpxWebhookTransport)
+    webhook_transport = providers.Singleton(StreamWebhookTransport)
     webhook_url_guard = providers.Singleton(
         WebhookUrlGuard,
         resolver=host_resolver,

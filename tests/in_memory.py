@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from dependency_injector import providers
 
-from adapters.httpx_webhooks import SystemHostResolver
+from adapters.http_webhooks import SystemHostResolver
 from adapters.in_memory.attempt_limiter import InMemoryAttemptLimiter
 from adapters.in_memory.reconciliation import InMemoryLedgerReconciliation
 from adapters.in_memory.storage import InMemoryStorage

@@ -6,11 +6,12 @@ connection is an error, not an exception."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 
-from adapters.httpx_webhooks import HttpxWebhookTransport
+from adapters.http_webhooks import StreamWebhookTransport
 from adapters.in_memory.webhooks import RecordingWebhookTransport
 from application.ports.webhooks import WebhookTransport
 from tests.webhook_receiver import receiving
@@ -18,11 +19,11 @@ from tests.webhook_receiver import receiving
 HEADERS = {"Content-Type": "application/json", "Hexbank-Event-Id": "e1"}
 
 
-@pytest.mark.parametrize("kind", ["fake", "httpx"])
+@pytest.mark.parametrize("kind", ["fake", "stream"])
 async def test_a_post_answers_the_receivers_status(kind: str) -> None:
     async with receiving(status=202) as receiver:
         transport: WebhookTransport = (
-            RecordingWebhookTransport(202) if kind == "fake" else HttpxWebhookTransport()
+            RecordingWebhookTransport(202) if kind == "fake" else StreamWebhookTransport()
         )
         try:
             response = await transport.post(receiver.url, "127.0.0.1", b"{}", HEADERS)
@@ -32,7 +33,7 @@ async def test_a_post_answers_the_receivers_status(kind: str) -> None:
 
 
 async def test_it_connects_to_the_checked_address_and_names_the_urls_host() -> None:
-    transport = HttpxWebhookTransport()
+    transport = StreamWebhookTransport()
     async with receiving() as receiver:
         url = f"http://hooks.invalid:{receiver.port}/in?x=1"  # a name no resolver knows
         try:
@@ -48,7 +49,7 @@ async def test_it_connects_to_the_checked_address_and_names_the_urls_host() -> N
 
 
 async def test_no_answer_in_time_and_a_refused_connection_are_errors() -> None:
-    transport = HttpxWebhookTransport(timeout_s=0.3)
+    transport = StreamWebhookTransport(timeout_s=0.3)
     try:
         async with receiving(delay_s=5) as hanging:
             started = time.perf_counter()
@@ -65,3 +66,93 @@ async def test_no_answer_in_time_and_a_refused_connection_are_errors() -> None:
     assert refused.status_code is None
     assert refused.error is not None
     assert refused.error.startswith("ConnectError")
+
+
+async def test_it_keeps_a_connection_for_the_next_post_and_mends_one_the_receiver_closed() -> None:
+    transport = StreamWebhookTransport()
+    connections = 0
+
+    async def counted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+                await writer.drain()
+                if connections == 1 and b"close-after" in head:
+                    break  # the receiver drops the kept connection
+        except asyncio.IncompleteReadError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(counted, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    try:
+        first = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
+        second = await transport.post(url, "127.0.0.1", b"{}", {**HEADERS, "X-Mark": "close-after"})
+        assert connections == 1  # kept alive
+        await asyncio.sleep(0.05)
+        third = await transport.post(url, "127.0.0.1", b"{}", HEADERS)  # sent again, on a new one
+    finally:
+        await transport.close()
+        server.close()
+    assert [r.status_code for r in (first, second, third)] == [204, 204, 204]
+    assert connections == 2
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "error"),
+    [
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 200, None),
+        (b"HTTP/1.1 201 OK\r\nContent-Length: 99999999\r\n\r\n", 201, None),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
+            202,
+            None,
+        ),
+        (b"SSH-2.0-OpenSSH\r\n\r\n", None, "ValueError"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", None, "LimitOverrunError"),
+    ],
+)
+async def test_answers_that_cannot_be_reused_close_and_garbage_is_an_error(
+    answer: bytes, status: int | None, error: str | None
+) -> None:
+    async def answering(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        await reader.readexactly(int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0]))
+        writer.write(answer)
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        writer.close()
+
+    server = await asyncio.start_server(answering, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    transport = StreamWebhookTransport(timeout_s=2)
+    try:
+        response = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
+        kept = sum(len(idle) for idle in transport._idle.values())
+    finally:
+        await transport.close()
+        server.close()
+    assert response.status_code == status
+    assert (response.error or "").split(":")[0] == (error or "")
+    assert kept == (1 if status == 202 else 0)
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("http://127.0.0.1:9/in\r\nX-Injected: 1", HEADERS),
+        ("http://127.0.0.1:9/in", {"Hexbank-Event-Id": "e1\r\nX-Injected: 1"}),
+        ("ftp://127.0.0.1:9/in", HEADERS),
+    ],
+)
+async def test_what_http_cannot_carry_is_never_sent(url: str, headers: dict[str, str]) -> None:
+    transport = StreamWebhookTransport()
+    response = await transport.post(url, "127.0.0.1", b"{}", headers)
+    assert response.status_code is None
+    assert (response.error or "").startswith("UnsendableRequest")

@@ -120,7 +120,7 @@ def test_public_addresses_are_safe(address: str) -> None:
 async def test_numeric_host_forms_are_judged_as_the_address_they_name(url: str) -> None:
     """Decimal, octal, hexadecimal and short IPv4 forms are no IP literal to `ipaddress`:
     the system resolver reads them (no DNS involved), and the guard judges what it reads."""
-    from adapters.httpx_webhooks import SystemHostResolver
+    from adapters.http_webhooks import SystemHostResolver
 
     with pytest.raises(UnsafeWebhookUrl):
         await WebhookUrlGuard(SystemHostResolver(), allow_private=False)(url)
