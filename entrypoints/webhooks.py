@@ -24,6 +24,10 @@ logger = structlog.get_logger("hexbank.webhooks")
 
 BACKLOG_EVERY_S = 5.0
 """How often the backlog gauges are read (a count of the pending deliveries)."""
+BUSY_PASS_EVERY_S = 0.02
+"""While attempts are under way and the queue is caught up, a pass at most this often: each
+pass costs the database a fan-out and a lease whatever they find, so passes as fast as
+attempts end would spend it on passes of one or two deliveries."""
 
 
 class WebhookLoop:
@@ -59,7 +63,13 @@ class WebhookLoop:
         try:
             while not self._stop.is_set():
                 try:
-                    read = await self._dispatch()
+                    read = 0
+                    # Fan out only while few fresh deliveries wait here: the rest wait in the
+                    # queue, where any worker can take them.
+                    if self._deliver.waiting < self._batch_size:
+                        fanned = await self._dispatch()
+                        read = fanned.read
+                        await self._deliver.take(fanned)
                     self._deliver.slot_freed.clear()  # before the lease: no end is missed
                     started = await self._deliver()
                     await self._count_when_due()
@@ -71,9 +81,13 @@ class WebhookLoop:
                     logger.exception("webhook pass failed unexpectedly")
                     await self._pause(self._retry_s)
                     continue
-                # Caught up and nothing sent: wait, so that a stream of events no endpoint
-                # takes costs a pass per idle_s, not a pass per commit.
-                if read < self._batch_size and started == 0:
+                if read >= self._batch_size or started >= self._batch_size:
+                    continue  # behind: the next pass at once
+                if started or self._deliver.in_flight:
+                    await self._pause(BUSY_PASS_EVERY_S)
+                else:
+                    # Caught up and nothing sent: wait, so that a stream of events no endpoint
+                    # takes costs a pass per idle_s, not a pass per commit.
                     await self._pause(self._idle_s, self._deliver.slot_freed)
         finally:
             try:

@@ -11,6 +11,7 @@ from application.ports.webhooks import (
     DeliveryBacklog,
     DeliveryOutcome,
     DeliveryStatus,
+    FanOut,
     HostResolver,
     LeasedDelivery,
     WebhookDelivery,
@@ -101,28 +102,45 @@ class InMemoryWebhookDeliveryQueue(WebhookDeliveryQueue):
     def _events(self) -> dict[UUID, StoredEvent]:
         return {stored.event.id: stored for stored in self._storage.events}
 
-    async def fan_out(self, limit: int, *, now: datetime) -> int:
+    async def fan_out(self, limit: int, *, now: datetime, until: datetime) -> FanOut:
         start = self._storage.webhook_fanned_out
         batch = self._storage.events[start : start + limit]
-        endpoints = list(self._storage.webhook_endpoints.values())
+        taken = {
+            (delivery.endpoint_id, delivery.event_id)
+            for delivery in self._storage.webhook_deliveries.values()
+        }
+        next_id = max(self._storage.webhook_deliveries, default=0) + 1
+        queued: list[WebhookDelivery] = []
+        leased: list[LeasedDelivery] = []
+        for stored in batch:
+            event = stored.event
+            for endpoint in self._storage.webhook_endpoints.values():
+                if (
+                    endpoint.enabled
+                    and endpoint.user_id in event.user_ids
+                    and endpoint.takes(event.type)
+                    and endpoint.created_at <= event.occurred_at
+                    and (endpoint.id, event.id) not in taken
+                ):
+                    delivery = WebhookDelivery(
+                        next_id, endpoint.id, event.id, DeliveryStatus.PENDING, 0, now, None,
+                        None, now,
+                    )  # fmt: skip
+                    next_id += 1
+                    queued.append(delivery)
+                    if endpoint.failing_since is None:
+                        leased.append(LeasedDelivery(delivery, endpoint, stored, until))
 
         def write(storage: InMemoryStorage) -> None:
             if storage.webhook_fanned_out != start:
                 return  # another fan-out moved past these first
-            for stored in batch:
-                event = stored.event
-                for endpoint in endpoints:
-                    if (
-                        endpoint.enabled
-                        and endpoint.user_id in event.user_ids
-                        and endpoint.takes(event.type)
-                        and endpoint.created_at <= event.occurred_at
-                    ):
-                        _queue(storage, endpoint.id, event.id, now, again=False)
+            for delivery in queued:
+                storage.webhook_deliveries[delivery.id] = delivery
+            storage.webhook_leases.update(dict.fromkeys((d.delivery.id for d in leased), until))
             storage.webhook_fanned_out = start + len(batch)
 
         self._pending.webhook_writes.append(write)
-        return len(batch)
+        return FanOut(len(batch), leased, len(queued) - len(leased))
 
     async def lease(
         self,

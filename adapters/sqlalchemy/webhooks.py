@@ -35,6 +35,7 @@ from application.ports.webhooks import (
     DeliveryBacklog,
     DeliveryOutcome,
     DeliveryStatus,
+    FanOut,
     LeasedDelivery,
     WebhookDelivery,
     WebhookDeliveryQueue,
@@ -74,7 +75,8 @@ _NOTE_ATTEMPT = text(
 _NO_FLUSH = text("SET LOCAL synchronous_commit TO off")
 
 # The position moves only from where this statement read it: a second dispatcher's UPDATE
-# waits for the first, finds the row moved, updates nothing, and so queues nothing.
+# waits for the first, finds the row moved, updates nothing, and so queues nothing. What it
+# queues for an endpoint that is not failing is leased to the caller at once (`until`).
 _FAN_OUT = text(
     "WITH start AS (SELECT transaction_id, position FROM webhook_fan_out WHERE id = 1),"
     " batch AS (SELECT e.transaction_id, e.position, e.id, e.type, e.user_ids, e.occurred_at"
@@ -89,23 +91,44 @@ _FAN_OUT = text(
     " FROM last, start WHERE f.id = 1 AND f.transaction_id = start.transaction_id"
     " AND f.position = start.position RETURNING 1),"
     " queued AS (INSERT INTO webhook_deliveries"
-    " (endpoint_id, event_id, status, attempts, next_attempt_at, queued_at)"
-    " SELECT w.id, b.id, 'pending', 0, :now, :now FROM batch AS b"
+    " (endpoint_id, event_id, status, attempts, next_attempt_at, queued_at, claimed_until)"
+    " SELECT w.id, b.id, 'pending', 0, :now, :now,"
+    " CASE WHEN w.failing_since IS NULL THEN CAST(:until AS timestamptz) END"
+    " FROM batch AS b"
     " JOIN webhook_endpoints AS w ON w.user_id = ANY(b.user_ids)"
     " WHERE EXISTS (SELECT FROM moved) AND w.enabled AND w.created_at <= b.occurred_at"
     " AND (w.event_types IS NULL OR b.type = ANY(w.event_types))"
     # KEY SHARE: an endpoint deleted since this statement's snapshot is skipped, not a
     # foreign-key violation.
     " ORDER BY b.transaction_id, b.position FOR KEY SHARE OF w"
-    " ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING 1)"
+    " ON CONFLICT (endpoint_id, event_id) DO NOTHING RETURNING id, claimed_until)"
     " SELECT (SELECT count(*) FROM moved) AS moved, (SELECT count(*) FROM batch) AS read,"
-    " (SELECT count(*) FROM queued) AS queued"
-).bindparams(bindparam("now", type_=_Moment))
+    " (SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM queued"
+    " WHERE claimed_until IS NOT NULL) AS leased,"
+    " (SELECT count(*) FROM queued WHERE claimed_until IS NULL) AS unleased"
+).bindparams(bindparam("now", type_=_Moment), bindparam("until", type_=_Moment))
+
+# A leased delivery with what its attempt needs: its endpoint and its event.
+_LEASED_COLUMNS = (
+    "SELECT d.id AS d_id, d.endpoint_id AS d_endpoint_id, d.event_id AS d_event_id,"
+    " d.status AS d_status, d.attempts AS d_attempts, d.next_attempt_at AS d_next_attempt_at,"
+    " d.last_status_code AS d_last_status_code, d.last_error AS d_last_error,"
+    " d.queued_at AS d_queued_at, w.*,"
+    " e.position AS e_position, e.transaction_id AS e_transaction_id, e.type AS e_type,"
+    " e.occurred_at AS e_occurred_at, e.schema_version AS e_schema_version, e.data AS e_data,"
+    " e.accounts AS e_accounts, e.user_ids AS e_user_ids, e.traceparent AS e_traceparent"
+)
+_FANNED_OUT = text(
+    _LEASED_COLUMNS + " FROM webhook_deliveries AS d"
+    " JOIN webhook_endpoints AS w ON w.id = d.endpoint_id"
+    " JOIN events AS e ON e.id = d.event_id WHERE d.id = ANY(:ids) ORDER BY d.id"
+).bindparams(bindparam("ids", type_=ARRAY(BigInteger)))
 
 # The endpoints among the oldest due deliveries, then each one's oldest, `per_endpoint` at
 # most (its index: endpoint, due time): one endpoint's backlog never fills a lease alone.
+# Literals only (_LEASED_COLUMNS is a constant).
 _LEASE = text(
-    "WITH candidates AS (SELECT DISTINCT endpoint_id FROM (SELECT endpoint_id"
+    "WITH candidates AS (SELECT DISTINCT endpoint_id FROM (SELECT endpoint_id"  # noqa: S608  # nosec B608
     " FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= :now"
     " AND (claimed_until IS NULL OR claimed_until <= :now)"
     " AND endpoint_id <> ALL(:excluding)"
@@ -118,15 +141,9 @@ _LEASE = text(
     " ORDER BY d.next_attempt_at, d.id LIMIT :per_endpoint FOR UPDATE OF d SKIP LOCKED)"
     " AS picked ORDER BY picked.next_attempt_at, picked.id LIMIT :limit),"
     " leased AS (UPDATE webhook_deliveries AS d SET claimed_until = :until FROM due"
-    " WHERE d.id = due.id RETURNING d.*)"
-    " SELECT d.id AS d_id, d.endpoint_id AS d_endpoint_id, d.event_id AS d_event_id,"
-    " d.status AS d_status, d.attempts AS d_attempts, d.next_attempt_at AS d_next_attempt_at,"
-    " d.last_status_code AS d_last_status_code, d.last_error AS d_last_error,"
-    " d.queued_at AS d_queued_at, w.*,"
-    " e.position AS e_position, e.transaction_id AS e_transaction_id, e.type AS e_type,"
-    " e.occurred_at AS e_occurred_at, e.schema_version AS e_schema_version, e.data AS e_data,"
-    " e.accounts AS e_accounts, e.user_ids AS e_user_ids, e.traceparent AS e_traceparent"
-    " FROM leased AS d JOIN webhook_endpoints AS w ON w.id = d.endpoint_id"
+    " WHERE d.id = due.id RETURNING d.*) "
+    + _LEASED_COLUMNS
+    + " FROM leased AS d JOIN webhook_endpoints AS w ON w.id = d.endpoint_id"
     " JOIN events AS e ON e.id = d.event_id ORDER BY d.next_attempt_at, d.id"
 ).bindparams(
     bindparam("now", type_=_Moment),
@@ -302,10 +319,17 @@ class SqlAlchemyWebhookDeliveryQueue(WebhookDeliveryQueue):
         self._connection = connection
         self._sealer = sealer
 
-    async def fan_out(self, limit: int, *, now: datetime) -> int:
+    async def fan_out(self, limit: int, *, now: datetime, until: datetime) -> FanOut:
         await self._connection.execute(_NO_FLUSH)
-        row = (await self._connection.execute(_FAN_OUT, {"limit": limit, "now": now})).one()
-        return int(row.read) if row.moved else 0
+        values = {"limit": limit, "now": now, "until": until}
+        row = (await self._connection.execute(_FAN_OUT, values)).one()
+        if not row.moved:
+            return FanOut(0, [])
+        leased: list[LeasedDelivery] = []
+        if row.leased:
+            rows = await self._connection.execute(_FANNED_OUT, {"ids": list(row.leased)})
+            leased = [_leased(found, until, self._sealer) for found in rows]
+        return FanOut(int(row.read), leased, int(row.unleased))
 
     async def lease(
         self,

@@ -46,6 +46,17 @@ class LeasedDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class FanOut:
+    read: int
+    """Events read (0: none new, or another fan-out had them)."""
+    leased: list[LeasedDelivery]
+    """The deliveries it queued already leased to the caller: every one of an endpoint that
+    is not failing (a failing endpoint's wait for the lease, one at a time)."""
+    unleased: int = 0
+    """The deliveries it queued and did not lease."""
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryOutcome:
     """What one attempt ends in, written only while the lease that made it still holds."""
 
@@ -94,11 +105,12 @@ class WebhookEndpointRepository(Protocol):
 
 
 class WebhookDeliveryQueue(Protocol):
-    async def fan_out(self, limit: int, *, now: datetime) -> int:
+    async def fan_out(self, limit: int, *, now: datetime, until: datetime) -> FanOut:
         """Queue the next committed events (at most `limit`, in commit order, after where the
         last fan-out stopped) for every enabled endpoint of their users that takes their type
-        and existed when they were written, due `now`, and move past them; the number of
-        events read.
+        and existed when they were written, due `now`, and move past them. What it queues for
+        endpoints that are not failing comes back leased until `until`: a fresh delivery
+        costs no lease of its own.
         Two fan-outs at once: one of them reads nothing (0) and queues nothing."""
         ...
 

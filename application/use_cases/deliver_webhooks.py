@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from application.errors import ApplicationError
@@ -19,17 +20,25 @@ from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.ports.webhooks import (
     DeliveryOutcome,
     DeliveryStatus,
+    FanOut,
     LeasedDelivery,
     WebhookResponse,
     WebhookTransport,
 )
 from application.webhook_urls import WebhookUrlGuard
 from domain.errors import DomainError
-from domain.webhook import WebhookEndpoint, retry_delay, signature_header
+from domain.webhook import DELIVERY_TIMEOUT_S, WebhookEndpoint, retry_delay, signature_header
 
 LEASE = timedelta(minutes=1)
 """How long a worker may take over an attempt (10 s at most) before another worker takes the
 delivery over (after a crash): the copy that makes shares its `Hexbank-Event-Id`."""
+LEASE_DUE_EVERY = timedelta(seconds=0.25)
+"""How often the queue is searched for due deliveries (retries; deliveries of failing
+endpoints; leases that ran out) while the last search found none. Fresh
+deliveries never wait for it: the fan-out hands them over leased."""
+WAITING_PER_SLOT = 4
+"""Fresh deliveries an endpoint may have waiting in this process, per attempt it may have in
+flight; beyond that they are handed back to the queue (for any worker, when due)."""
 
 
 class DispatchWebhooks:
@@ -40,12 +49,16 @@ class DispatchWebhooks:
         self._clock = clock
         self._batch_size = batch_size
 
-    async def __call__(self) -> int:
-        """How many events it read (0: none new, or another dispatcher had them)."""
+    async def __call__(self) -> FanOut:
+        """The events it read (0: none new, or another dispatcher had them), and the fresh
+        deliveries, leased to this worker."""
+        now = self._clock.now()
         async with self._uow_factory() as uow:
-            read = await uow.webhook_deliveries.fan_out(self._batch_size, now=self._clock.now())
+            fanned = await uow.webhook_deliveries.fan_out(
+                self._batch_size, now=now, until=now + LEASE
+            )
             await uow.commit()
-        return read
+        return fanned
 
 
 def webhook_body(leased: LeasedDelivery) -> bytes:
@@ -56,12 +69,13 @@ def webhook_body(leased: LeasedDelivery) -> bytes:
 
 
 class DeliverWebhooks:
-    """Lease due deliveries and send each in a task of its own. An endpoint at its bound of
-    attempts in flight is left out of the next lease, so a slow or dead endpoint holds only
-    its own slots (one while it is failing); the rest go on. The attempts that ended are
-    recorded together on the next pass, each under the lease it was made with: a worker
-    killed mid-attempt (or before it recorded) leaves the delivery to another once the lease
-    runs out (at least once)."""
+    """Send leased deliveries, each in a task of its own: the fresh ones the fan-out hands
+    over (`take`), which wait here for a slot of their endpoint, and the due ones it leases
+    from the queue. An endpoint at its bound of attempts in flight is left out of the next
+    lease, so a slow or dead endpoint holds only its own slots (one while it is failing); the
+    rest go on. The attempts that ended are recorded together on the next pass, each under
+    the lease it was made with: a worker killed mid-attempt (or before it recorded) leaves
+    the delivery to another once the lease runs out (at least once)."""
 
     def __init__(
         self,
@@ -89,6 +103,13 @@ class DeliverWebhooks:
         self._tasks: set[asyncio.Task[None]] = set()
         self._ended: list[_Ended] = []
         """Attempts that ended and are not recorded yet."""
+        self._waiting: dict[UUID, deque[LeasedDelivery]] = {}
+        """Fresh deliveries leased to this worker, per endpoint, waiting for a slot."""
+        self._waiting_count = 0
+        self._next_lease = datetime.min.replace(tzinfo=UTC)
+        """When the queue is searched for due deliveries next; sooner when an attempt of a
+        searched delivery ends (its endpoint may have more due) or the fan-out queued some
+        it could not lease (a failing endpoint's)."""
         self.slot_freed = asyncio.Event()
         """Set when an attempt ends: the loop leases again at once instead of idling."""
 
@@ -96,45 +117,100 @@ class DeliverWebhooks:
     def in_flight(self) -> int:
         return len(self._tasks)
 
+    @property
+    def waiting(self) -> int:
+        return self._waiting_count
+
+    async def take(self, fanned: FanOut) -> None:
+        """Fresh deliveries the fan-out leased to this worker: each waits for a slot of its
+        endpoint; those beyond an endpoint's room to wait go back to the queue."""
+        if fanned.unleased:
+            self._search_now()
+        fresh = fanned.leased
+        handed_back: list[LeasedDelivery] = []
+        for lease in fresh:
+            waiting = self._waiting.setdefault(lease.endpoint.id, deque())
+            if len(waiting) >= self._concurrency * WAITING_PER_SLOT:
+                handed_back.append(lease)
+                continue
+            waiting.append(lease)
+            self._waiting_count += 1
+        await self._release(handed_back)
+
     async def __call__(self) -> int:
-        """Record the attempts that ended, then lease and start what is due; how many
-        attempts it started."""
+        """Record the attempts that ended, start what waits for a slot, and lease what is
+        due when its search is due; how many attempts it started."""
         await self.record()
+        started = self._start_waiting()
+        now = self._clock.now()
         room = self._batch_size * 4 - len(self._tasks)
-        if room <= 0:
-            return 0
+        if room <= 0 or now < self._next_lease:
+            return started
         full = [
             endpoint
             for endpoint, n in self._in_flight.items()
             if n >= self._bounds.get(endpoint, self._concurrency)
         ]
-        now = self._clock.now()
+        full += [endpoint for endpoint, waiting in self._waiting.items() if waiting]
+        limit = min(self._batch_size, room)
         async with self._uow_factory() as uow:
             leased = await uow.webhook_deliveries.lease(
-                min(self._batch_size, room),
-                now=now,
-                until=now + LEASE,
-                excluding=full,
-                per_endpoint=self._concurrency,
+                limit, now=now, until=now + LEASE, excluding=full, per_endpoint=self._concurrency
             )
             await uow.commit()
-        surplus: list[int] = []
+        # Something was due: more may be, search again at once; otherwise a little later.
+        self._next_lease = now if leased else now + LEASE_DUE_EVERY
+        surplus: list[LeasedDelivery] = []
         for lease in leased:
-            endpoint = lease.endpoint.id
-            bound = self._bound(lease.endpoint)
-            if self._in_flight.get(endpoint, 0) >= bound:
-                surplus.append(lease.delivery.id)
+            if self._in_flight.get(lease.endpoint.id, 0) >= self._bound(lease.endpoint):
+                surplus.append(lease)  # beyond the endpoint's bound: for the next pass
                 continue
-            self._bounds[endpoint] = bound
-            self._in_flight[endpoint] = self._in_flight.get(endpoint, 0) + 1
-            task = asyncio.create_task(self._attempt(lease), name="webhook-delivery")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        if surplus:  # beyond the endpoint's bound: for the next pass (or another worker)
-            async with self._uow_factory() as uow:
-                await uow.webhook_deliveries.release(surplus, leased_until=now + LEASE)
-                await uow.commit()
-        return len(leased) - len(surplus)
+            self._start(lease, searched=True)
+        await self._release(surplus)
+        return started + len(leased) - len(surplus)
+
+    def _start_waiting(self) -> int:
+        """Start the waiting deliveries their endpoints have slots for; one whose lease could
+        run out during its attempt is dropped (the queue has it: it is leased again)."""
+        started = 0
+        deadline = self._clock.now() + timedelta(seconds=2 * DELIVERY_TIMEOUT_S)
+        for endpoint, waiting in list(self._waiting.items()):
+            while waiting:
+                lease = waiting[0]
+                if self._in_flight.get(endpoint, 0) >= self._bound(lease.endpoint):
+                    break
+                waiting.popleft()
+                self._waiting_count -= 1
+                if lease.leased_until < deadline:
+                    continue
+                self._start(lease, searched=False)
+                started += 1
+            if not waiting:
+                del self._waiting[endpoint]
+        return started
+
+    def _search_now(self) -> None:
+        self._next_lease = datetime.min.replace(tzinfo=UTC)
+
+    def _start(self, lease: LeasedDelivery, *, searched: bool) -> None:
+        endpoint = lease.endpoint.id
+        self._bounds[endpoint] = self._bound(lease.endpoint)
+        self._in_flight[endpoint] = self._in_flight.get(endpoint, 0) + 1
+        task = asyncio.create_task(self._attempt(lease, searched), name="webhook-delivery")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _release(self, leases: list[LeasedDelivery]) -> None:
+        """Hand leased deliveries back to the queue unsent (each under its own lease)."""
+        by_lease: dict[datetime, list[int]] = {}
+        for lease in leases:
+            by_lease.setdefault(lease.leased_until, []).append(lease.delivery.id)
+        if not by_lease:
+            return
+        async with self._uow_factory() as uow:
+            for leased_until, ids in by_lease.items():
+                await uow.webhook_deliveries.release(ids, leased_until=leased_until)
+            await uow.commit()
 
     def _bound(self, endpoint: WebhookEndpoint) -> int:
         """Attempts the endpoint may have in flight: one while it is failing (every attempt
@@ -143,12 +219,19 @@ class DeliverWebhooks:
         return 1 if endpoint.failing_since is not None else self._concurrency
 
     async def drain(self) -> None:
-        """Wait for the attempts under way and record them (on the way out)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        await self.record()
+        """Hand back what waits, wait for the attempts under way and record them (on the way
+        out)."""
+        waiting = [lease for leases in self._waiting.values() for lease in leases]
+        self._waiting.clear()
+        self._waiting_count = 0
+        try:
+            await self._release(waiting)
+        finally:
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            await self.record()
 
-    async def _attempt(self, lease: LeasedDelivery) -> None:
+    async def _attempt(self, lease: LeasedDelivery, searched: bool) -> None:
         endpoint = lease.endpoint
         try:
             now = self._clock.now()
@@ -175,6 +258,8 @@ class DeliverWebhooks:
             self._ended.append(_Ended(lease, response, self._clock.now()))
         finally:
             self.slot_freed.set()
+            if searched:
+                self._search_now()
             left = self._in_flight.get(endpoint.id, 1) - 1
             if left:
                 self._in_flight[endpoint.id] = left

@@ -12,7 +12,7 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.httpx_webhooks import SystemHostResolver
+from adapters.http_webhooks import SystemHostResolver
 from adapters.in_memory.webhooks import StaticHostResolver
 from application.events import AccountState, Event
 from application.ports.outbox import FeedPosition
@@ -58,7 +58,8 @@ async def fanned_out(uow_factory: UnitOfWorkFactory) -> int:
     total = 0
     while True:
         async with uow_factory() as uow:
-            read = await uow.webhook_deliveries.fan_out(2, now=NOW)
+            # Leased until NOW: already over, so the tests below lease them as due ones.
+            read = (await uow.webhook_deliveries.fan_out(2, now=NOW, until=NOW)).read
             await uow.commit()
         if not read:
             return total
@@ -132,6 +133,53 @@ async def test_committed_events_fan_out_once_to_the_endpoints_that_take_them(
         assert older == page[1:2]
         backlog = await uow.webhook_deliveries.backlog()
         assert (backlog.pending, backlog.retrying, backlog.oldest) == (6, 0, NOW)
+
+
+async def test_the_fan_out_hands_fresh_deliveries_over_leased_but_a_failing_endpoints(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    ada = await saved_user(uow_factory)
+    sound = await saved_endpoint(uow_factory, ada)
+    failing = await saved_endpoint(uow_factory, ada)
+    async with uow_factory() as uow:
+        await uow.webhook_endpoints.note_attempt(failing.id, succeeded=False, at=NOW)
+        await uow.commit()
+    events = [an_event(ada), an_event(ada)]
+    await written(uow_factory, events)
+    async with uow_factory() as uow:
+        fanned = await uow.webhook_deliveries.fan_out(9, now=NOW, until=LEASED)
+        await uow.commit()
+    assert (fanned.read, fanned.unleased) == (2, 2)
+    assert [(lease.endpoint.id, lease.event.event.id) for lease in fanned.leased] == [
+        (sound.id, event.id) for event in events
+    ]
+    assert all(lease.leased_until == LEASED for lease in fanned.leased)
+    assert fanned.leased[0].event.event.accounts[0].previous_sequence == 2
+    async with uow_factory() as uow:
+        due = await uow.webhook_deliveries.lease(
+            9, now=NOW, until=LEASED, excluding=[], per_endpoint=9
+        )
+        await uow.commit()
+    # The sound endpoint's are leased already; the failing one's wait for a lease of their own.
+    assert sorted(lease.event.event.id for lease in due) == sorted(e.id for e in events)
+    assert {lease.endpoint.id for lease in due} == {failing.id}
+    first = fanned.leased[0]
+    async with uow_factory() as uow:
+        await uow.webhook_deliveries.settle(
+            [DeliveryOutcome(first.delivery.id, LEASED, DeliveryStatus.DELIVERED, None, 200, None)]
+        )
+        await uow.webhook_deliveries.release([fanned.leased[1].delivery.id], leased_until=LEASED)
+        await uow.commit()
+    async with uow_factory() as uow:
+        delivered = await uow.webhook_deliveries.page(
+            sound.id, status=DeliveryStatus.DELIVERED, before=None, limit=9
+        )
+        again = await uow.webhook_deliveries.lease(
+            9, now=NOW, until=LEASED, excluding=[failing.id], per_endpoint=9
+        )
+        await uow.commit()
+    assert [d.event_id for d in delivered] == [events[0].id]
+    assert [lease.delivery.id for lease in again] == [fanned.leased[1].delivery.id]
 
 
 async def test_leases_are_shared_settled_by_their_holder_and_released(
@@ -286,7 +334,7 @@ async def test_fan_outs_at_once_queue_each_event_once(uow_factory: UnitOfWorkFac
         read = 0
         for _ in range(20):
             async with uow_factory() as uow:
-                read += await uow.webhook_deliveries.fan_out(3, now=NOW)
+                read += (await uow.webhook_deliveries.fan_out(3, now=NOW, until=LEASED)).read
                 await uow.commit()
         return read
 

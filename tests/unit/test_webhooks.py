@@ -206,9 +206,14 @@ class Setup:
             )
             await uow.commit()
 
-    async def run_pass(self) -> None:
-        await self.dispatch()
+    async def step(self) -> None:
+        """A pass of the loop (entrypoints/webhooks.py) without the wait."""
+        fanned = await self.dispatch()
+        await self.deliver.take(fanned)
         await self.deliver()
+
+    async def run_pass(self) -> None:
+        await self.step()
         await asyncio.sleep(0)
         await self.deliver.drain()
 
@@ -308,8 +313,7 @@ async def test_a_slow_endpoint_holds_only_its_own_slots() -> None:
     await setup.events(slow, 5)
     await setup.events(fast, 5)
     for _ in range(3):
-        await setup.dispatch()
-        await setup.deliver()
+        await setup.step()
         await asyncio.sleep(0)
     assert transport.fast == 5
     assert (transport.in_flight, transport.most) == (2, 2)
@@ -338,8 +342,7 @@ async def test_a_failing_endpoint_has_one_attempt_in_flight_until_one_succeeds()
     await setup.events(dead, 5)
     await setup.events(fast, 5)
     for _ in range(3):
-        await setup.dispatch()
-        await setup.deliver()
+        await setup.step()
         await asyncio.sleep(0)
     assert transport.fast == 5
     assert (transport.in_flight, transport.most) == (1, 1)
