@@ -99,7 +99,8 @@ def _rows(scenario: str, merged: dict[str, LoadResult]) -> list[Row]:
 
 
 def webhooks_beside_transfers(bench: Bench) -> Outcome:
-    """j) One endpoint per user, taking `transfer.posted`, at a local receiver: a)'s transfers
+    """j) One endpoint per user, taking `transfer.posted`, at a local receiver, delivered by the
+    bench's `hexbank webhooks` process (bench/servers.py): a)'s transfers
     with every endpoint registered against the same with none (they are deleted and made again
     between segments); then one more a)-long run with them, and the time until no delivery is
     pending."""

@@ -36,8 +36,18 @@ class WebhookReceiver:
         return self
 
     def __exit__(self, *_: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._shut(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    async def _shut(self) -> None:
+        """Close the listener and the connections kept alive, before the loop stops."""
+        if self._server is not None:
+            self._server.close()
+        current = asyncio.current_task()
+        for task in asyncio.all_tasks():
+            if task is not current:
+                task.cancel()
 
     @property
     def url(self) -> str:
@@ -78,5 +88,7 @@ class WebhookReceiver:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:
+            pass  # the receiver is shutting down
         finally:
             writer.close()
