@@ -260,20 +260,38 @@ def _delivery(row: Any) -> WebhookDelivery:
     )
 
 
-def _leased(row: Any, until: datetime, sealer: SecretSealer) -> LeasedDelivery:
-    event = Event(
-        id=row.d_event_id,
-        type=row.e_type,
-        occurred_at=row.e_occurred_at,
-        data=row.e_data,
-        accounts=tuple(_state(state) for state in row.e_accounts),
-        user_ids=tuple(row.e_user_ids),
-        schema_version=row.e_schema_version,
-    )
-    stored = StoredEvent(
-        event, FeedPosition(row.e_transaction_id, row.e_position), row.e_traceparent
-    )
-    return LeasedDelivery(_delivery(row), _endpoint(row, sealer), stored, until)
+_ENDPOINT_COLUMNS = tuple(str(column.name) for column in webhook_endpoints.columns)
+
+
+def _leased(rows: Any, until: datetime, sealer: SecretSealer) -> list[LeasedDelivery]:
+    """Leased rows as deliveries; an endpoint (its secrets opened) and an event are built once
+    however many rows repeat them."""
+    endpoints: dict[tuple[Any, ...], WebhookEndpoint] = {}
+    events: dict[UUID, StoredEvent] = {}
+    leased = []
+    for row in rows:
+        endpoint_key = tuple(
+            tuple(value) if isinstance(value, list) else value
+            for value in (getattr(row, name) for name in _ENDPOINT_COLUMNS)
+        )
+        endpoint = endpoints.get(endpoint_key)
+        if endpoint is None:
+            endpoint = endpoints[endpoint_key] = _endpoint(row, sealer)
+        stored = events.get(row.d_event_id)
+        if stored is None:
+            event = Event(
+                id=row.d_event_id,
+                type=row.e_type,
+                occurred_at=row.e_occurred_at,
+                data=row.e_data,
+                accounts=tuple(_state(state) for state in row.e_accounts),
+                user_ids=tuple(row.e_user_ids),
+                schema_version=row.e_schema_version,
+            )
+            position = FeedPosition(row.e_transaction_id, row.e_position)
+            stored = events[row.d_event_id] = StoredEvent(event, position, row.e_traceparent)
+        leased.append(LeasedDelivery(_delivery(row), endpoint, stored, until))
+    return leased
 
 
 class SqlAlchemyWebhookEndpointRepository(WebhookEndpointRepository):
@@ -328,7 +346,7 @@ class SqlAlchemyWebhookDeliveryQueue(WebhookDeliveryQueue):
         leased: list[LeasedDelivery] = []
         if row.leased:
             rows = await self._connection.execute(_FANNED_OUT, {"ids": list(row.leased)})
-            leased = [_leased(found, until, self._sealer) for found in rows]
+            leased = _leased(rows, until, self._sealer)
         return FanOut(int(row.read), leased, int(row.unleased))
 
     async def lease(
@@ -350,7 +368,7 @@ class SqlAlchemyWebhookDeliveryQueue(WebhookDeliveryQueue):
         }
         await self._connection.execute(_NO_FLUSH)
         rows = await self._connection.execute(_LEASE, values)
-        return [_leased(row, until, self._sealer) for row in rows]
+        return _leased(rows, until, self._sealer)
 
     async def release(self, delivery_ids: Collection[int], *, leased_until: datetime) -> None:
         if delivery_ids:
