@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn, TypeVar
@@ -17,7 +17,7 @@ from uuid import UUID
 
 import httpx
 import typer
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 
 from adapters.ed25519_statement_signer import public_keys_bytes
 from adapters.email_normalizer import EmailValidatorNormalizer
@@ -524,17 +524,27 @@ def relay() -> None:
 
 
 @cli.command()
-def webhooks() -> None:
+def webhooks(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Serve this process's /metrics on HEXBANK_METRICS_HOST at this port (0: any "
+            "free one, logged); default: not served."
+        ),
+    ] = None,
+) -> None:
     """Deliver webhooks until Ctrl-C or SIGTERM (besides, or instead of, the delivery inside
     each `hexbank serve`; HEXBANK_WEBHOOKS=off leaves it to this one)."""
     with _one_line_errors():
         settings = load_settings()
         configure_logging(settings.log_level, settings.log_format)
+    registry = CollectorRegistry()
+    metrics = WebhookMetrics(registry)
 
     async def deliver(url: str) -> None:
         container = build_container(settings, url)
         await container.init_resources()  # type: ignore[misc]
-        webhook_loop = build_webhook_loop(container, WebhookMetrics(CollectorRegistry()))
+        webhook_loop = build_webhook_loop(container, metrics)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(sig, webhook_loop.stop)
@@ -544,7 +554,15 @@ def webhooks() -> None:
             await container.webhook_transport().close()
             await container.shutdown_resources()  # type: ignore[misc]
 
-    with _one_line_errors(), _usable_database(settings) as url:
+    with _one_line_errors(), _usable_database(settings) as url, ExitStack() as serving_metrics:
+        if metrics_port is not None:
+            port = serving_metrics.enter_context(
+                server.metrics_listener(
+                    settings.model_copy(update={"metrics_port": metrics_port}),
+                    lambda: generate_latest(registry),
+                )
+            )
+            typer.echo(f"metrics on http://{settings.metrics_host}:{port}/metrics")
         typer.echo("delivering webhooks until Ctrl-C or SIGTERM")
         asyncio.run(deliver(url))
         handle_stop_signals()  # the loop's own handlers are gone: ours again, to clean up

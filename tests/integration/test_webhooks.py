@@ -22,7 +22,7 @@ from uuid import UUID
 
 import pytest
 from dependency_injector import providers
-from httpx import AsyncClient
+from httpx import AsyncClient, ConnectError
 from prometheus_client import CollectorRegistry
 
 from entrypoints.container import Container, build_container
@@ -32,6 +32,7 @@ from entrypoints.webhooks import webhook_loop
 from tests.conftest import make_settings, serving
 from tests.fakes import TEST_SECRET
 from tests.http.helpers import opened, signed_up
+from tests.ports import free_port
 from tests.postgres import connect
 from tests.waiting import eventually
 from tests.webhook_receiver import Receiver, documented_verify, receiving, signatures
@@ -374,3 +375,53 @@ async def test_a_killed_delivery_process_resumes_without_loss(
         async with worker(settings, database_url, clock):
             await eventually(lambda: len(receiver.received) == before + 4, "the four again")
     assert sorted(event_ids(receiver)[4:]) == sorted(event_ids(receiver)[:4])
+
+
+async def test_the_delivery_process_serves_its_metrics_on_the_port_it_is_given(
+    database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Run apart (as docs/webhooks.md recommends under load), delivery's metrics are still
+    scraped: `hexbank webhooks --metrics-port` serves them, with a delivery counted."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_DATA_DIR": str(tmp_path),
+        "HEXBANK_LOG_LEVEL": "warning",
+        "HEXBANK_WEBHOOKS_ALLOW_PRIVATE": "true",
+        "HEXBANK_WEBHOOK_IDLE_S": "0.05",
+    }
+    async with receiving() as receiver, serving(settings, database_url) as client:
+        ada = await signed_up(client)
+        await endpoint(client, ada, receiver.url, event_types=["transfer.posted"])
+        source, destination = await opened(client, ada, funds=10), await opened(client, ada)
+        await transfer(client, ada, source, destination)
+        process = subprocess.Popen(  # noqa: ASYNC220
+            [sys.executable, "-m", "entrypoints.cli", "webhooks", "--metrics-port", str(port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            await eventually(lambda: len(receiver.received) == 1, "the delivery", within_s=30)
+            async with AsyncClient() as scraper:
+
+                async def scraped() -> str:
+                    try:
+                        answer = await scraper.get(f"http://127.0.0.1:{port}/metrics")
+                    except ConnectError:  # not listening yet
+                        return ""
+                    return answer.text if answer.status_code == 200 else ""
+
+                text = ""
+                deadline = time.monotonic() + 20
+                while 'outcome="delivered"} 1.0' not in text and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
+                    text = await scraped()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            code = process.wait(timeout=20)
+    assert 'hexbank_webhook_deliveries_total{outcome="delivered"} 1.0' in text
+    assert "hexbank_webhook_pending" in text
+    assert code == 0
