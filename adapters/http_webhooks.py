@@ -116,6 +116,9 @@ class StreamWebhookTransport(WebhookTransport):
         except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
             _close(connection)
             return WebhookResponse(None, f"{_error_name(e)}: {e}"[:_ERROR_CHARS])
+        except BaseException:  # cancelled (a worker stopping): the socket goes now, not at GC
+            _close(connection)
+            raise
         if answer.reusable:
             self._keep(origin, connection)
         else:

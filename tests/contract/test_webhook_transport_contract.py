@@ -7,7 +7,10 @@ connection is an error, not an exception."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import time
+import warnings
 
 import pytest
 
@@ -156,3 +159,34 @@ async def test_what_http_cannot_carry_is_never_sent(url: str, headers: dict[str,
     response = await transport.post(url, "127.0.0.1", b"{}", headers)
     assert response.status_code is None
     assert (response.error or "").startswith("UnsendableRequest")
+
+
+async def test_a_cancelled_post_closes_its_connection() -> None:
+    """A worker cancelled mid-attempt (shutdown) leaves no connection open behind it."""
+    closed = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # until the client closes
+        closed.set()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    transport = StreamWebhookTransport(timeout_s=5)
+    gc.collect()  # what earlier tests left
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            posting = asyncio.create_task(transport.post(url, "127.0.0.1", b"{}", HEADERS))
+            await asyncio.sleep(0.1)
+            posting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await posting
+            await asyncio.wait_for(closed.wait(), 1)
+            gc.collect()
+    finally:
+        await transport.close()
+        server.close()
+    # Closed by the transport, not left to the garbage collector (which warns, and runs
+    # only once nothing holds the cancelled attempt's frame).
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
