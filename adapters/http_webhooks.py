@@ -136,7 +136,7 @@ class StreamWebhookTransport(WebhookTransport):
         now = time.monotonic()
         while kept:
             connection = kept.pop()
-            if now - connection.idle_since < IDLE_S and not connection.reader.at_eof():
+            if now - connection.idle_since < IDLE_S and _quiet(connection):
                 return connection
             connection.close()
         return None
@@ -227,6 +227,15 @@ async def _exchange(connection: _Connection, request: bytes) -> _Answer:
     if int(length):
         await connection.reader.readexactly(int(length))
     return _Answer(status, reusable=not close)
+
+
+def _quiet(connection: _Connection) -> bool:
+    """Open, and holding no byte since its last answer: bytes that came after it (a stray
+    line end, an answer sent ahead of its request) would be read as the next request's
+    answer: a 2xx for a delivery the receiver never answered, or garbage."""
+    reader = connection.reader
+    held = reader._buffer  # type: ignore[attr-defined]  # bytes no read took yet
+    return not (held or reader.at_eof() or reader.exception() or connection.writer.is_closing())
 
 
 def _close(connection: _Connection | None) -> None:

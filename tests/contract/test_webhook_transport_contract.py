@@ -190,3 +190,47 @@ async def test_a_cancelled_post_closes_its_connection() -> None:
     # Closed by the transport, not left to the garbage collector (which warns, and runs
     # only once nothing holds the cancelled attempt's frame).
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+@pytest.mark.parametrize(
+    "unasked",
+    [b"\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"],
+    ids=["a stray line end", "a second answer"],
+)
+async def test_a_kept_connection_holding_bytes_no_request_asked_for_is_not_reused(
+    unasked: bytes,
+) -> None:
+    """Bytes that came after an answer (a stray line end, an answer sent ahead) would be read
+    as the next request's answer: a 200 the receiver never gave for it, or garbage."""
+    requests = 0
+
+    async def answering(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal requests
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                requests += 1
+                if requests == 1:
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" + unasked)
+                else:
+                    writer.write(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except asyncio.IncompleteReadError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answering, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    transport = StreamWebhookTransport(timeout_s=2)
+    try:
+        first = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
+        await asyncio.sleep(0.05)
+        second = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
+    finally:
+        await transport.close()
+        server.close()
+    assert (first.status_code, second.status_code) == (200, 500)
+    assert requests == 2
