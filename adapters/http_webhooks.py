@@ -85,6 +85,7 @@ class StreamWebhookTransport(WebhookTransport):
         self._timeout_s = timeout_s
         self._idle: dict[tuple[str, str, int, str], list[_Connection]] = {}
         self._tls: ssl.SSLContext | None = None
+        self._next_sweep = 0.0
 
     async def post(
         self, url: str, address: str, body: bytes, headers: Mapping[str, str]
@@ -132,14 +133,34 @@ class StreamWebhookTransport(WebhookTransport):
                 connection.close()
 
     def _kept(self, origin: tuple[str, str, int, str]) -> _Connection | None:
-        kept = self._idle.get(origin)
         now = time.monotonic()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        kept = self._idle.get(origin)
         while kept:
             connection = kept.pop()
             if now - connection.idle_since < IDLE_S and _quiet(connection):
                 return connection
             connection.close()
         return None
+
+    def _sweep(self, now: float) -> None:
+        """Close the idle connections of every origin that are too old to reuse, or closed
+        by their receiver: those of an origin no longer posted to (an endpoint deleted,
+        disabled, moved), or below the ones reused, would otherwise hold their sockets (half
+        open after the receiver's close) for the life of the process."""
+        self._next_sweep = now + IDLE_S
+        for origin, kept in list(self._idle.items()):
+            live: list[_Connection] = []
+            for connection in kept:
+                if now - connection.idle_since < IDLE_S and _quiet(connection):
+                    live.append(connection)
+                else:
+                    connection.close()
+            if live:
+                self._idle[origin] = live
+            else:
+                del self._idle[origin]
 
     def _keep(self, origin: tuple[str, str, int, str], connection: _Connection) -> None:
         kept = self._idle.setdefault(origin, [])

@@ -234,3 +234,23 @@ async def test_a_kept_connection_holding_bytes_no_request_asked_for_is_not_reuse
         server.close()
     assert (first.status_code, second.status_code) == (200, 500)
     assert requests == 2
+
+
+async def test_idle_connections_are_closed_when_stale_whichever_origin_is_posted_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A connection kept for an endpoint that is no longer posted to (deleted, disabled, or
+    behind another kept one) does not hold its socket for the life of the process."""
+    import adapters.http_webhooks as http_webhooks
+
+    monkeypatch.setattr(http_webhooks, "IDLE_S", 0.1)
+    transport = StreamWebhookTransport(timeout_s=2)
+    async with receiving(status=204) as old, receiving(status=204) as new:
+        try:
+            assert (await transport.post(old.url, "127.0.0.1", b"{}", HEADERS)).status_code == 204
+            await asyncio.sleep(0.3)
+            assert (await transport.post(new.url, "127.0.0.1", b"{}", HEADERS)).status_code == 204
+            kept = {origin[2]: len(idle) for origin, idle in transport._idle.items() if idle}
+        finally:
+            await transport.close()
+    assert kept == {new.port: 1}
