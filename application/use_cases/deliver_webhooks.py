@@ -38,7 +38,8 @@ endpoints; leases that ran out) while the last search found none. Fresh
 deliveries never wait for it: the fan-out hands them over leased."""
 WAITING_PER_SLOT = 4
 """Fresh deliveries an endpoint may have waiting in this process, per attempt it may have in
-flight; beyond that they are handed back to the queue (for any worker, when due)."""
+flight; beyond that (or beyond `batch_size` waiting in all) they are handed back to the queue
+(for any worker, when due)."""
 
 
 class DispatchWebhooks:
@@ -122,17 +123,23 @@ class DeliverWebhooks:
         return self._waiting_count
 
     async def take(self, fanned: FanOut) -> None:
-        """Fresh deliveries the fan-out leased to this worker: each waits for a slot of its
-        endpoint; those beyond an endpoint's room to wait go back to the queue."""
+        """Fresh deliveries the fan-out leased to this worker: those their endpoint has a
+        slot for start on this pass; the others wait here for one, within their endpoint's
+        room to wait and `batch_size` in all, and the rest go back to the queue. Only slow
+        endpoints' deliveries wait, so this bound (not a pause of the fan-out, which would
+        hold up every endpoint's fresh deliveries behind theirs) is what keeps them few."""
         if fanned.unleased:
             self._search_now()
-        fresh = fanned.leased
+        held = self._waiting_count  # those of the last pass wait for a slot
         handed_back: list[LeasedDelivery] = []
-        for lease in fresh:
-            waiting = self._waiting.setdefault(lease.endpoint.id, deque())
-            if len(waiting) >= self._concurrency * WAITING_PER_SLOT:
-                handed_back.append(lease)
-                continue
+        for lease in fanned.leased:
+            endpoint = lease.endpoint.id
+            waiting = self._waiting.setdefault(endpoint, deque())
+            if len(waiting) >= self._bound(lease.endpoint) - self._in_flight.get(endpoint, 0):
+                if len(waiting) >= self._concurrency * WAITING_PER_SLOT or held >= self._batch_size:
+                    handed_back.append(lease)
+                    continue
+                held += 1
             waiting.append(lease)
             self._waiting_count += 1
         await self._release(handed_back)

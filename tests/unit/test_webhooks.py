@@ -153,6 +153,7 @@ class Setup:
         transport: WebhookTransport,
         resolver: StaticHostResolver | None = None,
         concurrency: int = 8,
+        batch_size: int = 100,
     ) -> None:
         self.storage = InMemoryStorage()
         self.clock = ManualClock()
@@ -160,7 +161,7 @@ class Setup:
             resolver or StaticHostResolver({"hooks.example.com": ["93.184.216.34"]}),
             allow_private=False,
         )
-        self.dispatch = DispatchWebhooks(self.uow, self.clock, batch_size=100)
+        self.dispatch = DispatchWebhooks(self.uow, self.clock, batch_size=batch_size)
         self.deliver = DeliverWebhooks(
             self.uow,
             self.clock,
@@ -168,7 +169,7 @@ class Setup:
             transport,
             retry_window=WINDOW,
             concurrency=concurrency,
-            batch_size=100,
+            batch_size=batch_size,
         )
 
     def uow(self) -> InMemoryUnitOfWork:
@@ -354,6 +355,48 @@ async def test_a_failing_endpoint_has_one_attempt_in_flight_until_one_succeeds()
     statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
     assert statuses == [DeliveryStatus.DELIVERED] * 10
     assert setup.storage.webhook_endpoints[dead.id].failing_since is None
+
+
+async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan_out() -> None:
+    """Endpoints that answer slowly (not failing: they do answer 2xx) fill their rooms to
+    wait in the worker; the fan-out still goes on for the others' events."""
+    from prometheus_client import CollectorRegistry
+
+    from entrypoints.observability.webhook_metrics import WebhookMetrics
+    from entrypoints.webhooks import WebhookLoop
+
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=1, batch_size=10)
+    for _ in range(4):
+        slow = await setup.endpoint()
+        async with setup.uow() as uow:
+            await uow.webhook_endpoints.save(replace(slow, url="https://hooks.example.com/slow"))
+            await uow.commit()
+        await setup.events(slow, 8)
+    fast = await setup.endpoint()
+    await setup.events(fast)
+    loop = WebhookLoop(
+        setup.dispatch,
+        setup.deliver,
+        setup.uow,
+        WebhookMetrics(CollectorRegistry()),
+        setup.clock,
+        idle_s=0.01,
+        batch_size=10,
+    )
+    running = asyncio.create_task(loop.run())
+    try:
+        for _ in range(100):
+            if transport.fast:
+                break
+            await asyncio.sleep(0.01)
+        assert transport.fast == 1
+        assert transport.in_flight == 4  # one per slow endpoint: its bound
+    finally:
+        transport.release.set()
+        loop.stop()
+        await running
+    assert setup.deliver.waiting == 0
 
 
 def test_the_metrics_count_outcomes_and_show_the_backlog() -> None:
