@@ -177,12 +177,15 @@ class DeliverWebhooks:
         return started + len(leased) - len(surplus)
 
     def _start_waiting(self) -> int:
-        """Start the waiting deliveries their endpoints have slots for; one whose lease could
-        run out during its attempt is dropped (the queue has it: it is leased again)."""
+        """Start the waiting deliveries their endpoints have slots for, within the worker's
+        slots (4 x batch_size, as for a lease: endpoints that hang hold no more attempts, nor
+        sockets, however many they are); one whose lease could run out during its attempt is
+        dropped (the queue has it: it is leased again)."""
         started = 0
+        room = self._batch_size * 4 - len(self._tasks)
         deadline = self._clock.now() + timedelta(seconds=2 * DELIVERY_TIMEOUT_S)
         for endpoint, waiting in list(self._waiting.items()):
-            while waiting:
+            while waiting and started < room:
                 lease = waiting[0]
                 if self._in_flight.get(endpoint, 0) >= self._bound(lease.endpoint):
                     break

@@ -10,7 +10,7 @@ import os
 import random
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -286,6 +286,7 @@ class Blocking(WebhookTransport):
         self.in_flight = 0
         self.most = 0
         self.fast = 0
+        self.answer: Callable[[], WebhookResponse] = lambda: WebhookResponse(200)
 
     async def post(
         self, url: str, address: str, body: bytes, headers: Mapping[str, str]
@@ -297,7 +298,7 @@ class Blocking(WebhookTransport):
         self.most = max(self.most, self.in_flight)
         await self.release.wait()
         self.in_flight -= 1
-        return WebhookResponse(200)
+        return self.answer()
 
     async def close(self) -> None:
         return None
@@ -397,6 +398,30 @@ async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan
         loop.stop()
         await running
     assert setup.deliver.waiting == 0
+
+
+async def test_attempts_in_flight_stay_within_the_workers_slots() -> None:
+    """Fresh deliveries too: many endpoints that hang hold 4 x batch_size attempts (and
+    sockets) at most, however many they are."""
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=2, batch_size=2)
+    for _ in range(6):
+        hanging = await setup.endpoint()
+        async with setup.uow() as uow:
+            await uow.webhook_endpoints.save(replace(hanging, url="https://hooks.example.com/slow"))
+            await uow.commit()
+        await setup.events(hanging, 2)
+    for _ in range(8):
+        await setup.step()
+        await asyncio.sleep(0)
+    assert transport.most == 8  # 4 x batch_size
+    transport.release.set()
+    for _ in range(8):
+        await setup.step()
+        await asyncio.sleep(0.01)
+    await setup.deliver.drain()
+    statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
+    assert statuses == [DeliveryStatus.DELIVERED] * 12
 
 
 def test_the_metrics_count_outcomes_and_show_the_backlog() -> None:
