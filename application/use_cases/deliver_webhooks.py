@@ -231,9 +231,7 @@ class DeliverWebhooks:
     async def drain(self) -> None:
         """Hand back what waits, wait for the attempts under way and record them (on the way
         out)."""
-        waiting = [lease for leases in self._waiting.values() for lease in leases]
-        self._waiting.clear()
-        self._waiting_count = 0
+        waiting = [lease for endpoint in list(self._waiting) for lease in self._hand_back(endpoint)]
         try:
             await self._release(waiting)
         finally:
@@ -317,6 +315,21 @@ class DeliverWebhooks:
             raise
         for _, name in outcomes:
             self._on_outcome(name)
+        # The fresh deliveries waiting here for an endpoint that is failing now were leased
+        # while it was sound: back to the queue, whence it gets one attempt at a time.
+        await self._release(
+            [
+                lease
+                for endpoint_id, state in endpoints.items()
+                if state.failing_since is not None
+                for lease in self._hand_back(endpoint_id)
+            ]
+        )
+
+    def _hand_back(self, endpoint_id: UUID) -> deque[LeasedDelivery]:
+        waiting = self._waiting.pop(endpoint_id, deque())
+        self._waiting_count -= len(waiting)
+        return waiting
 
     def _outcome(self, attempt: _Ended) -> tuple[DeliveryOutcome, str]:
         delivery, code, now = attempt.lease.delivery, attempt.response.status_code, attempt.at

@@ -400,6 +400,35 @@ async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan
     assert setup.deliver.waiting == 0
 
 
+async def test_deliveries_waiting_for_an_endpoint_that_starts_failing_go_one_at_a_time() -> None:
+    """The fan-out leased them while the endpoint was sound; once its attempts fail, they
+    no longer take `concurrency` slots each at a time: it is failing, one at a time."""
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=2)
+    hanging = await setup.endpoint()
+    async with setup.uow() as uow:
+        await uow.webhook_endpoints.save(replace(hanging, url="https://hooks.example.com/slow"))
+        await uow.commit()
+    await setup.events(hanging, 6)
+    await setup.step()
+    await asyncio.sleep(0)
+    assert (transport.in_flight, setup.deliver.waiting) == (2, 4)
+    failed = asyncio.Event()
+    transport.answer = lambda: WebhookResponse(None, "no answer within 10 s")
+    transport.release.set()  # the two attempts fail
+    await asyncio.sleep(0.01)
+    transport.release = failed  # from now on they hang again
+    transport.most = 0
+    for _ in range(5):
+        setup.clock.advance(seconds=1)
+        await setup.deliver()
+        await asyncio.sleep(0.01)
+    assert setup.storage.webhook_endpoints[hanging.id].failing_since is not None
+    assert transport.most == 1
+    failed.set()
+    await setup.deliver.drain()
+
+
 async def test_attempts_in_flight_stay_within_the_workers_slots() -> None:
     """Fresh deliveries too: many endpoints that hang hold 4 x batch_size attempts (and
     sockets) at most, however many they are."""
