@@ -22,7 +22,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from application.ports.webhooks import HostResolver, WebhookResponse, WebhookTransport
 from domain.webhook import DELIVERY_TIMEOUT_S
@@ -45,6 +45,8 @@ _STATUS = re.compile(rb"HTTP/1\.([01]) ([1-9][0-9][0-9])(?: [^\r\n]*)?")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VALUE = re.compile(r"[\x20-\x7e]*")
 _TARGET = re.compile(r"/[\x21-\x7e]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))
 
 
 class SystemHostResolver(HostResolver):
@@ -196,6 +198,9 @@ def _request(
         raise UnsendableRequest("not an http(s) URL")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if not _TARGET.fullmatch(target) and not _CONTROL.search(url):  # urlsplit drops CR LF
+        # Spaces and non-ASCII characters go as UTF-8, percent-encoded (as httpx sent them).
+        target = quote(target, safe=_PRINTABLE)
     host = parts.netloc.rsplit("@", 1)[-1]
     if not _TARGET.fullmatch(target) or not _VALUE.fullmatch(host) or " " in host:
         raise UnsendableRequest("the URL holds a character HTTP cannot carry")

@@ -254,3 +254,18 @@ async def test_idle_connections_are_closed_when_stale_whichever_origin_is_posted
         finally:
             await transport.close()
     assert kept == {new.port: 1}
+
+
+async def test_a_path_with_spaces_or_non_ascii_characters_is_sent_percent_encoded() -> None:
+    """Such URLs are accepted when saved, and httpx sent them encoded as UTF-8: refusing
+    them at every attempt would let the endpoint fail for three days, then disable it."""
+    transport = StreamWebhookTransport()
+    async with receiving(status=204) as receiver:
+        url = f"http://127.0.0.1:{receiver.port}/événements/a b?name=José Ü&x=%41"
+        try:
+            response = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
+        finally:
+            await transport.close()
+    assert (response.status_code, response.error) == (204, None)
+    [received] = receiver.received
+    assert received.path == "/%C3%A9v%C3%A9nements/a%20b?name=Jos%C3%A9%20%C3%9C&x=%41"
