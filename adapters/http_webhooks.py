@@ -251,7 +251,10 @@ async def _exchange(connection: _Connection, request: bytes) -> _Answer:
     if not length.isdigit() or int(length) > MAX_KEPT_BODY:
         return _Answer(status, reusable=False)
     if int(length):
-        await connection.reader.readexactly(int(length))
+        try:
+            await connection.reader.readexactly(int(length))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return _Answer(status, reusable=False)  # the status came: it is the answer
     return _Answer(status, reusable=not close)
 
 

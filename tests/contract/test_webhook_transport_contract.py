@@ -269,3 +269,42 @@ async def test_a_path_with_spaces_or_non_ascii_characters_is_sent_percent_encode
     assert (response.status_code, response.error) == (204, None)
     [received] = receiver.received
     assert received.path == "/%C3%A9v%C3%A9nements/a%20b?name=Jos%C3%A9%20%C3%9C&x=%41"
+
+
+async def test_an_answer_whose_body_breaks_off_still_counts_and_is_not_sent_again() -> None:
+    """The status came: the body is read only to reuse the connection. Taking its end for a
+    receiver that closed a kept connection sent the event again, and answered what the copy
+    got."""
+    requests = 0
+
+    async def answering(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal requests
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                await reader.readexactly(length)
+                requests += 1
+                if requests == 2:
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+                    await writer.drain()
+                    break  # the body never comes
+                writer.write(b"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except asyncio.IncompleteReadError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answering, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    transport = StreamWebhookTransport(timeout_s=2)
+    try:
+        first = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
+        second = await transport.post(url, "127.0.0.1", b"{}", HEADERS)  # on the kept one
+    finally:
+        await transport.close()
+        server.close()
+    assert (first.status_code, second.status_code) == (503, 200)
+    assert requests == 2
+    assert transport._idle == {}
