@@ -34,6 +34,9 @@ MAX_ANSWER_HEAD = 16 * 1024
 MAX_KEPT_BODY = 64 * 1024
 """An answer's body is read (and dropped) to reuse the connection up to this size; a larger
 one, or one without a length, closes the connection instead."""
+MAX_INTERIM = 10
+"""Interim (1xx) answers skipped before the answer; more are an error (the connection is
+closed): each is parsed without a pause while more are buffered."""
 IDLE_S = 30.0
 """An idle connection older than this is closed, not reused (receivers close theirs too)."""
 IDLE_PER_ORIGIN = 256
@@ -219,16 +222,17 @@ async def _exchange(connection: _Connection, request: bytes) -> _Answer:
     """Send the request, read the answer's head, and its body if that is small and delimited
     (interim 1xx answers are skipped)."""
     connection.writer.write(request)
-    while True:
+    for _ in range(MAX_INTERIM + 1):
         head = await connection.reader.readuntil(b"\r\n\r\n")
         lines = head[:-4].split(b"\r\n")
         status_line = _STATUS.fullmatch(lines[0])
         if status_line is None:
             raise ValueError("the answer is not HTTP/1.x")
         status = int(status_line.group(2))
-        if 100 <= status < 200 and status != 101:
-            continue
-        break
+        if not (100 <= status < 200 and status != 101):
+            break
+    else:
+        raise ValueError(f"more than {MAX_INTERIM} interim answers")
     lengths: set[bytes] = set()
     delimited_by_length = True
     close = status_line.group(1) == b"0"

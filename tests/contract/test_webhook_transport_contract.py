@@ -308,3 +308,32 @@ async def test_an_answer_whose_body_breaks_off_still_counts_and_is_not_sent_agai
     assert (first.status_code, second.status_code) == (503, 200)
     assert requests == 2
     assert transport._idle == {}
+
+
+async def test_a_flood_of_interim_answers_is_an_error_at_once() -> None:
+    """Each 1xx is parsed without a pause while the buffer holds more: a receiver that sends
+    them endlessly would keep the worker's event loop (the API's, inside serve) busy for the
+    whole timeout of every attempt."""
+
+    async def flooding(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        with contextlib.suppress(ConnectionError):
+            for _ in range(200):
+                writer.write(b"HTTP/1.1 102 Processing\r\n\r\n" * 100)
+                await writer.drain()
+            await reader.read()  # until the client closes
+        writer.close()
+
+    server = await asyncio.start_server(flooding, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    transport = StreamWebhookTransport(timeout_s=2)
+    try:
+        started = time.perf_counter()
+        response = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
+        took = time.perf_counter() - started
+    finally:
+        await transport.close()
+        server.close()
+    assert response.status_code is None
+    assert (response.error or "").startswith("ValueError")
+    assert took < 1
