@@ -286,11 +286,13 @@ class Blocking(WebhookTransport):
         self.in_flight = 0
         self.most = 0
         self.fast = 0
+        self.urls: list[str] = []
         self.answer: Callable[[], WebhookResponse] = lambda: WebhookResponse(200)
 
     async def post(
         self, url: str, address: str, body: bytes, headers: Mapping[str, str]
     ) -> WebhookResponse:
+        self.urls.append(url)
         if url != self.slow:
             self.fast += 1
             return WebhookResponse(200)
@@ -427,6 +429,48 @@ async def test_deliveries_waiting_for_an_endpoint_that_starts_failing_go_one_at_
     assert transport.most == 1
     failed.set()
     await setup.deliver.drain()
+
+
+@pytest.mark.parametrize("change", ["moved", "disabled", "deleted"])
+async def test_deliveries_that_waited_obey_what_their_owner_changed_meanwhile(
+    change: str,
+) -> None:
+    """A fresh delivery waits in the worker for its endpoint's slot, with the endpoint as
+    the fan-out read it: by the time it starts, the owner may have moved, disabled or
+    deleted the endpoint. Its events go to the URL of now, or nowhere."""
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=1)
+    slow = replace(await setup.endpoint(), url="https://hooks.example.com/slow")
+    async with setup.uow() as uow:
+        await uow.webhook_endpoints.save(slow)
+        await uow.commit()
+    await setup.events(slow, 3)
+    await setup.step()
+    await asyncio.sleep(0)
+    assert (transport.in_flight, setup.deliver.waiting) == (1, 2)
+    async with setup.uow() as uow:
+        if change == "moved":
+            await uow.webhook_endpoints.save(replace(slow, url="https://hooks.example.com/new"))
+        elif change == "disabled":
+            await uow.webhook_endpoints.save(replace(slow, enabled=False))
+        else:
+            await uow.webhook_endpoints.delete(slow.id)
+        await uow.commit()
+    setup.clock.advance(seconds=5)
+    transport.release.set()
+    for _ in range(4):
+        await setup.deliver()
+        await asyncio.sleep(0.01)
+    await setup.deliver.drain()
+    sent_after = transport.urls[1:]
+    if change == "moved":
+        assert sent_after == ["https://hooks.example.com/new"] * 2
+    else:
+        assert sent_after == []
+    if change == "disabled":  # pending, for when it is enabled again
+        statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
+        assert statuses.count(DeliveryStatus.PENDING) == 2
+        assert setup.storage.webhook_leases == {}
 
 
 async def test_attempts_in_flight_stay_within_the_workers_slots() -> None:
