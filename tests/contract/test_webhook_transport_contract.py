@@ -9,8 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import ssl
 import time
 import warnings
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -337,3 +340,92 @@ async def test_a_flood_of_interim_answers_is_an_error_at_once() -> None:
     assert response.status_code is None
     assert (response.error or "").startswith("ValueError")
     assert took < 1
+
+
+def _certificate_authority(tmp_path: Path) -> tuple[Path, ssl.SSLContext]:
+    """A CA file, and a server context whose certificate (from that CA) names hooks.test."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def certificate(
+        name: str,
+        key: ec.EllipticCurvePrivateKey,
+        issuer: x509.Name,
+        signer: ec.EllipticCurvePrivateKey,
+        ca: bool,
+    ) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(issuer)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(hours=1))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hexbank test CA")])
+    ca = certificate("hexbank test CA", ca_key, ca_name, ca_key, ca=True)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = certificate("hooks.test", leaf_key, ca_name, ca_key, ca=False)
+    ca_file, chain, key_file = tmp_path / "ca.pem", tmp_path / "chain.pem", tmp_path / "key.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(chain, key_file)
+    return ca_file, server
+
+
+async def test_tls_checks_the_urls_host_sends_it_as_sni_and_connects_to_the_checked_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca_file, server_tls = _certificate_authority(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+    names: list[str | None] = []
+    server_tls.sni_callback = lambda sock, name, context: names.append(name)
+
+    async def answering(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            await reader.readexactly(
+                int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            )
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answering, "127.0.0.1", 0, ssl=server_tls)
+    port = server.sockets[0].getsockname()[1]
+    transport = StreamWebhookTransport(timeout_s=5)
+    try:
+        # Names no resolver knows: the connection goes to the address given.
+        good = await transport.post(f"https://hooks.test:{port}/in", "127.0.0.1", b"{}", HEADERS)
+        wrong = await transport.post(f"https://other.test:{port}/in", "127.0.0.1", b"{}", HEADERS)
+    finally:
+        await transport.close()
+        server.close()
+    assert (good.status_code, good.error) == (204, None)
+    assert wrong.status_code is None
+    assert (wrong.error or "").startswith("SSLCertVerificationError")
+    assert names == ["hooks.test", "other.test"]
