@@ -22,7 +22,7 @@ import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from application.ports.webhooks import HostResolver, WebhookResponse, WebhookTransport
 from domain.webhook import DELIVERY_TIMEOUT_S
@@ -34,6 +34,9 @@ MAX_ANSWER_HEAD = 16 * 1024
 MAX_KEPT_BODY = 64 * 1024
 """An answer's body is read (and dropped) to reuse the connection up to this size; a larger
 one, or one without a length, closes the connection instead."""
+MAX_INTERIM = 10
+"""Interim (1xx) answers skipped before the answer; more are an error (the connection is
+closed): each is parsed without a pause while more are buffered."""
 IDLE_S = 30.0
 """An idle connection older than this is closed, not reused (receivers close theirs too)."""
 IDLE_PER_ORIGIN = 256
@@ -45,6 +48,8 @@ _STATUS = re.compile(rb"HTTP/1\.([01]) ([1-9][0-9][0-9])(?: [^\r\n]*)?")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _VALUE = re.compile(r"[\x20-\x7e]*")
 _TARGET = re.compile(r"/[\x21-\x7e]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))
 
 
 class SystemHostResolver(HostResolver):
@@ -85,6 +90,7 @@ class StreamWebhookTransport(WebhookTransport):
         self._timeout_s = timeout_s
         self._idle: dict[tuple[str, str, int, str], list[_Connection]] = {}
         self._tls: ssl.SSLContext | None = None
+        self._next_sweep = 0.0
 
     async def post(
         self, url: str, address: str, body: bytes, headers: Mapping[str, str]
@@ -116,6 +122,9 @@ class StreamWebhookTransport(WebhookTransport):
         except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as e:
             _close(connection)
             return WebhookResponse(None, f"{_error_name(e)}: {e}"[:_ERROR_CHARS])
+        except BaseException:  # cancelled (a worker stopping): the socket goes now, not at GC
+            _close(connection)
+            raise
         if answer.reusable:
             self._keep(origin, connection)
         else:
@@ -129,14 +138,34 @@ class StreamWebhookTransport(WebhookTransport):
                 connection.close()
 
     def _kept(self, origin: tuple[str, str, int, str]) -> _Connection | None:
-        kept = self._idle.get(origin)
         now = time.monotonic()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        kept = self._idle.get(origin)
         while kept:
             connection = kept.pop()
-            if now - connection.idle_since < IDLE_S and not connection.reader.at_eof():
+            if now - connection.idle_since < IDLE_S and _quiet(connection):
                 return connection
             connection.close()
         return None
+
+    def _sweep(self, now: float) -> None:
+        """Close the idle connections of every origin that are too old to reuse, or closed
+        by their receiver: those of an origin no longer posted to (an endpoint deleted,
+        disabled, moved), or below the ones reused, would otherwise hold their sockets (half
+        open after the receiver's close) for the life of the process."""
+        self._next_sweep = now + IDLE_S
+        for origin, kept in list(self._idle.items()):
+            live: list[_Connection] = []
+            for connection in kept:
+                if now - connection.idle_since < IDLE_S and _quiet(connection):
+                    live.append(connection)
+                else:
+                    connection.close()
+            if live:
+                self._idle[origin] = live
+            else:
+                del self._idle[origin]
 
     def _keep(self, origin: tuple[str, str, int, str], connection: _Connection) -> None:
         kept = self._idle.setdefault(origin, [])
@@ -172,6 +201,9 @@ def _request(
         raise UnsendableRequest("not an http(s) URL")
     port = parts.port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if not _TARGET.fullmatch(target) and not _CONTROL.search(url):  # urlsplit drops CR LF
+        # Spaces and non-ASCII characters go as UTF-8, percent-encoded (as httpx sent them).
+        target = quote(target, safe=_PRINTABLE)
     host = parts.netloc.rsplit("@", 1)[-1]
     if not _TARGET.fullmatch(target) or not _VALUE.fullmatch(host) or " " in host:
         raise UnsendableRequest("the URL holds a character HTTP cannot carry")
@@ -190,16 +222,17 @@ async def _exchange(connection: _Connection, request: bytes) -> _Answer:
     """Send the request, read the answer's head, and its body if that is small and delimited
     (interim 1xx answers are skipped)."""
     connection.writer.write(request)
-    while True:
+    for _ in range(MAX_INTERIM + 1):
         head = await connection.reader.readuntil(b"\r\n\r\n")
         lines = head[:-4].split(b"\r\n")
         status_line = _STATUS.fullmatch(lines[0])
         if status_line is None:
             raise ValueError("the answer is not HTTP/1.x")
         status = int(status_line.group(2))
-        if 100 <= status < 200 and status != 101:
-            continue
-        break
+        if not (100 <= status < 200 and status != 101):
+            break
+    else:
+        raise ValueError(f"more than {MAX_INTERIM} interim answers")
     lengths: set[bytes] = set()
     delimited_by_length = True
     close = status_line.group(1) == b"0"
@@ -222,8 +255,20 @@ async def _exchange(connection: _Connection, request: bytes) -> _Answer:
     if not length.isdigit() or int(length) > MAX_KEPT_BODY:
         return _Answer(status, reusable=False)
     if int(length):
-        await connection.reader.readexactly(int(length))
+        try:
+            await connection.reader.readexactly(int(length))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return _Answer(status, reusable=False)  # the status came: it is the answer
     return _Answer(status, reusable=not close)
+
+
+def _quiet(connection: _Connection) -> bool:
+    """Open, and holding no byte since its last answer: bytes that came after it (a stray
+    line end, an answer sent ahead of its request) would be read as the next request's
+    answer: a 2xx for a delivery the receiver never answered, or garbage."""
+    reader = connection.reader
+    held = reader._buffer  # type: ignore[attr-defined]  # bytes no read took yet
+    return not (held or reader.at_eof() or reader.exception() or connection.writer.is_closing())
 
 
 def _close(connection: _Connection | None) -> None:

@@ -63,13 +63,9 @@ class WebhookLoop:
         try:
             while not self._stop.is_set():
                 try:
-                    read = 0
-                    # Fan out only while few fresh deliveries wait here: the rest wait in the
-                    # queue, where any worker can take them.
-                    if self._deliver.waiting < self._batch_size:
-                        fanned = await self._dispatch()
-                        read = fanned.read
-                        await self._deliver.take(fanned)
+                    fanned = await self._dispatch()
+                    read = fanned.read
+                    await self._deliver.take(fanned)
                     self._deliver.slot_freed.clear()  # before the lease: no end is missed
                     started = await self._deliver()
                     await self._count_when_due()

@@ -36,9 +36,15 @@ LEASE_DUE_EVERY = timedelta(seconds=0.25)
 """How often the queue is searched for due deliveries (retries; deliveries of failing
 endpoints; leases that ran out) while the last search found none. Fresh
 deliveries never wait for it: the fan-out hands them over leased."""
+FRESH_ENDPOINT = timedelta(seconds=1)
+"""How old a waiting delivery's view of its endpoint may be when it starts; an older one is
+read again first, so that what the owner changed meanwhile (the URL, disabled, deleted)
+holds for it as for a delivery leased now. Only endpoints at their bound have deliveries
+that wait: one read per such endpoint per second at most."""
 WAITING_PER_SLOT = 4
 """Fresh deliveries an endpoint may have waiting in this process, per attempt it may have in
-flight; beyond that they are handed back to the queue (for any worker, when due)."""
+flight; beyond that (or beyond `batch_size` waiting in all) they are handed back to the queue
+(for any worker, when due)."""
 
 
 class DispatchWebhooks:
@@ -106,6 +112,8 @@ class DeliverWebhooks:
         self._waiting: dict[UUID, deque[LeasedDelivery]] = {}
         """Fresh deliveries leased to this worker, per endpoint, waiting for a slot."""
         self._waiting_count = 0
+        self._read_at: dict[UUID, datetime] = {}
+        """When the endpoint of each waiting queue was read (the oldest view in it)."""
         self._next_lease = datetime.min.replace(tzinfo=UTC)
         """When the queue is searched for due deliveries next; sooner when an attempt of a
         searched delivery ends (its endpoint may have more due) or the fan-out queued some
@@ -122,25 +130,33 @@ class DeliverWebhooks:
         return self._waiting_count
 
     async def take(self, fanned: FanOut) -> None:
-        """Fresh deliveries the fan-out leased to this worker: each waits for a slot of its
-        endpoint; those beyond an endpoint's room to wait go back to the queue."""
+        """Fresh deliveries the fan-out leased to this worker: those their endpoint has a
+        slot for start on this pass; the others wait here for one, within their endpoint's
+        room to wait and `batch_size` in all, and the rest go back to the queue. Only slow
+        endpoints' deliveries wait, so this bound (not a pause of the fan-out, which would
+        hold up every endpoint's fresh deliveries behind theirs) is what keeps them few."""
         if fanned.unleased:
             self._search_now()
-        fresh = fanned.leased
+        held = self._waiting_count  # those of the last pass wait for a slot
         handed_back: list[LeasedDelivery] = []
-        for lease in fresh:
-            waiting = self._waiting.setdefault(lease.endpoint.id, deque())
-            if len(waiting) >= self._concurrency * WAITING_PER_SLOT:
-                handed_back.append(lease)
-                continue
+        for lease in fanned.leased:
+            endpoint = lease.endpoint.id
+            waiting = self._waiting.setdefault(endpoint, deque())
+            if len(waiting) >= self._bound(lease.endpoint) - self._in_flight.get(endpoint, 0):
+                if len(waiting) >= self._concurrency * WAITING_PER_SLOT or held >= self._batch_size:
+                    handed_back.append(lease)
+                    continue
+                held += 1
             waiting.append(lease)
             self._waiting_count += 1
+            self._read_at.setdefault(endpoint, lease.leased_until - LEASE)
         await self._release(handed_back)
 
     async def __call__(self) -> int:
         """Record the attempts that ended, start what waits for a slot, and lease what is
         due when its search is due; how many attempts it started."""
         await self.record()
+        await self._read_waiting_endpoints_again()
         started = self._start_waiting()
         now = self._clock.now()
         room = self._batch_size * 4 - len(self._tasks)
@@ -169,13 +185,44 @@ class DeliverWebhooks:
         await self._release(surplus)
         return started + len(leased) - len(surplus)
 
+    async def _read_waiting_endpoints_again(self) -> None:
+        """The endpoints whose waiting deliveries may start now, when read longer than
+        FRESH_ENDPOINT ago: deleted, their deliveries are gone; disabled or failing, back to
+        the queue; otherwise they start with the endpoint as it is now."""
+        now = self._clock.now()
+        stale = [
+            endpoint
+            for endpoint, waiting in self._waiting.items()
+            if waiting
+            and self._read_at.get(endpoint, now) <= now - FRESH_ENDPOINT
+            and self._in_flight.get(endpoint, 0) < self._bound(waiting[0].endpoint)
+        ]
+        if not stale:
+            return
+        async with self._uow_factory() as uow:
+            current = {endpoint: await uow.webhook_endpoints.get(endpoint) for endpoint in stale}
+        handed_back: list[LeasedDelivery] = []
+        for endpoint_id, endpoint in current.items():
+            if endpoint is None:
+                self._hand_back(endpoint_id)  # deleted, with its deliveries
+            elif not endpoint.enabled or endpoint.failing_since is not None:
+                handed_back += self._hand_back(endpoint_id)
+            else:
+                waiting = self._waiting[endpoint_id]
+                self._waiting[endpoint_id] = deque(replace(d, endpoint=endpoint) for d in waiting)
+                self._read_at[endpoint_id] = now
+        await self._release(handed_back)
+
     def _start_waiting(self) -> int:
-        """Start the waiting deliveries their endpoints have slots for; one whose lease could
-        run out during its attempt is dropped (the queue has it: it is leased again)."""
+        """Start the waiting deliveries their endpoints have slots for, within the worker's
+        slots (4 x batch_size, as for a lease: endpoints that hang hold no more attempts, nor
+        sockets, however many they are); one whose lease could run out during its attempt is
+        dropped (the queue has it: it is leased again)."""
         started = 0
+        room = self._batch_size * 4 - len(self._tasks)
         deadline = self._clock.now() + timedelta(seconds=2 * DELIVERY_TIMEOUT_S)
         for endpoint, waiting in list(self._waiting.items()):
-            while waiting:
+            while waiting and started < room:
                 lease = waiting[0]
                 if self._in_flight.get(endpoint, 0) >= self._bound(lease.endpoint):
                     break
@@ -187,6 +234,7 @@ class DeliverWebhooks:
                 started += 1
             if not waiting:
                 del self._waiting[endpoint]
+                self._read_at.pop(endpoint, None)
         return started
 
     def _search_now(self) -> None:
@@ -221,9 +269,7 @@ class DeliverWebhooks:
     async def drain(self) -> None:
         """Hand back what waits, wait for the attempts under way and record them (on the way
         out)."""
-        waiting = [lease for leases in self._waiting.values() for lease in leases]
-        self._waiting.clear()
-        self._waiting_count = 0
+        waiting = [lease for endpoint in list(self._waiting) for lease in self._hand_back(endpoint)]
         try:
             await self._release(waiting)
         finally:
@@ -307,6 +353,22 @@ class DeliverWebhooks:
             raise
         for _, name in outcomes:
             self._on_outcome(name)
+        # The fresh deliveries waiting here for an endpoint that is failing now were leased
+        # while it was sound: back to the queue, whence it gets one attempt at a time.
+        await self._release(
+            [
+                lease
+                for endpoint_id, state in endpoints.items()
+                if state.failing_since is not None
+                for lease in self._hand_back(endpoint_id)
+            ]
+        )
+
+    def _hand_back(self, endpoint_id: UUID) -> deque[LeasedDelivery]:
+        waiting = self._waiting.pop(endpoint_id, deque())
+        self._waiting_count -= len(waiting)
+        self._read_at.pop(endpoint_id, None)
+        return waiting
 
     def _outcome(self, attempt: _Ended) -> tuple[DeliveryOutcome, str]:
         delivery, code, now = attempt.lease.delivery, attempt.response.status_code, attempt.at

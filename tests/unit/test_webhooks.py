@@ -10,7 +10,7 @@ import os
 import random
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -153,6 +153,7 @@ class Setup:
         transport: WebhookTransport,
         resolver: StaticHostResolver | None = None,
         concurrency: int = 8,
+        batch_size: int = 100,
     ) -> None:
         self.storage = InMemoryStorage()
         self.clock = ManualClock()
@@ -160,7 +161,7 @@ class Setup:
             resolver or StaticHostResolver({"hooks.example.com": ["93.184.216.34"]}),
             allow_private=False,
         )
-        self.dispatch = DispatchWebhooks(self.uow, self.clock, batch_size=100)
+        self.dispatch = DispatchWebhooks(self.uow, self.clock, batch_size=batch_size)
         self.deliver = DeliverWebhooks(
             self.uow,
             self.clock,
@@ -168,7 +169,7 @@ class Setup:
             transport,
             retry_window=WINDOW,
             concurrency=concurrency,
-            batch_size=100,
+            batch_size=batch_size,
         )
 
     def uow(self) -> InMemoryUnitOfWork:
@@ -285,10 +286,13 @@ class Blocking(WebhookTransport):
         self.in_flight = 0
         self.most = 0
         self.fast = 0
+        self.urls: list[str] = []
+        self.answer: Callable[[], WebhookResponse] = lambda: WebhookResponse(200)
 
     async def post(
         self, url: str, address: str, body: bytes, headers: Mapping[str, str]
     ) -> WebhookResponse:
+        self.urls.append(url)
         if url != self.slow:
             self.fast += 1
             return WebhookResponse(200)
@@ -296,7 +300,7 @@ class Blocking(WebhookTransport):
         self.most = max(self.most, self.in_flight)
         await self.release.wait()
         self.in_flight -= 1
-        return WebhookResponse(200)
+        return self.answer()
 
     async def close(self) -> None:
         return None
@@ -354,6 +358,143 @@ async def test_a_failing_endpoint_has_one_attempt_in_flight_until_one_succeeds()
     statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
     assert statuses == [DeliveryStatus.DELIVERED] * 10
     assert setup.storage.webhook_endpoints[dead.id].failing_since is None
+
+
+async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan_out() -> None:
+    """Endpoints that answer slowly (not failing: they do answer 2xx) fill their rooms to
+    wait in the worker; the fan-out still goes on for the others' events."""
+    from prometheus_client import CollectorRegistry
+
+    from entrypoints.observability.webhook_metrics import WebhookMetrics
+    from entrypoints.webhooks import WebhookLoop
+
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=1, batch_size=10)
+    for _ in range(4):
+        slow = await setup.endpoint()
+        async with setup.uow() as uow:
+            await uow.webhook_endpoints.save(replace(slow, url="https://hooks.example.com/slow"))
+            await uow.commit()
+        await setup.events(slow, 8)
+    fast = await setup.endpoint()
+    await setup.events(fast)
+    loop = WebhookLoop(
+        setup.dispatch,
+        setup.deliver,
+        setup.uow,
+        WebhookMetrics(CollectorRegistry()),
+        setup.clock,
+        idle_s=0.01,
+        batch_size=10,
+    )
+    running = asyncio.create_task(loop.run())
+    try:
+        for _ in range(100):
+            if transport.fast:
+                break
+            await asyncio.sleep(0.01)
+        assert transport.fast == 1
+        assert transport.in_flight == 4  # one per slow endpoint: its bound
+    finally:
+        transport.release.set()
+        loop.stop()
+        await running
+    assert setup.deliver.waiting == 0
+
+
+async def test_deliveries_waiting_for_an_endpoint_that_starts_failing_go_one_at_a_time() -> None:
+    """The fan-out leased them while the endpoint was sound; once its attempts fail, they
+    no longer take `concurrency` slots each at a time: it is failing, one at a time."""
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=2)
+    hanging = await setup.endpoint()
+    async with setup.uow() as uow:
+        await uow.webhook_endpoints.save(replace(hanging, url="https://hooks.example.com/slow"))
+        await uow.commit()
+    await setup.events(hanging, 6)
+    await setup.step()
+    await asyncio.sleep(0)
+    assert (transport.in_flight, setup.deliver.waiting) == (2, 4)
+    failed = asyncio.Event()
+    transport.answer = lambda: WebhookResponse(None, "no answer within 10 s")
+    transport.release.set()  # the two attempts fail
+    await asyncio.sleep(0.01)
+    transport.release = failed  # from now on they hang again
+    transport.most = 0
+    for _ in range(5):
+        setup.clock.advance(seconds=1)
+        await setup.deliver()
+        await asyncio.sleep(0.01)
+    assert setup.storage.webhook_endpoints[hanging.id].failing_since is not None
+    assert transport.most == 1
+    failed.set()
+    await setup.deliver.drain()
+
+
+@pytest.mark.parametrize("change", ["moved", "disabled", "deleted"])
+async def test_deliveries_that_waited_obey_what_their_owner_changed_meanwhile(
+    change: str,
+) -> None:
+    """A fresh delivery waits in the worker for its endpoint's slot, with the endpoint as
+    the fan-out read it: by the time it starts, the owner may have moved, disabled or
+    deleted the endpoint. Its events go to the URL of now, or nowhere."""
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=1)
+    slow = replace(await setup.endpoint(), url="https://hooks.example.com/slow")
+    async with setup.uow() as uow:
+        await uow.webhook_endpoints.save(slow)
+        await uow.commit()
+    await setup.events(slow, 3)
+    await setup.step()
+    await asyncio.sleep(0)
+    assert (transport.in_flight, setup.deliver.waiting) == (1, 2)
+    async with setup.uow() as uow:
+        if change == "moved":
+            await uow.webhook_endpoints.save(replace(slow, url="https://hooks.example.com/new"))
+        elif change == "disabled":
+            await uow.webhook_endpoints.save(replace(slow, enabled=False))
+        else:
+            await uow.webhook_endpoints.delete(slow.id)
+        await uow.commit()
+    setup.clock.advance(seconds=5)
+    transport.release.set()
+    for _ in range(4):
+        await setup.deliver()
+        await asyncio.sleep(0.01)
+    await setup.deliver.drain()
+    sent_after = transport.urls[1:]
+    if change == "moved":
+        assert sent_after == ["https://hooks.example.com/new"] * 2
+    else:
+        assert sent_after == []
+    if change == "disabled":  # pending, for when it is enabled again
+        statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
+        assert statuses.count(DeliveryStatus.PENDING) == 2
+        assert setup.storage.webhook_leases == {}
+
+
+async def test_attempts_in_flight_stay_within_the_workers_slots() -> None:
+    """Fresh deliveries too: many endpoints that hang hold 4 x batch_size attempts (and
+    sockets) at most, however many they are."""
+    transport = Blocking("https://hooks.example.com/slow")
+    setup = Setup(transport, concurrency=2, batch_size=2)
+    for _ in range(6):
+        hanging = await setup.endpoint()
+        async with setup.uow() as uow:
+            await uow.webhook_endpoints.save(replace(hanging, url="https://hooks.example.com/slow"))
+            await uow.commit()
+        await setup.events(hanging, 2)
+    for _ in range(8):
+        await setup.step()
+        await asyncio.sleep(0)
+    assert transport.most == 8  # 4 x batch_size
+    transport.release.set()
+    for _ in range(8):
+        await setup.step()
+        await asyncio.sleep(0.01)
+    await setup.deliver.drain()
+    statuses = [d.status for d in setup.storage.webhook_deliveries.values()]
+    assert statuses == [DeliveryStatus.DELIVERED] * 12
 
 
 def test_the_metrics_count_outcomes_and_show_the_backlog() -> None:
