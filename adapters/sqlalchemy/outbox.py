@@ -97,17 +97,23 @@ def _state(document: dict[str, Any]) -> AccountState:
     )
 
 
-def _stored(row: Any) -> StoredEvent:
+def _stored(row: Any, prefix: str = "") -> StoredEvent:
+    """An events row as read; `prefix`: its columns' names in a row that joins it."""
+
+    def column(name: str) -> Any:
+        return getattr(row, prefix + name)
+
     event = Event(
-        id=row.id,
-        type=row.type,
-        occurred_at=row.occurred_at,
-        data=row.data,
-        accounts=tuple(_state(state) for state in row.accounts),
-        user_ids=tuple(row.user_ids),
-        schema_version=row.schema_version,
+        id=column("id"),
+        type=column("type"),
+        occurred_at=column("occurred_at"),
+        data=column("data"),
+        accounts=tuple(_state(state) for state in column("accounts")),
+        user_ids=tuple(column("user_ids")),
+        schema_version=column("schema_version"),
     )
-    return StoredEvent(event, FeedPosition(row.transaction_id, row.position), row.traceparent)
+    position = FeedPosition(column("transaction_id"), column("position"))
+    return StoredEvent(event, position, column("traceparent"))
 
 
 class SqlAlchemyOutbox(Outbox):

@@ -27,9 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sealed_secrets import SecretSealer
-from adapters.sqlalchemy.outbox import _state
+from adapters.sqlalchemy.outbox import _stored
 from adapters.sqlalchemy.tables import users, webhook_endpoints
-from application.events import Event
 from application.ports.outbox import FeedPosition, StoredEvent
 from application.ports.webhooks import (
     DeliveryBacklog,
@@ -114,7 +113,8 @@ _LEASED_COLUMNS = (
     " d.status AS d_status, d.attempts AS d_attempts, d.next_attempt_at AS d_next_attempt_at,"
     " d.last_status_code AS d_last_status_code, d.last_error AS d_last_error,"
     " d.queued_at AS d_queued_at, w.*,"
-    " e.position AS e_position, e.transaction_id AS e_transaction_id, e.type AS e_type,"
+    " e.id AS e_id, e.position AS e_position, e.transaction_id AS e_transaction_id,"
+    " e.type AS e_type,"
     " e.occurred_at AS e_occurred_at, e.schema_version AS e_schema_version, e.data AS e_data,"
     " e.accounts AS e_accounts, e.user_ids AS e_user_ids, e.traceparent AS e_traceparent"
 )
@@ -279,17 +279,7 @@ def _leased(rows: Any, until: datetime, sealer: SecretSealer) -> list[LeasedDeli
             endpoint = endpoints[endpoint_key] = _endpoint(row, sealer)
         stored = events.get(row.d_event_id)
         if stored is None:
-            event = Event(
-                id=row.d_event_id,
-                type=row.e_type,
-                occurred_at=row.e_occurred_at,
-                data=row.e_data,
-                accounts=tuple(_state(state) for state in row.e_accounts),
-                user_ids=tuple(row.e_user_ids),
-                schema_version=row.e_schema_version,
-            )
-            position = FeedPosition(row.e_transaction_id, row.e_position)
-            stored = events[row.d_event_id] = StoredEvent(event, position, row.e_traceparent)
+            stored = events[row.d_event_id] = _stored(row, "e_")
         leased.append(LeasedDelivery(_delivery(row), endpoint, stored, until))
     return leased
 

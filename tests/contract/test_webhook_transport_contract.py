@@ -12,6 +12,7 @@ import gc
 import ssl
 import time
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +24,21 @@ from application.ports.webhooks import WebhookTransport
 from tests.webhook_receiver import receiving
 
 HEADERS = {"Content-Type": "application/json", "Hexbank-Event-Id": "e1"}
+
+
+async def request_read(reader: asyncio.StreamReader) -> bytes:
+    """One request off the wire, head and body; its head."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    await reader.readexactly(int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0]))
+    return head
+
+
+async def listening(
+    handler: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]],
+) -> tuple[asyncio.Server, str]:
+    """A receiver on loopback that answers each connection with `handler`; and its URL."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
 
 
 @pytest.mark.parametrize("kind", ["fake", "stream"])
@@ -83,9 +99,7 @@ async def test_it_keeps_a_connection_for_the_next_post_and_mends_one_the_receive
         connections += 1
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
+                head = await request_read(reader)
                 writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
                 await writer.drain()
                 if connections == 1 and b"close-after" in head:
@@ -95,8 +109,7 @@ async def test_it_keeps_a_connection_for_the_next_post_and_mends_one_the_receive
         finally:
             writer.close()
 
-    server = await asyncio.start_server(counted, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    server, url = await listening(counted)
     try:
         first = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
         second = await transport.post(url, "127.0.0.1", b"{}", {**HEADERS, "X-Mark": "close-after"})
@@ -128,15 +141,13 @@ async def test_answers_that_cannot_be_reused_close_and_garbage_is_an_error(
     answer: bytes, status: int | None, error: str | None
 ) -> None:
     async def answering(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        await reader.readexactly(int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0]))
+        await request_read(reader)
         writer.write(answer)
         await writer.drain()
         await asyncio.sleep(0.2)
         writer.close()
 
-    server = await asyncio.start_server(answering, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    server, url = await listening(answering)
     transport = StreamWebhookTransport(timeout_s=2)
     try:
         response = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
@@ -173,8 +184,7 @@ async def test_a_cancelled_post_closes_its_connection() -> None:
         closed.set()
         writer.close()
 
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    server, url = await listening(silent)
     transport = StreamWebhookTransport(timeout_s=5)
     gc.collect()  # what earlier tests left
     try:
@@ -211,9 +221,7 @@ async def test_a_kept_connection_holding_bytes_no_request_asked_for_is_not_reuse
         nonlocal requests
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
+                await request_read(reader)
                 requests += 1
                 if requests == 1:
                     writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" + unasked)
@@ -225,8 +233,7 @@ async def test_a_kept_connection_holding_bytes_no_request_asked_for_is_not_reuse
         finally:
             writer.close()
 
-    server = await asyncio.start_server(answering, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    server, url = await listening(answering)
     transport = StreamWebhookTransport(timeout_s=2)
     try:
         first = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
@@ -284,9 +291,7 @@ async def test_an_answer_whose_body_breaks_off_still_counts_and_is_not_sent_agai
         nonlocal requests
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-                await reader.readexactly(length)
+                await request_read(reader)
                 requests += 1
                 if requests == 2:
                     writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
@@ -299,8 +304,7 @@ async def test_an_answer_whose_body_breaks_off_still_counts_and_is_not_sent_agai
         finally:
             writer.close()
 
-    server = await asyncio.start_server(answering, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    server, url = await listening(answering)
     transport = StreamWebhookTransport(timeout_s=2)
     try:
         first = await transport.post(url, "127.0.0.1", b"{}", HEADERS)
@@ -327,8 +331,7 @@ async def test_a_flood_of_interim_answers_is_an_error_at_once() -> None:
             await reader.read()  # until the client closes
         writer.close()
 
-    server = await asyncio.start_server(flooding, "127.0.0.1", 0)
-    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/in"
+    server, url = await listening(flooding)
     transport = StreamWebhookTransport(timeout_s=2)
     try:
         started = time.perf_counter()

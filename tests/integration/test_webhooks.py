@@ -334,21 +334,26 @@ async def test_replay_sends_again_from_a_feed_cursor(database_url: str, settings
     assert ids[3:] == ids[1:3] or sorted(ids[3:]) == sorted(ids[1:3])
 
 
+def _process_env(database_url: str, data: Path) -> dict[str, str]:
+    """The environment of a `hexbank webhooks` process of a test's own."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HEXBANK_JWT_SECRET": TEST_SECRET,
+        "HEXBANK_DATA_DIR": str(data),
+        "HEXBANK_LOG_LEVEL": "warning",
+        "HEXBANK_WEBHOOKS_ALLOW_PRIVATE": "true",
+        "HEXBANK_WEBHOOK_IDLE_S": "0.05",
+    }
+
+
 async def test_a_killed_delivery_process_resumes_without_loss(
     database_url: str, settings: Settings, tmp_path: Path
 ) -> None:
     """`hexbank webhooks` is killed (SIGKILL) mid-attempt; another instance takes its leased
     deliveries over once their lease runs out (a minute of the service's clock)."""
     clock = ShiftedClock()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "HEXBANK_JWT_SECRET": TEST_SECRET,
-        "HEXBANK_DATA_DIR": str(tmp_path),
-        "HEXBANK_LOG_LEVEL": "warning",
-        "HEXBANK_WEBHOOKS_ALLOW_PRIVATE": "true",
-        "HEXBANK_WEBHOOK_IDLE_S": "0.05",
-    }
+    env = _process_env(database_url, tmp_path)
     async with receiving(delay_s=30) as receiver, serving(settings, database_url) as client:
         ada = await signed_up(client)
         await endpoint(client, ada, receiver.url, event_types=["transfer.posted"])
@@ -383,15 +388,7 @@ async def test_the_delivery_process_serves_its_metrics_on_the_port_it_is_given(
     """Run apart (as docs/webhooks.md recommends under load), delivery's metrics are still
     scraped: `hexbank webhooks --metrics-port` serves them, with a delivery counted."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "HEXBANK_JWT_SECRET": TEST_SECRET,
-        "HEXBANK_DATA_DIR": str(tmp_path),
-        "HEXBANK_LOG_LEVEL": "warning",
-        "HEXBANK_WEBHOOKS_ALLOW_PRIVATE": "true",
-        "HEXBANK_WEBHOOK_IDLE_S": "0.05",
-    }
+    env = _process_env(database_url, tmp_path)
     async with receiving() as receiver, serving(settings, database_url) as client:
         ada = await signed_up(client)
         await endpoint(client, ada, receiver.url, event_types=["transfer.posted"])
