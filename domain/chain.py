@@ -14,15 +14,54 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+_sha256 = hashlib.sha256
 HASH_SIZE = 32
 GENESIS_HASH = bytes(HASH_SIZE)
 """What an account's first entry chains from: 32 zero bytes."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-# account id, sequence, transfer id, amount, balance_after, currency, created_at (UTC
-# microseconds since the Unix epoch), the length of the transfer kind: big-endian, signed.
-_FIXED = struct.Struct(">16sq16sqq3sqB")
+# Big-endian, signed, no padding: the entry's own fields (account id, sequence, transfer id,
+# amount, balance_after), then its transfer's (currency, created_at in UTC microseconds since
+# the Unix epoch, the length of the transfer kind), then the kind in ASCII.
+_OWN = struct.Struct(">16sq16sqq")
+_SHARED = struct.Struct(">3sqB")
+
+
+class TransferEncoding:
+    """The canonical encoding of the entries of one transfer, which share its id, currency,
+    time and kind: those are encoded once for both entries of a movement, not once each."""
+
+    __slots__ = ("_shared", "_transfer_id")
+
+    def __init__(
+        self, *, transfer_id: UUID, currency: str, created_at: datetime, transfer_kind: str
+    ) -> None:
+        if created_at.tzinfo is None:
+            raise ValueError("an entry's time must be timezone-aware")
+        kind = transfer_kind.encode("ascii")
+        self._transfer_id = transfer_id.bytes
+        self._shared = (
+            _SHARED.pack(currency.encode("ascii"), (created_at - _EPOCH) // _MICROSECOND, len(kind))
+            + kind
+        )
+
+    def encode(self, account_id: UUID, sequence: int, amount: int, balance_after: int) -> bytes:
+        """The canonical bytes of one entry of the transfer (docs/statements.md)."""
+        return (
+            _OWN.pack(account_id.bytes, sequence, self._transfer_id, amount, balance_after)
+            + self._shared
+        )
+
+    def chain(
+        self, previous: bytes, account_id: UUID, sequence: int, amount: int, balance_after: int
+    ) -> bytes:
+        """`chain_hash(previous, self.encode(...))`, in one step."""
+        return _sha256(
+            previous
+            + _OWN.pack(account_id.bytes, sequence, self._transfer_id, amount, balance_after)
+            + self._shared
+        ).digest()
 
 
 def encode_entry(
@@ -38,27 +77,17 @@ def encode_entry(
 ) -> bytes:
     """The canonical bytes of one entry (docs/statements.md): fixed-width fields, then the
     transfer kind in ASCII after its one-byte length."""
-    if created_at.tzinfo is None:
-        raise ValueError("an entry's time must be timezone-aware")
-    kind = transfer_kind.encode("ascii")
-    return (
-        _FIXED.pack(
-            account_id.bytes,
-            sequence,
-            transfer_id.bytes,
-            amount,
-            balance_after,
-            currency.encode("ascii"),
-            (created_at - _EPOCH) // _MICROSECOND,
-            len(kind),
-        )
-        + kind
-    )
+    return TransferEncoding(
+        transfer_id=transfer_id,
+        currency=currency,
+        created_at=created_at,
+        transfer_kind=transfer_kind,
+    ).encode(account_id, sequence, amount, balance_after)
 
 
 def chain_hash(previous: bytes, encoded_entry: bytes) -> bytes:
     """SHA-256(previous entry hash || canonical encoding of the entry)."""
-    return hashlib.sha256(previous + encoded_entry).digest()
+    return _sha256(previous + encoded_entry).digest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from typing import TypeAlias
 from uuid import UUID
 
 from domain.account import Account
-from domain.chain import chain_hash, encode_entry
+from domain.chain import TransferEncoding
 from domain.conversion import Conversion, target_amount
 from domain.errors import (
     AmountTooSmall,
@@ -329,24 +329,25 @@ def move(
     source.apply(-amount)
     destination.apply(amount)
     source.last_entry_at = destination.last_entry_at = now
-    return _chained(source, transfer, -amount, now), _chained(destination, transfer, amount, now)
+    encoding = TransferEncoding(
+        transfer_id=transfer.id,
+        currency=transfer.currency,
+        created_at=now,
+        transfer_kind=transfer.kind.value,
+    )
+    return (
+        _chained(source, transfer, -amount, now, encoding),
+        _chained(destination, transfer, amount, now, encoding),
+    )
 
 
-def _chained(account: Account, transfer: Transfer, amount: int, now: datetime) -> LedgerEntry:
+def _chained(
+    account: Account, transfer: Transfer, amount: int, now: datetime, encoding: TransferEncoding
+) -> LedgerEntry:
     """The entry just applied to `account`, hashed here, in the decision that writes it: the
     chain is never computed later, and the account's head hash is what the next one needs."""
-    entry_hash = chain_hash(
-        account.head_hash,
-        encode_entry(
-            account_id=account.id,
-            sequence=account.entry_count,
-            transfer_id=transfer.id,
-            amount=amount,
-            balance_after=account.balance,
-            currency=transfer.currency,
-            created_at=now,
-            transfer_kind=transfer.kind.value,
-        ),
+    entry_hash = encoding.chain(
+        account.head_hash, account.id, account.entry_count, amount, account.balance
     )
     account.head_hash = entry_hash
     return LedgerEntry(
