@@ -71,6 +71,8 @@ class RelayEvents:
                 await settle(uow.outbox, self._unsettled)
                 await uow.commit()
             self._unsettled = None
+        # Before any event: a consumer started ahead of the first event finds the stream.
+        await self._stream()
         async with self._uow_factory() as uow:
             claimed = await uow.outbox.claim_undelivered(
                 self._batch_size, now=now, until=now + LEASE
@@ -101,13 +103,19 @@ class RelayEvents:
         self._unsettled, self._counted = None, counted
         return RelayPass(len(published), failed, counted[0])
 
+    async def _stream(self) -> bool:
+        """Whether the broker has the stream: made on start, and again after any failure."""
+        if not self._stream_ready:
+            try:
+                await self._publisher.ensure_stream()
+            except EventNotDelivered:
+                return False
+            self._stream_ready = True
+        return True
+
     async def _publish(self, claimed: list[StoredEvent]) -> list[StoredEvent]:
         """Those the broker stored. All are sent at once: one round trip for the lot."""
-        try:
-            if not self._stream_ready:  # on start, and again after any failure
-                await self._publisher.ensure_stream()
-                self._stream_ready = True
-        except EventNotDelivered:
+        if not await self._stream():
             return []
         results = await self._publisher.publish_all([outgoing(stored) for stored in claimed])
         return [stored for stored, failure in zip(claimed, results, strict=True) if failure is None]

@@ -99,3 +99,16 @@ async def test_a_late_settlement_leaves_alone_a_lease_another_relay_took_over() 
     assert (again.published, again.backlog.undelivered) == (0, 2)  # the other relay's to send
     assert set(bank.storage.leases) == {stored.event.id for stored in taken}
     assert publisher.messages == ()
+
+
+async def test_the_stream_is_made_on_the_first_pass_before_any_event() -> None:
+    """A consumer started ahead of the first event (the README's durable one) finds the
+    stream: the relay makes it on start, not only when it has something to publish."""
+    bank = InMemoryBank()
+    publisher = InMemoryEventPublisher()
+    relay = RelayEvents(bank.uow, publisher, bank.clock, batch_size=10)
+
+    idle = await relay()
+
+    assert idle.published == 0
+    assert publisher._has_stream
