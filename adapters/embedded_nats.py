@@ -87,15 +87,24 @@ class EmbeddedNats:
         if self._port is None:
             self._port = _free_port()
         log_path = self._data_dir / _LOG_FILE
-        with log_path.open("ab") as log:
-            # Our own binary (found above), fixed arguments, no shell.
-            process = subprocess.Popen(  # noqa: S603  # nosec B603
-                [binary, "-js", "-sd", str(self._data_dir), "-a", HOST, "-p", str(self._port)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self._process = process
+        arguments = [binary, "-js", "-sd", str(self._data_dir), "-a", HOST, "-p", str(self._port)]
+        process: subprocess.Popen[bytes] | None = None
+        try:
+            with log_path.open("ab") as log:
+                # Our own binary (found above), fixed arguments, no shell.
+                process = subprocess.Popen(  # noqa: S603  # nosec B603
+                    arguments, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                )
+            self._process = process
+        except BaseException:
+            # A signal (Ctrl-C, SIGTERM) during Popen can leave its child running with no
+            # Popen to stop it by: it is found by its command line.
+            if process is not None:
+                self._process = process
+                self.stop()
+            else:
+                _stop_started_with(arguments)
+            raise
         try:
             _wait_until_ready(process, self._port, log_path)
         except BaseException:
@@ -210,6 +219,25 @@ def _stop_orphan(data_dir: Path) -> None:
         logger.warning("stopping nats-server %d left behind by an earlier run", server_pid)
         _terminate(server_pid, lambda: not _is_nats_server(server_pid))
     path.unlink(missing_ok=True)
+
+
+def _stop_started_with(arguments: list[str]) -> None:
+    """Stop the nats-server processes whose command line is exactly `arguments` (without
+    /proc, none is found)."""
+    wanted = "\0".join(arguments).encode() + b"\0"
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if command == wanted:
+            pid = int(entry.name)
+            _terminate(pid, lambda pid=pid: not _is_nats_server(pid))  # type: ignore[misc]
 
 
 def _terminate(pid: int, gone: Callable[[], bool]) -> None:

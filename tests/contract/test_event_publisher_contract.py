@@ -18,6 +18,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import nats
@@ -614,3 +615,24 @@ def test_a_port_in_use_is_reported_in_one_line_and_the_server_says_nothing_on_th
 
     assert "\n" not in str(refused.value)
     assert capfd.readouterr() == ("", "")  # its FATAL line went to its log file
+
+
+@pytest.mark.nats
+def test_a_start_interrupted_inside_popen_leaves_no_server_running(
+    owned_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM during a first start (tests/integration/test_signals.py) can land while
+    Popen has started the child but not returned it: the start stops that child anyway."""
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def interrupted(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(real_popen(*args, **kwargs))
+        raise KeyboardInterrupt  # as a signal handler raises, after the fork
+
+    monkeypatch.setattr(subprocess, "Popen", interrupted)  # the module embedded_nats calls
+    with pytest.raises(KeyboardInterrupt):
+        EmbeddedNats(owned_dir).start()
+    monkeypatch.undo()
+    [child] = started
+    assert child.wait(timeout=10) is not None  # stopped, not left running
