@@ -111,7 +111,6 @@ class DeliverWebhooks:
         """Attempts that ended and are not recorded yet."""
         self._waiting: dict[UUID, deque[LeasedDelivery]] = {}
         """Fresh deliveries leased to this worker, per endpoint, waiting for a slot."""
-        self._waiting_count = 0
         self._read_at: dict[UUID, datetime] = {}
         """When the endpoint of each waiting queue was read (the oldest view in it)."""
         self._next_lease = datetime.min.replace(tzinfo=UTC)
@@ -127,7 +126,8 @@ class DeliverWebhooks:
 
     @property
     def waiting(self) -> int:
-        return self._waiting_count
+        """Fresh deliveries waiting here for a slot of their endpoint."""
+        return sum(map(len, self._waiting.values()))
 
     async def take(self, fanned: FanOut) -> None:
         """Fresh deliveries the fan-out leased to this worker: those their endpoint has a
@@ -137,7 +137,7 @@ class DeliverWebhooks:
         hold up every endpoint's fresh deliveries behind theirs) is what keeps them few."""
         if fanned.unleased:
             self._search_now()
-        held = self._waiting_count  # those of the last pass wait for a slot
+        held = self.waiting  # those of the last pass wait for a slot
         handed_back: list[LeasedDelivery] = []
         for lease in fanned.leased:
             endpoint = lease.endpoint.id
@@ -148,7 +148,6 @@ class DeliverWebhooks:
                     continue
                 held += 1
             waiting.append(lease)
-            self._waiting_count += 1
             self._read_at.setdefault(endpoint, lease.leased_until - LEASE)
         await self._release(handed_back)
 
@@ -227,7 +226,6 @@ class DeliverWebhooks:
                 if self._in_flight.get(endpoint, 0) >= self._bound(lease.endpoint):
                     break
                 waiting.popleft()
-                self._waiting_count -= 1
                 if lease.leased_until < deadline:
                     continue
                 self._start(lease, searched=False)
@@ -366,7 +364,6 @@ class DeliverWebhooks:
 
     def _hand_back(self, endpoint_id: UUID) -> deque[LeasedDelivery]:
         waiting = self._waiting.pop(endpoint_id, deque())
-        self._waiting_count -= len(waiting)
         self._read_at.pop(endpoint_id, None)
         return waiting
 
