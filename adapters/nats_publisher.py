@@ -33,6 +33,7 @@ from application.ports.event_publisher import (
     OutgoingEvent,
     event_subject,
 )
+from application.turns import ITEMS_PER_TURN, take_turn
 
 logger = logging.getLogger("hexbank.events.nats")
 
@@ -124,6 +125,8 @@ class NatsJetStreamPublisher(EventPublisher):
         acks: dict[asyncio.Future[PubAck], int] = {}
         try:
             for index, event in enumerate(events):
+                if index and index % ITEMS_PER_TURN == 0:
+                    await take_turn()
                 if (not_sent := await self._send(js, event, acks, index)) is not None:
                     results[index:] = [not_sent] * (len(events) - index)
                     break

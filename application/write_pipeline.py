@@ -10,7 +10,6 @@ The caller commits.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.receipts import BatchReceipt, BatchRefused, ItemResult, TransferReceipt
 from application.transfer_access import require_payee, require_payer
+from application.turns import ITEMS_PER_TURN, turn
 from domain.account import Account, AccountKind, funding_account_id, fx_account_id
 from domain.errors import (
     AccountNotFound,
@@ -64,9 +64,6 @@ FUNDING: Final = "funding"
 """The gate every deposit and withdrawal passes: the funding accounts they all move."""
 FX: Final = "fx"
 """The gate every conversion passes: the FX accounts they all move."""
-
-DECISIONS_PER_TURN = 100
-"""Commands decided between two turns of the event loop given to other requests."""
 
 Receipt = TransferReceipt | BatchReceipt
 Answer = Receipt | BaseException
@@ -323,27 +320,19 @@ class _Decision:
         postings: list[Posting] = []
         events: list[Event] = []
         results: list[ItemResult] = []
-        for index, item in enumerate(submission.commands):
-            if index % DECISIONS_PER_TURN == DECISIONS_PER_TURN - 1:
-                await asyncio.sleep(0)  # a long batch lets other requests have their turn
-            try:
-                if isinstance(item, DomainError):
-                    raise item
-                posting = books.decide(item, submission.user_id)
-            except DomainError as refusal:
-                if submission.atomic:
-                    self._answer(submission, BatchRefused(index, refusal))
-                    return
-                results.append(ItemResult(refusal=refusal))
-                continue
-            postings.append(posting)
-            results.append(ItemResult(transfer=posting.transfer))
-            # Now, before a later command moves the same accounts again.
-            events += posting_events(posting, books.now, traceparent=trace)
-            events += [
-                monitor_event(crossing, books.owner_of(crossing), books.now, traceparent=trace)
-                for crossing in books.crossings
-            ]
+        commands = submission.commands
+        for start in range(0, len(commands), ITEMS_PER_TURN):
+            chunk = range(start, min(start + ITEMS_PER_TURN, len(commands)))
+            if len(commands) <= ITEMS_PER_TURN:
+                refused = _decide_items(submission, chunk, books, trace, postings, events, results)
+            else:
+                async with turn():  # a long batch takes turns with other requests
+                    refused = _decide_items(
+                        submission, chunk, books, trace, postings, events, results
+                    )
+            if refused is not None:
+                self._answer(submission, refused)
+                return
         self.postings += postings
         self.events += events
         if submission.batch:
@@ -359,6 +348,39 @@ class _Decision:
         self.answers.append(answer)
         if submission.key is not None:
             self.outcomes.append((submission.key, _outcome(answer)))
+
+
+def _decide_items(
+    submission: Submission,
+    indexes: range,
+    books: _Books,
+    trace: str | None,
+    postings: list[Posting],
+    events: list[Event],
+    results: list[ItemResult],
+) -> BatchRefused | None:
+    """Some of a submission's commands, decided in order: what each moves is added to
+    `postings`, `events` and `results`; an atomic batch's first refusal is returned."""
+    for index in indexes:
+        item = submission.commands[index]
+        try:
+            if isinstance(item, DomainError):
+                raise item
+            posting = books.decide(item, submission.user_id)
+        except DomainError as refusal:
+            if submission.atomic:
+                return BatchRefused(index, refusal)
+            results.append(ItemResult(refusal=refusal))
+            continue
+        postings.append(posting)
+        results.append(ItemResult(transfer=posting.transfer))
+        # Now, before a later command moves the same accounts again.
+        events += posting_events(posting, books.now, traceparent=trace)
+        events += [
+            monitor_event(crossing, books.owner_of(crossing), books.now, traceparent=trace)
+            for crossing in books.crossings
+        ]
+    return None
 
 
 def _outcome(answer: Receipt | Exception) -> Outcome:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import (
@@ -55,6 +55,7 @@ from adapters.sqlalchemy.tables import (
 from application.errors import TransientConflict
 from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
+from application.turns import ITEMS_PER_TURN, take_turn, turn
 from domain.account import AccountKind
 from domain.chain import GENESIS_HASH
 from domain.conversion import Conversion
@@ -136,10 +137,32 @@ _RECORD = _statement(
 )
 
 
-def _record_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict[str, Any]:
+Row = TypeVar("Row")
+
+
+async def _columns_in_turns(
+    columns: Callable[[Sequence[Row]], dict[str, list[Any]]], rows: Sequence[Row]
+) -> dict[str, list[Any]]:
+    """`columns(rows)`; past a turn's worth of rows, a turn's worth at a time, each after a
+    turn given to other requests: a batch's rows are the costliest part of its statement."""
+    if len(rows) <= ITEMS_PER_TURN:
+        return columns(rows)
+    values: dict[str, list[Any]] = {name: [] for name in columns(())}
+    for start in range(0, len(rows), ITEMS_PER_TURN):
+        async with turn():
+            for name, column in columns(rows[start : start + ITEMS_PER_TURN]).items():
+                values[name] += column
+    return values
+
+
+def _new_transfer_columns(transfers: Sequence[Transfer]) -> dict[str, list[Any]]:
+    return transfer_columns(transfers, "n_")
+
+
+def _record_values(postings: Sequence[Posting]) -> tuple[list[Transfer], dict[str, Any]]:
     """The postings folded into what the store ends with: each transfer's final state (new
-    ones inserted so, existing ones updated once), the entries in order, and each account's
-    balance after the last posting that moved it."""
+    ones, returned to be inserted so; existing ones updated once), the entries in order, and
+    each account's balance after the last posting that moved it."""
     new: dict[UUID, Transfer] = {}
     changed: dict[UUID, Transfer] = {}
     moved: list[Moved | Reversed | HoldPosted] = []
@@ -173,8 +196,7 @@ def _record_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict
         final[posting.source_after.account_id] = posting.source_after
         final[posting.destination_after.account_id] = posting.destination_after
     updated = list(changed.values())
-    return {
-        **transfer_columns(new.values(), "n_"),
+    return list(new.values()), {
         "c_ids": [t.id for t in updated],
         "c_statuses": [t.status.value for t in updated],
         "c_posted_amounts": [t.posted_amount for t in updated],
@@ -187,7 +209,6 @@ def _record_values(postings: Sequence[Posting], events: Sequence[Event]) -> dict
         "entry_balances": [e.balance_after for e in entries],
         "entry_created_ats": [e.created_at for e in entries],
         "entry_hashes": [e.entry_hash for e in entries],
-        **event_values(events),
         "account_ids": list(final),
         "balances": [b.balance for b in final.values()],
         "entry_counts": [b.sequence for b in final.values()],
@@ -284,8 +305,13 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         """Every posting and event in one statement, one round trip; conversions, which
         name their legs, in a second one after it."""
         if postings or events:
+            new, values = _record_values(postings)
+            values |= await _columns_in_turns(_new_transfer_columns, new)
+            values |= await _columns_in_turns(event_values, events)
+            if len(postings) + len(events) > ITEMS_PER_TURN:
+                await take_turn()  # the driver encodes the statement in one go
             async with _reference_race_is_transient():
-                await self._connection.execute(_RECORD, _record_values(postings, events))
+                await self._connection.execute(_RECORD, values)
         conversions = [p.conversion for p in postings if isinstance(p, Converted)]
         if conversions:
             await self._connection.execute(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sqlalchemy.rows import EVENTS_INSERT, EVENTS_TYPES, event_values
 from application.events import AccountState, Event
 from application.ports.outbox import FeedPosition, Outbox, OutboxBacklog, StoredEvent
+from application.turns import map_in_turns
 
 _ADD = text(EVENTS_INSERT).bindparams(*EVENTS_TYPES)
 
@@ -152,7 +153,7 @@ class SqlAlchemyOutbox(Outbox):
         self, limit: int, *, now: datetime, until: datetime
     ) -> list[StoredEvent]:
         rows = await self._connection.execute(_CLAIM, {"limit": limit, "now": now, "until": until})
-        claimed = [_stored(row) for row in rows]
+        claimed = await map_in_turns(_stored, rows.all())
         return sorted(claimed, key=lambda s: (s.position.transaction, s.position.position))
 
     async def mark_delivered(self, events: Collection[StoredEvent]) -> None:

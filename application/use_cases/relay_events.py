@@ -8,6 +8,7 @@ from application.ports.clock import Clock
 from application.ports.event_publisher import EventNotDelivered, EventPublisher, OutgoingEvent
 from application.ports.outbox import Outbox, OutboxBacklog, StoredEvent
 from application.ports.unit_of_work import UnitOfWorkFactory
+from application.turns import map_in_turns
 
 LEASE = timedelta(minutes=1)
 """How long a relay may take to publish what it claimed before another relay takes it over
@@ -117,7 +118,7 @@ class RelayEvents:
         """Those the broker stored. All are sent at once: one round trip for the lot."""
         if not await self._stream():
             return []
-        results = await self._publisher.publish_all([outgoing(stored) for stored in claimed])
+        results = await self._publisher.publish_all(await map_in_turns(outgoing, claimed))
         return [stored for stored, failure in zip(claimed, results, strict=True) if failure is None]
 
 

@@ -7,6 +7,7 @@ from application.commands import BatchItem
 from application.receipts import BatchReceipt
 from application.teller import Teller
 from application.transfer_requests import TransferRequest, check_transfer
+from application.turns import map_in_turns
 from domain.errors import DomainError, InvalidBatch
 from domain.money import MAX_MINOR_UNITS
 
@@ -35,12 +36,13 @@ class TransferBatch:
     ) -> BatchReceipt:
         if not 1 <= len(requests) <= MAX_BATCH_SIZE:
             raise InvalidBatch(f"A batch holds 1 to {MAX_BATCH_SIZE} transfers.")
-        items: list[BatchItem] = []
-        for request in requests:
-            try:
-                items.append(check_transfer(request, self._max_amount))
-            except DomainError as refusal:  # answered in order, with the others
-                items.append(refusal)
+        items = await map_in_turns(self._checked, requests)
         return await self._teller.move_batch(
             tuple(items), user_id=user_id, atomic=atomic, idempotency_key=idempotency_key
         )
+
+    def _checked(self, request: TransferRequest) -> BatchItem:
+        try:
+            return check_transfer(request, self._max_amount)
+        except DomainError as refusal:  # answered in order, with the others
+            return refusal

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
@@ -10,6 +9,7 @@ from pydantic_core import to_json
 
 from application.receipts import ItemResult
 from application.transfer_requests import TransferRequest
+from application.turns import ITEMS_PER_TURN, map_in_turns, turn
 from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.post_hold import PostHold
@@ -138,18 +138,12 @@ async def transfer_batch(
     return Response(answer, status_code=status, media_type="application/json", headers=headers)
 
 
-YIELD_EVERY = 100
-"""Items mapped or written between two turns of the event loop: a 1000-item batch's HTTP work
-does not hold other users' requests for its whole length (the same bytes either way)."""
+YIELD_EVERY = ITEMS_PER_TURN
+"""Items mapped or written between two turns of the event loop (the same bytes either way)."""
 
 
 async def _requests(items: Sequence[TransferFields]) -> list[TransferRequest]:
-    requests: list[TransferRequest] = []
-    for start in range(0, len(items), YIELD_EVERY):
-        if start:
-            await asyncio.sleep(0)
-        requests.extend(TransferRequest(**item) for item in items[start : start + YIELD_EVERY])
-    return requests
+    return await map_in_turns(lambda item: TransferRequest(**item), items)
 
 
 async def batch_answer(results: Sequence[ItemResult]) -> bytes:
@@ -157,14 +151,13 @@ async def batch_answer(results: Sequence[ItemResult]) -> bytes:
     `response_model` documents it, and a test holds the bytes to the model's."""
     chunks: list[bytes] = []
     for start in range(0, len(results), YIELD_EVERY):
-        if start:
-            await asyncio.sleep(0)
-        items = [
-            item
-            for index in range(start, min(start + YIELD_EVERY, len(results)))
-            if (item := _item_answer(index, results[index])) is not None
-        ]
-        chunks.append(_elements(items))
+        async with turn():
+            items = [
+                item
+                for index in range(start, min(start + YIELD_EVERY, len(results)))
+                if (item := _item_answer(index, results[index])) is not None
+            ]
+            chunks.append(_elements(items))
     return b'{"results":[' + b",".join(chunk for chunk in chunks if chunk) + b"]}"
 
 
@@ -186,10 +179,9 @@ async def atomic_batch_answer(results: Sequence[ItemResult]) -> bytes:
     """`AtomicBatchOut` as JSON, written as `batch_answer` writes `BatchOut`."""
     chunks: list[bytes] = []
     for start in range(0, len(results), YIELD_EVERY):
-        if start:
-            await asyncio.sleep(0)
-        made = results[start : start + YIELD_EVERY]
-        chunks.append(_elements([transfer_fields(r.transfer) for r in made if r.transfer]))
+        async with turn():
+            made = results[start : start + YIELD_EVERY]
+            chunks.append(_elements([transfer_fields(r.transfer) for r in made if r.transfer]))
     return b'{"transfers":[' + b",".join(chunk for chunk in chunks if chunk) + b"]}"
 
 

@@ -1,0 +1,57 @@
+"""Long loops take turns with the rest of the event loop: a 1,000-item batch's work, done in
+one stretch, holds every other user's request for its whole length (issue 19's fairness).
+
+A turn is a chunk of such work. Before each chunk the task steps aside once, so requests
+already waiting go first; and chunks of all such loops run one at a time, in arrival order,
+so a request waits behind at most one chunk, however many batches are in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+ITEMS_PER_TURN = 50
+"""Items handled in one turn."""
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def turn() -> AsyncIterator[None]:
+    """A chunk of long work: after the requests that were waiting, and after the chunks of
+    other long work that asked first. Hold it for no await: it is the loop's one turn."""
+    loop = asyncio.get_running_loop()
+    lock = _TURNS.get(loop)
+    if lock is None:
+        lock = _TURNS[loop] = asyncio.Lock()
+    await asyncio.sleep(0)
+    async with lock:
+        yield
+
+
+async def map_in_turns(
+    function: Callable[[Item], Result], items: Sequence[Item], per_turn: int = ITEMS_PER_TURN
+) -> list[Result]:
+    """`[function(item) for item in items]`; past `per_turn` items, `per_turn` a turn."""
+    if len(items) <= per_turn:
+        return list(map(function, items))
+    results: list[Result] = []
+    for start in range(0, len(items), per_turn):
+        async with turn():
+            results.extend(map(function, items[start : start + per_turn]))
+    return results
+
+
+async def take_turn() -> None:
+    """Step aside for the requests and the turns waiting, before work that cannot be held in
+    a turn (it awaits, or runs inside a driver)."""
+    async with turn():
+        pass
