@@ -90,10 +90,12 @@ async def _plans(dsn: str) -> None:
         }
         for title, query in cases.items():
             dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
-            compiled = _search(query).compile(dialect=dialect)
+            statement, bound = _search(query)
+            compiled = statement.compile(dialect=dialect)
+            params = compiled.construct_params(bound)
             values = [
                 json.dumps(value) if isinstance(value, dict) else value
-                for value in (compiled.params[name] for name in compiled.positiontup or ())
+                for value in (params[name] for name in compiled.positiontup or ())
             ]
             rows = await connection.fetch(
                 f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {compiled}", *values

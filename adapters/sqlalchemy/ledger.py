@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from sqlalchemy import (
     ARRAY,
     BigInteger,
     DateTime,
+    Integer,
     LargeBinary,
     Text,
     Uuid,
@@ -339,7 +342,8 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         return {row.reference for row in rows}
 
     async def search_transfers(self, query: TransferQuery) -> list[Transfer]:
-        rows = await self._connection.execute(_search(query))
+        statement, values = _search(query)
+        rows = await self._connection.execute(statement, values)
         return [transfer_from_row(row) for row in rows]
 
     async def balance_at(self, account_id: UUID, at: datetime) -> BalanceAt:
@@ -406,48 +410,112 @@ async def _reference_race_is_transient() -> AsyncIterator[None]:
         raise
 
 
-def _search(query: TransferQuery) -> Any:
+@dataclass(frozen=True, slots=True)
+class _SearchShape:
+    """What makes one search's SQL differ from another's: which filters are given (their
+    values are bound), which status (each reads its own way), and how accounts are named."""
+
+    accounts: Literal["one", "many", "owner"]
+    kind: bool
+    status: TransferStatus | None
+    reference: bool
+    conversion: bool
+    metadata: bool
+    created_after: bool
+    created_before: bool
+    older_than: bool
+
+    @classmethod
+    def of(cls, query: TransferQuery) -> _SearchShape:
+        accounts: Literal["one", "many", "owner"] = (
+            "owner"
+            if query.owner_id is not None
+            else "one"
+            if len(query.account_ids) == 1
+            else "many"
+        )
+        return cls(
+            accounts,
+            kind=query.kind is not None,
+            status=query.status,
+            reference=query.reference is not None,
+            conversion=query.conversion_id is not None,
+            metadata=bool(query.metadata),
+            created_after=query.created_after is not None,
+            created_before=query.created_before is not None,
+            older_than=query.older_than is not None,
+        )
+
+
+def _search(query: TransferQuery) -> tuple[Any, dict[str, Any]]:
+    """The search's statement, built once per shape (building it cost more than running
+    it), and the values it binds."""
+    values: dict[str, Any] = {
+        "at": query.at,
+        "limit": query.limit,
+        "floor_offset": query.limit - 1,
+        "kind": None if query.kind is None else query.kind.value,
+        "status": None if query.status is None else query.status.value,
+        "reference": query.reference,
+        "conversion_id": query.conversion_id,
+        "metadata": dict(query.metadata),
+        "created_after": query.created_after,
+        "created_before": query.created_before,
+        "older_at": None if query.older_than is None else query.older_than[0],
+        "older_id": None if query.older_than is None else query.older_than[1],
+        "owner_id": query.owner_id,
+        "account_id": query.account_ids[0] if query.account_ids else None,
+        "account_ids": list(query.account_ids),
+    }
+    return _search_statement(_SearchShape.of(query)), values
+
+
+@functools.lru_cache(maxsize=256)
+def _search_statement(shape: _SearchShape) -> Any:
     """Newest first among the transfers touching the accounts. Each side (debited,
     credited) is its own index-ordered scan, cut at the page size, then merged: no sort of
     everything an account ever did."""
     conditions = []
-    if query.kind is not None:
-        conditions.append(transfers.c.kind == query.kind.value)
-    if query.status is not None:
-        conditions.append(_status_is(query.status, query.at))
-    if query.reference is not None:
-        conditions.append(transfers.c.reference == query.reference)
-    if query.conversion_id is not None:
-        conditions.append(transfers.c.conversion_id == query.conversion_id)
-    if query.metadata:
+    if shape.kind:
+        conditions.append(transfers.c.kind == bindparam("kind"))
+    if shape.status is not None:
+        conditions.append(_status_is(shape.status))
+    if shape.reference:
+        conditions.append(transfers.c.reference == bindparam("reference"))
+    if shape.conversion:
+        conditions.append(transfers.c.conversion_id == bindparam("conversion_id"))
+    if shape.metadata:
         # The second condition is implied by the first; stated, it lets the planner use the
         # partial index that leaves transfers without metadata out.
-        conditions.append(transfers.c.metadata.contains(dict(query.metadata)))
+        conditions.append(transfers.c.metadata.contains(bindparam("metadata")))
         conditions.append(transfers.c.metadata != text("'{}'::jsonb"))
-    if query.created_after is not None:
-        conditions.append(transfers.c.created_at > query.created_after)
-    if query.created_before is not None:
-        conditions.append(transfers.c.created_at < query.created_before)
-    if query.older_than is not None:
-        moment, transfer_id = query.older_than
+    if shape.created_after:
+        conditions.append(transfers.c.created_at > bindparam("created_after"))
+    if shape.created_before:
+        conditions.append(transfers.c.created_at < bindparam("created_before"))
+    if shape.older_than:
         conditions.append(
             tuple_(transfers.c.created_at, transfers.c.id)
-            < tuple_(literal(moment), literal(transfer_id))
+            < tuple_(
+                bindparam("older_at", type_=DateTime(timezone=True)),
+                bindparam("older_id", type_=Uuid),
+            )
         )
     newest = (transfers.c.created_at.desc(), transfers.c.id.desc())
+    limit = bindparam("limit", type_=Integer)
 
     def touching(side: Any) -> Any:
         # One account (the usual search) is an equality, so the (account, created_at) index
         # is read in order and stops at the page size: no sort at all.
-        if len(query.account_ids) == 1:
-            return side == literal(query.account_ids[0], Uuid)
-        return side == literal(list(query.account_ids), ARRAY(Uuid)).any_()
+        if shape.accounts == "one":
+            return side == bindparam("account_id", type_=Uuid)
+        return side == bindparam("account_ids", type_=ARRAY(Uuid)).any_()
 
     def owned(name: str) -> Any:
         return (
             select(accounts.c.id)
             .where(
-                accounts.c.owner_id == literal(query.owner_id, Uuid),
+                accounts.c.owner_id == bindparam("owner_id", type_=Uuid),
                 accounts.c.kind == written_in(AccountKind.CUSTOMER.value),
             )
             .subquery(name)
@@ -472,7 +540,7 @@ def _search(query: TransferQuery) -> Any:
             select(head.c.created_at)
             .select_from(heads_of.join(head, true()))
             .order_by(head.c.created_at.desc())
-            .offset(query.limit - 1)
+            .offset(bindparam("floor_offset", type_=Integer))
             .limit(1)
             .scalar_subquery()
         )
@@ -486,36 +554,32 @@ def _search(query: TransferQuery) -> Any:
                 >= func.coalesce(floor, literal(_SINCE_EVER, DateTime(timezone=True))),
             )
             .order_by(*newest)
-            .limit(query.limit)
+            .limit(limit)
             .lateral("latest")
         )
         return (
             select(latest)
             .select_from(read_of.join(latest, true()))
             .order_by(latest.c.created_at.desc(), latest.c.id.desc())
-            .limit(query.limit)
+            .limit(limit)
         )
 
-    if query.owner_id is not None:
+    if shape.accounts == "owner":
         sides = [
             owners_side(side) for side in (transfers.c.from_account_id, transfers.c.to_account_id)
         ]
     else:
         sides = [
-            select(transfers)
-            .where(touching(side), *conditions)
-            .order_by(*newest)
-            .limit(query.limit)
+            select(transfers).where(touching(side), *conditions).order_by(*newest).limit(limit)
             for side in (transfers.c.from_account_id, transfers.c.to_account_id)
         ]
     merged = union(*sides).subquery()
-    return (
-        select(merged).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(query.limit)
-    )
+    return select(merged).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit)
 
 
-def _status_is(status: TransferStatus, at: datetime) -> Any:
-    """Statuses as a reader sees them at `at`: a pending hold past its expiry is expired."""
+def _status_is(status: TransferStatus) -> Any:
+    """Statuses as a reader sees them at `:at`: a pending hold past its expiry is expired."""
+    at = bindparam("at", type_=DateTime(timezone=True))
     pending = transfers.c.status == written_in(TransferStatus.PENDING.value)
     if status is TransferStatus.PENDING:
         return and_(pending, or_(transfers.c.expires_at.is_(None), transfers.c.expires_at > at))
@@ -528,4 +592,4 @@ def _status_is(status: TransferStatus, at: datetime) -> Any:
             transfers.c.status.in_([expired, written_in(TransferStatus.PENDING.value)]),
             or_(~pending, transfers.c.expires_at <= at),
         )
-    return transfers.c.status == status.value
+    return transfers.c.status == bindparam("status")

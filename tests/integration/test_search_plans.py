@@ -90,8 +90,10 @@ def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 async def explain(connection: asyncpg.Connection, query: TransferQuery) -> dict[str, Any]:
     dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
-    compiled = _search(query).compile(dialect=dialect)
-    values = [compiled.params[name] for name in compiled.positiontup or ()]
+    statement, bound = _search(query)
+    compiled = statement.compile(dialect=dialect)
+    params = compiled.construct_params(bound)
+    values = [params[name] for name in compiled.positiontup or ()]
     rows = await connection.fetch(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {compiled}", *values)
     document = rows[0][0]
     plan: dict[str, Any] = (json.loads(document) if isinstance(document, str) else document)[0]
