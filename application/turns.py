@@ -32,6 +32,9 @@ async def turn() -> AsyncIterator[None]:
     lock = _TURNS.get(loop)
     if lock is None:
         lock = _TURNS[loop] = asyncio.Lock()
+    # Twice: a callback made ready once asks the loop for a turn, then runs in the next
+    # iteration before the I/O that arrived meanwhile; the second ask lets that I/O go first.
+    await asyncio.sleep(0)
     await asyncio.sleep(0)
     async with lock:
         yield
