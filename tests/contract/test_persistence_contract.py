@@ -8,6 +8,8 @@ from uuid import uuid4
 
 import pytest
 
+from adapters.sqlalchemy.ledger import RECORDED_AT_ONCE
+from application.events import posting_events
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
 from application.ports.ledger import BalanceAt, TransferQuery
 from application.ports.unit_of_work import UnitOfWorkFactory
@@ -775,3 +777,72 @@ async def test_recorded_entries_chain_per_account_and_the_lock_returns_the_head_
         last = postings[-1]
         assert (await uow.accounts.get(mine.id, at=NOW)).head_hash == last.debit.entry_hash  # type: ignore[union-attr]
         assert last.source_after.head_hash == last.debit.entry_hash
+
+
+async def test_a_write_of_many_statements_lands_as_one_in_order(persistence: Persistence) -> None:
+    """More postings and events than one statement takes (a 1,000-item batch): recorded in
+    order, so each account ends where its last posting left it, every entry is chained, a
+    hold placed early and posted late is posted, and every event is in the outbox."""
+    uow_factory = persistence.uow_factory
+    source, destination = await funded_pair(uow_factory, 100_000)
+    count = 2 * RECORDED_AT_ONCE + 7
+    async with uow_factory() as uow:
+        locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
+        hold = place_hold(
+            transfer_id=uuid4(),
+            source=locked[source.id],
+            destination=locked[destination.id],
+            amount=Money(500, "EUR"),
+            description=None,
+            now=NOW,
+            timeout=None,
+        )
+        postings: list[Posting] = [hold]
+        for n in range(count):
+            payer, payee = (destination, source) if n % 3 == 2 else (source, destination)
+            amount = 3 if payer is source else 1
+            postings.append(
+                post_transfer(
+                    transfer_id=uuid4(),
+                    source=locked[payer.id],
+                    destination=locked[payee.id],
+                    amount=Money(amount, "EUR"),
+                    description=None,
+                    now=NOW,
+                )
+            )
+        postings.append(
+            post_hold(
+                hold.transfer,
+                source=locked[source.id],
+                destination=locked[destination.id],
+                amount=None,
+                now=NOW,
+            )
+        )
+        events = [e for p in postings for e in posting_events(p, NOW, traceparent=None)]
+        await uow.ledger.record_many(postings, events)
+        await uow.commit()
+    async with uow_factory() as uow:
+        for account in (source, destination):
+            stored = await uow.accounts.get(account.id, at=NOW)
+            assert stored is not None
+            assert (stored.balance, stored.held, stored.entry_count) == (
+                locked[account.id].balance,
+                0,
+                locked[account.id].entry_count,
+            )
+            entries = await uow.ledger.entries(account.id, before_sequence=None, limit=1_000)
+            entries.reverse()
+            assert [e.sequence for e in entries] == list(range(1, len(entries) + 1))
+            kinds = await uow.ledger.get_transfers({e.transfer_id for e in entries})
+            chain = [chained(e, "EUR", kinds[e.transfer_id].kind) for e in entries]
+            assert first_break(ChainStart(), chain) is None
+            assert stored.head_hash == chain[-1].entry_hash
+        posted = await uow.ledger.get_transfer(hold.transfer.id)
+        assert posted is not None
+        assert posted.status is TransferStatus.POSTED
+        claimed = await uow.outbox.claim_undelivered(10_000, now=NOW, until=NOW)
+        assert {e.id for e in events} <= {stored.event.id for stored in claimed}
+    report = await persistence.reconciliation.reconcile(NOW)
+    assert report.is_clean, report
