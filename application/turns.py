@@ -8,9 +8,8 @@ so a request waits behind at most one chunk, however many batches are in flight.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import TypeVar
 
 ITEMS_PER_TURN = 50
@@ -19,19 +18,24 @@ ITEMS_PER_TURN = 50
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-    weakref.WeakKeyDictionary()
-)
+_TURNS: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+"""Each running event loop's turn (a lock that has waited holds its loop: no weak keys)."""
+
+
+def _turn_of(loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+    lock = _TURNS.get(loop)
+    if lock is None:
+        for closed in [other for other in _TURNS if other.is_closed()]:
+            del _TURNS[closed]
+        lock = _TURNS[loop] = asyncio.Lock()
+    return lock
 
 
 @asynccontextmanager
 async def turn() -> AsyncIterator[None]:
     """A chunk of long work: after the requests that were waiting, and after the chunks of
     other long work that asked first. Hold it for no await: it is the loop's one turn."""
-    loop = asyncio.get_running_loop()
-    lock = _TURNS.get(loop)
-    if lock is None:
-        lock = _TURNS[loop] = asyncio.Lock()
+    lock = _turn_of(asyncio.get_running_loop())
     # Twice: a callback made ready once asks the loop for a turn, then runs in the next
     # iteration before the I/O that arrived meanwhile; the second ask lets that I/O go first.
     await asyncio.sleep(0)
@@ -58,3 +62,8 @@ async def take_turn() -> None:
     a turn (it awaits, or runs inside a driver)."""
     async with turn():
         pass
+
+
+def turn_if(long: bool) -> AbstractAsyncContextManager[None]:
+    """`turn()` for a chunk of long work; nothing for short work, which takes no turn."""
+    return turn() if long else nullcontext()

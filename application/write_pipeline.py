@@ -41,7 +41,7 @@ from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.receipts import BatchReceipt, BatchRefused, ItemResult, TransferReceipt
 from application.transfer_access import require_payee, require_payer
-from application.turns import ITEMS_PER_TURN, turn
+from application.turns import ITEMS_PER_TURN, turn_if
 from domain.account import Account, AccountKind, funding_account_id, fx_account_id
 from domain.errors import (
     AccountNotFound,
@@ -323,13 +323,8 @@ class _Decision:
         commands = submission.commands
         for start in range(0, len(commands), ITEMS_PER_TURN):
             chunk = range(start, min(start + ITEMS_PER_TURN, len(commands)))
-            if len(commands) <= ITEMS_PER_TURN:
+            async with turn_if(len(commands) > ITEMS_PER_TURN):
                 refused = _decide_items(submission, chunk, books, trace, postings, events, results)
-            else:
-                async with turn():  # a long batch takes turns with other requests
-                    refused = _decide_items(
-                        submission, chunk, books, trace, postings, events, results
-                    )
             if refused is not None:
                 self._answer(submission, refused)
                 return

@@ -124,12 +124,17 @@ def run_service(main: Coroutine[Any, Any, None]) -> None:
     uvicorn picks it. A webhook delivery process spent a third of its CPU in the standard
     loop's socket writes."""
     try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvicorn[standard] installs it on CPython
-        asyncio.run(main)
-        return
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(main)
+        try:
+            import uvloop
+        except ImportError:  # pragma: no cover - uvicorn[standard] installs it on CPython
+            asyncio.run(main)
+            return
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main)
+    finally:
+        # The loop's own handlers are gone (uvloop leaves its closed loop's in place, which
+        # ignore Ctrl-C and SIGTERM): ours again, to clean up, on failure too.
+        handle_stop_signals()
 
 
 @cli.command()
@@ -532,7 +537,6 @@ def relay() -> None:
         if nats is not None:
             typer.echo(f"relaying events to {nats} until Ctrl-C or SIGTERM")
             run_service(deliver(url, nats))
-            handle_stop_signals()  # the loop's own handlers are gone: ours again, to clean up
             typer.echo("relay stopped")
 
 
@@ -578,7 +582,6 @@ def webhooks(
             typer.echo(f"metrics on http://{settings.metrics_host}:{port}/metrics")
         typer.echo("delivering webhooks until Ctrl-C or SIGTERM")
         run_service(deliver(url))
-        handle_stop_signals()  # the loop's own handlers are gone: ours again, to clean up
         typer.echo("webhook delivery stopped")
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from application.turns import ITEMS_PER_TURN, map_in_turns, take_turn, turn
+from application.turns import _TURNS, ITEMS_PER_TURN, map_in_turns, take_turn, turn
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,18 @@ async def test_a_turn_is_one_at_a_time_and_take_turn_waits_for_it() -> None:
 
     await asyncio.gather(holder(), stepping_aside())
     assert events == ["held", "released", "after"]
+
+
+def test_a_closed_loops_turn_is_dropped_when_another_loop_takes_one() -> None:
+    async def contended() -> None:
+        async def hold() -> None:
+            async with turn():
+                await asyncio.sleep(0.001)
+
+        await asyncio.gather(hold(), hold())
+
+    for _ in range(3):
+        asyncio.run(contended())
+    asyncio.run(contended())
+    assert sum(not loop.is_closed() for loop in _TURNS) == 0
+    assert len(_TURNS) <= 1

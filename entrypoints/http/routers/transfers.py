@@ -9,7 +9,7 @@ from pydantic_core import to_json
 
 from application.receipts import ItemResult
 from application.transfer_requests import TransferRequest
-from application.turns import ITEMS_PER_TURN, map_in_turns, turn
+from application.turns import ITEMS_PER_TURN, map_in_turns, turn_if
 from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.post_hold import PostHold
@@ -151,7 +151,7 @@ async def batch_answer(results: Sequence[ItemResult]) -> bytes:
     `response_model` documents it, and a test holds the bytes to the model's."""
     chunks: list[bytes] = []
     for start in range(0, len(results), YIELD_EVERY):
-        async with turn():
+        async with turn_if(len(results) > YIELD_EVERY):
             items = [
                 item
                 for index in range(start, min(start + YIELD_EVERY, len(results)))
@@ -179,7 +179,7 @@ async def atomic_batch_answer(results: Sequence[ItemResult]) -> bytes:
     """`AtomicBatchOut` as JSON, written as `batch_answer` writes `BatchOut`."""
     chunks: list[bytes] = []
     for start in range(0, len(results), YIELD_EVERY):
-        async with turn():
+        async with turn_if(len(results) > YIELD_EVERY):
             made = results[start : start + YIELD_EVERY]
             chunks.append(_elements([transfer_fields(r.transfer) for r in made if r.transfer]))
     return b'{"transfers":[' + b",".join(chunk for chunk in chunks if chunk) + b"]}"
