@@ -19,11 +19,11 @@ from pydantic_core import to_json
 
 from application.receipts import ItemResult
 from application.transfer_requests import TransferRequest
+from application.turns import ITEMS_PER_TURN
 from domain.errors import AccountNotFound, DomainError, InsufficientFunds, SameAccountTransfer
 from domain.transfer import Transfer, TransferKind, TransferStatus
 from entrypoints.http.problems import refusal_details
 from entrypoints.http.routers.transfers import (
-    YIELD_EVERY,
     _request,
     _requests,
     atomic_batch_answer,
@@ -109,13 +109,13 @@ async def test_an_item_is_refused_or_taken_exactly_as_its_model_would_be(item: A
 
 
 async def test_a_batch_of_many_items_reports_each_refused_field_in_order() -> None:
-    items = HOSTILE_ITEMS * 3  # past YIELD_EVERY: the requests are built in chunks
-    assert len(items) > YIELD_EVERY
+    items = HOSTILE_ITEMS * 3  # past ITEMS_PER_TURN: the requests are built in chunks
+    assert len(items) > ITEMS_PER_TURN
     refused, _ = await _outcome_as_dicts(items)
     assert refused == _outcome_as_models(items)[0]
     assert len(refused) > 100
     valid = [item for item in HOSTILE_ITEMS if not _outcome_as_models([item])[0]] * 10
-    assert len(valid) > YIELD_EVERY
+    assert len(valid) > ITEMS_PER_TURN
     assert await _outcome_as_dicts(valid) == _outcome_as_models(valid)
 
 
@@ -214,7 +214,7 @@ def _atomic_as_models(results: list[ItemResult]) -> bytes:
     return bytes(JSONResponse(AtomicBatchOut(transfers=made).model_dump(mode="json")).body)
 
 
-@pytest.mark.parametrize("count", [1, 4, 5, YIELD_EVERY, YIELD_EVERY + 1, 1000])
+@pytest.mark.parametrize("count", [1, 4, 5, ITEMS_PER_TURN, ITEMS_PER_TURN + 1, 1000])
 async def test_the_answer_is_byte_for_byte_what_the_models_wrote(count: int) -> None:
     results = _mixed_results(count)
     written = await batch_answer(results)
@@ -225,6 +225,6 @@ async def test_the_answer_is_byte_for_byte_what_the_models_wrote(count: int) -> 
 
 
 async def test_an_answer_with_no_transfer_is_still_the_models() -> None:
-    refused = [ItemResult(refusal=InsufficientFunds("Insufficient funds."))] * (YIELD_EVERY + 1)
+    refused = [ItemResult(refusal=InsufficientFunds("Insufficient funds."))] * (ITEMS_PER_TURN + 1)
     assert await batch_answer(refused) == _batch_as_models(refused)
     assert await atomic_batch_answer(refused) == _atomic_as_models(refused) == b'{"transfers":[]}'

@@ -138,10 +138,6 @@ async def transfer_batch(
     return Response(answer, status_code=status, media_type="application/json", headers=headers)
 
 
-YIELD_EVERY = ITEMS_PER_TURN
-"""Items mapped or written between two turns of the event loop (the same bytes either way)."""
-
-
 async def _requests(items: Sequence[TransferFields]) -> list[TransferRequest]:
     return await map_in_turns(lambda item: TransferRequest(**item), items)
 
@@ -150,11 +146,11 @@ async def batch_answer(results: Sequence[ItemResult]) -> bytes:
     """`BatchOut` as JSON, written from plain dicts a chunk at a time: the route's
     `response_model` documents it, and a test holds the bytes to the model's."""
     chunks: list[bytes] = []
-    for start in range(0, len(results), YIELD_EVERY):
-        async with turn_if(len(results) > YIELD_EVERY):
+    for start in range(0, len(results), ITEMS_PER_TURN):
+        async with turn_if(len(results) > ITEMS_PER_TURN):
             items = [
                 item
-                for index in range(start, min(start + YIELD_EVERY, len(results)))
+                for index in range(start, min(start + ITEMS_PER_TURN, len(results)))
                 if (item := _item_answer(index, results[index])) is not None
             ]
             chunks.append(_elements(items))
@@ -178,9 +174,9 @@ def _item_answer(index: int, result: ItemResult) -> dict[str, object] | None:
 async def atomic_batch_answer(results: Sequence[ItemResult]) -> bytes:
     """`AtomicBatchOut` as JSON, written as `batch_answer` writes `BatchOut`."""
     chunks: list[bytes] = []
-    for start in range(0, len(results), YIELD_EVERY):
-        async with turn_if(len(results) > YIELD_EVERY):
-            made = results[start : start + YIELD_EVERY]
+    for start in range(0, len(results), ITEMS_PER_TURN):
+        async with turn_if(len(results) > ITEMS_PER_TURN):
+            made = results[start : start + ITEMS_PER_TURN]
             chunks.append(_elements([transfer_fields(r.transfer) for r in made if r.transfer]))
     return b'{"transfers":[' + b",".join(chunk for chunk in chunks if chunk) + b"]}"
 
