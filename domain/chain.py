@@ -56,12 +56,8 @@ class TransferEncoding:
     def chain(
         self, previous: bytes, account_id: UUID, sequence: int, amount: int, balance_after: int
     ) -> bytes:
-        """`chain_hash(previous, self.encode(...))`, in one step."""
-        return _sha256(
-            previous
-            + _OWN.pack(account_id.bytes, sequence, self._transfer_id, amount, balance_after)
-            + self._shared
-        ).digest()
+        """`chain_hash(previous, self.encode(...))`."""
+        return _sha256(previous + self.encode(account_id, sequence, amount, balance_after)).digest()
 
 
 def encode_entry(
