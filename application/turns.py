@@ -57,6 +57,20 @@ async def map_in_turns(
     return results
 
 
+async def chunks_in_turns(
+    function: Callable[[int, Sequence[Item]], Result],
+    items: Sequence[Item],
+    per_turn: int = ITEMS_PER_TURN,
+) -> list[Result]:
+    """`function(start, items[start : start + per_turn])` for each chunk, in order; past one
+    chunk, a turn each."""
+    return await map_in_turns(
+        lambda start: function(start, items[start : start + per_turn]),
+        range(0, len(items), per_turn),
+        per_turn=1,
+    )
+
+
 async def take_turn() -> None:
     """Step aside for the requests and the turns waiting, before work that cannot be held in
     a turn (it awaits, or runs inside a driver)."""

@@ -59,7 +59,7 @@ from adapters.sqlalchemy.tables import (
 from application.errors import TransientConflict
 from application.events import Event
 from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
-from application.turns import ITEMS_PER_TURN, take_turn, turn
+from application.turns import ITEMS_PER_TURN, chunks_in_turns, take_turn
 from domain.account import AccountKind
 from domain.chain import GENESIS_HASH
 from domain.conversion import Conversion
@@ -154,14 +154,13 @@ async def _columns_in_turns(
 ) -> dict[str, list[Any]]:
     """`columns(rows)`; past a turn's worth of rows, a turn's worth at a time, each after a
     turn given to other requests: a batch's rows are the costliest part of its statement."""
-    if len(rows) <= ITEMS_PER_TURN:
+    parts = await chunks_in_turns(lambda _, chunk: columns(chunk), rows)
+    if not parts:
         return columns(rows)
-    values: dict[str, list[Any]] = {name: [] for name in columns(())}
-    for start in range(0, len(rows), ITEMS_PER_TURN):
-        async with turn():
-            for name, column in columns(rows[start : start + ITEMS_PER_TURN]).items():
-                values[name] += column
-    return values
+    for part in parts[1:]:
+        for name, column in part.items():
+            parts[0][name] += column
+    return parts[0]
 
 
 def _new_transfer_columns(transfers: Sequence[Transfer]) -> dict[str, list[Any]]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from application.turns import _TURNS, ITEMS_PER_TURN, map_in_turns, take_turn, turn
+from application.turns import _TURNS, ITEMS_PER_TURN, chunks_in_turns, map_in_turns, take_turn, turn
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,12 @@ def test_a_closed_loops_turn_is_dropped_when_another_loop_takes_one() -> None:
     asyncio.run(contended())
     assert sum(not loop.is_closed() for loop in _TURNS) == 0
     assert len(_TURNS) <= 1
+
+
+@pytest.mark.parametrize("count", [0, 1, ITEMS_PER_TURN, ITEMS_PER_TURN + 1, 3 * ITEMS_PER_TURN])
+async def test_chunks_are_handed_over_in_order_with_where_they_start(count: int) -> None:
+    items = list(range(count))
+    chunks = await chunks_in_turns(lambda start, chunk: (start, list(chunk)), items)
+    assert [item for _, chunk in chunks for item in chunk] == items
+    assert all(chunk[0] == start for start, chunk in chunks)
+    assert all(len(chunk) <= ITEMS_PER_TURN for _, chunk in chunks)

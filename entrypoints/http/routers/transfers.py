@@ -9,7 +9,7 @@ from pydantic_core import to_json
 
 from application.receipts import ItemResult
 from application.transfer_requests import TransferRequest
-from application.turns import ITEMS_PER_TURN, map_in_turns, turn_if
+from application.turns import chunks_in_turns, map_in_turns
 from application.use_cases.get_statement import MAX_PAGE_SIZE
 from application.use_cases.get_transfer import GetTransfer
 from application.use_cases.post_hold import PostHold
@@ -145,15 +145,12 @@ async def _requests(items: Sequence[TransferFields]) -> list[TransferRequest]:
 async def batch_answer(results: Sequence[ItemResult]) -> bytes:
     """`BatchOut` as JSON, written from plain dicts a chunk at a time: the route's
     `response_model` documents it, and a test holds the bytes to the model's."""
-    chunks: list[bytes] = []
-    for start in range(0, len(results), ITEMS_PER_TURN):
-        async with turn_if(len(results) > ITEMS_PER_TURN):
-            items = [
-                item
-                for index in range(start, min(start + ITEMS_PER_TURN, len(results)))
-                if (item := _item_answer(index, results[index])) is not None
-            ]
-            chunks.append(_elements(items))
+
+    def chunk_answer(start: int, chunk: Sequence[ItemResult]) -> bytes:
+        answers = (_item_answer(index, result) for index, result in enumerate(chunk, start))
+        return _elements([answer for answer in answers if answer is not None])
+
+    chunks = await chunks_in_turns(chunk_answer, results)
     return b'{"results":[' + b",".join(chunk for chunk in chunks if chunk) + b"]}"
 
 
@@ -173,11 +170,10 @@ def _item_answer(index: int, result: ItemResult) -> dict[str, object] | None:
 
 async def atomic_batch_answer(results: Sequence[ItemResult]) -> bytes:
     """`AtomicBatchOut` as JSON, written as `batch_answer` writes `BatchOut`."""
-    chunks: list[bytes] = []
-    for start in range(0, len(results), ITEMS_PER_TURN):
-        async with turn_if(len(results) > ITEMS_PER_TURN):
-            made = results[start : start + ITEMS_PER_TURN]
-            chunks.append(_elements([transfer_fields(r.transfer) for r in made if r.transfer]))
+    chunks = await chunks_in_turns(
+        lambda _, made: _elements([transfer_fields(r.transfer) for r in made if r.transfer]),
+        results,
+    )
     return b'{"transfers":[' + b",".join(chunk for chunk in chunks if chunk) + b"]}"
 
 
