@@ -223,21 +223,40 @@ def _stop_orphan(data_dir: Path) -> None:
 
 def _stop_started_with(arguments: list[str]) -> None:
     """Stop the nats-server processes whose command line is exactly `arguments` (without
-    /proc, none is found)."""
+    /proc, none is found). A child of ours still inside exec shows an empty command line for
+    a moment: it is read again until it shows one, for a second at most."""
     wanted = "\0".join(arguments).encode() + b"\0"
     proc = Path("/proc")
     if not proc.is_dir():
         return
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if command == wanted:
-            pid = int(entry.name)
-            _terminate(pid, lambda pid=pid: not _is_nats_server(pid))  # type: ignore[misc]
+    deadline = time.monotonic() + 1.0
+    while True:
+        mid_exec = False
+        for entry in proc.iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if command == wanted:
+                pid = int(entry.name)
+                _terminate(pid, lambda pid=pid: not _is_nats_server(pid))  # type: ignore[misc]
+            elif not command and _our_live_child(entry):
+                mid_exec = True
+        if not mid_exec or time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
+
+
+def _our_live_child(entry: Path) -> bool:
+    """Whether /proc's `entry` is a child of this process that has not exited."""
+    try:
+        stat = (entry / "stat").read_text()
+    except OSError:
+        return False
+    state, parent = stat[stat.rindex(")") + 2 :].split()[:2]
+    return int(parent) == os.getpid() and state != "Z"
 
 
 def _terminate(pid: int, gone: Callable[[], bool]) -> None:
