@@ -340,6 +340,8 @@ event_deliveries = Table(
     metadata,
     Column("position", BigInteger, primary_key=True, autoincrement=False),
     Column("transaction_id", BigInteger, nullable=False),
+    # The event's own time, copied (migration 0015): the backlog's age reads the queue alone.
+    Column("occurred_at", Timestamp, nullable=False),
     # A relay is publishing it until then: a lease, so a crashed relay's events come back.
     Column("claimed_until", Timestamp, nullable=True),
     Index("ix_event_deliveries_transaction_id_position", "transaction_id", "position"),

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.sqlalchemy import migrations
 from adapters.sqlalchemy.engine import make_session_factory
+from adapters.sqlalchemy.outbox import _BACKLOG
 from adapters.sqlalchemy.reconciliation import SqlAlchemyLedgerReconciliation
 from adapters.sqlalchemy.tables import metadata
 from application.ports.reconciliation import ReconciliationReport
@@ -534,3 +535,81 @@ def test_0014_adds_balance_monitors_to_existing_accounts_and_removes_only_them(
         assert asyncio.run(_events(url, "SELECT id FROM accounts")) == [(account_id,)]
     finally:
         asyncio.run(drop_database(postgres_url, name))
+
+
+def test_0015_gives_every_undelivered_event_its_time_on_the_queue_both_ways(
+    postgres_url: str,
+) -> None:
+    name = unique_name("hexbank_delivery_time")
+    asyncio.run(create_database(postgres_url, name))
+    url = with_database(postgres_url, name)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    write = (
+        "INSERT INTO events (id, type, occurred_at, schema_version, data, accounts, user_ids)"
+        " VALUES (gen_random_uuid(), $1, $2, 1, '{}', '[]', '{}')"
+    )
+    try:
+        migrations.upgrade(url, "0014")
+        asyncio.run(_events(url, write, "earlier", at))
+        asyncio.run(_events(url, write, "delivered", at + timedelta(hours=1)))
+        asyncio.run(
+            _events(
+                url,
+                "DELETE FROM event_deliveries WHERE position ="
+                " (SELECT position FROM events WHERE type = 'delivered')",
+            )
+        )
+        migrations.upgrade(url)
+        assert schema_difference(url)[0] == []
+        asyncio.run(_events(url, write, "later", at + timedelta(hours=2)))
+        queued = (
+            "SELECT e.type, d.occurred_at FROM event_deliveries AS d"
+            " JOIN events AS e ON e.position = d.position ORDER BY d.position"
+        )
+        assert asyncio.run(_events(url, queued)) == [
+            ("earlier", at),
+            ("later", at + timedelta(hours=2)),
+        ]
+        migrations.downgrade(url, "0014")
+        difference = schema_difference(url)[0]
+        assert [(change[0], change[2], change[3].name) for change in difference] == [  # type: ignore[index]
+            ("add_column", "event_deliveries", "occurred_at")
+        ]
+        asyncio.run(_events(url, write, "after the downgrade", at))
+        assert asyncio.run(_events(url, "SELECT count(*) FROM event_deliveries")) == [(3,)]
+    finally:
+        asyncio.run(drop_database(postgres_url, name))
+
+
+def test_the_relays_backlog_plan_kept_from_empty_tables_reads_the_queue_alone(
+    postgres_url: str,
+) -> None:
+    """The relay prepares its count once: planned on a just-vacuumed empty database, a join
+    to `events` became a nested loop that scanned every event for every undelivered one."""
+    name = unique_name("hexbank_backlog_plan")
+    asyncio.run(create_database(postgres_url, name))
+    url = with_database(postgres_url, name)
+    try:
+        migrations.upgrade(url)
+        asyncio.run(_kept_backlog_plan(url))
+    finally:
+        asyncio.run(drop_database(postgres_url, name))
+
+
+async def _kept_backlog_plan(url: str) -> None:
+    connection = await connect(url)
+    try:
+        await connection.execute("VACUUM ANALYZE events")
+        await connection.execute("VACUUM ANALYZE event_deliveries")
+        await connection.execute(f"PREPARE backlog AS {_BACKLOG}")
+        await connection.execute("EXECUTE backlog")
+        await connection.execute(
+            "INSERT INTO events (id, type, occurred_at, schema_version, data, accounts, user_ids)"
+            " SELECT gen_random_uuid(), 'grown', now(), 1, '{}', '[]', '{}'"
+            " FROM generate_series(1, 2000)"
+        )
+        plan = "\n".join(row[0] for row in await connection.fetch("EXPLAIN EXECUTE backlog"))
+        assert "event_deliveries" in plan
+        assert " events " not in plan, plan
+    finally:
+        await connection.close()
