@@ -37,6 +37,9 @@ from application.turns import ITEMS_PER_TURN, take_turn
 
 logger = logging.getLogger("hexbank.events.nats")
 
+# How many PubAcks the client may await at once (nats-py's own default), set here so that
+# `_send` knows when a publish can wait for room.
+PENDING_ACKS = 4000
 # JetStream's error code for "stream name already in use with a different configuration".
 _STREAM_NAME_IN_USE = 10058
 # What nats-py raises when the broker cannot take or acknowledge a request; anything else is
@@ -157,13 +160,18 @@ class NatsJetStreamPublisher(EventPublisher):
                 f"event {event.id} not sent: {len(event.payload)} bytes, the broker takes "
                 f"{client.max_payload}"
             )
+        # nats-py waits for room under its cap through `asyncio.wait_for`, which on Python
+        # 3.11 is a task and a trip round the event loop per message given a timeout: its
+        # flusher then wrote each message with a system call of its own. Below the cap there
+        # is room for certain, so no timeout is given and a turn's messages leave in one write.
+        room = js.publish_async_pending() < PENDING_ACKS
         try:
             ack = await js.publish_async(
                 event_subject(event.type, self._subject_prefix),
                 event.payload,
                 stream=self._stream,
                 headers={**event.headers, MESSAGE_ID_HEADER: str(event.id)},
-                wait_stall=self._publish_timeout_s,  # past the client's cap on pending acks
+                wait_stall=None if room else self._publish_timeout_s,
             )
         except _BROKER_FAILURES as failure:
             # The context registered a future for this send that nobody will settle: make a
@@ -231,7 +239,12 @@ class NatsJetStreamPublisher(EventPublisher):
         if not client.is_connected:
             raise EventNotDelivered(f"not connected to NATS at {self._url}: {self._reason()}")
         if self._js is None or self._js[0] is not client:
-            self._js = (client, client.jetstream(timeout=self._publish_timeout_s))
+            self._js = (
+                client,
+                client.jetstream(
+                    timeout=self._publish_timeout_s, publish_async_max_pending=PENDING_ACKS
+                ),
+            )
         return self._js[1]
 
     async def _connect(self, client: Client) -> None:

@@ -38,6 +38,7 @@ from application.ports.event_publisher import (
     EventPublisher,
     OutgoingEvent,
 )
+from application.turns import ITEMS_PER_TURN
 from tests.faults import FaultProxy
 from tests.nats_server import (
     SHARED_URL,
@@ -505,6 +506,33 @@ async def test_publish_all_stops_at_an_event_too_large_for_the_broker_and_leaves
         await publisher.close()
     stored = await read_stream(nats_server.url, STREAM_NAME, f"{SUBJECT_PREFIX}.>")
     assert [m.headers[MESSAGE_ID_HEADER] for m in stored] == [str(first.id), str(after.id)]
+
+
+async def test_a_turn_of_events_leaves_for_the_broker_in_one_write(
+    nats_server: EmbeddedNats, jetstream_admin: JetStreamContext
+) -> None:
+    """Not a system call per event: nats-py's flusher writes whatever is buffered whenever
+    the event loop reaches it, so a send that goes round the loop is a write of its own."""
+    publisher = nats_publisher(nats_server.url, STREAM_NAME, SUBJECT_PREFIX, DUPLICATE_WINDOW)
+    try:
+        await publisher.ensure_stream()
+        assert await publisher.publish_all([an_event()]) == [None]  # connected, acks subscribed
+        transport = publisher._client._transport  # type: ignore[union-attr]
+        writes = []
+        write = transport.writelines
+
+        def counted(lines: list[bytes]) -> None:
+            writes.append(len(lines))
+            write(lines)
+
+        transport.writelines = counted
+        turn = [an_event() for _ in range(ITEMS_PER_TURN)]
+        assert await publisher.publish_all(turn) == [None] * ITEMS_PER_TURN
+    finally:
+        await publisher.close()
+    assert len(writes) <= 2, writes
+    stored = await read_stream(nats_server.url, STREAM_NAME, f"{SUBJECT_PREFIX}.>")
+    assert [m.headers[MESSAGE_ID_HEADER] for m in stored][1:] == [str(e.id) for e in turn]
 
 
 @pytest.mark.parametrize("event_type", ["", "transfer posted", "transfer.*", "account.>", "a..b"])
