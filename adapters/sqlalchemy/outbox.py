@@ -75,9 +75,7 @@ _MARK = text("DELETE FROM event_deliveries WHERE position = ANY(:positions)").bi
 )
 # The queue alone, whatever plan the relay's prepared statement keeps: a join to `events`,
 # planned while both were empty, scanned all of `events` for every undelivered row.
-_BACKLOG = text(
-    "SELECT count(*) AS undelivered, min(occurred_at) AS oldest FROM event_deliveries"
-)
+_BACKLOG = text("SELECT count(*) AS undelivered, min(occurred_at) AS oldest FROM event_deliveries")
 
 
 def _positions(events: Collection[StoredEvent]) -> list[int]:
