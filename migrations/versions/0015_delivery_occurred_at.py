@@ -2,9 +2,8 @@
 
 The count joined the queue to `events` for the oldest event's time. A plan cached while both
 tables were empty (a fresh database, or one just vacuumed) is a nested loop of two sequential
-scans, kept by the relay's prepared statement as both grow: measured here, 1.3-3.7 s of
-PostgreSQL CPU per count at 15,000 undelivered events out of 30,000, and 18 s in isolation.
-With the time on the queue row, any plan reads only the backlog.
+scans, kept by the relay's prepared statement as both grow (docs/performance.md, "The relay
+beside c)"). With the time on the queue row, any plan reads only the backlog.
 
 The upgrade holds every event write, and so every movement, while it copies the time into the
 rows still queued: a moment for a relay that keeps up, longer after a broker outage.
