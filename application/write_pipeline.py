@@ -4,12 +4,14 @@ submissions run by `WritePipeline` in one unit of work.
 Claim the idempotency keys in bulk and replay the requests already done; lock the transfers
 acted on, then every account involved, once, in id order; decide each command in arrival
 order with the domain (a refusal is that caller's answer), each followed by the balance
-monitors it made cross; write every posting, entry, balance and event; complete the keys.
-The caller commits.
+monitors it made cross; write every posting, entry, balance and event (a non-atomic batch's
+a part at a time, each while the next is decided); complete the keys. The caller commits.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from application.events import Event, monitor_event, posting_events
 from application.moment import Moment
 from application.ports.clock import Clock
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
+from application.ports.ledger import POSTINGS_PER_WRITE
 from application.ports.retry import TransactionRetry
 from application.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from application.receipts import BatchReceipt, BatchRefused, ItemResult, TransferReceipt
@@ -208,10 +211,18 @@ class WritePipeline:
                 replays[index] = reusable(submission.key, found)
             except (DomainError, BatchRefused) as refusal:
                 answers[index] = refusal
-        decision = await _Decision.made(uow, [submissions[i] for i in fresh], moment, self)
+        writing = _Writing(uow)
+        try:
+            decision = await _Decision.made(
+                uow, [submissions[i] for i in fresh], moment, self, writing
+            )
+            await writing.ended()
+        except BaseException:
+            await writing.abandoned()
+            raise
         if len(decision.postings) == 1:  # one movement: the store's one-round-trip path
             await uow.ledger.record(decision.postings[0], decision.events)
-        elif decision.postings:
+        elif decision.postings or decision.events:
             await uow.ledger.record_many(decision.postings, decision.events)
         await uow.idempotency.complete_many(decision.outcomes)
         for index, answer in zip(fresh, decision.answers, strict=True):
@@ -290,6 +301,33 @@ def _replayed_items(
     return tuple(results)
 
 
+class _Writing:
+    """A unit of work's writes started while it decides: one at a time, in order, each on
+    its own task, so the store writes one part while the next is decided. Nothing else uses
+    the unit of work until `ended`."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self._in_flight: asyncio.Task[None] | None = None
+
+    async def start(self, postings: Sequence[Posting], events: Sequence[Event]) -> None:
+        write = await self._uow.ledger.prepare_many(postings, events)
+        await self.ended()
+        self._in_flight = asyncio.create_task(write())
+
+    async def ended(self) -> None:
+        """After the last write started: raises what it raised."""
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            await in_flight
+
+    async def abandoned(self) -> None:
+        """Wait for the write in flight, if any, before the unit of work rolls back; what
+        it raises gives way to the failure that abandons it."""
+        with contextlib.suppress(BaseException):
+            await self.ended()
+
+
 @dataclass(slots=True)
 class _Decision:
     """What the fresh submissions of a unit of work decided: one answer each, the postings
@@ -307,16 +345,22 @@ class _Decision:
         submissions: Sequence[Submission],
         moment: Moment,
         pipeline: WritePipeline,
+        writing: _Writing,
     ) -> _Decision:
         decision = cls()
         if not submissions:
             return decision
         books = await _Books.locked(uow, submissions, moment)
         for submission in submissions:
-            await decision._decide(submission, books, pipeline.trace_of(submission))
+            await decision._decide(submission, books, pipeline.trace_of(submission), writing)
         return decision
 
-    async def _decide(self, submission: Submission, books: _Books, trace: str | None) -> None:
+    async def _decide(
+        self, submission: Submission, books: _Books, trace: str | None, writing: _Writing
+    ) -> None:
+        """A non-atomic batch's postings are written `POSTINGS_PER_WRITE` at a time, each
+        write while the next are decided (no later refusal takes them back); an atomic
+        batch's wait for its last item, and so do a group's."""
         postings: list[Posting] = []
         events: list[Event] = []
         results: list[ItemResult] = []
@@ -328,6 +372,9 @@ class _Decision:
             if refused is not None:
                 self._answer(submission, refused)
                 return
+            if not submission.atomic and len(postings) >= POSTINGS_PER_WRITE:
+                await writing.start(postings, events)
+                postings, events = [], []
         self.postings += postings
         self.events += events
         if submission.batch:

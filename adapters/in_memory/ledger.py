@@ -8,7 +8,13 @@ from uuid import UUID
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from application.events import Event
-from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
+from application.ports.ledger import (
+    AccountTotals,
+    BalanceAt,
+    LedgerRepository,
+    TransferQuery,
+    Write,
+)
 from domain.account import AccountKind
 from domain.chain import GENESIS_HASH
 from domain.conversion import Conversion
@@ -57,6 +63,16 @@ class InMemoryLedgerRepository(LedgerRepository):
         for posting in postings:
             await self.record(posting)
         self._pending.events.extend(events)
+
+    async def prepare_many(
+        self, postings: Sequence[Posting], events: Sequence[Event] = ()
+    ) -> Write:
+        postings, events = list(postings), list(events)
+
+        async def write() -> None:
+            await self.record_many(postings, events)
+
+        return write
 
     async def get_conversion(self, conversion_id: UUID) -> Conversion | None:
         return self._pending.conversions.get(conversion_id) or self._storage.conversions.get(

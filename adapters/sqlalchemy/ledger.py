@@ -58,7 +58,14 @@ from adapters.sqlalchemy.tables import (
 )
 from application.errors import TransientConflict
 from application.events import Event
-from application.ports.ledger import AccountTotals, BalanceAt, LedgerRepository, TransferQuery
+from application.ports.ledger import (
+    POSTINGS_PER_WRITE,
+    AccountTotals,
+    BalanceAt,
+    LedgerRepository,
+    TransferQuery,
+    Write,
+)
 from application.turns import ITEMS_PER_TURN, chunks_in_turns, take_turn
 from domain.account import AccountKind
 from domain.chain import GENESIS_HASH
@@ -141,11 +148,6 @@ _RECORD = _statement(
 )
 
 
-RECORDED_AT_ONCE = 250
-"""Postings (and events) written by one statement at most: the driver encodes a statement's
-values in one go, on the event loop (a 1,000-transfer batch's took ~15 ms), so a larger
-write is cut into statements this size, in order, each a round trip."""
-
 Row = TypeVar("Row")
 
 
@@ -161,6 +163,18 @@ async def _columns_in_turns(
         for name, column in part.items():
             parts[0][name] += column
     return parts[0]
+
+
+async def _record_statement(
+    postings: Sequence[Posting], events: Sequence[Event]
+) -> tuple[dict[str, Any], bool]:
+    """The values of one `_RECORD` (postings in order after any written before them: an
+    account's balance is set to what its last posting here leaves), and whether it is large
+    enough to take a turn before the driver encodes it."""
+    new, values = _record_values(postings)
+    values |= await _columns_in_turns(_new_transfer_columns, new)
+    values |= await _columns_in_turns(event_values, events)
+    return values, len(postings) + len(events) > ITEMS_PER_TURN
 
 
 def _new_transfer_columns(transfers: Sequence[Transfer]) -> dict[str, list[Any]]:
@@ -304,39 +318,43 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         self._connection = connection
 
     async def record(self, posting: Posting, events: Sequence[Event] = ()) -> None:
-        await self._write((posting,), events)
+        write = await self.prepare_many((posting,), events)
+        await write()
 
     async def record_many(self, postings: Sequence[Posting], events: Sequence[Event] = ()) -> None:
-        await self._write(postings, events)
+        write = await self.prepare_many(postings, events)
+        await write()
 
-    async def _write(self, postings: Sequence[Posting], events: Sequence[Event]) -> None:
-        """Every posting and event in one statement, one round trip (a large batch's in a
-        few, in order: see RECORDED_AT_ONCE); conversions, which name their legs, in a
-        second one after it."""
-        parts = math.ceil(max(len(postings), len(events)) / RECORDED_AT_ONCE)
+    async def prepare_many(
+        self, postings: Sequence[Posting], events: Sequence[Event] = ()
+    ) -> Write:
+        """Every posting and event in one statement, one round trip (more than
+        POSTINGS_PER_WRITE in a few, in order); conversions, which name their legs, in one
+        more after them. Each statement's values are built now, in turns."""
+        parts = math.ceil(max(len(postings), len(events)) / POSTINGS_PER_WRITE)
         postings_each = max(1, math.ceil(len(postings) / max(1, parts)))
         events_each = max(1, math.ceil(len(events) / max(1, parts)))
-        for part in range(parts):
-            await self._record(
+        statements = [
+            await _record_statement(
                 postings[part * postings_each : (part + 1) * postings_each],
                 events[part * events_each : (part + 1) * events_each],
             )
-        conversions = [p.conversion for p in postings if isinstance(p, Converted)]
-        if conversions:
-            await self._connection.execute(
-                insert(conversions_table), [conversion_values(c) for c in conversions]
-            )
+            for part in range(parts)
+        ]
+        conversions = [
+            conversion_values(p.conversion) for p in postings if isinstance(p, Converted)
+        ]
 
-    async def _record(self, postings: Sequence[Posting], events: Sequence[Event]) -> None:
-        """Postings and events in one statement; postings in order after any written before
-        them (an account's balance is set to what its last posting here leaves)."""
-        new, values = _record_values(postings)
-        values |= await _columns_in_turns(_new_transfer_columns, new)
-        values |= await _columns_in_turns(event_values, events)
-        if len(postings) + len(events) > ITEMS_PER_TURN:
-            await take_turn()  # the driver encodes the statement in one go
-        async with _reference_race_is_transient():
-            await self._connection.execute(_RECORD, values)
+        async def write() -> None:
+            for values, large in statements:
+                if large:
+                    await take_turn()  # the driver encodes the statement in one go
+                async with _reference_race_is_transient():
+                    await self._connection.execute(_RECORD, values)
+            if conversions:
+                await self._connection.execute(insert(conversions_table), conversions)
+
+        return write
 
     async def get_conversion(self, conversion_id: UUID) -> Conversion | None:
         row = (

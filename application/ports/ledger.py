@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from application.events import Event
@@ -55,6 +55,16 @@ class BalanceAt:
     """That entry's hash (the genesis hash, 32 zero bytes, before the first)."""
 
 
+POSTINGS_PER_WRITE = 250
+"""Postings (and events) one write statement takes at most: the driver encodes a statement's
+values in one go, on the event loop (a 1,000-transfer batch's took ~15 ms), so a larger write
+is several statements, in order; and a batch's postings are written this many at a time, each
+write while the next are decided."""
+
+Write = Callable[[], Coroutine[Any, Any, None]]
+"""A write prepared and not yet sent: awaiting it writes (`LedgerRepository.prepare_many`)."""
+
+
 class LedgerRepository(Protocol):
     async def record(self, posting: Posting, events: Sequence[Event] = ()) -> None:
         """Write what the posting changes: the transfer (new, or its new state), the two
@@ -65,6 +75,14 @@ class LedgerRepository(Protocol):
     async def record_many(self, postings: Sequence[Posting], events: Sequence[Event] = ()) -> None:
         """Write postings decided one after the other in this unit of work, in bulk: the
         store sees the same result as recording them one by one, in order; and their events."""
+        ...
+
+    async def prepare_many(
+        self, postings: Sequence[Posting], events: Sequence[Event] = ()
+    ) -> Write:
+        """`record_many` in two steps: what to write is built now and nothing is written;
+        the write returned writes it, once. Until that write has ended, nothing else may use
+        this unit of work: the caller decides the next postings meanwhile."""
         ...
 
     async def get_conversion(self, conversion_id: UUID) -> Conversion | None:

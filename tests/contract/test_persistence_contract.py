@@ -8,10 +8,9 @@ from uuid import uuid4
 
 import pytest
 
-from adapters.sqlalchemy.ledger import RECORDED_AT_ONCE
 from application.events import posting_events
 from application.ports.idempotency import IdempotencyKey, Outcome, StoredRequest
-from application.ports.ledger import BalanceAt, TransferQuery
+from application.ports.ledger import POSTINGS_PER_WRITE, BalanceAt, TransferQuery
 from application.ports.unit_of_work import UnitOfWorkFactory
 from domain.account import Account, funding_account_id
 from domain.chain import GENESIS_HASH, ChainStart, first_break
@@ -785,7 +784,7 @@ async def test_a_write_of_many_statements_lands_as_one_in_order(persistence: Per
     hold placed early and posted late is posted, and every event is in the outbox."""
     uow_factory = persistence.uow_factory
     source, destination = await funded_pair(uow_factory, 100_000)
-    count = 2 * RECORDED_AT_ONCE + 7
+    count = 2 * POSTINGS_PER_WRITE + 7
     async with uow_factory() as uow:
         locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
         hold = place_hold(
@@ -843,6 +842,38 @@ async def test_a_write_of_many_statements_lands_as_one_in_order(persistence: Per
         assert posted is not None
         assert posted.status is TransferStatus.POSTED
         claimed = await uow.outbox.claim_undelivered(10_000, now=NOW, until=NOW)
+        assert {e.id for e in events} <= {stored.event.id for stored in claimed}
+    report = await persistence.reconciliation.reconcile(NOW)
+    assert report.is_clean, report
+
+
+async def test_a_prepared_write_writes_nothing_until_it_is_awaited(
+    persistence: Persistence,
+) -> None:
+    """`prepare_many` builds the write and leaves the store as it was; awaiting the write
+    records the postings and their events as `record_many` would."""
+    uow_factory = persistence.uow_factory
+    source, destination = await funded_pair(uow_factory, 1_000)
+    async with uow_factory() as uow:
+        locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
+        posting = post_transfer(
+            transfer_id=uuid4(),
+            source=locked[source.id],
+            destination=locked[destination.id],
+            amount=Money(300, "EUR"),
+            description=None,
+            now=NOW,
+        )
+        events = posting_events(posting, NOW, traceparent=None)
+        write = await uow.ledger.prepare_many([posting], events)
+        assert await uow.ledger.get_transfer(posting.transfer.id) is None
+        assert (await uow.accounts.get(source.id, at=NOW)).balance == 1_000  # type: ignore[union-attr]
+        await write()
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.ledger.get_transfer(posting.transfer.id) == posting.transfer
+        assert (await uow.accounts.get(source.id, at=NOW)).balance == 700  # type: ignore[union-attr]
+        claimed = await uow.outbox.claim_undelivered(100, now=NOW, until=NOW)
         assert {e.id for e in events} <= {stored.event.id for stored in claimed}
     report = await persistence.reconciliation.reconcile(NOW)
     assert report.is_clean, report

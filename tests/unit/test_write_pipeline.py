@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections.abc import Sequence
 from types import SimpleNamespace
 from uuid import UUID, uuid4
 
 import pytest
 
+from adapters.in_memory.ledger import InMemoryLedgerRepository
 from application.commands import (
     ExpirePendingTransfer,
     MakeDeposit,
@@ -19,10 +22,14 @@ from application.commands import (
     VoidPendingTransfer,
     fingerprint,
 )
-from application.receipts import TransferReceipt
+from application.errors import TransientConflict
+from application.events import Event
+from application.ports.ledger import POSTINGS_PER_WRITE, Write
+from application.receipts import BatchRefused, TransferReceipt
 from application.transfer_requests import TransferRequest, check_transfer
 from application.write_pipeline import single
 from domain.errors import IdempotencyKeyReused, InsufficientFunds, TransferNotFound
+from domain.ledger import Posting
 from domain.transfer import TransferStatus
 from tests.fakes import InMemoryBank, use_cases
 from tests.unit.test_movements import people
@@ -159,4 +166,122 @@ async def test_a_group_decides_every_kind_of_movement_in_arrival_order(
     # 1,000 - 300 held - 200 paid + 50 in + 300 released - 100 posted + 20 back
     assert (await uc.get_account(ada, source)).balance == 1_000 - 200 + 50 - 100 + 20
     assert (await uc.get_account(ada, source)).held == 0
+    assert (await uc.reconcile()).is_clean
+
+
+class Writes:
+    """What the in-memory ledger is asked to write, in order: each prepared write's size,
+    when it starts and ends; the first write may be held open until the next is prepared."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, *, held: bool = False) -> None:
+        self.log: list[str] = []
+        self.prepared: list[int] = []
+        self.recorded: list[int] = []
+        self.next_prepared = asyncio.Event()
+        prepare_many = InMemoryLedgerRepository.prepare_many
+        record_many = InMemoryLedgerRepository.record_many
+        writes = self
+
+        async def prepared(
+            ledger: InMemoryLedgerRepository,
+            postings: Sequence[Posting],
+            events: Sequence[Event] = (),
+        ) -> Write:
+            writes.prepared.append(len(postings))
+            number = len(writes.prepared)
+            writes.log.append(f"prepared {number}")
+            writes.next_prepared.set()
+            write = await prepare_many(ledger, postings, events)
+
+            async def logged() -> None:
+                writes.log.append(f"started {number}")
+                if held and number == 1:
+                    writes.next_prepared.clear()
+                    # The pipeline decides on while this is in flight: else it never comes.
+                    await asyncio.wait_for(writes.next_prepared.wait(), timeout=5)
+                await write()
+                writes.log.append(f"ended {number}")
+
+            return logged
+
+        async def recorded(
+            ledger: InMemoryLedgerRepository,
+            postings: Sequence[Posting],
+            events: Sequence[Event] = (),
+        ) -> None:
+            writes.recorded.append(len(postings))
+            await record_many(ledger, postings, events)
+
+        monkeypatch.setattr(InMemoryLedgerRepository, "prepare_many", prepared)
+        monkeypatch.setattr(InMemoryLedgerRepository, "record_many", recorded)
+
+
+def payments(source: UUID, destination: UUID, count: int) -> list[TransferRequest]:
+    return [TransferRequest(source, destination, 1, "EUR") for _ in range(count)]
+
+
+async def test_a_large_batch_is_written_in_parts_each_while_the_next_is_decided(
+    uc: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada, bob, source, destination = await people(uc, funds=2 * POSTINGS_PER_WRITE + 5)
+    writes = Writes(monkeypatch, held=True)
+    count = 2 * POSTINGS_PER_WRITE + 10  # the last five are refused: the funds ran out
+
+    receipt = await uc.batch(ada, payments(source, destination, count), atomic=False)
+
+    assert [r.refusal is None for r in receipt.results] == [True] * (count - 5) + [False] * 5
+    # Two full parts while deciding (the first still in flight when the second was
+    # prepared), then the rest in the unit of work's last write.
+    assert writes.prepared[:2] == [POSTINGS_PER_WRITE, POSTINGS_PER_WRITE]
+    assert writes.log.index("prepared 2") < writes.log.index("ended 1")
+    assert writes.recorded[-1] == count - 5 - 2 * POSTINGS_PER_WRITE
+    assert (await uc.get_account(ada, source)).balance == 0
+    assert (await uc.get_account(bob, destination)).balance == count - 5
+    assert (await uc.reconcile()).is_clean
+
+
+async def test_an_atomic_batch_refused_at_its_last_item_writes_nothing(
+    uc: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada, bob, source, destination = await people(uc, funds=2 * POSTINGS_PER_WRITE)
+    writes = Writes(monkeypatch)
+
+    with pytest.raises(BatchRefused) as refused:
+        await uc.batch(ada, payments(source, destination, 2 * POSTINGS_PER_WRITE + 1), atomic=True)
+
+    assert refused.value.index == 2 * POSTINGS_PER_WRITE
+    assert writes.prepared == []
+    assert (await uc.get_account(ada, source)).balance == 2 * POSTINGS_PER_WRITE
+    assert (await uc.get_account(bob, destination)).balance == 0
+
+
+async def test_a_batch_whose_part_failed_to_write_is_retried_whole_and_written_once(
+    uc: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada, bob, source, destination = await people(uc, funds=10_000)
+    writes = Writes(monkeypatch)
+    prepare_many = InMemoryLedgerRepository.prepare_many
+
+    async def first_write_conflicts(
+        ledger: InMemoryLedgerRepository, postings: Sequence[Posting], events: Sequence[Event] = ()
+    ) -> Write:
+        write = await prepare_many(ledger, postings, events)
+        if len(writes.prepared) > 1:
+            return write
+
+        async def conflicted() -> None:
+            await write()
+            raise TransientConflict("a serialization failure, as PostgreSQL may answer")
+
+        return conflicted
+
+    monkeypatch.setattr(InMemoryLedgerRepository, "prepare_many", first_write_conflicts)
+    count = POSTINGS_PER_WRITE + 1
+
+    receipt = await uc.batch(ada, payments(source, destination, count), atomic=False)
+
+    assert all(result.refusal is None for result in receipt.results)
+    assert writes.prepared == [POSTINGS_PER_WRITE, POSTINGS_PER_WRITE]  # tried, then again
+    assert (await uc.get_account(ada, source)).balance == 10_000 - count
+    assert (await uc.get_account(bob, destination)).balance == count
     assert (await uc.reconcile()).is_clean
