@@ -222,7 +222,7 @@ class WritePipeline:
             raise
         if len(decision.postings) == 1:  # one movement: the store's one-round-trip path
             await uow.ledger.record(decision.postings[0], decision.events)
-        elif decision.postings or decision.events:
+        elif decision.postings:
             await uow.ledger.record_many(decision.postings, decision.events)
         await uow.idempotency.complete_many(decision.outcomes)
         for index, answer in zip(fresh, decision.answers, strict=True):
@@ -303,8 +303,9 @@ def _replayed_items(
 
 class _Writing:
     """A unit of work's writes started while it decides: one at a time, in order, each on
-    its own task, so the store writes one part while the next is decided. Nothing else uses
-    the unit of work until `ended`."""
+    its own task, so the store writes one part while the next is decided. Meanwhile only
+    `prepare_many`, which does no I/O, uses the unit of work. A write task cancelled on its
+    own (the loop shutting down cancels every task) fails its caller with the cancellation."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
@@ -323,7 +324,8 @@ class _Writing:
 
     async def abandoned(self) -> None:
         """Wait for the write in flight, if any, before the unit of work rolls back; what
-        it raises gives way to the failure that abandons it."""
+        it raises (its own failure, or a second cancellation of the caller) gives way to
+        the failure that abandons it, which the caller raises."""
         with contextlib.suppress(BaseException):
             await self.ended()
 
@@ -360,21 +362,26 @@ class _Decision:
     ) -> None:
         """A non-atomic batch's postings are written `POSTINGS_PER_WRITE` at a time, each
         write while the next are decided (no later refusal takes them back); an atomic
-        batch's wait for its last item, and so do a group's."""
+        batch's wait for its last item, and so do a group's. A command decides at most one
+        posting, so a chunk no larger than the room left fills a part exactly."""
         postings: list[Posting] = []
         events: list[Event] = []
         results: list[ItemResult] = []
         commands = submission.commands
-        for start in range(0, len(commands), ITEMS_PER_TURN):
-            chunk = range(start, min(start + ITEMS_PER_TURN, len(commands)))
+        streamed = not submission.atomic
+        start = 0
+        while start < len(commands):
+            room = POSTINGS_PER_WRITE - len(postings) if streamed else ITEMS_PER_TURN
+            chunk = range(start, min(start + min(ITEMS_PER_TURN, room), len(commands)))
             async with turn_if(len(commands) > ITEMS_PER_TURN):
                 refused = _decide_items(submission, chunk, books, trace, postings, events, results)
             if refused is not None:
                 self._answer(submission, refused)
                 return
-            if not submission.atomic and len(postings) >= POSTINGS_PER_WRITE:
+            if streamed and len(postings) == POSTINGS_PER_WRITE:
                 await writing.start(postings, events)
                 postings, events = [], []
+            start = chunk.stop
         self.postings += postings
         self.events += events
         if submission.batch:

@@ -331,7 +331,10 @@ class SqlAlchemyLedgerRepository(LedgerRepository):
         """Every posting and event in one statement, one round trip (more than
         POSTINGS_PER_WRITE in a few, in order); conversions, which name their legs, in one
         more after them. Each statement's values are built now, in turns."""
-        parts = math.ceil(max(len(postings), len(events)) / POSTINGS_PER_WRITE)
+        parts = max(
+            math.ceil(len(postings) / POSTINGS_PER_WRITE),
+            math.ceil(len(events) / (2 * POSTINGS_PER_WRITE)),
+        )
         postings_each = max(1, math.ceil(len(postings) / max(1, parts)))
         events_each = max(1, math.ceil(len(events) / max(1, parts)))
         statements = [

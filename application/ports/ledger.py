@@ -56,10 +56,11 @@ class BalanceAt:
 
 
 POSTINGS_PER_WRITE = 250
-"""Postings (and events) one write statement takes at most: the driver encodes a statement's
-values in one go, on the event loop (a 1,000-transfer batch's took ~15 ms), so a larger write
-is several statements, in order; and a batch's postings are written this many at a time, each
-write while the next are decided."""
+"""Postings one write statement takes at most, with up to twice as many events (one a
+posting, more for a reversal or a monitor): the driver encodes a statement's values in one
+go, on the event loop (a 1,000-transfer batch's took ~15 ms), so a larger write is several
+statements, in order; and a non-atomic batch's postings are written this many at a time,
+each write while the next are decided."""
 
 Write = Callable[[], Coroutine[Any, Any, None]]
 """A write prepared and not yet sent: awaiting it writes (`LedgerRepository.prepare_many`)."""
@@ -80,9 +81,9 @@ class LedgerRepository(Protocol):
     async def prepare_many(
         self, postings: Sequence[Posting], events: Sequence[Event] = ()
     ) -> Write:
-        """`record_many` in two steps: what to write is built now and nothing is written;
-        the write returned writes it, once. Until that write has ended, nothing else may use
-        this unit of work: the caller decides the next postings meanwhile."""
+        """`record_many` in two steps: what to write is built now, with no I/O, and nothing
+        is written; the write returned writes it, once. While it runs, this unit of work
+        takes no other call but `prepare_many` (the next part, prepared meanwhile)."""
         ...
 
     async def get_conversion(self, conversion_id: UUID) -> Conversion | None:

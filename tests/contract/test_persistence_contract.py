@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -843,6 +844,42 @@ async def test_a_write_of_many_statements_lands_as_one_in_order(persistence: Per
         assert posted.status is TransferStatus.POSTED
         claimed = await uow.outbox.claim_undelivered(10_000, now=NOW, until=NOW)
         assert {e.id for e in events} <= {stored.event.id for stored in claimed}
+    report = await persistence.reconciliation.reconcile(NOW)
+    assert report.is_clean, report
+
+
+async def test_the_next_write_is_prepared_while_one_is_in_flight(
+    persistence: Persistence,
+) -> None:
+    """A batch's next part is prepared while the part before it is being written, on the
+    unit of work's one connection: both land, in order."""
+    uow_factory = persistence.uow_factory
+    source, destination = await funded_pair(uow_factory, 1_000)
+    async with uow_factory() as uow:
+        locked = await uow.accounts.lock([source.id, destination.id], at=NOW)
+        postings = []
+        for amount in (300, 200):
+            postings.append(
+                post_transfer(
+                    transfer_id=uuid4(),
+                    source=locked[source.id],
+                    destination=locked[destination.id],
+                    amount=Money(amount, "EUR"),
+                    description=None,
+                    now=NOW,
+                )
+            )
+            if amount == 300:
+                first = asyncio.create_task((await uow.ledger.prepare_many(postings[:1]))())
+                await asyncio.sleep(0)  # a store's statement is then on the connection
+        second = await uow.ledger.prepare_many(postings[1:])
+        await first
+        await second()
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (await uow.accounts.get(source.id, at=NOW)).balance == 500  # type: ignore[union-attr]
+        entries = await uow.ledger.entries(source.id, before_sequence=None, limit=10)
+        assert [e.transfer_id for e in entries[:2]] == [p.transfer.id for p in reversed(postings)]
     report = await persistence.reconciliation.reconcile(NOW)
     assert report.is_clean, report
 

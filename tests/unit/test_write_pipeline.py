@@ -226,10 +226,16 @@ async def test_a_large_batch_is_written_in_parts_each_while_the_next_is_decided(
     ada, bob, source, destination = await people(uc, funds=2 * POSTINGS_PER_WRITE + 5)
     writes = Writes(monkeypatch, held=True)
     count = 2 * POSTINGS_PER_WRITE + 10  # the last five are refused: the funds ran out
+    # Three refused on their own among the first part's: its write still takes exactly
+    # POSTINGS_PER_WRITE postings.
+    invalid = TransferRequest(source, destination, 0, "EUR")
+    requests = payments(source, destination, count)
+    requests[1:1] = [invalid] * 3
 
-    receipt = await uc.batch(ada, payments(source, destination, count), atomic=False)
+    receipt = await uc.batch(ada, requests, atomic=False)
 
-    assert [r.refusal is None for r in receipt.results] == [True] * (count - 5) + [False] * 5
+    refused = [r.refusal is not None for r in receipt.results]
+    assert refused == [False] + [True] * 3 + [False] * (count - 6) + [True] * 5
     # Two full parts while deciding (the first still in flight when the second was
     # prepared), then the rest in the unit of work's last write.
     assert writes.prepared[:2] == [POSTINGS_PER_WRITE, POSTINGS_PER_WRITE]
