@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from uuid import UUID
 
 from adapters.in_memory.storage import InMemoryStorage, PendingChanges
 from application.events import Event
-from application.ports.outbox import FeedPosition, Outbox, OutboxBacklog, StoredEvent
+from application.ports.outbox import (
+    ClaimedEvent,
+    FeedPosition,
+    Outbox,
+    OutboxBacklog,
+    StoredEvent,
+)
 
 
 class InMemoryOutbox(Outbox):
@@ -42,7 +49,7 @@ class InMemoryOutbox(Outbox):
 
     async def claim_undelivered(
         self, limit: int, *, now: datetime, until: datetime
-    ) -> list[StoredEvent]:
+    ) -> list[ClaimedEvent]:
         leases = self._storage.leases
         claimed = [
             stored
@@ -51,15 +58,15 @@ class InMemoryOutbox(Outbox):
             and leases.get(stored.event.id, now) <= now
         ][:limit]
         self._pending.leases.update((stored.event.id, until) for stored in claimed)
-        return claimed
+        return [_claimed(stored) for stored in claimed]
 
-    async def mark_delivered(self, events: Collection[StoredEvent]) -> None:
-        self._pending.delivered.update(stored.event.id for stored in events)
+    async def mark_delivered(self, events: Collection[ClaimedEvent]) -> None:
+        self._pending.delivered.update(claimed.id for claimed in events)
 
-    async def release(self, events: Collection[StoredEvent], *, leased_until: datetime) -> None:
+    async def release(self, events: Collection[ClaimedEvent], *, leased_until: datetime) -> None:
         leases = self._storage.leases
         self._pending.released.update(
-            stored.event.id for stored in events if leases.get(stored.event.id) == leased_until
+            claimed.id for claimed in events if leases.get(claimed.id) == leased_until
         )
 
     async def backlog(self) -> OutboxBacklog:
@@ -68,3 +75,10 @@ class InMemoryOutbox(Outbox):
         return OutboxBacklog(
             len(waiting), min((s.event.occurred_at for s in waiting), default=None)
         )
+
+
+def _claimed(stored: StoredEvent) -> ClaimedEvent:
+    payload = json.dumps(stored.event.document(), separators=(",", ":")).encode()
+    return ClaimedEvent(
+        stored.event.id, stored.event.type, payload, stored.position, stored.traceparent
+    )

@@ -3,6 +3,7 @@ money movement's go in the ledger's own statement: see `rows.EVENTS_INSERT`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -12,8 +13,14 @@ from sqlalchemy import ARRAY, BigInteger, DateTime, Text, Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.rows import EVENTS_INSERT, EVENTS_TYPES, event_values
-from application.events import AccountState, Event
-from application.ports.outbox import FeedPosition, Outbox, OutboxBacklog, StoredEvent
+from application.events import AccountState, Event, timestamp
+from application.ports.outbox import (
+    ClaimedEvent,
+    FeedPosition,
+    Outbox,
+    OutboxBacklog,
+    StoredEvent,
+)
 from application.turns import map_in_turns
 
 _ADD = text(EVENTS_INSERT).bindparams(*EVENTS_TYPES)
@@ -48,7 +55,8 @@ _FEED_OF_ACCOUNTS = text(
     bindparam("account_ids", type_=ARRAY(Text)),
 )
 # A lease, committed at once: several relays share the work (SKIP LOCKED while choosing),
-# and none holds a lock while it talks to the broker.
+# and none holds a lock while it talks to the broker. `data` and `accounts` come back as the
+# JSON text stored, not decoded: the broker's copy is spliced from it (`_claimed`).
 _CLAIM = text(
     "WITH claimed AS (UPDATE event_deliveries SET claimed_until = :until WHERE position IN ("
     " SELECT position FROM event_deliveries"
@@ -56,8 +64,9 @@ _CLAIM = text(
     " ORDER BY transaction_id, position LIMIT :limit FOR UPDATE SKIP LOCKED)"
     " RETURNING position)"
     " SELECT e.position, e.transaction_id, e.id, e.type, e.occurred_at, e.schema_version,"
-    " e.data, e.accounts, e.user_ids, e.traceparent"
+    " e.data::text AS data, e.accounts::text AS accounts, e.traceparent"
     " FROM events AS e JOIN claimed ON claimed.position = e.position"
+    " ORDER BY e.transaction_id, e.position"
 ).bindparams(
     bindparam("now", type_=DateTime(timezone=True)),
     bindparam("until", type_=DateTime(timezone=True)),
@@ -78,9 +87,9 @@ _MARK = text("DELETE FROM event_deliveries WHERE position = ANY(:positions)").bi
 _BACKLOG = text("SELECT count(*) AS undelivered, min(occurred_at) AS oldest FROM event_deliveries")
 
 
-def _positions(events: Collection[StoredEvent]) -> list[int]:
+def _positions(events: Collection[ClaimedEvent]) -> list[int]:
     """Where the relay's queue keeps them: no lookup by id."""
-    return [stored.position.position for stored in events]
+    return [event.position.position for event in events]
 
 
 def _state(document: dict[str, Any]) -> AccountState:
@@ -114,6 +123,26 @@ def _stored(row: Any, prefix: str = "") -> StoredEvent:
     )
     position = FeedPosition(column("transaction_id"), column("position"))
     return StoredEvent(event, position, column("traceparent"))
+
+
+def _claimed(row: Any) -> ClaimedEvent:
+    """The broker's copy of an events row, `Event.document()` as JSON, spliced from the JSON
+    text stored rather than decoded into an `Event` only to be encoded again. Each account
+    loses the owner only the feed needs, and gains the fields an event stored before the
+    hash chain lacks (as nulls)."""
+    accounts = json.loads(row.accounts)
+    for state in accounts:
+        state.pop("owner_id", None)
+        state.setdefault("entry_hash", None)
+        state.setdefault("previous_sequence", None)
+    states = json.dumps(accounts, separators=(",", ":"))
+    payload = (
+        f'{{"id":"{row.id}","type":{json.dumps(row.type)},'
+        f'"occurred_at":"{timestamp(row.occurred_at)}","schema_version":{row.schema_version:d},'
+        f'"data":{row.data},"accounts":{states}}}'
+    )
+    position = FeedPosition(row.transaction_id, row.position)
+    return ClaimedEvent(row.id, row.type, payload.encode(), position, row.traceparent)
 
 
 class SqlAlchemyOutbox(Outbox):
@@ -150,16 +179,15 @@ class SqlAlchemyOutbox(Outbox):
 
     async def claim_undelivered(
         self, limit: int, *, now: datetime, until: datetime
-    ) -> list[StoredEvent]:
+    ) -> list[ClaimedEvent]:
         rows = await self._connection.execute(_CLAIM, {"limit": limit, "now": now, "until": until})
-        claimed = await map_in_turns(_stored, rows.all())
-        return sorted(claimed, key=lambda s: (s.position.transaction, s.position.position))
+        return await map_in_turns(_claimed, rows.all())
 
-    async def mark_delivered(self, events: Collection[StoredEvent]) -> None:
+    async def mark_delivered(self, events: Collection[ClaimedEvent]) -> None:
         if events:
             await self._connection.execute(_MARK, {"positions": _positions(events)})
 
-    async def release(self, events: Collection[StoredEvent], *, leased_until: datetime) -> None:
+    async def release(self, events: Collection[ClaimedEvent], *, leased_until: datetime) -> None:
         if events:
             await self._connection.execute(
                 _RELEASE, {"positions": _positions(events), "leased_until": leased_until}

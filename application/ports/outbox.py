@@ -30,6 +30,19 @@ class StoredEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimedEvent:
+    """An event leased for the broker, as the broker carries it: its document already
+    encoded. The relay passes the bytes on; it never rebuilds the event to encode it again."""
+
+    id: UUID
+    type: str
+    payload: bytes
+    """`Event.document()` (every touched account listed), as JSON."""
+    position: FeedPosition
+    traceparent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxBacklog:
     undelivered: int
     oldest: datetime | None
@@ -55,17 +68,18 @@ class Outbox(Protocol):
 
     async def claim_undelivered(
         self, limit: int, *, now: datetime, until: datetime
-    ) -> list[StoredEvent]:
+    ) -> list[ClaimedEvent]:
         """Lease the oldest events not yet delivered (and not leased by another relay) until
-        `until`, in this unit of work. Commit it at once: the relay publishes outside any
-        transaction, so no lock is held across the network and the feed is never held up."""
+        `until`, in this unit of work, in outbox order. Commit it at once: the relay publishes
+        outside any transaction, so no lock is held across the network and the feed is never
+        held up."""
         ...
 
-    async def mark_delivered(self, events: Collection[StoredEvent]) -> None:
+    async def mark_delivered(self, events: Collection[ClaimedEvent]) -> None:
         """Delivered for good. Doing it again is harmless (a mark whose commit was lost)."""
         ...
 
-    async def release(self, events: Collection[StoredEvent], *, leased_until: datetime) -> None:
+    async def release(self, events: Collection[ClaimedEvent], *, leased_until: datetime) -> None:
         """End the lease of events not published, so the next pass takes them at once: only
         the lease this relay took (`until` of its claim), never one another relay took since
         (after this one's ran out). Doing it again is harmless."""

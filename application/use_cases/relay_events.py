@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventNotDelivered, EventPublisher, OutgoingEvent
-from application.ports.outbox import Outbox, OutboxBacklog, StoredEvent
+from application.ports.outbox import ClaimedEvent, Outbox, OutboxBacklog
 from application.ports.unit_of_work import UnitOfWorkFactory
 from application.turns import map_in_turns
 
@@ -26,8 +25,8 @@ class Settlement:
     database away) leaves it to the next pass, which settles it before anything else, so its
     events wait for the relay's retry, not for the lease to run out."""
 
-    delivered: list[StoredEvent]
-    undelivered: list[StoredEvent]
+    delivered: list[ClaimedEvent]
+    undelivered: list[ClaimedEvent]
     leased_until: datetime
 
 
@@ -79,7 +78,7 @@ class RelayEvents:
                 self._batch_size, now=now, until=now + LEASE
             )
             await uow.commit()
-        published: list[StoredEvent] = []
+        published: list[ClaimedEvent] = []
         failed = False
         if claimed:
             try:
@@ -89,9 +88,9 @@ class RelayEvents:
                 raise
             if len(published) < len(claimed):
                 failed, self._stream_ready = True, False
-        delivered = {stored.event.id for stored in published}
+        delivered = {claimed_event.id for claimed_event in published}
         settlement = Settlement(
-            published, [s for s in claimed if s.event.id not in delivered], now + LEASE
+            published, [c for c in claimed if c.id not in delivered], now + LEASE
         )
         self._unsettled = settlement
         async with self._uow_factory() as uow:
@@ -114,12 +113,12 @@ class RelayEvents:
             self._stream_ready = True
         return True
 
-    async def _publish(self, claimed: list[StoredEvent]) -> list[StoredEvent]:
+    async def _publish(self, claimed: list[ClaimedEvent]) -> list[ClaimedEvent]:
         """Those the broker stored. All are sent at once: one round trip for the lot."""
         if not await self._stream():
             return []
         results = await self._publisher.publish_all(await map_in_turns(outgoing, claimed))
-        return [stored for stored, failure in zip(claimed, results, strict=True) if failure is None]
+        return [event for event, failure in zip(claimed, results, strict=True) if failure is None]
 
 
 async def settle(outbox: Outbox, settlement: Settlement) -> None:
@@ -130,8 +129,7 @@ async def settle(outbox: Outbox, settlement: Settlement) -> None:
     await outbox.release(settlement.undelivered, leased_until=settlement.leased_until)
 
 
-def outgoing(stored: StoredEvent) -> OutgoingEvent:
-    """The broker's copy: every touched account listed (the bank's own consumers)."""
-    headers = {} if stored.traceparent is None else {"traceparent": stored.traceparent}
-    payload = json.dumps(stored.event.document(), separators=(",", ":")).encode()
-    return OutgoingEvent(stored.event.id, stored.event.type, payload, headers)
+def outgoing(claimed: ClaimedEvent) -> OutgoingEvent:
+    """The broker's copy, with the trace it continues."""
+    headers = {} if claimed.traceparent is None else {"traceparent": claimed.traceparent}
+    return OutgoingEvent(claimed.id, claimed.type, claimed.payload, headers)

@@ -4,6 +4,7 @@ a mark that failed is done on the next pass, not when the lease runs out."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -74,6 +75,38 @@ async def test_an_event_keeps_the_trace_context_it_was_made_in(
         assert [s.traceparent for s in claimed] == [TRACEPARENT, None]
 
 
+async def test_a_claimed_event_carries_its_document_as_the_broker_does(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """The relay passes the claimed bytes on as they are: they must be `Event.document()`,
+    every touched account listed, with no owner in it (the broker's consumers never had it)."""
+    ada, bob = await saved_user(uow_factory), await saved_user(uow_factory, "bob@example.com")
+    payer = AccountState(uuid4(), 7, -250, 0, ada.id, bytes(range(32)), 5)
+    payee = AccountState(uuid4(), 1, 250, 250, bob.id, bytes(32), None)
+    data = {
+        "amount": 250,
+        "metadata": {"note": 'caf\u00e9 "quoted" \\ \u2603'},
+        "nested": [1, None],
+    }
+    event = Event(
+        uuid4(),
+        "transfer.posted",
+        NOW.replace(microsecond=0),
+        data,
+        (payer, payee),
+        (ada.id, bob.id),
+        traceparent=TRACEPARENT,
+    )
+    async with uow_factory() as uow:
+        await uow.outbox.add([event])
+        await uow.commit()
+    async with uow_factory() as uow:
+        (claimed,) = await uow.outbox.claim_undelivered(10, now=NOW, until=LEASED)
+    assert (claimed.id, claimed.type, claimed.traceparent) == (event.id, event.type, TRACEPARENT)
+    assert json.loads(claimed.payload) == event.document()
+    assert json.loads(claimed.payload)["occurred_at"] == "2026-03-01T09:30:00Z"
+
+
 async def test_the_relay_claims_marks_and_counts(uow_factory: UnitOfWorkFactory) -> None:
     ada = await saved_user(uow_factory)
     events = [an_event((ada.id,)) for _ in range(3)]
@@ -84,12 +117,12 @@ async def test_the_relay_claims_marks_and_counts(uow_factory: UnitOfWorkFactory)
         backlog = await uow.outbox.backlog()
         assert (backlog.undelivered, backlog.oldest) == (3, NOW)
         claimed = await uow.outbox.claim_undelivered(2, now=NOW, until=LEASED)
-        assert [s.event.id for s in claimed] == [e.id for e in events[:2]]
+        assert [s.id for s in claimed] == [e.id for e in events[:2]]
         await uow.commit()
     async with uow_factory() as uow:
         # Leased: another relay gets only what is left.
         other = await uow.outbox.claim_undelivered(10, now=NOW, until=LEASED)
-        assert [s.event.id for s in other] == [events[2].id]
+        assert [s.id for s in other] == [events[2].id]
         await uow.commit()
     async with uow_factory() as uow:
         await uow.outbox.mark_delivered([claimed[0]])
@@ -99,11 +132,11 @@ async def test_the_relay_claims_marks_and_counts(uow_factory: UnitOfWorkFactory)
     async with uow_factory() as uow:
         assert (await uow.outbox.backlog()).undelivered == 2
         released = await uow.outbox.claim_undelivered(10, now=NOW, until=LEASED)
-        assert [s.event.id for s in released] == [events[1].id]
+        assert [s.id for s in released] == [events[1].id]
         # Not committed: the lease is not taken.
     async with uow_factory() as uow:
         after_the_lease = await uow.outbox.claim_undelivered(10, now=LEASED, until=LEASED)
-        assert [s.event.id for s in after_the_lease] == [events[1].id, events[2].id]
+        assert [s.id for s in after_the_lease] == [events[1].id, events[2].id]
 
 
 async def test_a_relay_whose_mark_failed_settles_it_on_its_next_pass_within_the_lease(
@@ -143,7 +176,7 @@ async def test_a_release_ends_only_the_releasing_relays_own_lease(
     later = LEASED + timedelta(minutes=1)
     async with uow_factory() as uow:  # the first relay's lease ran out; another takes over
         second = await uow.outbox.claim_undelivered(10, now=LEASED, until=later)
-        assert [s.event.id for s in second] == [s.event.id for s in first]
+        assert [s.id for s in second] == [s.id for s in first]
         await uow.commit()
     async with uow_factory() as uow:  # the first relay's late release
         await uow.outbox.release(first, leased_until=LEASED)
@@ -154,4 +187,4 @@ async def test_a_release_ends_only_the_releasing_relays_own_lease(
         await uow.commit()
     async with uow_factory() as uow:
         again = await uow.outbox.claim_undelivered(10, now=LEASED, until=later)
-        assert [s.event.id for s in again] == [s.event.id for s in first]
+        assert [s.id for s in again] == [s.id for s in first]

@@ -843,7 +843,7 @@ async def test_a_write_of_many_statements_lands_as_one_in_order(persistence: Per
         assert posted is not None
         assert posted.status is TransferStatus.POSTED
         claimed = await uow.outbox.claim_undelivered(10_000, now=NOW, until=NOW)
-        assert {e.id for e in events} <= {stored.event.id for stored in claimed}
+        assert {e.id for e in events} <= {claimed_event.id for claimed_event in claimed}
     report = await persistence.reconciliation.reconcile(NOW)
     assert report.is_clean, report
 
@@ -911,6 +911,6 @@ async def test_a_prepared_write_writes_nothing_until_it_is_awaited(
         assert await uow.ledger.get_transfer(posting.transfer.id) == posting.transfer
         assert (await uow.accounts.get(source.id, at=NOW)).balance == 700  # type: ignore[union-attr]
         claimed = await uow.outbox.claim_undelivered(100, now=NOW, until=NOW)
-        assert {e.id for e in events} <= {stored.event.id for stored in claimed}
+        assert {e.id for e in events} <= {claimed_event.id for claimed_event in claimed}
     report = await persistence.reconciliation.reconcile(NOW)
     assert report.is_clean, report

@@ -395,3 +395,50 @@ async def test_the_feed_moves_on_while_the_relay_waits_for_the_broker(
         assert [item["data"]["id"] for item in page.items] == [str(paid.transfer.id)]
         broker.go_on.set()
         await relay_pass
+
+
+async def test_an_event_stored_before_the_hash_chain_reaches_the_broker_with_its_fields(
+    container: Container,
+) -> None:
+    """A row written before the chain (and before owners were kept) has accounts without
+    `entry_hash`, `previous_sequence` or `owner_id`: the broker's copy still has every field
+    the document promises, as nulls, and decodes to the same document as the feed's."""
+    event_id, account_id = (
+        "0b5c6a1e-9d1c-4d5e-8f0a-2b3c4d5e6f70",
+        "3f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b",
+    )
+    async with container.engine().begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO events (id, type, occurred_at, schema_version, data, accounts,"
+                " user_ids) VALUES (:id, 'deposit.posted', '2025-11-02 08:15:00.000250+00', 1,"
+                " CAST(:data AS json), CAST(:accounts AS json), '{}')"
+            ),
+            {
+                "id": event_id,
+                "data": '{"amount": 5, "note": "\\u00e9"}',
+                "accounts": json.dumps(
+                    [{"id": account_id, "sequence": 2, "balance": 5, "available": 5}]
+                ),
+            },
+        )
+    now = datetime.now(UTC)
+    async with container.unit_of_work() as uow:
+        (claimed,) = await uow.outbox.claim_undelivered(10, now=now, until=now)
+    assert json.loads(claimed.payload) == {
+        "id": event_id,
+        "type": "deposit.posted",
+        "occurred_at": "2025-11-02T08:15:00.000250Z",
+        "schema_version": 1,
+        "data": {"amount": 5, "note": "é"},
+        "accounts": [
+            {
+                "id": account_id,
+                "sequence": 2,
+                "entry_hash": None,
+                "previous_sequence": None,
+                "balance": 5,
+                "available": 5,
+            }
+        ],
+    }

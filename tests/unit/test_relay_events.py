@@ -97,7 +97,7 @@ async def test_a_late_settlement_leaves_alone_a_lease_another_relay_took_over() 
 
     again = await relay()
     assert (again.published, again.backlog.undelivered) == (0, 2)  # the other relay's to send
-    assert set(bank.storage.leases) == {stored.event.id for stored in taken}
+    assert set(bank.storage.leases) == {claimed.id for claimed in taken}
     assert publisher.messages == ()
 
 
