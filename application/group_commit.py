@@ -74,6 +74,15 @@ class _Waiting(Generic[J, R]):
     answer: asyncio.Future[R]
 
 
+@dataclass(eq=False, slots=True)
+class _InFlight:
+    """A running group's gates, given back once: when its transaction ends, or when its task
+    does (cancelled, failed), whichever comes first."""
+
+    gates: list[Hashable]
+    ended: bool = False
+
+
 class GroupCommit(Generic[J, R]):
     """Runs jobs in groups. A group whose transaction fails is not anyone's answer: its jobs
     run again one by one, each with its own retries, and answer as they would have alone.
@@ -138,18 +147,29 @@ class GroupCommit(Generic[J, R]):
             # A lone job runs in (a copy of) its caller's context (its trace, its log fields); a
             # group's work belongs to no single caller.
             context = group[0].job.context.copy() if len(group) == 1 else contextvars.Context()
-            task = asyncio.create_task(self._run(group), context=context)
+            flight = _InFlight(gates)
+            task = asyncio.create_task(self._run(group, flight), context=context)
             self._groups.add(task)
-            task.add_done_callback(partial(self._group_done, group, gates))
+            task.add_done_callback(partial(self._group_done, group, flight))
 
     def _group_done(
-        self, group: list[_Waiting[J, R]], gates: list[Hashable], task: asyncio.Task[None]
+        self, group: list[_Waiting[J, R]], flight: _InFlight, task: asyncio.Task[None]
     ) -> None:
         self._groups.discard(task)
         for waiting in group:  # a task cancelled before its first step ran no `finally`
             if not waiting.answer.done():
                 waiting.answer.cancel()
-        self._release(gates)
+        self._end(flight)
+
+    def _end(self, flight: _InFlight) -> None:
+        """The group's transaction is over: its gates are free and the next group may start.
+        Called before its members are answered, so the next group's first statement is on its
+        way while they are: waiting for the task's end put every answer's step, and the new
+        task's first, between one COMMIT and the next lock."""
+        if flight.ended:
+            return
+        flight.ended = True
+        self._release(flight.gates)
         self._busy -= 1
         self._start_groups()
 
@@ -196,17 +216,17 @@ class GroupCommit(Generic[J, R]):
         self._queue.extendleft(reversed(later))
         return group
 
-    async def _run(self, group: list[_Waiting[J, R]]) -> None:
+    async def _run(self, group: list[_Waiting[J, R]], flight: _InFlight) -> None:
         try:
-            await self._answer(group)
+            await self._answer(group, flight)
         finally:  # cancelled on the way (shutdown): nobody waits forever
             for waiting in group:
                 if not waiting.answer.done():
                     waiting.answer.cancel()
 
-    async def _answer(self, group: list[_Waiting[J, R]]) -> None:
+    async def _answer(self, group: list[_Waiting[J, R]], flight: _InFlight) -> None:
         if len(group) == 1:
-            await self._answer_alone(group[0])
+            await self._answer_alone(group[0], flight)
             return
         try:
             answers = await self._runner.together([waiting.job for waiting in group])
@@ -226,18 +246,22 @@ class GroupCommit(Generic[J, R]):
                 context = waiting.job.context.copy()
                 await asyncio.create_task(self._answer_alone(waiting), context=context)
             return
+        self._end(flight)
         for waiting, answer in zip(group, answers, strict=True):
             _settle(waiting.answer, answer)
 
-    async def _answer_alone(self, waiting: _Waiting[J, R]) -> None:
+    async def _answer_alone(self, waiting: _Waiting[J, R], flight: _InFlight | None = None) -> None:
+        """`flight`: the job is its group's only one, whose transaction is over once it ran."""
         if waiting.answer.done():
             return
+        outcome: R | BaseException
         try:
-            receipt = await self._runner.alone(waiting.job)
+            outcome = await self._runner.alone(waiting.job)
         except Exception as error:
-            _settle(waiting.answer, error)
-        else:
-            _settle(waiting.answer, receipt)
+            outcome = error
+        if flight is not None:
+            self._end(flight)
+        _settle(waiting.answer, outcome)
 
 
 def _settle(answer: asyncio.Future[R], outcome: R | BaseException) -> None:

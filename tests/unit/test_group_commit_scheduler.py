@@ -122,6 +122,28 @@ async def test_jobs_queued_behind_a_busy_slot_run_as_one_group_in_arrival_order(
     assert answers == ["first done alone", "j1 done", "j2 done", "j3 done"]
 
 
+async def test_the_next_group_starts_before_the_group_before_it_is_answered() -> None:
+    """Its first statement is on its way while the finished group's members are answered: the
+    answers are not all between one COMMIT and the next lock."""
+    runner = FakeRunner()
+    answered_at_start: dict[str, list[bool]] = {}
+    tasks: list[asyncio.Task[str]] = []
+    together = runner.together
+
+    async def noting(group: Sequence[FakeJob]) -> list[str | BaseException]:
+        answered_at_start[group[0].name] = [task.done() for task in tasks[1:3]]
+        return await together(group)
+
+    runner.together = noting  # type: ignore[method-assign]
+    commit = scheduler(runner, max_group=2)
+    tasks += await submitted(commit, [job(name, "x") for name in ("first", "b", "c", "d", "e")])
+    runner.release()
+    answers = await settled(tasks)
+    assert runner.runs == [["first"], ["b", "c"], ["d", "e"]]
+    assert answers == ["first done alone", "b done", "c done", "d done", "e done"]
+    assert answered_at_start["d"] == [False, False]  # b and c not answered yet
+
+
 async def test_no_two_groups_in_flight_share_a_gate_and_none_overtakes_on_a_shared_one() -> None:
     runner = FakeRunner()
     commit = scheduler(runner, slots=4)
