@@ -163,9 +163,10 @@ class GroupCommit(Generic[J, R]):
 
     def _end(self, flight: _InFlight) -> None:
         """The group's transaction is over: its gates are free and the next group may start.
-        Called before its members are answered, so the next group's first statement is on its
-        way while they are: waiting for the task's end put every answer's step, and the new
-        task's first, between one COMMIT and the next lock."""
+        When it committed, this runs before its members are answered, so the next group's first
+        statement is on its way while they are (waiting for the task's end put every answer's
+        step, and the new task's first, between one COMMIT and the next lock). Otherwise (a
+        failed group run again one by one, a cancelled one) it runs as the task ends."""
         if flight.ended:
             return
         flight.ended = True

@@ -125,17 +125,19 @@ def _stored(row: Any, prefix: str = "") -> StoredEvent:
     return StoredEvent(event, position, column("traceparent"))
 
 
+_STATE_KEYS = tuple(AccountState(UUID(int=0), 0, 0, 0, None, None).document())
+"""The fields of an account in an event's document, as `AccountState.document()` names them."""
+
+
 def _claimed(row: Any) -> ClaimedEvent:
     """The broker's copy of an events row, `Event.document()` as JSON, spliced from the JSON
     text stored rather than decoded into an `Event` only to be encoded again. Each account
-    loses the owner only the feed needs, and gains the fields an event stored before the
-    hash chain lacks (as nulls)."""
-    accounts = json.loads(row.accounts)
-    for state in accounts:
-        state.pop("owner_id", None)
-        state.setdefault("entry_hash", None)
-        state.setdefault("previous_sequence", None)
-    states = json.dumps(accounts, separators=(",", ":"))
+    keeps exactly its document's fields, in their order: not the owner only the feed needs,
+    and nulls for those an event stored before the hash chain lacks."""
+    states = json.dumps(
+        [{key: state.get(key) for key in _STATE_KEYS} for state in json.loads(row.accounts)],
+        separators=(",", ":"),
+    )
     payload = (
         f'{{"id":"{row.id}","type":{json.dumps(row.type)},'
         f'"occurred_at":"{timestamp(row.occurred_at)}","schema_version":{row.schema_version:d},'

@@ -143,6 +143,35 @@ async def test_the_next_group_starts_before_the_group_before_it_is_answered() ->
     assert answers == ["first done alone", "b done", "c done", "d done", "e done"]
     assert answered_at_start["d"] == [False, False]  # b and c not answered yet
 
+    # Each group's slot was given back once: with one slot, a job on other gates still waits.
+    runner.gate.clear()
+    later = await submitted(commit, [job("p", "x"), job("q", "y")])
+    await turns()
+    assert runner.runs[3:] == [["p"]]
+    runner.release()
+    assert await settled(later) == ["p done alone", "q done alone"]
+    assert runner.runs[3:] == [["p"], ["q"]]
+
+
+async def test_after_a_queued_job_run_alone_the_next_starts_before_it_is_answered() -> None:
+    runner = FakeRunner()
+    answered_at_start: dict[str, bool] = {}
+    tasks: list[asyncio.Task[str]] = []
+    alone = runner.alone
+
+    async def noting(job: FakeJob) -> str:
+        if job.name == "c":
+            answered_at_start["b"] = tasks[1].done()
+        return await alone(job)
+
+    runner.alone = noting  # type: ignore[method-assign]
+    commit = scheduler(runner, max_group=1)
+    tasks += await submitted(commit, [job(name, "x") for name in ("first", "b", "c")])
+    runner.release()
+    assert await settled(tasks) == ["first done alone", "b done alone", "c done alone"]
+    assert runner.runs == [["first"], ["b"], ["c"]]
+    assert answered_at_start == {"b": False}
+
 
 async def test_no_two_groups_in_flight_share_a_gate_and_none_overtakes_on_a_shared_one() -> None:
     runner = FakeRunner()
