@@ -179,9 +179,11 @@ def _until_drained(
     since: float,
     within_s: float = 60.0,
 ) -> float | None:
-    """Seconds from `since` until no endpoint has a pending delivery (None: not within_s)."""
+    """Seconds from `since` until every event written is fanned out and no endpoint has a
+    pending delivery (None: not within_s). The fan-out's backlog counts: an event not fanned
+    out yet has no delivery to be pending."""
     while time.monotonic() - since < within_s:
-        pending = any(
+        pending = asyncio.run(_not_fanned_out(bench)) > 0 or any(
             _call(
                 bench,
                 "GET",
@@ -194,6 +196,19 @@ def _until_drained(
             return time.monotonic() - since
         time.sleep(0.25)
     return None
+
+
+async def _not_fanned_out(bench: Bench) -> int:
+    """Events written after the webhook fan-out's position."""
+    connection = await asyncpg.connect(dsn(bench.database_url))
+    try:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM events AS e, webhook_fan_out AS f WHERE f.id = 1"
+            " AND (e.transaction_id, e.position) > (f.transaction_id, f.position)"
+        )
+    finally:
+        await connection.close()
+    return count
 
 
 # -- k) overdraft limits and balance monitors ---------------------------------------------

@@ -479,7 +479,7 @@ class Container(containers.DeclarativeContainer):
         DispatchWebhooks,
         uow_factory=unit_of_work.provider,
         clock=clock,
-        batch_size=settings.provided.webhook_batch_size,
+        batch_size=settings.provided.webhook_fan_out_size,
     )
     # A Factory: each delivery loop keeps its own attempts in flight.
     deliver_webhooks = providers.Factory(

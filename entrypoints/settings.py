@@ -524,7 +524,14 @@ class Settings(BaseSettings):
         default=100,
         ge=1,
         le=10_000,
-        description="Events fanned out, and deliveries leased, per webhook pass.",
+        description="Deliveries leased per webhook pass (and fresh ones a worker keeps waiting).",
+    )
+    webhook_fan_out_size: int = Field(
+        default=1_000,
+        ge=1,
+        le=10_000,
+        description="Events fanned out into deliveries per webhook pass; after a full one "
+        "the next pass starts at once, so the fan-out keeps up with the money path's events.",
     )
     webhook_idle_s: float = Field(
         default=0.2,

@@ -386,6 +386,7 @@ async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan
         setup.clock,
         idle_s=0.01,
         batch_size=10,
+        fan_out_size=10,
     )
     running = asyncio.create_task(loop.run())
     try:
@@ -400,6 +401,47 @@ async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan
         loop.stop()
         await running
     assert setup.deliver.waiting == 0
+
+
+async def test_a_full_fan_out_is_followed_by_the_next_at_once_not_by_the_idle_wait() -> None:
+    """Events no endpoint takes are read all the same: a pass that fanned out its full
+    `fan_out_size` is behind, whatever it leased, so the next one starts at once."""
+    from prometheus_client import CollectorRegistry
+
+    from entrypoints.observability.webhook_metrics import WebhookMetrics
+    from entrypoints.webhooks import WebhookLoop
+
+    setup = Setup(Blocking("https://hooks.example.com/x"), batch_size=10)
+    setup.dispatch = DispatchWebhooks(setup.uow, setup.clock, batch_size=5)
+    nobodys = WebhookEndpoint.create(
+        user_id=uuid4(),
+        url="https://hooks.example.com/x",
+        event_types=None,
+        description=None,
+        now=setup.clock.now(),
+    )  # never saved: its user's events have no endpoint
+    await setup.events(nobodys, 23)
+    loop = WebhookLoop(
+        setup.dispatch,
+        setup.deliver,
+        setup.uow,
+        WebhookMetrics(CollectorRegistry()),
+        setup.clock,
+        idle_s=60,
+        batch_size=10,
+        fan_out_size=5,
+    )
+    running = asyncio.create_task(loop.run())
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.01)
+            if setup.storage.webhook_fanned_out == 23:
+                break
+        else:
+            pytest.fail("the fan-out waited before reading the events left")
+    finally:
+        loop.stop()
+        await running
 
 
 async def test_deliveries_waiting_for_an_endpoint_that_starts_failing_go_one_at_a_time() -> None:
