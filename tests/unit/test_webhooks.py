@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import pytest
@@ -38,6 +39,9 @@ from domain.webhook import (
 )
 from tests.fakes import ManualClock
 from tests.webhook_receiver import documented_verify
+
+if TYPE_CHECKING:
+    from entrypoints.webhooks import WebhookLoop
 
 WINDOW = timedelta(hours=72)
 
@@ -207,6 +211,25 @@ class Setup:
             )
             await uow.commit()
 
+    def loop(self, *, idle_s: float, fan_out_size: int, batch_size: int = 10) -> WebhookLoop:
+        """The worker's loop (entrypoints/webhooks.py) on this setup's fan-out and delivery."""
+        from prometheus_client import CollectorRegistry
+
+        from entrypoints.observability.webhook_metrics import WebhookMetrics
+        from entrypoints.webhooks import WebhookLoop
+
+        metrics = WebhookMetrics(CollectorRegistry())
+        return WebhookLoop(
+            self.dispatch,
+            self.deliver,
+            self.uow,
+            metrics,
+            self.clock,
+            idle_s=idle_s,
+            batch_size=batch_size,
+            fan_out_size=fan_out_size,
+        )
+
     async def step(self) -> None:
         """A pass of the loop (entrypoints/webhooks.py) without the wait."""
         fanned = await self.dispatch()
@@ -363,11 +386,6 @@ async def test_a_failing_endpoint_has_one_attempt_in_flight_until_one_succeeds()
 async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan_out() -> None:
     """Endpoints that answer slowly (not failing: they do answer 2xx) fill their rooms to
     wait in the worker; the fan-out still goes on for the others' events."""
-    from prometheus_client import CollectorRegistry
-
-    from entrypoints.observability.webhook_metrics import WebhookMetrics
-    from entrypoints.webhooks import WebhookLoop
-
     transport = Blocking("https://hooks.example.com/slow")
     setup = Setup(transport, concurrency=1, batch_size=10)
     for _ in range(4):
@@ -378,16 +396,7 @@ async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan
         await setup.events(slow, 8)
     fast = await setup.endpoint()
     await setup.events(fast)
-    loop = WebhookLoop(
-        setup.dispatch,
-        setup.deliver,
-        setup.uow,
-        WebhookMetrics(CollectorRegistry()),
-        setup.clock,
-        idle_s=0.01,
-        batch_size=10,
-        fan_out_size=10,
-    )
+    loop = setup.loop(idle_s=0.01, fan_out_size=10)
     running = asyncio.create_task(loop.run())
     try:
         for _ in range(100):
@@ -406,11 +415,6 @@ async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan
 async def test_a_full_fan_out_is_followed_by_the_next_at_once_not_by_the_idle_wait() -> None:
     """Events no endpoint takes are read all the same: a pass that fanned out its full
     `fan_out_size` is behind, whatever it leased, so the next one starts at once."""
-    from prometheus_client import CollectorRegistry
-
-    from entrypoints.observability.webhook_metrics import WebhookMetrics
-    from entrypoints.webhooks import WebhookLoop
-
     setup = Setup(Blocking("https://hooks.example.com/x"), batch_size=10)
     setup.dispatch = DispatchWebhooks(setup.uow, setup.clock, batch_size=5)
     nobodys = WebhookEndpoint.create(
@@ -421,16 +425,7 @@ async def test_a_full_fan_out_is_followed_by_the_next_at_once_not_by_the_idle_wa
         now=setup.clock.now(),
     )  # never saved: its user's events have no endpoint
     await setup.events(nobodys, 23)
-    loop = WebhookLoop(
-        setup.dispatch,
-        setup.deliver,
-        setup.uow,
-        WebhookMetrics(CollectorRegistry()),
-        setup.clock,
-        idle_s=60,
-        batch_size=10,
-        fan_out_size=5,
-    )
+    loop = setup.loop(idle_s=60, fan_out_size=5)
     running = asyncio.create_task(loop.run())
     try:
         for _ in range(100):
