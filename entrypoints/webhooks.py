@@ -41,7 +41,6 @@ class WebhookLoop:
         *,
         idle_s: float,
         batch_size: int,
-        fan_out_size: int,
         retry_s: float = 2.0,
     ) -> None:
         self._dispatch = dispatch
@@ -51,7 +50,6 @@ class WebhookLoop:
         self._clock = clock
         self._idle_s = idle_s
         self._batch_size = batch_size
-        self._fan_out_size = fan_out_size
         self._retry_s = retry_s
         self._next_count = 0.0
         self._stop = asyncio.Event()
@@ -79,7 +77,7 @@ class WebhookLoop:
                     logger.exception("webhook pass failed unexpectedly")
                     await self._pause(self._retry_s)
                     continue
-                if read >= self._fan_out_size or started >= self._batch_size:
+                if read >= self._dispatch.batch_size or started >= self._batch_size:
                     continue  # behind: the next pass at once
                 if started or self._deliver.in_flight:
                     await self._pause(BUSY_PASS_EVERY_S)
@@ -124,7 +122,6 @@ def webhook_loop(container: Container, metrics: WebhookMetrics) -> WebhookLoop:
         container.clock(),
         idle_s=settings.webhook_idle_s,
         batch_size=settings.webhook_batch_size,
-        fan_out_size=settings.webhook_fan_out_size,
     )
 
 

@@ -55,6 +55,11 @@ class DispatchWebhooks:
         self._clock = clock
         self._batch_size = batch_size
 
+    @property
+    def batch_size(self) -> int:
+        """Events read per pass: a pass that read this many is behind."""
+        return self._batch_size
+
     async def __call__(self) -> FanOut:
         """The events it read (0: none new, or another dispatcher had them), and the fresh
         deliveries, leased to this worker."""

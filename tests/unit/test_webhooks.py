@@ -211,7 +211,7 @@ class Setup:
             )
             await uow.commit()
 
-    def loop(self, *, idle_s: float, fan_out_size: int, batch_size: int = 10) -> WebhookLoop:
+    def loop(self, *, idle_s: float, batch_size: int = 10) -> WebhookLoop:
         """The worker's loop (entrypoints/webhooks.py) on this setup's fan-out and delivery."""
         from prometheus_client import CollectorRegistry
 
@@ -227,7 +227,6 @@ class Setup:
             self.clock,
             idle_s=idle_s,
             batch_size=batch_size,
-            fan_out_size=fan_out_size,
         )
 
     async def step(self) -> None:
@@ -396,7 +395,7 @@ async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan
         await setup.events(slow, 8)
     fast = await setup.endpoint()
     await setup.events(fast)
-    loop = setup.loop(idle_s=0.01, fan_out_size=10)
+    loop = setup.loop(idle_s=0.01)
     running = asyncio.create_task(loop.run())
     try:
         for _ in range(100):
@@ -414,7 +413,7 @@ async def test_slow_endpoints_deliveries_waiting_in_a_worker_do_not_stop_its_fan
 
 async def test_a_full_fan_out_is_followed_by_the_next_at_once_not_by_the_idle_wait() -> None:
     """Events no endpoint takes are read all the same: a pass that fanned out its full
-    `fan_out_size` is behind, whatever it leased, so the next one starts at once."""
+    fan-out size is behind, whatever it leased, so the next one starts at once."""
     setup = Setup(Blocking("https://hooks.example.com/x"), batch_size=10)
     setup.dispatch = DispatchWebhooks(setup.uow, setup.clock, batch_size=5)
     nobodys = WebhookEndpoint.create(
@@ -425,7 +424,7 @@ async def test_a_full_fan_out_is_followed_by_the_next_at_once_not_by_the_idle_wa
         now=setup.clock.now(),
     )  # never saved: its user's events have no endpoint
     await setup.events(nobodys, 23)
-    loop = setup.loop(idle_s=60, fan_out_size=5)
+    loop = setup.loop(idle_s=60)
     running = asyncio.create_task(loop.run())
     try:
         for _ in range(100):
